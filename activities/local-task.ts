@@ -1,0 +1,78 @@
+// Runs one attempt of a task in this worker's local pool: resolves the handler, gives it a Lambda-shaped context
+// whose signal follows Temporal cancellation, heartbeats while it runs, and measures what the attempt used.
+import { randomUUID } from 'node:crypto';
+import { Context } from '@temporalio/activity';
+import { CancelledFailure } from '@temporalio/common';
+import type { HandlerContext } from '../domain/handler-contract';
+import type { AttemptRecord, TaskInput } from '../domain/task-model';
+import type { AttemptReporter } from './attempt-reporter';
+import { describeError, toApplicationFailure } from './failure-mapping';
+import type { HandlerRegistry } from './handler-registry';
+import type { AttemptSuccess } from './types';
+import { findFunction } from '../domain/function-catalog';
+
+export interface LocalTaskDeps {
+  handlers: HandlerRegistry;
+  reporter: AttemptReporter;
+  /** Price of one vCPU-second of the local pool, for the attempt's cost. */
+  localCpuSecondUsd: number;
+  heartbeatIntervalMs?: number;
+}
+
+export function createRunLocalTask(deps: LocalTaskDeps) {
+  return async function runLocalTask(task: TaskInput): Promise<AttemptSuccess> {
+    const ctx = Context.current();
+    const { attempt, startToCloseTimeoutMs } = ctx.info;
+    const workflowId = ctx.info.workflowExecution?.workflowId ?? task.id;
+    const startedAt = new Date();
+    const record: AttemptRecord = { attempt, placement: 'LOCAL', startedAt: startedAt.toISOString(), outcome: 'running' };
+    if (attempt > 1) await deps.reporter.started(workflowId, record);
+
+    const context: HandlerContext = {
+      functionName: task.functionName,
+      functionVersion: '$LOCAL',
+      awsRequestId: randomUUID(),
+      memoryLimitInMB: String(findFunction(task.functionName)?.memoryMB ?? 0),
+      getRemainingTimeInMillis: () => startedAt.getTime() + startToCloseTimeoutMs - Date.now(),
+      signal: ctx.cancellationSignal,
+      progress: (details) => ctx.heartbeat(details),
+    };
+    // Handlers that never report progress still need heartbeats, or cancellation would never reach them.
+    const beat = setInterval(() => ctx.heartbeat(), deps.heartbeatIntervalMs ?? 2_000);
+    const cpuBefore = process.cpuUsage();
+    const t0 = performance.now();
+    try {
+      const handler = deps.handlers.resolve(task.functionName);
+      const result = await handler({ taskId: task.id, taskType: task.type, attempt, payload: task.payload }, context);
+      return { result, attempt: finish(record, t0, cpuBefore, deps, 'succeeded') };
+    } catch (err) {
+      if (ctx.cancellationSignal.aborted) throw new CancelledFailure('the task was cancelled while it ran');
+      const error = describeError(err);
+      await deps.reporter.failed(workflowId, { ...finish(record, t0, cpuBefore, deps, 'failed'), error });
+      throw toApplicationFailure(error);
+    } finally {
+      clearInterval(beat);
+    }
+  };
+}
+
+function finish(
+  record: AttemptRecord,
+  t0: number,
+  cpuBefore: NodeJS.CpuUsage,
+  deps: LocalTaskDeps,
+  outcome: 'succeeded' | 'failed',
+): AttemptRecord {
+  const durationMs = performance.now() - t0;
+  // process-wide CPU time: with concurrent attempts it over-counts, so it is an upper bound, never an under-charge.
+  const cpu = process.cpuUsage(cpuBefore);
+  const cpuTimeMs = (cpu.user + cpu.system) / 1000;
+  return {
+    ...record,
+    outcome,
+    finishedAt: new Date().toISOString(),
+    durationMs: Math.round(durationMs * 1000) / 1000,
+    cpuTimeMs: Math.round(cpuTimeMs * 1000) / 1000,
+    costUsd: (Math.min(cpuTimeMs, durationMs) / 1000) * deps.localCpuSecondUsd,
+  };
+}

@@ -1,0 +1,29 @@
+// Publishes a task's transition into the live projection. Redis being down must never fail or stall a task:
+// the projection is rebuilt from Temporal by the reconcile step, so a lost event costs nothing lasting.
+import type { TaskProjection } from '../live/task-projection';
+import type { TaskTransition } from './types';
+
+export function createPublishTransition(projection: TaskProjection | undefined, log: (m: string) => void = console.warn) {
+  return async function publishTransition({ taskId, state }: TaskTransition): Promise<void> {
+    if (!projection) return;
+    const last = state.attempts[state.attempts.length - 1];
+    try {
+      await projection.record({
+        taskId,
+        status: state.status,
+        type: state.type,
+        name: state.name,
+        executionMode: state.executionMode,
+        placement: state.placement?.placement,
+        placementReason: state.placement?.reason,
+        attempts: state.attempts.length,
+        durationMs: last?.durationMs,
+        costUsd: state.costUsd,
+        error: state.error?.message,
+        at: state.finishedAt ?? new Date().toISOString(),
+      });
+    } catch (err) {
+      log(`live projection unavailable, transition of ${taskId} to ${state.status} not recorded: ${(err as Error).message}`);
+    }
+  };
+}

@@ -1,0 +1,23 @@
+// The contract between TaskWorkflow and its activities. Workflows import these types only.
+import type { AttemptRecord, PlacementDecision, TaskInput, TaskState } from '../domain/task-model';
+
+export interface AttemptSuccess {
+  result: unknown;
+  attempt: AttemptRecord;
+}
+
+export interface TaskTransition {
+  taskId: string;
+  state: TaskState;
+}
+
+export interface TaskActivities {
+  /** Runs the task's handler in this worker's local pool. */
+  runLocalTask(task: TaskInput): Promise<AttemptSuccess>;
+  /** Invokes the task's Lambda function; completes when the function's callback arrives (or at once when sync). */
+  invokeLambda(task: TaskInput): Promise<AttemptSuccess>;
+  /** Reads the live signals and decides where an AUTO task runs. */
+  decidePlacement(task: TaskInput): Promise<PlacementDecision>;
+  /** Publishes a task's terminal transition to the live projection. Best effort: never fails the task. */
+  publishTransition(transition: TaskTransition): Promise<void>;
+}

@@ -1,0 +1,97 @@
+// The one registry of API errors and the one place that maps failures to HTTP. Every error body is
+// { statusCode, code, error, message }, and codes are stable: clients may branch on them.
+import { STATUS_CODES } from 'node:http';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+import { ServiceError } from '@temporalio/client';
+import type { FastifyError } from 'fastify';
+
+export class SpillwayError extends Error {
+  override readonly name = 'SpillwayError';
+  constructor(
+    readonly statusCode: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const define = (statusCode: number, code: string) => (message: string) => new SpillwayError(statusCode, code, message);
+
+export const Errors = {
+  validation: define(400, 'SPILLWAY_VALIDATION_FAILED'),
+  invalidJson: define(400, 'SPILLWAY_INVALID_JSON'),
+  unknownTaskType: define(400, 'SPILLWAY_UNKNOWN_TASK_TYPE'),
+  unknownFunction: define(400, 'SPILLWAY_UNKNOWN_FUNCTION'),
+  functionTypeMismatch: define(400, 'SPILLWAY_FUNCTION_TYPE_MISMATCH'),
+  modeNotAvailable: define(400, 'SPILLWAY_MODE_NOT_AVAILABLE'),
+  invalidRetry: define(400, 'SPILLWAY_INVALID_RETRY'),
+  invalidTimeout: define(400, 'SPILLWAY_INVALID_TIMEOUT'),
+  payloadTooDeep: define(400, 'SPILLWAY_PAYLOAD_TOO_DEEP'),
+  payloadTooLarge: define(400, 'SPILLWAY_PAYLOAD_TOO_LARGE'),
+  invalidTaskId: define(400, 'SPILLWAY_INVALID_TASK_ID'),
+  invalidCursor: define(400, 'SPILLWAY_INVALID_CURSOR'),
+  invalidCallback: define(400, 'SPILLWAY_INVALID_CALLBACK'),
+  unauthorizedCallback: define(401, 'SPILLWAY_CALLBACK_UNAUTHORIZED'),
+  taskNotFound: define(404, 'SPILLWAY_TASK_NOT_FOUND'),
+  routeNotFound: define(404, 'SPILLWAY_ROUTE_NOT_FOUND'),
+  idempotencyConflict: define(409, 'SPILLWAY_IDEMPOTENCY_CONFLICT'),
+  taskAlreadyExists: define(409, 'SPILLWAY_TASK_ALREADY_EXISTS'),
+  taskNotCancellable: define(409, 'SPILLWAY_TASK_NOT_CANCELLABLE'),
+  bodyTooLarge: define(413, 'SPILLWAY_BODY_TOO_LARGE'),
+  unsupportedMediaType: define(415, 'SPILLWAY_UNSUPPORTED_MEDIA_TYPE'),
+  rateLimited: define(429, 'SPILLWAY_RATE_LIMITED'),
+  temporalUnavailable: define(503, 'SPILLWAY_TEMPORAL_UNAVAILABLE'),
+  internal: define(500, 'SPILLWAY_INTERNAL_ERROR'),
+} as const;
+
+export interface ErrorBody {
+  statusCode: number;
+  code: string;
+  error: string;
+  message: string;
+}
+
+export function errorBody(err: SpillwayError): ErrorBody {
+  return { statusCode: err.statusCode, code: err.code, error: STATUS_CODES[err.statusCode] ?? 'Error', message: err.message };
+}
+
+// gRPC status codes that mean "the server is not there right now", as opposed to "you asked for something wrong".
+const GRPC_UNAVAILABLE = new Set([4 /* DEADLINE_EXCEEDED */, 14 /* UNAVAILABLE */]);
+
+/** Maps anything thrown in a request to a SpillwayError. Unknown failures become a 500 that hides internals. */
+export function toSpillwayError(err: unknown): SpillwayError {
+  if (err instanceof SpillwayError) return err;
+  if (err instanceof WorkflowNotFoundError) return Errors.taskNotFound(`no task with id "${err.workflowId}"`);
+  if (err instanceof WorkflowExecutionAlreadyStartedError) {
+    return Errors.taskAlreadyExists(`a task with id "${err.workflowId}" already exists`);
+  }
+  if (err instanceof ServiceError) {
+    const code = (err.cause as { code?: number } | undefined)?.code;
+    if (code === 5 /* NOT_FOUND */) return Errors.taskNotFound(err.message);
+    if (code !== undefined && GRPC_UNAVAILABLE.has(code)) return Errors.temporalUnavailable('Temporal is not reachable');
+  }
+  const fastifyError = err as Partial<FastifyError> & { validation?: unknown };
+  if (fastifyError.validation) return Errors.validation(fastifyError.message ?? 'the request is not valid');
+  switch (fastifyError.code) {
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return Errors.unsupportedMediaType(fastifyError.message ?? 'unsupported media type');
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return Errors.bodyTooLarge('the request body is larger than this route accepts');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return Errors.invalidJson('the body is empty but the content type says JSON');
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return Errors.invalidJson(fastifyError.message ?? 'the body is not valid JSON');
+    default:
+      break;
+  }
+  if (err instanceof SyntaxError) return Errors.invalidJson('the body is not valid JSON');
+  if (typeof fastifyError.statusCode === 'number' && fastifyError.statusCode === 429) {
+    return Errors.rateLimited(fastifyError.message ?? 'too many requests');
+  }
+  if (typeof fastifyError.statusCode === 'number' && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
+    return new SpillwayError(fastifyError.statusCode, 'SPILLWAY_BAD_REQUEST', fastifyError.message ?? 'bad request');
+  }
+  return Errors.internal('an unexpected error occurred; it has been logged');
+}

@@ -1,0 +1,143 @@
+// Task routes: thin handlers over the task service decorated on the instance.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { errorResponses, TaskIdParams } from '../schemas/common';
+import {
+  BulkBody,
+  BulkResponse,
+  CreatedTaskResponse,
+  CreateTaskBody,
+  ListQuery,
+  ListResponse,
+  StatsResponse,
+  TaskResponse,
+} from '../schemas/task-schemas';
+import { errorBody, Errors, toSpillwayError } from '../errors';
+
+const TASK_BODY_LIMIT = 1024 * 1024;
+const BULK_BODY_LIMIT = 10 * 1024 * 1024;
+const createTaskCheck = TypeCompiler.Compile(CreateTaskBody);
+
+const CancelResponse = Type.Object({
+  id: Type.String(),
+  cancelRequested: Type.Boolean(),
+  status: Type.String(),
+  links: Type.Object({ self: Type.String(), cancel: Type.String(), temporalUi: Type.String() }),
+});
+
+export const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.post(
+    '/api/tasks',
+    {
+      bodyLimit: TASK_BODY_LIMIT,
+      schema: {
+        tags: ['tasks'],
+        summary: 'Create a task',
+        body: CreateTaskBody,
+        response: { 200: CreatedTaskResponse, 201: CreatedTaskResponse, ...errorResponses(400, 409, 413, 415, 429, 503) },
+      },
+    },
+    async (request, reply) => {
+      const created = await app.tasks.createTask(request.body);
+      return reply.code(created.idempotentReplay ? 200 : 201).header('location', created.links.self).send(created);
+    },
+  );
+
+  app.post(
+    '/api/tasks/bulk',
+    {
+      bodyLimit: BULK_BODY_LIMIT,
+      schema: {
+        tags: ['tasks'],
+        summary: 'Create up to 1,000 tasks; each item succeeds or fails on its own',
+        body: BulkBody,
+        response: { 207: BulkResponse, ...errorResponses(400, 413, 415, 429, 503) },
+      },
+    },
+    async (request, reply) => {
+      const items = request.body.tasks;
+      const results = await mapLimited(items, 16, async (item, index) => {
+        try {
+          if (!createTaskCheck.Check(item)) {
+            const first = createTaskCheck.Errors(item).First();
+            throw Errors.validation(`tasks[${index}]${first?.path ?? ''} ${first?.message ?? 'is not valid'}`);
+          }
+          const task = await app.tasks.createTask(item);
+          return { index, ok: true, statusCode: task.idempotentReplay ? 200 : 201, task };
+        } catch (err) {
+          const error = toSpillwayError(err);
+          if (error.statusCode >= 500) request.log.error({ err, index }, 'bulk item failed');
+          return { index, ok: false, statusCode: error.statusCode, error: errorBody(error) };
+        }
+      });
+      const accepted = results.filter((r) => r.ok).length;
+      return reply.code(207).send({ accepted, rejected: results.length - accepted, results });
+    },
+  );
+
+  app.get(
+    '/api/tasks',
+    {
+      schema: {
+        tags: ['tasks'],
+        summary: 'List tasks, newest first, from Temporal visibility',
+        querystring: ListQuery,
+        response: { 200: ListResponse, ...errorResponses(400, 429, 503) },
+      },
+    },
+    async (request) => app.tasks.listTasks(request.query),
+  );
+
+  app.get(
+    '/api/tasks/stats',
+    {
+      schema: {
+        tags: ['tasks'],
+        summary: 'Task statistics',
+        response: { 200: StatsResponse, ...errorResponses(429, 503) },
+      },
+    },
+    async () => app.stats(),
+  );
+
+  app.get(
+    '/api/tasks/:id',
+    {
+      schema: {
+        tags: ['tasks'],
+        summary: 'The whole state of one task',
+        params: TaskIdParams,
+        response: { 200: TaskResponse, ...errorResponses(400, 404, 429, 503) },
+      },
+    },
+    async (request) => app.tasks.getTask(request.params.id),
+  );
+
+  app.post(
+    '/api/tasks/:id/cancel',
+    {
+      schema: {
+        tags: ['tasks'],
+        summary: 'Request cancellation of a running task',
+        params: TaskIdParams,
+        response: { 202: CancelResponse, ...errorResponses(400, 404, 409, 429, 503) },
+      },
+    },
+    async (request, reply) => reply.code(202).send(await app.tasks.cancelTask(request.params.id)),
+  );
+};
+
+/** Runs fn over items with at most `limit` in flight, keeping the order of results. */
+async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index] as T, index);
+    }
+  });
+  await Promise.all(lanes);
+  return results;
+}

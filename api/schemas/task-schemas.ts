@@ -1,0 +1,167 @@
+// Request and response schemas of the task routes. The create body is the seed's body plus optional fields.
+import { Type, type Static } from '@sinclair/typebox';
+import { EXECUTION_MODES, TASK_STATUSES } from '../../domain/task-model';
+
+const NAME = /^[a-z0-9][a-z0-9-]{0,63}$/.source;
+
+export const RetryBody = Type.Object(
+  {
+    maximumAttempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+    initialIntervalMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 3_600_000 })),
+    backoffCoefficient: Type.Optional(Type.Number({ minimum: 1, maximum: 10 })),
+    maximumIntervalMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 86_400_000 })),
+  },
+  { additionalProperties: false },
+);
+
+export const CreateTaskBody = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 200 }),
+    type: Type.String({ minLength: 1, maxLength: 64, pattern: NAME }),
+    executionMode: Type.Union(EXECUTION_MODES.map((m) => Type.Literal(m))),
+    functionName: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: NAME })),
+    payload: Type.Optional(Type.Object({}, { additionalProperties: true })),
+    retry: Type.Optional(RetryBody),
+    timeoutSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 86_400 })),
+    idempotencyKey: Type.Optional(Type.String({ minLength: 1, maxLength: 200, pattern: '^[\\x21-\\x7e]+$' })),
+    invocation: Type.Optional(Type.Union([Type.Literal('async'), Type.Literal('sync')])),
+  },
+  { additionalProperties: false },
+);
+export type CreateTaskBody = Static<typeof CreateTaskBody>;
+
+export const BulkBody = Type.Object(
+  { tasks: Type.Array(Type.Unknown(), { minItems: 1, maxItems: 1000 }) },
+  { additionalProperties: false },
+);
+
+const TaskErrorSchema = Type.Object({ type: Type.String(), message: Type.String(), nonRetryable: Type.Boolean() });
+
+const AttemptSchema = Type.Object(
+  {
+    attempt: Type.Integer(),
+    placement: Type.String(),
+    startedAt: Type.String(),
+    finishedAt: Type.Optional(Type.String()),
+    durationMs: Type.Optional(Type.Number()),
+    outcome: Type.String(),
+    error: Type.Optional(TaskErrorSchema),
+    backoffMs: Type.Optional(Type.Number()),
+    coldStart: Type.Optional(Type.Boolean()),
+    initDurationMs: Type.Optional(Type.Number()),
+    billedDurationMs: Type.Optional(Type.Number()),
+    memoryMB: Type.Optional(Type.Number()),
+    maxMemoryUsedMB: Type.Optional(Type.Number()),
+    cpuTimeMs: Type.Optional(Type.Number()),
+    costUsd: Type.Optional(Type.Number()),
+  },
+  { additionalProperties: true },
+);
+
+const Links = Type.Object({ self: Type.String(), cancel: Type.String(), temporalUi: Type.String() });
+
+export const TaskStatusSchema = Type.Union(TASK_STATUSES.map((s) => Type.Literal(s)));
+
+export const TaskResponse = Type.Object(
+  {
+    id: Type.String(),
+    name: Type.String(),
+    type: Type.String(),
+    executionMode: Type.String(),
+    functionName: Type.String(),
+    status: TaskStatusSchema,
+    temporalStatus: Type.Optional(Type.String()),
+    placement: Type.Optional(
+      Type.Object({ placement: Type.String(), reason: Type.String(), inputs: Type.Optional(Type.Unknown()) }),
+    ),
+    attempts: Type.Array(AttemptSchema),
+    attemptCount: Type.Integer(),
+    submittedAt: Type.String(),
+    startedAt: Type.Optional(Type.String()),
+    finishedAt: Type.Optional(Type.String()),
+    durationMs: Type.Optional(Type.Number()),
+    result: Type.Optional(Type.Unknown()),
+    error: Type.Optional(TaskErrorSchema),
+    costUsd: Type.Optional(Type.Number()),
+    costEstimate: Type.Optional(Type.Unknown()),
+    retry: Type.Optional(Type.Unknown()),
+    links: Links,
+  },
+  { $id: 'Task' },
+);
+
+export const CreatedTaskResponse = Type.Object({
+  id: Type.String(),
+  status: TaskStatusSchema,
+  name: Type.String(),
+  type: Type.String(),
+  executionMode: Type.String(),
+  functionName: Type.String(),
+  submittedAt: Type.String(),
+  idempotencyKey: Type.Optional(Type.String()),
+  idempotentReplay: Type.Boolean(),
+  costEstimate: Type.Optional(Type.Unknown()),
+  links: Links,
+});
+
+export const BulkResponse = Type.Object({
+  accepted: Type.Integer(),
+  rejected: Type.Integer(),
+  results: Type.Array(
+    Type.Object({
+      index: Type.Integer(),
+      ok: Type.Boolean(),
+      statusCode: Type.Integer(),
+      task: Type.Optional(CreatedTaskResponse),
+      error: Type.Optional(
+        Type.Object({ statusCode: Type.Integer(), code: Type.String(), error: Type.String(), message: Type.String() }),
+      ),
+    }),
+  ),
+});
+
+export const ListQuery = Type.Object(
+  {
+    status: Type.Optional(TaskStatusSchema),
+    mode: Type.Optional(Type.Union(['LOCAL', 'LAMBDA', 'AUTO'].map((m) => Type.Literal(m)))),
+    type: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: NAME })),
+    limit: Type.Optional(Type.String({ pattern: '^(?:[1-9]|[1-9][0-9]|[1-4][0-9][0-9]|500)$' })),
+    cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 4096, pattern: '^[A-Za-z0-9_-]+$' })),
+  },
+  { additionalProperties: false },
+);
+export type ListQuery = Static<typeof ListQuery>;
+
+export const TaskSummary = Type.Object({
+  id: Type.String(),
+  name: Type.Optional(Type.String()),
+  type: Type.Optional(Type.String()),
+  executionMode: Type.Optional(Type.String()),
+  placement: Type.Optional(Type.String()),
+  placementReason: Type.Optional(Type.String()),
+  status: Type.String(),
+  temporalStatus: Type.String(),
+  startedAt: Type.Optional(Type.String()),
+  finishedAt: Type.Optional(Type.String()),
+  durationMs: Type.Optional(Type.Number()),
+});
+
+export const ListResponse = Type.Object({
+  tasks: Type.Array(TaskSummary),
+  nextCursor: Type.Union([Type.String(), Type.Null()]),
+});
+
+export const StatsResponse = Type.Object(
+  {
+    source: Type.String(),
+    totals: Type.Object({
+      created: Type.Integer(),
+      queued: Type.Integer(),
+      running: Type.Integer(),
+      completed: Type.Integer(),
+      failed: Type.Integer(),
+      cancelled: Type.Integer(),
+    }),
+  },
+  { additionalProperties: true },
+);

@@ -1,0 +1,109 @@
+// Misbehaves on request, for retry demos and fault-injection tests. The order of the steps is fixed: sleep (or
+// hang), then crash, then fail, so one payload can combine a slow attempt with a failure after it.
+import { InvalidPayloadError, PermanentTaskError, throwIfCancelled } from '../../domain/handler-contract';
+import type { HandlerContext } from '../../domain/handler-contract';
+import { wrapHandler } from '../runtime/wrap-handler';
+import { optionalBoolean, optionalInteger, optionalString, payloadObject } from '../shared/payload';
+
+export interface FlakyPayload {
+  /** Fail while event.attempt <= failAttempts. Default 0, or every attempt when permanent is set. */
+  failAttempts?: number;
+  /** The name of the thrown error; default FlakyError. */
+  errorType?: string;
+  /** Throw PermanentTaskError (non-retryable) instead. */
+  permanent?: boolean;
+  /** Sleep this long first, in small steps, reporting progress. */
+  sleepMs?: number;
+  /** Never return until cancelled; for timeout tests. */
+  hang?: boolean;
+  /** In a Lambda environment, exit the process; in the local worker, throw CrashRequestedError. */
+  crash?: boolean;
+  /** Crash only while attempt <= crashAttempts; default every attempt. */
+  crashAttempts?: number;
+}
+
+export interface FlakyResult {
+  attempt: number;
+  sleptMs: number;
+  succeededAfterFailures: number;
+}
+
+const MAX_SLEEP_MS = 900_000;
+// Small enough that cancellation and heartbeats stay prompt, large enough not to flood progress.
+const STEP_MS = 250;
+
+function parsePayload(payload: unknown) {
+  const fields = payloadObject(payload);
+  const permanent = optionalBoolean(fields, 'permanent') ?? false;
+  const errorType = optionalString(fields, 'errorType') ?? 'FlakyError';
+  if (errorType.length > 100) throw new InvalidPayloadError('errorType must be at most 100 characters');
+  return {
+    failAttempts: optionalInteger(fields, 'failAttempts', 0, Number.MAX_SAFE_INTEGER) ?? (permanent ? Infinity : 0),
+    errorType,
+    permanent,
+    sleepMs: optionalInteger(fields, 'sleepMs', 0, MAX_SLEEP_MS) ?? 0,
+    hang: optionalBoolean(fields, 'hang') ?? false,
+    crash: optionalBoolean(fields, 'crash') ?? false,
+    crashAttempts: optionalInteger(fields, 'crashAttempts', 0, Number.MAX_SAFE_INTEGER) ?? Infinity,
+  };
+}
+
+/** Waits up to ms, returning early (without throwing) when the signal aborts. */
+function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** Sleeps for ms (forever when ms is Infinity), heartbeating each step; returns the time actually slept. */
+async function sleep(ms: number, context: HandlerContext): Promise<number> {
+  const started = Date.now();
+  for (;;) {
+    throwIfCancelled(context);
+    const sleptMs = Date.now() - started;
+    if (sleptMs >= ms) return sleptMs;
+    context.progress?.({ sleptMs, sleepMs: Number.isFinite(ms) ? ms : null });
+    await pause(Math.min(STEP_MS, ms - sleptMs), context.signal);
+  }
+}
+
+export const handler = wrapHandler<FlakyPayload, FlakyResult>(async (event, context) => {
+  const options = parsePayload(event.payload);
+  const attempt = event.attempt;
+
+  let sleptMs = 0;
+  if (options.hang) await sleep(Infinity, context);
+  else if (options.sleepMs > 0) sleptMs = await sleep(options.sleepMs, context);
+
+  if (options.crash && attempt <= options.crashAttempts) {
+    if (process.env.AWS_LAMBDA_FUNCTION_NAME) {
+      // Lambda reports this as Runtime.ExitError, the closest thing to a real runtime crash.
+      process.exit(1);
+    }
+    // In the local worker the process hosts other tasks, so a crash is only simulated.
+    const error = new Error(`crash requested on attempt ${attempt}; simulated because this is not a Lambda runtime`);
+    error.name = 'CrashRequestedError';
+    throw error;
+  }
+
+  if (attempt <= options.failAttempts) {
+    const message = `flaky failure on attempt ${attempt} (fails while attempt <= ${options.failAttempts})`;
+    if (options.permanent) throw new PermanentTaskError(message);
+    const error = new Error(message);
+    error.name = options.errorType;
+    throw error;
+  }
+
+  return {
+    attempt,
+    sleptMs,
+    succeededAfterFailures: Number.isFinite(options.failAttempts) ? options.failAttempts : 0,
+  };
+});

@@ -1,0 +1,112 @@
+// Wraps a task handler for every place it runs. In the local worker it is a plain call. In a Lambda environment
+// (local service or AWS) it also answers warm-up events at once and, when the event carries a completion token,
+// posts the outcome to Spillway's callback endpoint, signed with SPILLWAY_CALLBACK_SECRET from the environment.
+import { signCallbackBody, SIGNATURE_HEADER } from '../../domain/callback-signature';
+import type { HandlerContext, TaskEvent, TaskHandler } from '../../domain/handler-contract';
+
+export interface CallbackTarget {
+  url: string;
+  token: string;
+}
+
+/** The event shape of a Lambda invocation made by Spillway: a task event plus where to report. */
+export interface LambdaTaskEvent extends TaskEvent {
+  callback?: CallbackTarget;
+}
+
+export interface WarmupEvent {
+  spillway: { warmup: true; requestedAt?: string };
+}
+
+export interface InvocationReport {
+  coldStart: boolean;
+  durationMs: number;
+  memoryMB: number;
+  maxMemoryUsedMB: number;
+}
+
+export interface CallbackBody {
+  token: string;
+  outcome: 'succeeded' | 'failed';
+  result?: unknown;
+  error?: { type: string; message: string };
+  report: InvocationReport;
+}
+
+export function isWarmupEvent(event: unknown): event is WarmupEvent {
+  return (
+    typeof event === 'object' &&
+    event !== null &&
+    typeof (event as { spillway?: unknown }).spillway === 'object' &&
+    (event as WarmupEvent).spillway?.warmup === true
+  );
+}
+
+let coldStart = true;
+
+async function postCallback(target: CallbackTarget, body: CallbackBody): Promise<void> {
+  const secret = process.env.SPILLWAY_CALLBACK_SECRET;
+  if (!secret) throw new Error('SPILLWAY_CALLBACK_SECRET is not set; the callback cannot be signed');
+  const text = JSON.stringify(body);
+  // A callback lost here is caught by the activity's timeout and retried, so a few quick tries are enough.
+  let lastError: unknown;
+  for (let i = 0; i < 3; i++) {
+    try {
+      const response = await fetch(target.url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          [SIGNATURE_HEADER]: signCallbackBody(secret, text, Math.floor(Date.now() / 1000)),
+        },
+        body: text,
+        signal: AbortSignal.timeout(10_000),
+      });
+      if (response.status < 500) return;
+      lastError = new Error(`callback answered ${response.status}`);
+    } catch (err) {
+      lastError = err;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** i));
+  }
+  throw lastError;
+}
+
+/** Errors may come from another realm (a VM context, a test runner), so they are read by shape, not instanceof. */
+function describe(err: unknown): { type: string; message: string } {
+  if (typeof err === 'object' && err !== null && 'message' in err) {
+    const { name, message } = err as { name?: unknown; message?: unknown };
+    return { type: typeof name === 'string' ? name : 'Error', message: String(message) };
+  }
+  return { type: 'Error', message: String(err) };
+}
+
+export function wrapHandler<P, R>(run: TaskHandler<P, R>) {
+  return async function handler(event: LambdaTaskEvent | WarmupEvent, context: HandlerContext): Promise<unknown> {
+    const wasCold = coldStart;
+    coldStart = false;
+    if (isWarmupEvent(event)) return { warmed: true, coldStart: wasCold };
+    const started = performance.now();
+    const report = (): InvocationReport => ({
+      coldStart: wasCold,
+      durationMs: performance.now() - started,
+      memoryMB: Number(context.memoryLimitInMB),
+      maxMemoryUsedMB: Math.ceil(process.memoryUsage().rss / (1024 * 1024)),
+    });
+    const callback = event.callback;
+    if (!callback) return run(event as unknown as TaskEvent<P>, context);
+    let result: R;
+    try {
+      result = await run(event as unknown as TaskEvent<P>, context);
+    } catch (err) {
+      await postCallback(callback, {
+        token: callback.token,
+        outcome: 'failed',
+        error: describe(err),
+        report: report(),
+      });
+      throw err;
+    }
+    await postCallback(callback, { token: callback.token, outcome: 'succeeded', result, report: report() });
+    return result;
+  };
+}

@@ -1,0 +1,73 @@
+// Small network helpers for the launchers: free ports, waiting for a port, pinging Redis without a client library.
+'use strict';
+const net = require('node:net');
+
+function freePort(host = '127.0.0.1') {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, host, () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function canConnect(port, host = '127.0.0.1', timeoutMs = 500) {
+  return new Promise((resolve) => {
+    const socket = net.connect({ port, host });
+    const done = (ok) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+async function waitForPort(port, host = '127.0.0.1', timeoutMs = 60_000, isAlive = () => true) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await canConnect(port, host)) return;
+    if (!isAlive()) throw new Error(`the process that should listen on ${host}:${port} exited`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`nothing listened on ${host}:${port} within ${timeoutMs / 1000} s`);
+}
+
+/** Sends PING over RESP and resolves true on +PONG (or an auth error, which still proves a Redis is there). */
+function pingRedis(url, timeoutMs = 1000) {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: hostname || '127.0.0.1', port: Number(port || 6379) });
+    const done = (ok) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => socket.write('*1\r\n$4\r\nPING\r\n'));
+    socket.once('data', (data) => done(/^(\+PONG|-NOAUTH|-ERR)/.test(data.toString())));
+    socket.once('error', () => done(false));
+  });
+}
+
+async function waitForHttp(url, timeoutMs = 60_000, isAlive = () => true) {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no answer';
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+      if (res.ok) return;
+      last = `HTTP ${res.status}`;
+    } catch (err) {
+      last = err.message;
+    }
+    if (!isAlive()) throw new Error(`the process behind ${url} exited`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  throw new Error(`${url} was not healthy within ${timeoutMs / 1000} s (${last})`);
+}
+
+module.exports = { freePort, canConnect, waitForPort, pingRedis, waitForHttp };

@@ -1,0 +1,113 @@
+// Starts and stops the processes of a Spillway stack. `npm start`, the test setup and the benchmarks all use it,
+// so every one of them runs the same real parts in the same way.
+'use strict';
+const { spawn, spawnSync } = require('node:child_process');
+const { mkdirSync, openSync } = require('node:fs');
+const path = require('node:path');
+const { waitForPort, pingRedis, waitForHttp } = require('./net');
+
+const SEARCH_ATTRIBUTES = ['TaskType', 'ExecutionMode', 'TaskStatus', 'Placement', 'TaskName'];
+
+class Stack {
+  constructor({ logDir, log = console.log, inheritOutput = false } = {}) {
+    this.children = [];
+    this.logDir = logDir;
+    this.log = log;
+    this.inheritOutput = inheritOutput;
+  }
+
+  spawnChild(name, command, args, options = {}) {
+    let stdio = 'ignore';
+    if (this.inheritOutput) stdio = ['ignore', 'inherit', 'inherit'];
+    else if (this.logDir) {
+      mkdirSync(this.logDir, { recursive: true });
+      const fd = openSync(path.join(this.logDir, `${name}.log`), 'a');
+      stdio = ['ignore', fd, fd];
+    }
+    const child = spawn(command, args, { stdio, ...options });
+    const entry = { name, child, exited: false };
+    child.on('exit', (code, signal) => {
+      entry.exited = true;
+      entry.exitCode = code;
+      if (!this.stopping) this.log(`${name} exited (${signal ?? code})`);
+    });
+    this.children.push(entry);
+    return entry;
+  }
+
+  /** The Temporal dev server: SQLite in WAL mode when a file is given, our search attributes registered. */
+  async startTemporal({ cli, ip = '127.0.0.1', port, uiPort, dbFile, headless = false }) {
+    const args = ['server', 'start-dev', '--ip', ip, '--port', String(port), '--log-level', 'warn'];
+    if (dbFile) {
+      mkdirSync(path.dirname(dbFile), { recursive: true });
+      args.push('--db-filename', dbFile, '--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal');
+    }
+    if (headless) args.push('--headless');
+    else args.push('--ui-port', String(uiPort), '--ui-ip', ip);
+    for (const name of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${name}=Keyword`);
+    const entry = this.spawnChild('temporal', cli, args);
+    await waitForPort(port, ip, 90_000, () => !entry.exited);
+    await this.waitForTemporal(cli, `${ip}:${port}`, () => !entry.exited);
+    return entry;
+  }
+
+  async waitForTemporal(cli, address, isAlive) {
+    const deadline = Date.now() + 90_000;
+    while (Date.now() < deadline) {
+      const result = spawnSync(cli, ['operator', 'cluster', 'health', '--address', address], { encoding: 'utf8' });
+      if (result.status === 0 && /SERVING/.test(result.stdout)) return;
+      if (!isAlive()) throw new Error('the Temporal dev server exited while starting; see its log');
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    throw new Error(`Temporal at ${address} did not become healthy`);
+  }
+
+  /** Uses the Redis at url, or starts redis-server there when nothing answers and it is installed. */
+  async ensureRedis({ url, dataDir }) {
+    if (await pingRedis(url)) return { started: false };
+    const { hostname, port } = new URL(url);
+    const found = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' });
+    if (found.status !== 0) {
+      throw new Error(
+        `Nothing answers at REDIS_URL=${url} and redis-server is not installed.\n` +
+          '  Install it (Debian/Ubuntu: sudo apt-get install -y redis-server; macOS: brew install redis),\n' +
+          '  or point REDIS_URL at a running Redis.',
+      );
+    }
+    mkdirSync(dataDir, { recursive: true });
+    const entry = this.spawnChild('redis', found.stdout.trim(), [
+      '--bind', hostname || '127.0.0.1', '--port', String(port || 6379), '--dir', dataDir,
+      '--appendonly', 'yes', '--save', '', '--daemonize', 'no',
+    ]);
+    await waitForPort(Number(port || 6379), hostname || '127.0.0.1', 30_000, () => !entry.exited);
+    return { started: true, entry };
+  }
+
+  /** A Node process of ours (worker, api, lambda), from the compiled dist/. */
+  startNode(name, script, env) {
+    return this.spawnChild(name, process.execPath, ['--enable-source-maps', script], { env: { ...process.env, ...env } });
+  }
+
+  async waitForHealth(url, entry, timeoutMs = 60_000) {
+    await waitForHttp(url, timeoutMs, () => !entry.exited);
+  }
+
+  /** Stops children in reverse order of start: SIGTERM, then SIGKILL after a grace period. */
+  async stop(graceMs = 10_000) {
+    this.stopping = true;
+    for (const entry of [...this.children].reverse()) {
+      if (entry.exited) continue;
+      entry.child.kill('SIGTERM');
+      const exited = await new Promise((resolve) => {
+        const timer = setTimeout(() => resolve(false), graceMs);
+        entry.child.once('exit', () => {
+          clearTimeout(timer);
+          resolve(true);
+        });
+      });
+      if (!exited) entry.child.kill('SIGKILL');
+    }
+  }
+}
+
+module.exports = { Stack, SEARCH_ATTRIBUTES };

@@ -1,0 +1,205 @@
+// `npm start` and `npm stop`. Start brings up the whole laptop stack (Temporal dev server, Redis if needed, the local
+// Lambda service, the worker and the API), prints the addresses and stops it all on Ctrl+C. `--detach` leaves it
+// running in the background; `npm stop` ends it.
+import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync, openSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const DATA = path.join(ROOT, 'data');
+const PID_FILE = path.join(DATA, 'stack.pid');
+const { ensureTemporalCli } = require('./lib/temporal-cli.js');
+const { Stack } = require('./lib/stack.js');
+const { canConnect, waitForHttp } = require('./lib/net.js');
+
+const env = process.env;
+const apiPort = Number(env.API_PORT || 8080);
+const lambdaPort = Number(env.LAMBDA_PORT || 9001);
+const temporalPort = Number(env.TEMPORAL_PORT || 7233);
+const uiPort = Number(env.TEMPORAL_UI_PORT || 8233);
+const redisUrl = env.REDIS_URL || 'redis://127.0.0.1:6379';
+
+function run(cmd, args) {
+  execFileSync(cmd, args, { cwd: ROOT, stdio: 'inherit' });
+}
+
+function newestMtime(dir) {
+  let newest = 0;
+  if (!existsSync(dir)) return newest;
+  const stack = [dir];
+  while (stack.length) {
+    const current = stack.pop();
+    for (const name of require('node:fs').readdirSync(current)) {
+      if (name === 'node_modules' || name === 'dist') continue;
+      const full = path.join(current, name);
+      const stat = statSync(full);
+      if (stat.isDirectory()) stack.push(full);
+      else if (name.endsWith('.ts')) newest = Math.max(newest, stat.mtimeMs);
+    }
+  }
+  return newest;
+}
+
+/** Installs packages and compiles when they are missing or older than the sources. */
+function prepare() {
+  if (!existsSync(path.join(ROOT, 'node_modules', '.package-lock.json'))) {
+    console.log('installing npm packages ...');
+    run('npm', ['ci', '--no-audit', '--no-fund']);
+  }
+  const marker = path.join(ROOT, 'dist', 'workflow-bundle.js');
+  const sources = Math.max(
+    ...['domain', 'workflows', 'activities', 'api', 'worker', 'functions', 'lambda', 'live', 'clients'].map((d) =>
+      newestMtime(path.join(ROOT, d)),
+    ),
+  );
+  if (!existsSync(marker) || statSync(marker).mtimeMs < sources) {
+    console.log('building ...');
+    run('npm', ['run', '--silent', 'build']);
+  }
+  if (existsSync(path.join(ROOT, 'dashboard', 'package.json')) && !existsSync(path.join(ROOT, 'dashboard', 'dist', 'index.html'))) {
+    console.log('building the dashboard ...');
+    run('npm', ['run', '--silent', 'build:dashboard']);
+  }
+}
+
+function callbackSecret() {
+  if (env.SPILLWAY_CALLBACK_SECRET) return env.SPILLWAY_CALLBACK_SECRET;
+  const file = path.join(DATA, 'callback-secret');
+  if (!existsSync(file)) {
+    mkdirSync(DATA, { recursive: true });
+    writeFileSync(file, randomBytes(32).toString('hex'), { mode: 0o600 });
+  }
+  return readFileSync(file, 'utf8').trim();
+}
+
+async function startForeground() {
+  prepare();
+  const stack = new Stack({ logDir: path.join(DATA, 'logs') });
+  const shutdown = async (code) => {
+    console.log('\nstopping Spillway ...');
+    await stack.stop();
+    rmSync(PID_FILE, { force: true });
+    console.log('stopped.');
+    process.exit(code);
+  };
+  process.once('SIGINT', () => void shutdown(0));
+  process.once('SIGTERM', () => void shutdown(0));
+  try {
+    if (await canConnect(apiPort)) throw new Error(`port ${apiPort} is in use: is a stack already running? (npm stop)`);
+    const temporalAddress = env.TEMPORAL_ADDRESS || `127.0.0.1:${temporalPort}`;
+    if (!env.TEMPORAL_ADDRESS) {
+      if (await canConnect(temporalPort)) {
+        throw new Error(`port ${temporalPort} is in use; stop what runs there, or set TEMPORAL_ADDRESS to use it as the cluster`);
+      }
+      const cli = ensureTemporalCli();
+      console.log(`starting the Temporal dev server (${path.relative(ROOT, cli) || cli}) ...`);
+      await stack.startTemporal({ cli, port: temporalPort, uiPort, dbFile: path.join(DATA, 'temporal.db') });
+    }
+    const redis = await stack.ensureRedis({ url: redisUrl, dataDir: path.join(DATA, 'redis') });
+    if (redis.started) console.log(`started redis-server for ${redisUrl} with its data in data/redis`);
+    const shared = {
+      TEMPORAL_ADDRESS: temporalAddress,
+      REDIS_URL: redisUrl,
+      SPILLWAY_CALLBACK_SECRET: callbackSecret(),
+      LAMBDA_QUEUE_FILE: env.LAMBDA_QUEUE_FILE || path.join(DATA, 'lambda-queue.json'),
+      NODE_ENV: env.NODE_ENV || 'development',
+    };
+    if (!env.TEMPORAL_ADDRESS) delete shared.TEMPORAL_ADDRESS;
+    const lambdaEntry = path.join(ROOT, 'dist', 'lambda', 'server.js');
+    if (existsSync(lambdaEntry) && !env.LAMBDA_ENDPOINT) {
+      const lambda = stack.startNode('lambda', lambdaEntry, shared);
+      await stack.waitForHealth(`http://127.0.0.1:${lambdaPort}/_spillway/status`, lambda);
+    }
+    stack.startNode('worker', path.join(ROOT, 'dist', 'worker', 'main.js'), shared);
+    const api = stack.startNode('api', path.join(ROOT, 'dist', 'api', 'server.js'), shared);
+    await stack.waitForHealth(`http://127.0.0.1:${apiPort}/actuator/health`, api, 90_000);
+    mkdirSync(DATA, { recursive: true });
+    writeFileSync(PID_FILE, String(process.pid));
+    console.log(`
+Spillway is up.
+  Dashboard and API   http://localhost:${apiPort}
+  API docs (OpenAPI)  http://localhost:${apiPort}/docs
+  Temporal Web UI     ${env.TEMPORAL_ADDRESS ? '(your cluster)' : `http://localhost:${uiPort}`}
+  Temporal gRPC       ${temporalAddress}
+  Local Lambda API    ${env.LAMBDA_ENDPOINT || `http://127.0.0.1:${lambdaPort}`}
+  Logs                data/logs/
+Press Ctrl+C to stop everything${env.SPILLWAY_DETACHED ? ' (or run npm stop)' : ''}.`);
+  } catch (err) {
+    console.error(`\nSpillway could not start: ${err.message}`);
+    await shutdown(1);
+  }
+}
+
+async function startDetached() {
+  prepare();
+  mkdirSync(path.join(DATA, 'logs'), { recursive: true });
+  const out = openSync(path.join(DATA, 'logs', 'stack.log'), 'a');
+  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), 'start'], {
+    cwd: ROOT,
+    detached: true,
+    stdio: ['ignore', out, out],
+    env: { ...env, SPILLWAY_DETACHED: '1' },
+  });
+  child.unref();
+  let exited = false;
+  child.on('exit', () => (exited = true));
+  try {
+    await waitForHttp(`http://127.0.0.1:${apiPort}/actuator/health`, 600_000, () => !exited);
+  } catch (err) {
+    console.error(`Spillway did not come up: ${err.message}. See data/logs/stack.log`);
+    process.exit(1);
+  }
+  console.log(`Spillway is up in the background.
+  Dashboard and API   http://localhost:${apiPort}
+  Temporal Web UI     http://localhost:${uiPort}
+  Stop it with        npm stop`);
+  process.exit(0);
+}
+
+async function stop() {
+  if (!existsSync(PID_FILE)) {
+    console.log('no Spillway stack is running (no data/stack.pid)');
+    return;
+  }
+  const pid = Number(readFileSync(PID_FILE, 'utf8'));
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    console.log('the stack had already stopped');
+    rmSync(PID_FILE, { force: true });
+    return;
+  }
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      console.log('Spillway stopped.');
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  console.error(`the stack (pid ${pid}) did not stop within 60 s`);
+  process.exit(1);
+}
+
+const [command, ...flags] = process.argv.slice(2);
+const main =
+  command === 'stop'
+    ? stop
+    : command === 'start' && (flags.includes('--detach') || flags.includes('-d'))
+      ? startDetached
+      : command === 'start'
+        ? startForeground
+        : () => {
+            console.error('usage: node scripts/run.mjs start [--detach] | stop');
+            process.exit(2);
+          };
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,50 @@
+// Wires workflows and activities into the two workers one worker process runs: the workflow queue (workflows and
+// cheap control activities) and the local queue, whose activity slots are the local pool.
+import { existsSync } from 'node:fs';
+import type { Client } from '@temporalio/client';
+import { Worker } from '@temporalio/worker';
+import type { NativeConnection, WorkerOptions } from '@temporalio/worker';
+import { createActivities } from '../activities';
+import type { HandlerRegistry } from '../activities/handler-registry';
+import { LOCAL_TASK_QUEUE, WORKFLOW_TASK_QUEUE } from '../domain/constants';
+import type { SpillwayConfig } from '../domain/config';
+import type { TaskProjection } from '../live/task-projection';
+import { WORKFLOW_BUNDLE_PATH } from './bundle-workflows';
+
+export interface WorkerDeps {
+  config: SpillwayConfig;
+  connection: NativeConnection;
+  client: Client;
+  projection?: TaskProjection;
+  handlers?: HandlerRegistry;
+}
+
+export async function createWorkers(deps: WorkerDeps): Promise<Worker[]> {
+  const { config, connection } = deps;
+  const activities = createActivities({
+    client: deps.client,
+    projection: deps.projection,
+    handlers: deps.handlers,
+    localCpuSecondUsd: 0.0000125,
+  });
+  const workflowSource: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> =
+    existsSync(WORKFLOW_BUNDLE_PATH) && __filename.endsWith('.js')
+      ? { workflowBundle: { codePath: WORKFLOW_BUNDLE_PATH } }
+      : { workflowsPath: require.resolve('../workflows') };
+  const { runLocalTask, ...control } = activities;
+  const workflowWorker = await Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: WORKFLOW_TASK_QUEUE,
+    ...workflowSource,
+    activities: control,
+  });
+  const localWorker = await Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: LOCAL_TASK_QUEUE,
+    activities: { runLocalTask },
+    maxConcurrentActivityTaskExecutions: config.scheduler.localWorkerPoolSize,
+  });
+  return [workflowWorker, localWorker];
+}

@@ -1,0 +1,1 @@
+export { runTask } from './run-task';
