@@ -24,10 +24,16 @@ export function createActivities(deps: ActivityDeps): TaskActivities {
       localCpuSecondUsd: deps.localCpuSecondUsd,
     }),
     async invokeLambda(_task: TaskInput): Promise<AttemptSuccess> {
-      throw ApplicationFailure.nonRetryable('LAMBDA placement is not available in this build', 'PlacementUnavailableError');
+      throw ApplicationFailure.nonRetryable(
+        'LAMBDA placement is not available in this build',
+        'PlacementUnavailableError',
+      );
     },
     async decidePlacement(_task: TaskInput): Promise<PlacementDecision> {
-      throw ApplicationFailure.nonRetryable('AUTO placement is not available in this build', 'PlacementUnavailableError');
+      throw ApplicationFailure.nonRetryable(
+        'AUTO placement is not available in this build',
+        'PlacementUnavailableError',
+      );
     },
     publishTransition: createPublishTransition(deps.projection),
   };

@@ -25,7 +25,12 @@ export function createRunLocalTask(deps: LocalTaskDeps) {
     const { attempt, startToCloseTimeoutMs } = ctx.info;
     const workflowId = ctx.info.workflowExecution?.workflowId ?? task.id;
     const startedAt = new Date();
-    const record: AttemptRecord = { attempt, placement: 'LOCAL', startedAt: startedAt.toISOString(), outcome: 'running' };
+    const record: AttemptRecord = {
+      attempt,
+      placement: 'LOCAL',
+      startedAt: startedAt.toISOString(),
+      outcome: 'running',
+    };
     if (attempt > 1) await deps.reporter.started(workflowId, record);
 
     const context: HandlerContext = {

@@ -3,7 +3,10 @@
 import type { TaskProjection } from '../live/task-projection';
 import type { TaskTransition } from './types';
 
-export function createPublishTransition(projection: TaskProjection | undefined, log: (m: string) => void = console.warn) {
+export function createPublishTransition(
+  projection: TaskProjection | undefined,
+  log: (m: string) => void = console.warn,
+) {
   return async function publishTransition({ taskId, state }: TaskTransition): Promise<void> {
     if (!projection) return;
     const last = state.attempts[state.attempts.length - 1];
@@ -23,7 +26,9 @@ export function createPublishTransition(projection: TaskProjection | undefined, 
         at: state.finishedAt ?? new Date().toISOString(),
       });
     } catch (err) {
-      log(`live projection unavailable, transition of ${taskId} to ${state.status} not recorded: ${(err as Error).message}`);
+      log(
+        `live projection unavailable, transition of ${taskId} to ${state.status} not recorded: ${(err as Error).message}`,
+      );
     }
   };
 }

@@ -82,7 +82,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.decorate('health', async () => {
     const components: Record<string, ComponentHealth> = {};
     const timeout = <T>(p: Promise<T>) =>
-      Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timed out')), 2_000).unref())]);
+      Promise.race([
+        p,
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timed out')), 2_000).unref()),
+      ]);
     try {
       await timeout(deps.client.workflowService.getSystemInfo({}));
       components.temporal = { status: 'UP', details: deps.config.temporal.address };
@@ -102,7 +105,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(swagger, {
     openapi: {
-      info: { title: 'Spillway API', version: '0.1.0', description: 'Hybrid task scheduler on Temporal and AWS Lambda' },
+      info: {
+        title: 'Spillway API',
+        version: '0.1.0',
+        description: 'Hybrid task scheduler on Temporal and AWS Lambda',
+      },
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
@@ -115,7 +122,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await app.register(fastifyStatic, { root: samples, prefix: '/samples/', decorateReply: false, index: false });
   }
   const built = path.join(REPO_ROOT, 'dashboard', 'dist');
-  const dashboardRoot = existsSync(path.join(built, 'index.html')) ? built : path.join(REPO_ROOT, 'dashboard', 'public');
+  const dashboardRoot = existsSync(path.join(built, 'index.html'))
+    ? built
+    : path.join(REPO_ROOT, 'dashboard', 'public');
   await app.register(fastifyStatic, { root: dashboardRoot, prefix: '/', decorateReply: false });
 
   return app;

@@ -53,7 +53,12 @@ export interface ErrorBody {
 }
 
 export function errorBody(err: SpillwayError): ErrorBody {
-  return { statusCode: err.statusCode, code: err.code, error: STATUS_CODES[err.statusCode] ?? 'Error', message: err.message };
+  return {
+    statusCode: err.statusCode,
+    code: err.code,
+    error: STATUS_CODES[err.statusCode] ?? 'Error',
+    message: err.message,
+  };
 }
 
 // gRPC status codes that mean "the server is not there right now", as opposed to "you asked for something wrong".
@@ -69,7 +74,8 @@ export function toSpillwayError(err: unknown): SpillwayError {
   if (err instanceof ServiceError) {
     const code = (err.cause as { code?: number } | undefined)?.code;
     if (code === 5 /* NOT_FOUND */) return Errors.taskNotFound(err.message);
-    if (code !== undefined && GRPC_UNAVAILABLE.has(code)) return Errors.temporalUnavailable('Temporal is not reachable');
+    if (code !== undefined && GRPC_UNAVAILABLE.has(code))
+      return Errors.temporalUnavailable('Temporal is not reachable');
   }
   const fastifyError = err as Partial<FastifyError> & { validation?: unknown };
   if (fastifyError.validation) return Errors.validation(fastifyError.message ?? 'the request is not valid');

@@ -34,7 +34,12 @@ export type TokenCheck =
   | { ok: true; claims: CompletionClaims }
   | { ok: false; reason: 'malformed' | 'bad-signature' | 'expired' | 'not-yet-valid' };
 
-export function verifyCompletionToken(secret: string, token: string, nowSeconds: number, skewSeconds: number): TokenCheck {
+export function verifyCompletionToken(
+  secret: string,
+  token: string,
+  nowSeconds: number,
+  skewSeconds: number,
+): TokenCheck {
   const parts = token.split('.');
   if (parts.length !== 2 || !parts[0] || !parts[1]) return { ok: false, reason: 'malformed' };
   const [body, sig] = parts as [string, string];

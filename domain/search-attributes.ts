@@ -4,7 +4,10 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 import { SEARCH_ATTRIBUTES } from './constants';
 
 export const TASK_TYPE_KEY = defineSearchAttributeKey(SEARCH_ATTRIBUTES.taskType, SearchAttributeType.KEYWORD);
-export const EXECUTION_MODE_KEY = defineSearchAttributeKey(SEARCH_ATTRIBUTES.executionMode, SearchAttributeType.KEYWORD);
+export const EXECUTION_MODE_KEY = defineSearchAttributeKey(
+  SEARCH_ATTRIBUTES.executionMode,
+  SearchAttributeType.KEYWORD,
+);
 export const TASK_STATUS_KEY = defineSearchAttributeKey(SEARCH_ATTRIBUTES.taskStatus, SearchAttributeType.KEYWORD);
 export const PLACEMENT_KEY = defineSearchAttributeKey(SEARCH_ATTRIBUTES.placement, SearchAttributeType.KEYWORD);
 export const TASK_NAME_KEY = defineSearchAttributeKey(SEARCH_ATTRIBUTES.taskName, SearchAttributeType.KEYWORD);

@@ -60,7 +60,10 @@ function prepare() {
     console.log('building ...');
     run('npm', ['run', '--silent', 'build']);
   }
-  if (existsSync(path.join(ROOT, 'dashboard', 'package.json')) && !existsSync(path.join(ROOT, 'dashboard', 'dist', 'index.html'))) {
+  if (
+    existsSync(path.join(ROOT, 'dashboard', 'package.json')) &&
+    !existsSync(path.join(ROOT, 'dashboard', 'dist', 'index.html'))
+  ) {
     console.log('building the dashboard ...');
     run('npm', ['run', '--silent', 'build:dashboard']);
   }
@@ -93,7 +96,9 @@ async function startForeground() {
     const temporalAddress = env.TEMPORAL_ADDRESS || `127.0.0.1:${temporalPort}`;
     if (!env.TEMPORAL_ADDRESS) {
       if (await canConnect(temporalPort)) {
-        throw new Error(`port ${temporalPort} is in use; stop what runs there, or set TEMPORAL_ADDRESS to use it as the cluster`);
+        throw new Error(
+          `port ${temporalPort} is in use; stop what runs there, or set TEMPORAL_ADDRESS to use it as the cluster`,
+        );
       }
       const cli = ensureTemporalCli();
       console.log(`starting the Temporal dev server (${path.relative(ROOT, cli) || cli}) ...`);

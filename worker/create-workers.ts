@@ -27,10 +27,9 @@ export async function createWorkers(deps: WorkerDeps): Promise<Worker[]> {
     handlers: deps.handlers,
     localCpuSecondUsd: 0.0000125,
   });
-  const workflowSource: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> =
-    existsSync(WORKFLOW_BUNDLE_PATH) && __filename.endsWith('.js')
-      ? { workflowBundle: { codePath: WORKFLOW_BUNDLE_PATH } }
-      : { workflowsPath: require.resolve('../workflows') };
+  const workflowSource: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> = existsSync(WORKFLOW_BUNDLE_PATH)
+    ? { workflowBundle: { codePath: WORKFLOW_BUNDLE_PATH } }
+    : { workflowsPath: require.resolve('../workflows') };
   const { runLocalTask, ...control } = activities;
   const workflowWorker = await Worker.create({
     connection,
@@ -45,6 +44,8 @@ export async function createWorkers(deps: WorkerDeps): Promise<Worker[]> {
     taskQueue: LOCAL_TASK_QUEUE,
     activities: { runLocalTask },
     maxConcurrentActivityTaskExecutions: config.scheduler.localWorkerPoolSize,
+    // Cancellation reaches a running handler only with a heartbeat's answer, so heartbeats must not wait long.
+    maxHeartbeatThrottleInterval: 1_000,
   });
   return [workflowWorker, localWorker];
 }

@@ -13,7 +13,15 @@ import {
 import type { ActivityOptions, RetryPolicy } from '@temporalio/workflow';
 import { LOCAL_TASK_QUEUE, PERMANENT_ERROR_TYPES } from '../domain/constants';
 import { EXECUTION_MODE_KEY, PLACEMENT_KEY, TASK_STATUS_KEY } from '../domain/search-attributes';
-import type { AttemptRecord, Placement, PlacementDecision, TaskError, TaskInput, TaskState, TaskStatus } from '../domain/task-model';
+import type {
+  AttemptRecord,
+  Placement,
+  PlacementDecision,
+  TaskError,
+  TaskInput,
+  TaskState,
+  TaskStatus,
+} from '../domain/task-model';
 import type { AttemptSuccess, TaskActivities } from '../activities/types';
 import { attemptFailedSignal, attemptStartedSignal, statusQuery } from './signals';
 

@@ -2,7 +2,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 
-const Component = Type.Object({ status: Type.Union([Type.Literal('UP'), Type.Literal('DOWN')]), details: Type.Optional(Type.String()) });
+const Component = Type.Object({
+  status: Type.Union([Type.Literal('UP'), Type.Literal('DOWN')]),
+  details: Type.Optional(Type.String()),
+});
 const HealthResponse = Type.Object({
   status: Type.Union([Type.Literal('UP'), Type.Literal('DOWN')]),
   components: Type.Record(Type.String(), Component),

@@ -35,12 +35,19 @@ export const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['tasks'],
         summary: 'Create a task',
         body: CreateTaskBody,
-        response: { 200: CreatedTaskResponse, 201: CreatedTaskResponse, ...errorResponses(400, 409, 413, 415, 429, 503) },
+        response: {
+          200: CreatedTaskResponse,
+          201: CreatedTaskResponse,
+          ...errorResponses(400, 409, 413, 415, 429, 503),
+        },
       },
     },
     async (request, reply) => {
       const created = await app.tasks.createTask(request.body);
-      return reply.code(created.idempotentReplay ? 200 : 201).header('location', created.links.self).send(created);
+      return reply
+        .code(created.idempotentReplay ? 200 : 201)
+        .header('location', created.links.self)
+        .send(created);
     },
   );
 
@@ -81,7 +88,7 @@ export const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags: ['tasks'],
-        summary: 'List tasks, newest first, from Temporal visibility',
+        summary: 'List tasks from Temporal visibility: running ones first, then the most recently finished',
         querystring: ListQuery,
         response: { 200: ListResponse, ...errorResponses(400, 429, 503) },
       },

@@ -111,7 +111,9 @@ export function createTaskService(options: TaskServiceOptions) {
     const spec = body.functionName ? findFunction(body.functionName) : functionForTaskType(body.type);
     if (!spec) throw Errors.unknownFunction(`unknown function "${body.functionName}"`);
     if (spec.taskType !== body.type) {
-      throw Errors.functionTypeMismatch(`function "${spec.name}" serves task type "${spec.taskType}", not "${body.type}"`);
+      throw Errors.functionTypeMismatch(
+        `function "${spec.name}" serves task type "${spec.taskType}", not "${body.type}"`,
+      );
     }
     if (!options.availableModes.has(body.executionMode)) {
       throw Errors.modeNotAvailable(
@@ -127,7 +129,7 @@ export function createTaskService(options: TaskServiceOptions) {
       throw Errors.payloadTooDeep(`payload nests deeper than ${MAX_PAYLOAD_DEPTH} levels`);
     }
     if (body.executionMode === 'LAMBDA' && body.timeoutSeconds !== undefined && body.timeoutSeconds > 900) {
-      throw Errors.invalidTimeout('a LAMBDA task cannot run longer than Lambda\'s 900-second limit');
+      throw Errors.invalidTimeout("a LAMBDA task cannot run longer than Lambda's 900-second limit");
     }
     const lambdaTimeout = spec.timeoutSeconds + config.lambda.callbackMarginSeconds;
     return {
@@ -140,7 +142,8 @@ export function createTaskService(options: TaskServiceOptions) {
       payload,
       retry,
       timeoutSeconds:
-        body.timeoutSeconds ?? (body.executionMode === 'LOCAL' ? config.scheduler.defaultTimeoutSeconds : lambdaTimeout),
+        body.timeoutSeconds ??
+        (body.executionMode === 'LOCAL' ? config.scheduler.defaultTimeoutSeconds : lambdaTimeout),
       idempotencyKey: body.idempotencyKey,
       invocation: body.invocation,
       submittedAt: new Date().toISOString(),
@@ -246,8 +249,7 @@ export function createTaskService(options: TaskServiceOptions) {
       submittedAt: description.startTime.toISOString(),
     };
     const finishedAt = base.finishedAt ?? description.closeTime?.toISOString();
-    const durationMs =
-      base.startedAt && finishedAt ? Date.parse(finishedAt) - Date.parse(base.startedAt) : undefined;
+    const durationMs = base.startedAt && finishedAt ? Date.parse(finishedAt) - Date.parse(base.startedAt) : undefined;
     const pending = description.raw.pendingActivities?.[0];
     const attemptCount = Math.max(base.attempts.length, pending?.attempt ?? 0, ...base.attempts.map((a) => a.attempt));
     return {
@@ -282,14 +284,21 @@ export function createTaskService(options: TaskServiceOptions) {
         query: clauses.join(' AND '),
       });
     } catch (err) {
-      if (query.cursor && (err as { code?: number }).code === 3 /* INVALID_ARGUMENT */) {
+      // A page token Temporal cannot decode fails as UNKNOWN, INVALID_ARGUMENT or INTERNAL, depending on the store.
+      const code = (err as { code?: number }).code;
+      if (query.cursor && (code === 2 || code === 3 || code === 13)) {
         throw Errors.invalidCursor('the cursor is not valid');
       }
       throw err;
     }
     const tasks = await Promise.all(
       response.executions.map(async (raw) => {
-        const info = await executionInfoFromRaw(raw, client.options.loadedDataConverter, raw, config.temporal.namespace);
+        const info = await executionInfoFromRaw(
+          raw,
+          client.options.loadedDataConverter,
+          raw,
+          config.temporal.namespace,
+        );
         const sa = info.typedSearchAttributes;
         return {
           id: info.workflowId,

@@ -40,7 +40,14 @@ class Stack {
     const args = ['server', 'start-dev', '--ip', ip, '--port', String(port), '--log-level', 'warn'];
     if (dbFile) {
       mkdirSync(path.dirname(dbFile), { recursive: true });
-      args.push('--db-filename', dbFile, '--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal');
+      args.push(
+        '--db-filename',
+        dbFile,
+        '--sqlite-pragma',
+        'journal_mode=wal',
+        '--sqlite-pragma',
+        'synchronous=normal',
+      );
     }
     if (headless) args.push('--headless');
     else args.push('--ui-port', String(uiPort), '--ui-ip', ip);
@@ -76,8 +83,18 @@ class Stack {
     }
     mkdirSync(dataDir, { recursive: true });
     const entry = this.spawnChild('redis', found.stdout.trim(), [
-      '--bind', hostname || '127.0.0.1', '--port', String(port || 6379), '--dir', dataDir,
-      '--appendonly', 'yes', '--save', '', '--daemonize', 'no',
+      '--bind',
+      hostname || '127.0.0.1',
+      '--port',
+      String(port || 6379),
+      '--dir',
+      dataDir,
+      '--appendonly',
+      'yes',
+      '--save',
+      '',
+      '--daemonize',
+      'no',
     ]);
     await waitForPort(Number(port || 6379), hostname || '127.0.0.1', 30_000, () => !entry.exited);
     return { started: true, entry };
@@ -85,7 +102,9 @@ class Stack {
 
   /** A Node process of ours (worker, api, lambda), from the compiled dist/. */
   startNode(name, script, env) {
-    return this.spawnChild(name, process.execPath, ['--enable-source-maps', script], { env: { ...process.env, ...env } });
+    return this.spawnChild(name, process.execPath, ['--enable-source-maps', script], {
+      env: { ...process.env, ...env },
+    });
   }
 
   async waitForHealth(url, entry, timeoutMs = 60_000) {

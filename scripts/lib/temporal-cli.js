@@ -10,7 +10,9 @@ const TEMPORAL_CLI_VERSION = 'v1.5.1';
 const MODULE = 'github.com/temporalio/cli/cmd/temporal';
 
 function cacheDir() {
-  const base = process.env.SPILLWAY_CACHE_DIR || path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'spillway');
+  const base =
+    process.env.SPILLWAY_CACHE_DIR ||
+    path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'spillway');
   return path.join(base, `temporal-${TEMPORAL_CLI_VERSION.replace(/^v/, '')}`);
 }
 
@@ -22,7 +24,8 @@ function onPath(name) {
 /** The CLI to use: TEMPORAL_CLI, then PATH, then the cache. Undefined when none exists yet. */
 function findTemporalCli() {
   if (process.env.TEMPORAL_CLI) {
-    if (!existsSync(process.env.TEMPORAL_CLI)) throw new Error(`TEMPORAL_CLI points at ${process.env.TEMPORAL_CLI}, which does not exist`);
+    if (!existsSync(process.env.TEMPORAL_CLI))
+      throw new Error(`TEMPORAL_CLI points at ${process.env.TEMPORAL_CLI}, which does not exist`);
     return process.env.TEMPORAL_CLI;
   }
   const fromPath = onPath('temporal');

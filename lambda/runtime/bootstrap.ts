@@ -1,0 +1,124 @@
+// The process inside one execution environment: loads the handler once (the cold start), then runs one
+// invocation at a time as the service sends them, like the AWS Node.js runtime. Console output is formatted the
+// way the AWS runtime formats it and written to stdout, which the service collects into the invocation log.
+import path from 'node:path';
+import { format } from 'node:util';
+import type { HandlerContext } from '../../domain/handler-contract';
+import type { ChildMessage, FunctionErrorBody, InvokeMessage } from './protocol';
+import { endOfOutputMarker, HANDLER_ENV, TASK_ROOT_ENV } from './protocol';
+
+type AnyHandler = (
+  event: unknown,
+  context: HandlerContext,
+  callback?: (err: unknown, result?: unknown) => void,
+) => unknown;
+
+let currentRequestId: string | undefined;
+
+function send(message: ChildMessage): void {
+  process.send?.(message);
+}
+
+function toErrorBody(err: unknown): FunctionErrorBody {
+  if (err instanceof Error) {
+    return { errorType: err.name || 'Error', errorMessage: err.message, trace: (err.stack ?? '').split('\n') };
+  }
+  return { errorType: typeof err === 'string' ? 'string' : 'Error', errorMessage: String(err), trace: [] };
+}
+
+function captureConsole(): void {
+  const levels = { log: 'INFO', info: 'INFO', warn: 'WARN', error: 'ERROR', debug: 'DEBUG', trace: 'TRACE' } as const;
+  for (const [method, level] of Object.entries(levels)) {
+    (console as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {
+      const line = `${new Date().toISOString()}\t${currentRequestId ?? 'undefined'}\t${level}\t${format(...args)}\n`;
+      process.stdout.write(line);
+    };
+  }
+}
+
+function loadHandler(): AnyHandler {
+  const spec = process.env[HANDLER_ENV] ?? '';
+  const taskRoot = process.env[TASK_ROOT_ENV] ?? process.cwd();
+  const dot = spec.lastIndexOf('.');
+  if (dot <= 0) throw Object.assign(new Error(`Bad handler ${spec}`), { name: 'Runtime.MalformedHandlerName' });
+  const modulePath = path.resolve(taskRoot, spec.slice(0, dot));
+  const exportName = spec.slice(dot + 1);
+  let mod: Record<string, unknown>;
+  try {
+    // The handler path is only known at run time, as in the AWS runtime, so this is a dynamic require.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    mod = require(modulePath) as Record<string, unknown>;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND' && String(err).includes(modulePath)) {
+      throw Object.assign(new Error(`Error: Cannot find module '${spec.slice(0, dot)}'`), {
+        name: 'Runtime.ImportModuleError',
+      });
+    }
+    throw err;
+  }
+  const handler = mod[exportName];
+  if (typeof handler !== 'function') {
+    throw Object.assign(new Error(`${spec} is undefined or not exported`), { name: 'Runtime.HandlerNotFound' });
+  }
+  return handler as AnyHandler;
+}
+
+function runHandler(handler: AnyHandler, event: unknown, context: HandlerContext): Promise<unknown> {
+  // Callback-style handlers (three parameters) finish when they call back; the rest return a promise or a value.
+  if (handler.length >= 3) {
+    return new Promise((resolve, reject) => {
+      const done = (err: unknown, result?: unknown) => (err ? reject(err) : resolve(result));
+      Promise.resolve(handler(event, context, done)).catch(reject);
+    });
+  }
+  return Promise.resolve().then(() => handler(event, context));
+}
+
+async function invoke(handler: AnyHandler, message: InvokeMessage): Promise<void> {
+  currentRequestId = message.requestId;
+  const context: HandlerContext = {
+    functionName: process.env.AWS_LAMBDA_FUNCTION_NAME ?? '',
+    functionVersion: process.env.AWS_LAMBDA_FUNCTION_VERSION ?? '$LATEST',
+    awsRequestId: message.requestId,
+    memoryLimitInMB: process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? '128',
+    getRemainingTimeInMillis: () => Math.max(0, message.deadline - Date.now()),
+  };
+  try {
+    const event: unknown = message.payload === '' ? {} : JSON.parse(message.payload);
+    const result = await runHandler(handler, event, context);
+    process.stdout.write(endOfOutputMarker(message.requestId));
+    send({
+      type: 'result',
+      requestId: message.requestId,
+      result: JSON.stringify(result) ?? 'null',
+      rss: process.memoryUsage().rss,
+    });
+  } catch (err) {
+    const error = toErrorBody(err);
+    console.error('Invoke Error \t%s', JSON.stringify(error));
+    process.stdout.write(endOfOutputMarker(message.requestId));
+    send({ type: 'error', requestId: message.requestId, error, rss: process.memoryUsage().rss });
+  } finally {
+    currentRequestId = undefined;
+  }
+}
+
+async function main(): Promise<void> {
+  captureConsole();
+  let handler: AnyHandler;
+  try {
+    handler = loadHandler();
+  } catch (err) {
+    send({ type: 'init-error', error: toErrorBody(err) });
+    return;
+  }
+  process.on('message', (message: InvokeMessage) => {
+    if (message.type === 'invoke') void invoke(handler, message);
+  });
+  send({ type: 'ready', rss: process.memoryUsage().rss });
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

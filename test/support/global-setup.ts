@@ -1,0 +1,66 @@
+// Starts the real servers the tests use, on ports and key prefixes that cannot collide with a running stack:
+// a Temporal dev server on a free port (in memory), Redis (the machine's, or our own on a free port) and the
+// local Lambda service. Test files read the addresses from the stack file this writes.
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+/* eslint-disable @typescript-eslint/no-require-imports */
+const { ensureTemporalCli } = require('../../scripts/lib/temporal-cli.js');
+const { Stack } = require('../../scripts/lib/stack.js');
+const { freePort, pingRedis } = require('../../scripts/lib/net.js');
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+export const STACK_DIR = path.resolve(__dirname, '..', '..', '.test-stack');
+export const STACK_FILE = path.join(STACK_DIR, 'stack.json');
+
+export default async function globalSetup(): Promise<void> {
+  mkdirSync(STACK_DIR, { recursive: true });
+  const stack = new Stack({
+    logDir: path.join(STACK_DIR, 'logs'),
+    log: (m: string) => console.log(`[test stack] ${m}`),
+  });
+  (globalThis as { __spillwayTestStack?: unknown }).__spillwayTestStack = stack;
+
+  const temporalPort = await freePort();
+  const cli = ensureTemporalCli((m: string) => console.log(m));
+  await stack.startTemporal({ cli, port: temporalPort, headless: true });
+
+  let redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  if (!(await pingRedis(redisUrl))) {
+    redisUrl = `redis://127.0.0.1:${await freePort()}`;
+    await stack.ensureRedis({ url: redisUrl, dataDir: path.join(STACK_DIR, 'redis') });
+  }
+
+  const callbackSecret = randomBytes(24).toString('hex');
+  const apiPort = await freePort();
+  let lambdaEndpoint: string | undefined;
+  const lambdaServer = path.resolve(__dirname, '..', '..', 'dist', 'lambda', 'server.js');
+  if (existsSync(lambdaServer)) {
+    const lambdaPort = await freePort();
+    const entry = stack.startNode('lambda', lambdaServer, {
+      LAMBDA_PORT: String(lambdaPort),
+      SPILLWAY_CALLBACK_SECRET: callbackSecret,
+      LAMBDA_IDLE_RECLAIM_MS: '60000',
+    });
+    lambdaEndpoint = `http://127.0.0.1:${lambdaPort}`;
+    await stack.waitForHealth(`${lambdaEndpoint}/_spillway/status`, entry);
+  }
+
+  writeFileSync(
+    STACK_FILE,
+    JSON.stringify(
+      {
+        temporalAddress: `127.0.0.1:${temporalPort}`,
+        temporalCli: cli,
+        redisUrl,
+        redisPrefix: `spillway-test-${randomBytes(4).toString('hex')}:`,
+        callbackSecret,
+        apiPort,
+        lambdaEndpoint,
+      },
+      null,
+      2,
+    ),
+  );
+}

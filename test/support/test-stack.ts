@@ -1,0 +1,119 @@
+// What a test file needs to run against the real servers started by the global setup: config, clients, an
+// in-process worker and the API app, each with its own Redis key prefix.
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { Client, Connection } from '@temporalio/client';
+import type { Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import type { Redis } from 'ioredis';
+import { loadConfig, type SpillwayConfig } from '../../domain/config';
+import type { HandlerRegistry } from '../../activities/handler-registry';
+import { connectRedis } from '../../live/redis-client';
+import { createTaskProjection, type TaskProjection } from '../../live/task-projection';
+import { createWorkers } from '../../worker/create-workers';
+import { STACK_FILE } from './global-setup';
+
+export interface StackInfo {
+  temporalAddress: string;
+  temporalCli: string;
+  redisUrl: string;
+  redisPrefix: string;
+  callbackSecret: string;
+  apiPort: number;
+  lambdaEndpoint?: string;
+}
+
+export function readStack(): StackInfo {
+  return JSON.parse(readFileSync(STACK_FILE, 'utf8')) as StackInfo;
+}
+
+export function testConfig(env: Record<string, string> = {}): SpillwayConfig {
+  const stack = readStack();
+  return loadConfig({
+    TEMPORAL_ADDRESS: stack.temporalAddress,
+    REDIS_URL: stack.redisUrl,
+    REDIS_PREFIX: `${stack.redisPrefix}${randomBytes(3).toString('hex')}:`,
+    SPILLWAY_CALLBACK_SECRET: stack.callbackSecret,
+    API_PORT: String(stack.apiPort),
+    LAMBDA_ENDPOINT: stack.lambdaEndpoint ?? 'http://127.0.0.1:9',
+    SCHEDULER_ENABLE_WARM_POOL: 'false',
+    ...env,
+  });
+}
+
+export function uniqueId(label: string): string {
+  return `test-${label}-${randomBytes(6).toString('hex')}`;
+}
+
+export interface TestHarness {
+  config: SpillwayConfig;
+  client: Client;
+  redis: Redis;
+  projection: TaskProjection;
+  workers: Worker[];
+  close(): Promise<void>;
+}
+
+let runtimeInstalled = false;
+/** Worker lifecycle logs drown test output; warnings and errors still show. */
+function installQuietRuntime() {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  try {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+  } catch {
+    // Already installed by an earlier test file in this process.
+  }
+}
+
+/** Connects to the test stack and runs an in-process worker until close(). */
+export async function startHarness(options: { env?: Record<string, string>; handlers?: HandlerRegistry } = {}) {
+  installQuietRuntime();
+  const config = testConfig(options.env);
+  const connection = await Connection.connect({ address: config.temporal.address });
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const nativeConnection = await NativeConnection.connect({ address: config.temporal.address });
+  const redis = connectRedis(config.redis.url, 'spillway-test');
+  const projection = createTaskProjection(redis, config.redis.prefix);
+  const workers = await createWorkers({
+    config,
+    connection: nativeConnection,
+    client,
+    projection,
+    handlers: options.handlers,
+  });
+  const running = workers.map((w) => w.run());
+  const harness: TestHarness = {
+    config,
+    client,
+    redis,
+    projection,
+    workers,
+    async close() {
+      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+      await Promise.all(running);
+      await nativeConnection.close();
+      await connection.close();
+      const keys = await redis.keys(`${config.redis.prefix}*`);
+      if (keys.length) await redis.del(...keys);
+      redis.disconnect();
+    },
+  };
+  return harness;
+}
+
+/** Polls until check returns a value, or fails with the last value seen. */
+export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 30_000, intervalMs = 200) {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+  throw new Error(`condition not met within ${timeoutMs} ms${last ? `: ${String(last)}` : ''}`);
+}
