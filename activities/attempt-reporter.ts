@@ -1,6 +1,7 @@
 // Tells TaskWorkflow about attempts that its activity result cannot carry: a retry starting, an attempt failing.
 // Reporting is best effort; losing one record must never fail or delay the attempt itself.
 import type { Client } from '@temporalio/client';
+import { ATTEMPT_FAILED_SIGNAL, ATTEMPT_STARTED_SIGNAL } from '../domain/constants';
 import type { AttemptRecord } from '../domain/task-model';
 
 export interface AttemptReporter {
@@ -9,7 +10,7 @@ export interface AttemptReporter {
 }
 
 export function createAttemptReporter(client: Client, log: (message: string) => void = console.warn): AttemptReporter {
-  const send = async (workflowId: string, signal: 'attemptStarted' | 'attemptFailed', record: AttemptRecord) => {
+  const send = async (workflowId: string, signal: string, record: AttemptRecord) => {
     try {
       await client.workflow.getHandle(workflowId).signal(signal, record);
     } catch (err) {
@@ -17,7 +18,7 @@ export function createAttemptReporter(client: Client, log: (message: string) => 
     }
   };
   return {
-    started: (workflowId, record) => send(workflowId, 'attemptStarted', record),
-    failed: (workflowId, record) => send(workflowId, 'attemptFailed', record),
+    started: (workflowId, record) => send(workflowId, ATTEMPT_STARTED_SIGNAL, record),
+    failed: (workflowId, record) => send(workflowId, ATTEMPT_FAILED_SIGNAL, record),
   };
 }

@@ -22,7 +22,8 @@ export interface LocalTaskDeps {
 export function createRunLocalTask(deps: LocalTaskDeps) {
   return async function runLocalTask(task: TaskInput): Promise<AttemptSuccess> {
     const ctx = Context.current();
-    const { attempt, startToCloseTimeoutMs } = ctx.info;
+    const { startToCloseTimeoutMs } = ctx.info;
+    const attempt = ctx.info.attempt + (task.attemptOffset ?? 0);
     const workflowId = ctx.info.workflowExecution?.workflowId ?? task.id;
     const startedAt = new Date();
     const record: AttemptRecord = {

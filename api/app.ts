@@ -13,9 +13,12 @@ import type { SpillwayConfig } from '../domain/config';
 import type { ExecutionMode } from '../domain/task-model';
 import type { TaskProjection } from '../live/task-projection';
 import { errorBody, Errors, toSpillwayError } from './errors';
+import { loadPriceTable } from '../domain/price-table';
+import { callbackRoutes } from './routes/callbacks';
 import { healthRoutes } from './routes/health';
 import { taskRoutes } from './routes/tasks';
 import { ErrorResponse } from './schemas/common';
+import { createCallbackService, type CallbackService } from './services/callback-service';
 import { createTaskService, type TaskService } from './services/task-service';
 
 export interface ComponentHealth {
@@ -26,6 +29,7 @@ export interface ComponentHealth {
 declare module 'fastify' {
   interface FastifyInstance {
     tasks: TaskService;
+    callbacks: CallbackService;
     stats(): Promise<TaskStats>;
     health(): Promise<Record<string, ComponentHealth>>;
   }
@@ -74,10 +78,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     client: deps.client,
     config: deps.config,
     projection: deps.projection,
-    availableModes: deps.availableModes ?? new Set<ExecutionMode>(['LOCAL']),
+    availableModes: deps.availableModes ?? new Set<ExecutionMode>(['LOCAL', 'LAMBDA']),
     log: (m) => app.log.warn(m),
   });
   app.decorate('tasks', tasks);
+  app.decorate(
+    'callbacks',
+    createCallbackService({
+      client: deps.client,
+      config: deps.config.lambda,
+      prices: loadPriceTable(),
+      log: (m) => app.log.warn(m),
+    }),
+  );
   app.decorate('stats', async () => ({ source: 'temporal-visibility', totals: await tasks.countByStatus() }));
   app.decorate('health', async () => {
     const components: Record<string, ComponentHealth> = {};
@@ -116,6 +129,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(healthRoutes);
   await app.register(taskRoutes);
+  await app.register(callbackRoutes);
 
   const samples = path.join(REPO_ROOT, 'functions', 'image-processor', 'samples');
   if (existsSync(samples)) {

@@ -7,6 +7,8 @@ export const LOCAL_TASK_QUEUE = 'spillway-local';
 
 export const TASK_WORKFLOW_TYPE = 'runTask';
 export const STATUS_QUERY = 'status';
+export const ATTEMPT_STARTED_SIGNAL = 'attemptStarted';
+export const ATTEMPT_FAILED_SIGNAL = 'attemptFailed';
 
 export const SEARCH_ATTRIBUTES = {
   taskType: 'TaskType',
@@ -24,4 +26,5 @@ export const PERMANENT_ERROR_TYPES = [
   'UnknownFunctionError',
   'InvalidPayloadError',
   'PermanentTaskError',
+  'PayloadTooLargeError',
 ] as const;

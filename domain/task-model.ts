@@ -32,6 +32,8 @@ export interface TaskInput {
   /** 'async' (Event + callback, default) or 'sync' (RequestResponse) for LAMBDA placements. */
   invocation?: 'async' | 'sync';
   submittedAt: string;
+  /** Attempts already made elsewhere (a Lambda attempt before a LOCAL fallback); numbering continues after them. */
+  attemptOffset?: number;
 }
 
 export interface AttemptRecord {
@@ -63,6 +65,8 @@ export interface PlacementDecision {
   placement: Placement;
   reason: string;
   inputs?: Record<string, unknown>;
+  /** For AUTO tasks placed on Lambda: run LOCAL instead when Lambda throttles the attempt. */
+  fallbackToLocalOnThrottle?: boolean;
 }
 
 /** The answer to the workflow's `status` query: the whole state of one task. */

@@ -5,6 +5,9 @@ import type { Client } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import type { NativeConnection, WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import { createLambdaClient } from '../clients/lambda-client';
+import { disableLambdaAsyncRetries } from '../clients/lambda-setup';
+import { loadPriceTable } from '../domain/price-table';
 import type { HandlerRegistry } from '../activities/handler-registry';
 import { LOCAL_TASK_QUEUE, WORKFLOW_TASK_QUEUE } from '../domain/constants';
 import type { SpillwayConfig } from '../domain/config';
@@ -21,11 +24,15 @@ export interface WorkerDeps {
 
 export async function createWorkers(deps: WorkerDeps): Promise<Worker[]> {
   const { config, connection } = deps;
+  const lambda = createLambdaClient(config.lambda);
+  await disableLambdaAsyncRetries(lambda);
   const activities = createActivities({
     client: deps.client,
     projection: deps.projection,
     handlers: deps.handlers,
-    localCpuSecondUsd: 0.0000125,
+    lambda,
+    config,
+    prices: loadPriceTable(),
   });
   const workflowSource: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> = existsSync(WORKFLOW_BUNDLE_PATH)
     ? { workflowBundle: { codePath: WORKFLOW_BUNDLE_PATH } }

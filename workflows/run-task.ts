@@ -2,12 +2,14 @@
 // keeps a status that the `status` query returns, and mirrors the status into search attributes.
 import {
   ActivityCancellationType,
+  ActivityFailure,
   ApplicationFailure,
   CancellationScope,
   isCancellation,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
+  TimeoutFailure,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { ActivityOptions, RetryPolicy } from '@temporalio/workflow';
@@ -25,14 +27,16 @@ import type {
 import type { AttemptSuccess, TaskActivities } from '../activities/types';
 import { attemptFailedSignal, attemptStartedSignal, statusQuery } from './signals';
 
+const THROTTLED = 'LambdaThrottledError';
+
 /** The failure profile of a task attempt: the task's own backoff, and never a retry for a permanent error. */
-function retryPolicyFor(task: TaskInput): RetryPolicy {
+function retryPolicyFor(task: TaskInput, extraNonRetryable: string[] = []): RetryPolicy {
   return {
     maximumAttempts: task.retry.maximumAttempts,
     initialInterval: task.retry.initialIntervalMs,
     backoffCoefficient: task.retry.backoffCoefficient,
     maximumInterval: task.retry.maximumIntervalMs,
-    nonRetryableErrorTypes: [...PERMANENT_ERROR_TYPES],
+    nonRetryableErrorTypes: [...PERMANENT_ERROR_TYPES, ...extraNonRetryable],
   };
 }
 
@@ -47,6 +51,18 @@ function localActivityOptions(task: TaskInput): ActivityOptions {
   };
 }
 
+/**
+ * Lambda attempts end with a callback; the timeout covers the function's own limit plus the trip back. When the
+ * task may fall back to LOCAL, a throttle ends the Lambda activity at once instead of being retried there.
+ */
+function lambdaActivityOptions(task: TaskInput, fallbackOnThrottle: boolean): ActivityOptions {
+  return {
+    startToCloseTimeout: task.timeoutSeconds * 1000,
+    retry: retryPolicyFor(task, fallbackOnThrottle ? [THROTTLED] : []),
+    cancellationType: ActivityCancellationType.TRY_CANCEL,
+  };
+}
+
 const control = proxyActivities<TaskActivities>({
   startToCloseTimeout: 30_000,
   retry: { maximumAttempts: 3, initialInterval: 500 },
@@ -57,17 +73,29 @@ const projection = proxyLocalActivities<TaskActivities>({
   retry: { maximumAttempts: 2 },
 });
 
-function toTaskError(err: unknown): TaskError {
-  // ActivityFailure wraps the handler's ApplicationFailure; the innermost cause says what really went wrong.
+function innermost(err: unknown): unknown {
   let cause: unknown = err;
-  while (cause instanceof Error && 'cause' in cause && cause.cause instanceof Error) cause = cause.cause;
+  while (cause instanceof Error && cause.cause instanceof Error) cause = cause.cause;
+  return cause;
+}
+
+function toTaskError(err: unknown, task: TaskInput): TaskError {
+  // ActivityFailure wraps what the attempt threw; the innermost cause says what really went wrong.
+  const cause = innermost(err);
+  if (cause instanceof TimeoutFailure) return lostAttemptError(task);
   if (cause instanceof ApplicationFailure) {
     return { type: cause.type ?? 'Error', message: cause.message, nonRetryable: Boolean(cause.nonRetryable) };
   }
-  if (cause instanceof Error) {
-    return { type: cause.name, message: cause.message, nonRetryable: false };
-  }
+  if (cause instanceof Error) return { type: cause.name, message: cause.message, nonRetryable: false };
   return { type: 'Error', message: String(cause), nonRetryable: false };
+}
+
+function lostAttemptError(task: TaskInput): TaskError {
+  return {
+    type: 'AttemptTimedOut',
+    message: `no result within ${task.timeoutSeconds} s: the handler timed out, crashed, or its callback was lost`,
+    nonRetryable: false,
+  };
 }
 
 function nowIso(): string {
@@ -86,22 +114,43 @@ export async function runTask(task: TaskInput): Promise<TaskState> {
     attempts: [],
     submittedAt: task.submittedAt,
   };
+  let placement: Placement = task.executionMode === 'LAMBDA' ? 'LAMBDA' : 'LOCAL';
 
   const setStatus = (status: TaskStatus) => {
     state.status = status;
     upsertSearchAttributes([{ key: TASK_STATUS_KEY, value: status }]);
   };
 
-  const recordAttempt = (record: AttemptRecord) => {
+  const upsertRecord = (record: AttemptRecord) => {
     const index = state.attempts.findIndex((a) => a.attempt === record.attempt);
-    const previous = state.attempts[record.attempt - 2];
+    const previous = state.attempts.find((a) => a.attempt === record.attempt - 1);
     const withBackoff =
-      record.backoffMs === undefined && previous?.finishedAt
-        ? { ...record, backoffMs: Date.parse(record.startedAt) - Date.parse(previous.finishedAt) }
+      record.backoffMs === undefined && previous?.finishedAt && record.startedAt
+        ? { ...record, backoffMs: Math.max(0, Date.parse(record.startedAt) - Date.parse(previous.finishedAt)) }
         : record;
     if (index >= 0) state.attempts[index] = { ...state.attempts[index], ...withBackoff };
     else state.attempts.push(withBackoff);
     state.attempts.sort((a, b) => a.attempt - b.attempt);
+  };
+
+  /** An attempt that never reported an outcome timed out: a crash, a hang or a lost callback. */
+  const markLost = (attempt: number) => {
+    const existing = state.attempts.find((a) => a.attempt === attempt);
+    if (existing && existing.outcome !== 'running') return;
+    const before = state.attempts.find((a) => a.attempt === attempt - 1);
+    upsertRecord({
+      attempt,
+      placement,
+      startedAt: existing?.startedAt ?? before?.finishedAt ?? state.startedAt ?? nowIso(),
+      finishedAt: nowIso(),
+      outcome: 'failed',
+      error: lostAttemptError(task),
+    });
+  };
+
+  const recordAttempt = (record: AttemptRecord) => {
+    if (record.outcome === 'running' && record.attempt > 1) markLost(record.attempt - 1);
+    upsertRecord(record);
   };
 
   setHandler(statusQuery, () => state);
@@ -111,20 +160,53 @@ export async function runTask(task: TaskInput): Promise<TaskState> {
   const publish = () =>
     CancellationScope.nonCancellable(() => projection.publishTransition({ taskId: task.id, state }));
 
+  const place = (decision: PlacementDecision) => {
+    placement = decision.placement;
+    state.placement = decision;
+    upsertSearchAttributes([
+      { key: EXECUTION_MODE_KEY, value: decision.placement },
+      { key: PLACEMENT_KEY, value: decision.reason.slice(0, 200) },
+    ]);
+  };
+
   try {
     const decision: PlacementDecision =
       task.executionMode === 'AUTO'
         ? await control.decidePlacement(task)
         : { placement: task.executionMode, reason: `requested ${task.executionMode}` };
-    state.placement = decision;
+    place(decision);
     state.startedAt = nowIso();
-    upsertSearchAttributes([
-      { key: EXECUTION_MODE_KEY, value: decision.placement },
-      { key: PLACEMENT_KEY, value: decision.reason.slice(0, 200) },
-    ]);
     setStatus('RUNNING');
 
-    const success = await runAttempts(task, decision.placement);
+    let success: AttemptSuccess;
+    if (placement === 'LOCAL') {
+      success = await proxyActivities<TaskActivities>(localActivityOptions(task)).runLocalTask(task);
+    } else {
+      const fallback = task.executionMode === 'AUTO' && decision.fallbackToLocalOnThrottle === true;
+      try {
+        success = await proxyActivities<TaskActivities>(lambdaActivityOptions(task, fallback)).invokeLambda(task);
+      } catch (err) {
+        const cause = innermost(err);
+        if (!fallback || !(cause instanceof ApplicationFailure) || cause.type !== THROTTLED) throw err;
+        upsertRecord({
+          attempt: state.attempts.length + 1,
+          placement: 'LAMBDA',
+          startedAt: state.startedAt,
+          finishedAt: nowIso(),
+          outcome: 'failed',
+          error: { type: THROTTLED, message: cause.message, nonRetryable: false },
+        });
+        place({
+          placement: 'LOCAL',
+          reason: `fallback: Lambda throttled (${decision.reason})`,
+          inputs: decision.inputs,
+        });
+        success = await proxyActivities<TaskActivities>(localActivityOptions(task)).runLocalTask({
+          ...task,
+          attemptOffset: state.attempts.length,
+        });
+      }
+    }
     recordAttempt(success.attempt);
     state.result = success.result;
     state.costUsd = sumCost(state.attempts);
@@ -134,14 +216,20 @@ export async function runTask(task: TaskInput): Promise<TaskState> {
     return state;
   } catch (err) {
     state.finishedAt = nowIso();
-    state.costUsd = sumCost(state.attempts);
     if (isCancellation(err)) {
       state.error = { type: 'CancelledError', message: 'the task was cancelled', nonRetryable: true };
+      state.costUsd = sumCost(state.attempts);
       setStatus('CANCELLED');
       await publish();
       throw err;
     }
-    state.error = toTaskError(err);
+    if (err instanceof ActivityFailure && innermost(err) instanceof TimeoutFailure) {
+      const last = Math.max(0, ...state.attempts.map((a) => a.attempt));
+      const lastRecord = state.attempts.find((a) => a.attempt === last);
+      markLost(lastRecord && lastRecord.outcome === 'running' ? last : last + 1);
+    }
+    state.error = toTaskError(err, task);
+    state.costUsd = sumCost(state.attempts);
     setStatus('FAILED');
     await publish();
     throw ApplicationFailure.create({
@@ -151,22 +239,6 @@ export async function runTask(task: TaskInput): Promise<TaskState> {
       details: [{ attempts: state.attempts.length }],
     });
   }
-}
-
-async function runAttempts(task: TaskInput, placement: Placement): Promise<AttemptSuccess> {
-  if (placement === 'LOCAL') {
-    return proxyActivities<TaskActivities>(localActivityOptions(task)).runLocalTask(task);
-  }
-  return proxyActivities<TaskActivities>(lambdaActivityOptions(task)).invokeLambda(task);
-}
-
-/** Lambda attempts end with a callback; the timeout covers the function's own limit plus the trip back. */
-function lambdaActivityOptions(task: TaskInput): ActivityOptions {
-  return {
-    startToCloseTimeout: task.timeoutSeconds * 1000,
-    retry: retryPolicyFor(task),
-    cancellationType: ActivityCancellationType.TRY_CANCEL,
-  };
 }
 
 function sumCost(attempts: AttemptRecord[]): number | undefined {

@@ -20,6 +20,8 @@ export interface WarmupEvent {
 
 export interface InvocationReport {
   coldStart: boolean;
+  /** Process start to handler module loaded, on cold starts only. */
+  initDurationMs?: number;
   durationMs: number;
   memoryMB: number;
   maxMemoryUsedMB: number;
@@ -27,6 +29,7 @@ export interface InvocationReport {
 
 export interface CallbackBody {
   token: string;
+  functionName: string;
   outcome: 'succeeded' | 'failed';
   result?: unknown;
   error?: { type: string; message: string };
@@ -43,6 +46,8 @@ export function isWarmupEvent(event: unknown): event is WarmupEvent {
 }
 
 let coldStart = true;
+// Evaluated once per environment, while the runtime loads the handler: the time since the process started.
+const initDurationMs = performance.now();
 
 async function postCallback(target: CallbackTarget, body: CallbackBody): Promise<void> {
   const secret = process.env.SPILLWAY_CALLBACK_SECRET;
@@ -88,6 +93,7 @@ export function wrapHandler<P, R>(run: TaskHandler<P, R>) {
     const started = performance.now();
     const report = (): InvocationReport => ({
       coldStart: wasCold,
+      initDurationMs: wasCold ? Math.round(initDurationMs * 1000) / 1000 : undefined,
       durationMs: performance.now() - started,
       memoryMB: Number(context.memoryLimitInMB),
       maxMemoryUsedMB: Math.ceil(process.memoryUsage().rss / (1024 * 1024)),
@@ -100,13 +106,20 @@ export function wrapHandler<P, R>(run: TaskHandler<P, R>) {
     } catch (err) {
       await postCallback(callback, {
         token: callback.token,
+        functionName: context.functionName,
         outcome: 'failed',
         error: describe(err),
         report: report(),
       });
       throw err;
     }
-    await postCallback(callback, { token: callback.token, outcome: 'succeeded', result, report: report() });
+    await postCallback(callback, {
+      token: callback.token,
+      functionName: context.functionName,
+      outcome: 'succeeded',
+      result,
+      report: report(),
+    });
     return result;
   };
 }

@@ -127,7 +127,7 @@ describe('POST /api/tasks', () => {
       statusCode: 400,
       code: 'SPILLWAY_MODE_NOT_AVAILABLE',
       error: 'Bad Request',
-      message: 'executionMode AUTO is not available yet; available: LOCAL',
+      message: 'executionMode AUTO is not available yet; available: LOCAL, LAMBDA',
     });
   });
 });

@@ -1,0 +1,150 @@
+// Runs one attempt of a task on Lambda. Asynchronous (default): invoke with InvocationType=Event, hand the function a
+// signed completion token and complete later, when its callback reaches the API. Synchronous: RequestResponse with
+// the log tail, whose REPORT line gives the billing facts.
+import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import { CompleteAsyncError, Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { signCompletionToken } from '../domain/callback-signature';
+import type { PriceTable } from '../domain/cost-model';
+import { findFunction } from '../domain/function-catalog';
+import { lambdaAttemptRecord } from '../domain/lambda-attempt';
+import { parseReportLine } from '../domain/lambda-report';
+import { PERMANENT_ERROR_TYPES } from '../domain/constants';
+import type { SpillwayConfig } from '../domain/config';
+import type { TaskInput } from '../domain/task-model';
+import type { AttemptReporter } from './attempt-reporter';
+import type { AttemptSuccess } from './types';
+
+export interface LambdaInvokeDeps {
+  lambda: LambdaClient;
+  config: SpillwayConfig['lambda'];
+  prices: PriceTable;
+  reporter: AttemptReporter;
+  /** Called when Lambda throttles an attempt, so placement can see recent throttles. */
+  onThrottle?: (functionName: string) => Promise<void> | void;
+}
+
+const PERMANENT = new Set<string>(PERMANENT_ERROR_TYPES);
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** Maps an SDK error from Invoke to the failure Temporal's retry policy should see. */
+export function invokeFailure(err: unknown, functionName: string): ApplicationFailure {
+  const name = (err as { name?: string }).name ?? 'Error';
+  const message = (err as { message?: string }).message ?? String(err);
+  switch (name) {
+    case 'ResourceNotFoundException':
+      return ApplicationFailure.nonRetryable(
+        `Lambda function "${functionName}" does not exist`,
+        'UnknownFunctionError',
+      );
+    case 'RequestTooLargeException':
+      return ApplicationFailure.nonRetryable(
+        `the task payload is too large for Lambda: ${message}`,
+        'PayloadTooLargeError',
+      );
+    case 'InvalidRequestContentException':
+    case 'InvalidParameterValueException':
+      return ApplicationFailure.nonRetryable(`Lambda refused the invocation: ${message}`, 'InvalidPayloadError');
+    case 'TooManyRequestsException':
+      return ApplicationFailure.retryable(`Lambda throttled "${functionName}": ${message}`, 'LambdaThrottledError');
+    default:
+      return ApplicationFailure.retryable(`Lambda invocation failed: ${name}: ${message}`, 'LambdaServiceError');
+  }
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+export function createInvokeLambda(deps: LambdaInvokeDeps) {
+  return async function invokeLambda(task: TaskInput): Promise<AttemptSuccess> {
+    const ctx = Context.current();
+    const { activityId, startToCloseTimeoutMs, base64TaskToken } = ctx.info;
+    const attempt = ctx.info.attempt + (task.attemptOffset ?? 0);
+    const workflowId = ctx.info.workflowExecution?.workflowId ?? task.id;
+    const spec = findFunction(task.functionName);
+    const startedAt = new Date().toISOString();
+    if (attempt > 1) {
+      await deps.reporter.started(workflowId, { attempt, placement: 'LAMBDA', startedAt, outcome: 'running' });
+    }
+    const event = { taskId: task.id, taskType: task.type, attempt, payload: task.payload };
+
+    if (task.invocation === 'sync') {
+      let response;
+      try {
+        response = await deps.lambda.send(
+          new InvokeCommand({
+            FunctionName: task.functionName,
+            InvocationType: 'RequestResponse',
+            LogType: 'Tail',
+            Payload: encoder.encode(JSON.stringify(event)),
+          }),
+          { abortSignal: ctx.cancellationSignal },
+        );
+      } catch (err) {
+        if ((err as { name?: string }).name === 'TooManyRequestsException') await deps.onThrottle?.(task.functionName);
+        throw invokeFailure(err, task.functionName);
+      }
+      const log = response.LogResult ? Buffer.from(response.LogResult, 'base64').toString('utf8') : '';
+      const report = parseReportLine(log);
+      const facts = {
+        coldStart: report?.initDurationMs !== undefined,
+        durationMs: report?.durationMs ?? 0,
+        billedDurationMs: report?.billedDurationMs,
+        initDurationMs: report?.initDurationMs,
+        memoryMB: report?.memoryMB ?? spec?.memoryMB ?? 128,
+        maxMemoryUsedMB: report?.maxMemoryUsedMB,
+      };
+      const body = response.Payload ? decoder.decode(response.Payload) : 'null';
+      const parsed = safeJson(body);
+      const common = {
+        attempt,
+        startedAt,
+        finishedAt: new Date().toISOString(),
+        facts,
+        architecture: spec?.architecture ?? 'x86_64',
+        prices: deps.prices,
+      } as const;
+      if (response.FunctionError) {
+        const { errorType = 'Error', errorMessage = body } = (parsed ?? {}) as {
+          errorType?: string;
+          errorMessage?: string;
+        };
+        const error = { type: errorType, message: errorMessage, nonRetryable: PERMANENT.has(errorType) };
+        await deps.reporter.failed(workflowId, lambdaAttemptRecord({ ...common, outcome: 'failed', error }));
+        throw ApplicationFailure.create({ type: errorType, message: errorMessage, nonRetryable: error.nonRetryable });
+      }
+      return { result: parsed, attempt: lambdaAttemptRecord({ ...common, outcome: 'succeeded' }) };
+    }
+
+    const now = Math.floor(Date.now() / 1000);
+    const token = signCompletionToken(deps.config.callbackSecret, {
+      taskToken: base64TaskToken,
+      workflowId,
+      activityId,
+      attempt,
+      iat: now,
+      exp: now + Math.ceil(startToCloseTimeoutMs / 1000) + 60,
+    });
+    try {
+      await deps.lambda.send(
+        new InvokeCommand({
+          FunctionName: task.functionName,
+          InvocationType: 'Event',
+          Payload: encoder.encode(JSON.stringify({ ...event, callback: { url: deps.config.callbackUrl, token } })),
+        }),
+        { abortSignal: ctx.cancellationSignal },
+      );
+    } catch (err) {
+      if ((err as { name?: string }).name === 'TooManyRequestsException') await deps.onThrottle?.(task.functionName);
+      throw invokeFailure(err, task.functionName);
+    }
+    // The function's callback completes this attempt; if it never comes, the start-to-close timeout retries it.
+    throw new CompleteAsyncError();
+  };
+}

@@ -1,0 +1,104 @@
+// Settles an asynchronous Lambda attempt from the function's callback. The request must carry a valid body
+// signature (fresh, made with the shared secret) and a completion token that Spillway issued; only then is the
+// activity completed or failed. Temporal rejects a token whose attempt is over, which makes duplicates harmless.
+import { ActivityCompletionError, ActivityNotFoundError, type Client } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { verifyCallbackBody, verifyCompletionToken } from '../../domain/callback-signature';
+import { ATTEMPT_FAILED_SIGNAL, PERMANENT_ERROR_TYPES } from '../../domain/constants';
+import type { PriceTable } from '../../domain/cost-model';
+import { findFunction } from '../../domain/function-catalog';
+import { lambdaAttemptRecord } from '../../domain/lambda-attempt';
+import type { SpillwayConfig } from '../../domain/config';
+import { Errors } from '../errors';
+import type { CallbackBody } from '../schemas/callback-schemas';
+
+const PERMANENT = new Set<string>(PERMANENT_ERROR_TYPES);
+
+export interface CallbackOutcome {
+  accepted: boolean;
+  reason?: 'already-settled';
+  workflowId: string;
+  attempt: number;
+}
+
+export function createCallbackService(deps: {
+  client: Client;
+  config: SpillwayConfig['lambda'];
+  prices: PriceTable;
+  log?: (m: string) => void;
+}) {
+  const log = deps.log ?? console.warn;
+
+  /** Checks the signature over the raw body; the parsed body is trusted only after this passes. */
+  function authenticate(rawBody: string, signature: string | undefined): void {
+    const now = Math.floor(Date.now() / 1000);
+    const check = verifyCallbackBody(
+      deps.config.callbackSecret,
+      rawBody,
+      signature,
+      now,
+      deps.config.callbackSkewSeconds,
+    );
+    if (!check.ok) throw Errors.unauthorizedCallback(`callback signature rejected: ${check.reason}`);
+  }
+
+  async function settle(body: CallbackBody): Promise<CallbackOutcome> {
+    const now = Math.floor(Date.now() / 1000);
+    const check = verifyCompletionToken(deps.config.callbackSecret, body.token, now, deps.config.callbackSkewSeconds);
+    if (!check.ok) {
+      if (check.reason === 'malformed') throw Errors.invalidCallback('the completion token is malformed');
+      throw Errors.unauthorizedCallback(`completion token rejected: ${check.reason}`);
+    }
+    const { claims } = check;
+    const taskToken = Buffer.from(claims.taskToken, 'base64');
+    const finishedAt = new Date();
+    const startedAt = new Date(finishedAt.getTime() - body.report.durationMs);
+    const handle = deps.client.workflow.getHandle(claims.workflowId);
+    const architecture = findFunction(body.functionName ?? '')?.architecture ?? 'x86_64';
+    const common = {
+      attempt: claims.attempt,
+      startedAt: startedAt.toISOString(),
+      finishedAt: finishedAt.toISOString(),
+      facts: body.report,
+      architecture,
+      prices: deps.prices,
+    } as const;
+    try {
+      if (body.outcome === 'succeeded') {
+        await deps.client.activity.complete(taskToken, {
+          result: body.result ?? null,
+          attempt: lambdaAttemptRecord({ ...common, outcome: 'succeeded' }),
+        });
+      } else {
+        const type = body.error?.type ?? 'Error';
+        const error = {
+          type,
+          message: body.error?.message ?? 'the function failed',
+          nonRetryable: PERMANENT.has(type),
+        };
+        // Fail first: if the attempt is already settled this throws, and no stray attempt record is written.
+        await deps.client.activity.fail(
+          taskToken,
+          ApplicationFailure.create({ type, message: error.message, nonRetryable: error.nonRetryable }),
+        );
+        await handle
+          .signal(ATTEMPT_FAILED_SIGNAL, lambdaAttemptRecord({ ...common, outcome: 'failed', error }))
+          .catch((err: Error) => log(`could not record failed attempt of ${claims.workflowId}: ${err.message}`));
+      }
+    } catch (err) {
+      if (err instanceof ActivityNotFoundError) {
+        return { accepted: false, reason: 'already-settled', workflowId: claims.workflowId, attempt: claims.attempt };
+      }
+      // Temporal could not read the task token: signed by us, so it was issued for another cluster or namespace.
+      if (err instanceof ActivityCompletionError && /task token/i.test(err.message)) {
+        throw Errors.invalidCallback('the completion token names no attempt this cluster knows');
+      }
+      throw err;
+    }
+    return { accepted: true, workflowId: claims.workflowId, attempt: claims.attempt };
+  }
+
+  return { authenticate, settle };
+}
+
+export type CallbackService = ReturnType<typeof createCallbackService>;
