@@ -139,6 +139,20 @@ Press Ctrl+C to stop everything${env.SPILLWAY_DETACHED ? ' (or run npm stop)' : 
   }
 }
 
+/** Only the Temporal dev server, in the foreground: for running the other processes by hand. */
+async function startTemporalOnly() {
+  const stack = new Stack({ inheritOutput: true });
+  process.once('SIGINT', () => void stack.stop().then(() => process.exit(0)));
+  process.once('SIGTERM', () => void stack.stop().then(() => process.exit(0)));
+  await stack.startTemporal({
+    cli: ensureTemporalCli(),
+    port: temporalPort,
+    uiPort,
+    dbFile: path.join(DATA, 'temporal.db'),
+  });
+  console.log(`Temporal dev server on 127.0.0.1:${temporalPort}, Web UI http://localhost:${uiPort}`);
+}
+
 async function startDetached() {
   prepare();
   mkdirSync(path.join(DATA, 'logs'), { recursive: true });
@@ -196,14 +210,16 @@ const [command, ...flags] = process.argv.slice(2);
 const main =
   command === 'stop'
     ? stop
-    : command === 'start' && (flags.includes('--detach') || flags.includes('-d'))
-      ? startDetached
-      : command === 'start'
-        ? startForeground
-        : () => {
-            console.error('usage: node scripts/run.mjs start [--detach] | stop');
-            process.exit(2);
-          };
+    : command === 'temporal'
+      ? startTemporalOnly
+      : command === 'start' && (flags.includes('--detach') || flags.includes('-d'))
+        ? startDetached
+        : command === 'start'
+          ? startForeground
+          : () => {
+              console.error('usage: node scripts/run.mjs start [--detach] | stop');
+              process.exit(2);
+            };
 main().catch((err) => {
   console.error(err);
   process.exit(1);
