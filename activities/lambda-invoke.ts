@@ -13,6 +13,7 @@ import { PERMANENT_ERROR_TYPES } from '../domain/constants';
 import type { SpillwayConfig } from '../domain/config';
 import type { TaskInput } from '../domain/task-model';
 import type { AttemptReporter } from './attempt-reporter';
+import type { LiveHooks } from './live-hooks';
 import type { AttemptSuccess } from './types';
 
 export interface LambdaInvokeDeps {
@@ -20,8 +21,7 @@ export interface LambdaInvokeDeps {
   config: SpillwayConfig['lambda'];
   prices: PriceTable;
   reporter: AttemptReporter;
-  /** Called when Lambda throttles an attempt, so placement can see recent throttles. */
-  onThrottle?: (functionName: string) => Promise<void> | void;
+  live: LiveHooks;
 }
 
 const PERMANENT = new Set<string>(PERMANENT_ERROR_TYPES);
@@ -74,6 +74,7 @@ export function createInvokeLambda(deps: LambdaInvokeDeps) {
     }
     const event = { taskId: task.id, taskType: task.type, attempt, payload: task.payload };
 
+    await deps.live.lambdaInvoked(task, startToCloseTimeoutMs);
     if (task.invocation === 'sync') {
       let response;
       try {
@@ -87,8 +88,11 @@ export function createInvokeLambda(deps: LambdaInvokeDeps) {
           { abortSignal: ctx.cancellationSignal },
         );
       } catch (err) {
-        if ((err as { name?: string }).name === 'TooManyRequestsException') await deps.onThrottle?.(task.functionName);
+        if ((err as { name?: string }).name === 'TooManyRequestsException')
+          await deps.live.throttled(task.functionName);
         throw invokeFailure(err, task.functionName);
+      } finally {
+        await deps.live.lambdaFinished(task);
       }
       const log = response.LogResult ? Buffer.from(response.LogResult, 'base64').toString('utf8') : '';
       const report = parseReportLine(log);
@@ -141,7 +145,8 @@ export function createInvokeLambda(deps: LambdaInvokeDeps) {
         { abortSignal: ctx.cancellationSignal },
       );
     } catch (err) {
-      if ((err as { name?: string }).name === 'TooManyRequestsException') await deps.onThrottle?.(task.functionName);
+      await deps.live.lambdaFinished(task);
+      if ((err as { name?: string }).name === 'TooManyRequestsException') await deps.live.throttled(task.functionName);
       throw invokeFailure(err, task.functionName);
     }
     // The function's callback completes this attempt; if it never comes, the start-to-close timeout retries it.

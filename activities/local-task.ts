@@ -8,6 +8,7 @@ import type { AttemptRecord, TaskInput } from '../domain/task-model';
 import type { AttemptReporter } from './attempt-reporter';
 import { describeError, toApplicationFailure } from './failure-mapping';
 import type { HandlerRegistry } from './handler-registry';
+import type { LiveHooks } from './live-hooks';
 import type { AttemptSuccess } from './types';
 import { findFunction } from '../domain/function-catalog';
 
@@ -16,6 +17,7 @@ export interface LocalTaskDeps {
   reporter: AttemptReporter;
   /** Price of one vCPU-second of the local pool, for the attempt's cost. */
   localCpuSecondUsd: number;
+  live: LiveHooks;
   heartbeatIntervalMs?: number;
 }
 
@@ -33,6 +35,7 @@ export function createRunLocalTask(deps: LocalTaskDeps) {
       outcome: 'running',
     };
     if (attempt > 1) await deps.reporter.started(workflowId, record);
+    await deps.live.localStarted(task);
 
     const context: HandlerContext = {
       functionName: task.functionName,
@@ -44,7 +47,10 @@ export function createRunLocalTask(deps: LocalTaskDeps) {
       progress: (details) => ctx.heartbeat(details),
     };
     // Handlers that never report progress still need heartbeats, or cancellation would never reach them.
-    const beat = setInterval(() => ctx.heartbeat(), deps.heartbeatIntervalMs ?? 2_000);
+    const beat = setInterval(() => {
+      ctx.heartbeat();
+      void deps.live.localAlive(task);
+    }, deps.heartbeatIntervalMs ?? 2_000);
     const cpuBefore = process.cpuUsage();
     const t0 = performance.now();
     try {
@@ -58,6 +64,7 @@ export function createRunLocalTask(deps: LocalTaskDeps) {
       throw toApplicationFailure(error);
     } finally {
       clearInterval(beat);
+      await deps.live.localFinished(task);
     }
   };
 }

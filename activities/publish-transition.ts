@@ -9,7 +9,6 @@ export function createPublishTransition(
 ) {
   return async function publishTransition({ taskId, state }: TaskTransition): Promise<void> {
     if (!projection) return;
-    const last = state.attempts[state.attempts.length - 1];
     try {
       await projection.record({
         taskId,
@@ -20,7 +19,10 @@ export function createPublishTransition(
         placement: state.placement?.placement,
         placementReason: state.placement?.reason,
         attempts: state.attempts.length,
-        durationMs: last?.durationMs,
+        durationMs:
+          state.startedAt && state.finishedAt ? Date.parse(state.finishedAt) - Date.parse(state.startedAt) : undefined,
+        coldStarts: state.attempts.filter((a) => a.coldStart === true).length,
+        warmStarts: state.attempts.filter((a) => a.coldStart === false).length,
         costUsd: state.costUsd,
         error: state.error?.message,
         at: state.finishedAt ?? new Date().toISOString(),

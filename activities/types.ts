@@ -1,5 +1,6 @@
 // The contract between TaskWorkflow and its activities. Workflows import these types only.
 import type { AttemptRecord, PlacementDecision, TaskInput, TaskState } from '../domain/task-model';
+import type { WarmResult, WarmTarget } from './warm-pool';
 
 export interface AttemptSuccess {
   result: unknown;
@@ -20,4 +21,11 @@ export interface TaskActivities {
   decidePlacement(task: TaskInput): Promise<PlacementDecision>;
   /** Publishes a task's terminal transition to the live projection. Best effort: never fails the task. */
   publishTransition(transition: TaskTransition): Promise<void>;
+}
+
+export interface WarmPoolActivities {
+  /** Which functions to warm and how many environments each, per the warm-pool mode. */
+  planWarmPool(): Promise<WarmTarget[]>;
+  /** Invokes the function's warm-ups concurrently and reports what they met and cost. */
+  warmFunction(target: WarmTarget): Promise<WarmResult>;
 }

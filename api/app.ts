@@ -1,4 +1,5 @@
 // The API as a Fastify plugin tree. The server only listens; tests build this app and call it through inject.
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import Fastify from 'fastify';
@@ -9,16 +10,25 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Client } from '@temporalio/client';
 import type { Redis } from 'ioredis';
+import { WARM_POOL_WORKFLOW_TYPE, WORKFLOW_TASK_QUEUE } from '../domain/constants';
 import type { SpillwayConfig } from '../domain/config';
-import type { ExecutionMode } from '../domain/task-model';
-import type { TaskProjection } from '../live/task-projection';
-import { errorBody, Errors, toSpillwayError } from './errors';
 import { loadPriceTable } from '../domain/price-table';
+import type { ExecutionMode } from '../domain/task-model';
+import { EventFeed } from '../live/event-feed';
+import { createPlacementLeases } from '../live/placement-leases';
+import { reconcile, type ReconcileResult } from '../live/reconcile';
+import { connectRedis } from '../live/redis-client';
+import { readStats, type TaskStats } from '../live/stats-reader';
+import { createTaskProjection } from '../live/task-projection';
+import type { WarmPoolResult } from '../workflows/warm-pool';
+import { errorBody, Errors, toSpillwayError } from './errors';
 import { callbackRoutes } from './routes/callbacks';
 import { healthRoutes } from './routes/health';
+import { liveRoutes } from './routes/live';
 import { taskRoutes } from './routes/tasks';
 import { ErrorResponse } from './schemas/common';
 import { createCallbackService, type CallbackService } from './services/callback-service';
+import { createMetrics } from './services/metrics';
 import { createTaskService, type TaskService } from './services/task-service';
 
 export interface ComponentHealth {
@@ -26,34 +36,43 @@ export interface ComponentHealth {
   details?: string;
 }
 
+/** Statistics from the Redis projection, or the counts from visibility while Redis is away. */
+export type StatsAnswer = TaskStats | { source: 'temporal-visibility'; totals: TaskStats['totals'] };
+
 declare module 'fastify' {
   interface FastifyInstance {
     tasks: TaskService;
     callbacks: CallbackService;
-    stats(): Promise<TaskStats>;
+    feed: EventFeed | undefined;
+    stats(): Promise<StatsAnswer>;
     health(): Promise<Record<string, ComponentHealth>>;
+    metricsText(): Promise<string>;
+    reconcile(): Promise<ReconcileResult>;
+    warmPoolNow(): Promise<WarmPoolResult & { workflowId: string }>;
   }
-}
-
-export interface TaskStats {
-  source: string;
-  totals: { created: number; queued: number; running: number; completed: number; failed: number; cancelled: number };
-  [key: string]: unknown;
 }
 
 export interface AppDeps {
   config: SpillwayConfig;
   client: Client;
   redis?: Redis;
-  projection?: TaskProjection;
   availableModes?: ReadonlySet<ExecutionMode>;
+  workerMetricsUrl?: string;
   logger?: boolean | object;
 }
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const REPO_ROOT = existsSync(path.join(ROOT, 'package.json')) ? ROOT : path.resolve(__dirname, '..');
 
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timed out')), ms).unref()),
+  ]);
+}
+
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const { config, client, redis } = deps;
   const app = Fastify({
     logger: deps.logger ?? false,
     // A task id or a query can be long; an URL past this is abuse, not a request.
@@ -63,7 +82,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.addSchema(ErrorResponse);
-
   app.setErrorHandler((err, request, reply) => {
     const error = toSpillwayError(err);
     if (error.statusCode >= 500) request.log.error({ err }, 'request failed');
@@ -74,40 +92,82 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return reply.code(404).send(errorBody(error));
   });
 
+  const projection = redis ? createTaskProjection(redis, config.redis.prefix) : undefined;
+  const leases = redis ? createPlacementLeases(redis, config.redis.prefix) : undefined;
+  const prices = loadPriceTable();
   const tasks = createTaskService({
-    client: deps.client,
-    config: deps.config,
-    projection: deps.projection,
-    availableModes: deps.availableModes ?? new Set<ExecutionMode>(['LOCAL', 'LAMBDA']),
+    client,
+    config,
+    projection,
+    prices,
+    availableModes: deps.availableModes ?? new Set<ExecutionMode>(['LOCAL', 'LAMBDA', 'AUTO']),
     log: (m) => app.log.warn(m),
   });
   app.decorate('tasks', tasks);
   app.decorate(
     'callbacks',
-    createCallbackService({
-      client: deps.client,
-      config: deps.config.lambda,
-      prices: loadPriceTable(),
-      log: (m) => app.log.warn(m),
-    }),
+    createCallbackService({ client, config: config.lambda, prices, leases, log: (m) => app.log.warn(m) }),
   );
-  app.decorate('stats', async () => ({ source: 'temporal-visibility', totals: await tasks.countByStatus() }));
+
+  let feed: EventFeed | undefined;
+  if (redis && projection) {
+    const blocking = connectRedis(config.redis.url, 'spillway-api-feed', { blocking: true });
+    feed = new EventFeed(blocking, redis, projection.streamKey, (m) => app.log.warn(m));
+    app.addHook('onClose', async () => feed?.stop());
+  }
+  app.decorate('feed', feed);
+
+  const stats = async (): Promise<StatsAnswer> => {
+    if (redis) {
+      try {
+        return await readStats(redis, config.redis.prefix);
+      } catch (err) {
+        app.log.warn(`stats from Redis unavailable, counting in Temporal visibility: ${(err as Error).message}`);
+      }
+    }
+    return { source: 'temporal-visibility', totals: await tasks.countByStatus() };
+  };
+  app.decorate('stats', stats);
+
+  const metrics = createMetrics({
+    stats: async () => {
+      const answer = await stats();
+      return answer.source === 'redis' ? answer : undefined;
+    },
+    workerMetricsUrl: deps.workerMetricsUrl,
+  });
+  app.decorate('metricsText', () => metrics.text());
+
+  app.decorate('reconcile', async () => {
+    if (!redis) throw Errors.redisUnavailable('no Redis is configured, so there is nothing to reconcile');
+    try {
+      return await reconcile({ client, namespace: config.temporal.namespace, redis, prefix: config.redis.prefix });
+    } catch (err) {
+      if ((err as { name?: string }).name === 'ServiceError') throw err;
+      throw Errors.redisUnavailable(`reconcile could not write to Redis: ${(err as Error).message}`);
+    }
+  });
+
+  app.decorate('warmPoolNow', async () => {
+    const workflowId = `warm-pool-manual-${randomUUID()}`;
+    const result = await client.workflow.execute<(input: { trigger: 'manual' }) => Promise<WarmPoolResult>>(
+      WARM_POOL_WORKFLOW_TYPE,
+      { taskQueue: WORKFLOW_TASK_QUEUE, workflowId, args: [{ trigger: 'manual' }], workflowExecutionTimeout: 120_000 },
+    );
+    return { workflowId, ...result };
+  });
+
   app.decorate('health', async () => {
     const components: Record<string, ComponentHealth> = {};
-    const timeout = <T>(p: Promise<T>) =>
-      Promise.race([
-        p,
-        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timed out')), 2_000).unref()),
-      ]);
     try {
-      await timeout(deps.client.workflowService.getSystemInfo({}));
-      components.temporal = { status: 'UP', details: deps.config.temporal.address };
+      await withTimeout(client.workflowService.getSystemInfo({}), 2_000);
+      components.temporal = { status: 'UP', details: config.temporal.address };
     } catch (err) {
       components.temporal = { status: 'DOWN', details: (err as Error).message };
     }
-    if (deps.redis) {
+    if (redis) {
       try {
-        await timeout(deps.redis.ping());
+        await withTimeout(redis.ping(), 2_000);
         components.redis = { status: 'UP' };
       } catch (err) {
         components.redis = { status: 'DOWN', details: (err as Error).message };
@@ -130,6 +190,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(healthRoutes);
   await app.register(taskRoutes);
   await app.register(callbackRoutes);
+  await app.register(liveRoutes);
 
   const samples = path.join(REPO_ROOT, 'functions', 'image-processor', 'samples');
   if (existsSync(samples)) {

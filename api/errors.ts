@@ -42,6 +42,7 @@ export const Errors = {
   unsupportedMediaType: define(415, 'SPILLWAY_UNSUPPORTED_MEDIA_TYPE'),
   rateLimited: define(429, 'SPILLWAY_RATE_LIMITED'),
   temporalUnavailable: define(503, 'SPILLWAY_TEMPORAL_UNAVAILABLE'),
+  redisUnavailable: define(503, 'SPILLWAY_REDIS_UNAVAILABLE'),
   internal: define(500, 'SPILLWAY_INTERNAL_ERROR'),
 } as const;
 

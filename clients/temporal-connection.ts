@@ -41,6 +41,12 @@ export async function connectWorker(config: TemporalConfig): Promise<NativeConne
   return NativeConnection.connect(options);
 }
 
+const INDEXED_TYPES = {
+  Keyword: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+  Double: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_DOUBLE,
+  Int: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_INT,
+} as const;
+
 /** Registers Spillway's search attributes on the namespace; attributes that already exist are left alone. */
 export async function ensureSearchAttributes(connection: Connection, namespace: string): Promise<void> {
   const existing = await connection.operatorService.listSearchAttributes({ namespace });
@@ -49,7 +55,7 @@ export async function ensureSearchAttributes(connection: Connection, namespace: 
   await connection.operatorService.addSearchAttributes({
     namespace,
     searchAttributes: Object.fromEntries(
-      missing.map((name) => [name, temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD]),
+      missing.map((name) => [name, INDEXED_TYPES[SEARCH_ATTRIBUTE_REGISTRATIONS[name] ?? 'Keyword']]),
     ),
   });
 }

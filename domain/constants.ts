@@ -6,6 +6,7 @@ export const WORKFLOW_TASK_QUEUE = 'spillway-workflows';
 export const LOCAL_TASK_QUEUE = 'spillway-local';
 
 export const TASK_WORKFLOW_TYPE = 'runTask';
+export const WARM_POOL_WORKFLOW_TYPE = 'warmPool';
 export const STATUS_QUERY = 'status';
 export const ATTEMPT_STARTED_SIGNAL = 'attemptStarted';
 export const ATTEMPT_FAILED_SIGNAL = 'attemptFailed';
@@ -16,6 +17,12 @@ export const SEARCH_ATTRIBUTES = {
   taskStatus: 'TaskStatus',
   placement: 'Placement',
   taskName: 'TaskName',
+  requestedMode: 'RequestedMode',
+  costUsd: 'TaskCostUsd',
+  durationMs: 'TaskDurationMs',
+  attempts: 'TaskAttempts',
+  coldStarts: 'TaskColdStarts',
+  warmStarts: 'TaskWarmStarts',
 } as const;
 
 export const WARM_POOL_SCHEDULE_ID = 'spillway-warm-pool';

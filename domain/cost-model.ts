@@ -12,7 +12,7 @@ export interface PriceTable {
 export interface LambdaUsage {
   memoryMB: number;
   billedDurationMs: number;
-  /** Billed on cold starts: AWS now bills the init phase of managed runtimes. */
+  /** Billed on cold starts: AWS bills the init phase of managed runtimes. Per request. */
   initDurationMs?: number;
   architecture: Architecture;
   requests?: number;
@@ -22,7 +22,7 @@ export function lambdaCost(prices: PriceTable, usage: LambdaUsage): number {
   const requests = usage.requests ?? 1;
   const billedMs = Math.ceil(usage.billedDurationMs) + Math.ceil(usage.initDurationMs ?? 0);
   const gbSeconds = (usage.memoryMB / 1024) * (billedMs / 1000);
-  return requests * prices.lambda.requestUsd + gbSeconds * prices.lambda.gbSecondUsd[usage.architecture];
+  return requests * (prices.lambda.requestUsd + gbSeconds * prices.lambda.gbSecondUsd[usage.architecture]);
 }
 
 export function localCost(prices: PriceTable, cpuTimeMs: number): number {

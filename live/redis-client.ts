@@ -2,13 +2,14 @@
 // because every Redis use in Spillway is a projection that must not hold up the task it describes.
 import { Redis } from 'ioredis';
 
-export function connectRedis(url: string, name: string): Redis {
+export function connectRedis(url: string, name: string, options: { blocking?: boolean } = {}): Redis {
   const redis = new Redis(url, {
     connectionName: name,
     lazyConnect: true,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
-    commandTimeout: 2_000,
+    // A blocking reader (XREAD BLOCK) waits on purpose; every other command must answer fast or fail.
+    commandTimeout: options.blocking ? undefined : 2_000,
     connectTimeout: 2_000,
     retryStrategy: (times) => Math.min(times * 200, 2_000),
   });

@@ -4,21 +4,24 @@ import { existsSync } from 'node:fs';
 import type { Client } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import type { NativeConnection, WorkerOptions } from '@temporalio/worker';
+import type { Redis } from 'ioredis';
 import { createActivities } from '../activities';
+import type { HandlerRegistry } from '../activities/handler-registry';
 import { createLambdaClient } from '../clients/lambda-client';
 import { disableLambdaAsyncRetries } from '../clients/lambda-setup';
-import { loadPriceTable } from '../domain/price-table';
-import type { HandlerRegistry } from '../activities/handler-registry';
 import { LOCAL_TASK_QUEUE, WORKFLOW_TASK_QUEUE } from '../domain/constants';
 import type { SpillwayConfig } from '../domain/config';
-import type { TaskProjection } from '../live/task-projection';
+import { loadPriceTable } from '../domain/price-table';
+import { createLambdaSignals } from '../live/lambda-signals';
+import { createPlacementLeases } from '../live/placement-leases';
+import { createTaskProjection } from '../live/task-projection';
 import { WORKFLOW_BUNDLE_PATH } from './bundle-workflows';
 
 export interface WorkerDeps {
   config: SpillwayConfig;
   connection: NativeConnection;
   client: Client;
-  projection?: TaskProjection;
+  redis?: Redis;
   handlers?: HandlerRegistry;
 }
 
@@ -26,9 +29,13 @@ export async function createWorkers(deps: WorkerDeps): Promise<Worker[]> {
   const { config, connection } = deps;
   const lambda = createLambdaClient(config.lambda);
   await disableLambdaAsyncRetries(lambda);
+  const projection = deps.redis ? createTaskProjection(deps.redis, config.redis.prefix) : undefined;
+  const leases = deps.redis ? createPlacementLeases(deps.redis, config.redis.prefix) : undefined;
   const activities = createActivities({
     client: deps.client,
-    projection: deps.projection,
+    projection,
+    leases,
+    lambdaSignals: createLambdaSignals({ endpoint: config.lambda.endpoint, lambda, leases }),
     handlers: deps.handlers,
     lambda,
     config,

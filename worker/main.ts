@@ -1,25 +1,33 @@
-// The worker process: hosts TaskWorkflow and its activities until SIGINT or SIGTERM, then drains and exits.
+// The worker process: hosts TaskWorkflow, the warm pool and their activities until SIGINT or SIGTERM, then drains.
 import { Client } from '@temporalio/client';
 import { Runtime } from '@temporalio/worker';
 import { loadConfig } from '../domain/config';
 import { connectClient, connectWorker, ensureSearchAttributes } from '../clients/temporal-connection';
 import { connectRedis } from '../live/redis-client';
-import { createTaskProjection } from '../live/task-projection';
 import { createWorkers } from './create-workers';
+import { ensureWarmPoolSchedule } from './warm-pool-schedule';
 
 async function main() {
   const config = loadConfig();
-  Runtime.install({ shutdownSignals: ['SIGINT', 'SIGTERM'] });
+  const metricsAddress = process.env.WORKER_METRICS_ADDRESS ?? '127.0.0.1:9464';
+  Runtime.install({
+    shutdownSignals: ['SIGINT', 'SIGTERM'],
+    telemetryOptions:
+      metricsAddress === 'off' ? undefined : { metrics: { prometheus: { bindAddress: metricsAddress } } },
+  });
   const clientConnection = await connectClient(config.temporal);
   await ensureSearchAttributes(clientConnection, config.temporal.namespace);
   const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
+  if (config.scheduler.enableWarmPool) {
+    const outcome = await ensureWarmPoolSchedule(client, config.scheduler);
+    console.log(`warm-pool schedule ${outcome} (every ${config.scheduler.warmPoolIntervalSeconds} s)`);
+  }
   const connection = await connectWorker(config.temporal);
   const redis = connectRedis(config.redis.url, 'spillway-worker');
-  const projection = createTaskProjection(redis, config.redis.prefix);
-  const workers = await createWorkers({ config, connection, client, projection });
+  const workers = await createWorkers({ config, connection, client, redis });
   console.log(
     `worker ready: namespace ${config.temporal.namespace} at ${config.temporal.address}, ` +
-      `local pool ${config.scheduler.localWorkerPoolSize} slots`,
+      `local pool ${config.scheduler.localWorkerPoolSize} slots, metrics ${metricsAddress}`,
   );
   await Promise.all(workers.map((w) => w.run()));
   await connection.close();

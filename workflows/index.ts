@@ -1,1 +1,2 @@
 export { runTask } from './run-task';
+export { warmPool } from './warm-pool';

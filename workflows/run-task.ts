@@ -14,7 +14,16 @@ import {
 } from '@temporalio/workflow';
 import type { ActivityOptions, RetryPolicy } from '@temporalio/workflow';
 import { LOCAL_TASK_QUEUE, PERMANENT_ERROR_TYPES } from '../domain/constants';
-import { EXECUTION_MODE_KEY, PLACEMENT_KEY, TASK_STATUS_KEY } from '../domain/search-attributes';
+import {
+  EXECUTION_MODE_KEY,
+  PLACEMENT_KEY,
+  TASK_ATTEMPTS_KEY,
+  TASK_COLD_STARTS_KEY,
+  TASK_COST_KEY,
+  TASK_DURATION_KEY,
+  TASK_STATUS_KEY,
+  TASK_WARM_STARTS_KEY,
+} from '../domain/search-attributes';
 import type {
   AttemptRecord,
   Placement,
@@ -121,6 +130,20 @@ export async function runTask(task: TaskInput): Promise<TaskState> {
     upsertSearchAttributes([{ key: TASK_STATUS_KEY, value: status }]);
   };
 
+  /** The task's facts go into visibility with its final status, so the live projection can be rebuilt. */
+  const finish = (status: TaskStatus) => {
+    state.finishedAt = nowIso();
+    state.costUsd = sumCost(state.attempts);
+    upsertSearchAttributes([
+      { key: TASK_COST_KEY, value: state.costUsd ?? 0 },
+      { key: TASK_DURATION_KEY, value: taskDurationMs(state) },
+      { key: TASK_ATTEMPTS_KEY, value: state.attempts.length },
+      { key: TASK_COLD_STARTS_KEY, value: state.attempts.filter((a) => a.coldStart === true).length },
+      { key: TASK_WARM_STARTS_KEY, value: state.attempts.filter((a) => a.coldStart === false).length },
+    ]);
+    setStatus(status);
+  };
+
   const upsertRecord = (record: AttemptRecord) => {
     const index = state.attempts.findIndex((a) => a.attempt === record.attempt);
     const previous = state.attempts.find((a) => a.attempt === record.attempt - 1);
@@ -209,17 +232,13 @@ export async function runTask(task: TaskInput): Promise<TaskState> {
     }
     recordAttempt(success.attempt);
     state.result = success.result;
-    state.costUsd = sumCost(state.attempts);
-    state.finishedAt = nowIso();
-    setStatus('COMPLETED');
+    finish('COMPLETED');
     await publish();
     return state;
   } catch (err) {
-    state.finishedAt = nowIso();
     if (isCancellation(err)) {
       state.error = { type: 'CancelledError', message: 'the task was cancelled', nonRetryable: true };
-      state.costUsd = sumCost(state.attempts);
-      setStatus('CANCELLED');
+      finish('CANCELLED');
       await publish();
       throw err;
     }
@@ -229,8 +248,7 @@ export async function runTask(task: TaskInput): Promise<TaskState> {
       markLost(lastRecord && lastRecord.outcome === 'running' ? last : last + 1);
     }
     state.error = toTaskError(err, task);
-    state.costUsd = sumCost(state.attempts);
-    setStatus('FAILED');
+    finish('FAILED');
     await publish();
     throw ApplicationFailure.create({
       type: state.error.type,
@@ -239,6 +257,11 @@ export async function runTask(task: TaskInput): Promise<TaskState> {
       details: [{ attempts: state.attempts.length }],
     });
   }
+}
+
+function taskDurationMs(state: TaskState): number {
+  if (!state.startedAt || !state.finishedAt) return 0;
+  return Math.max(0, Date.parse(state.finishedAt) - Date.parse(state.startedAt));
 }
 
 function sumCost(attempts: AttemptRecord[]): number | undefined {

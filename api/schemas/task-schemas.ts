@@ -84,6 +84,7 @@ export const TaskResponse = Type.Object(
     error: Type.Optional(TaskErrorSchema),
     costUsd: Type.Optional(Type.Number()),
     costEstimate: Type.Optional(Type.Unknown()),
+    costComparison: Type.Optional(Type.Unknown()),
     retry: Type.Optional(Type.Unknown()),
     links: Links,
   },

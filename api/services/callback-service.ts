@@ -9,6 +9,7 @@ import type { PriceTable } from '../../domain/cost-model';
 import { findFunction } from '../../domain/function-catalog';
 import { lambdaAttemptRecord } from '../../domain/lambda-attempt';
 import type { SpillwayConfig } from '../../domain/config';
+import type { PlacementLeases } from '../../live/placement-leases';
 import { Errors } from '../errors';
 import type { CallbackBody } from '../schemas/callback-schemas';
 
@@ -25,6 +26,7 @@ export function createCallbackService(deps: {
   client: Client;
   config: SpillwayConfig['lambda'];
   prices: PriceTable;
+  leases?: PlacementLeases;
   log?: (m: string) => void;
 }) {
   const log = deps.log ?? console.warn;
@@ -94,6 +96,10 @@ export function createCallbackService(deps: {
         throw Errors.invalidCallback('the completion token names no attempt this cluster knows');
       }
       throw err;
+    }
+    if (body.functionName) {
+      // The attempt is over; its Lambda slot is free again for placement (the lease would lapse anyway).
+      await deps.leases?.releaseLambda(body.functionName, claims.workflowId).catch(() => undefined);
     }
     return { accepted: true, workflowId: claims.workflowId, attempt: claims.attempt };
   }

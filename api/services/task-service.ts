@@ -10,11 +10,14 @@ import { findFunction, functionForTaskType, listTaskTypes } from '../../domain/f
 import {
   EXECUTION_MODE_KEY,
   PLACEMENT_KEY,
+  REQUESTED_MODE_KEY,
   TASK_NAME_KEY,
   TASK_STATUS_KEY,
   TASK_TYPE_KEY,
 } from '../../domain/search-attributes';
 import type { SpillwayConfig } from '../../domain/config';
+import { estimateCosts, lambdaCost, localCost, type CostEstimate, type PriceTable } from '../../domain/cost-model';
+import { taskStatusOf } from '../../domain/task-status';
 import type { ExecutionMode, TaskInput, TaskState, TaskStatus } from '../../domain/task-model';
 import type { TaskProjection } from '../../live/task-projection';
 import { Errors } from '../errors';
@@ -39,7 +42,18 @@ export interface CreatedTask {
   submittedAt: string;
   idempotencyKey?: string;
   idempotentReplay: boolean;
+  costEstimate?: CostEstimate;
   links: Links;
+}
+
+/** After a run: what it cost where it ran, and what the same run would have cost elsewhere. */
+export interface CostComparison {
+  actualUsd: number;
+  placement: string;
+  local: number;
+  lambdaX86: number;
+  lambdaArm64: number;
+  basis: { durationMs: number; memoryMB: number };
 }
 
 export interface TaskView extends TaskState {
@@ -47,6 +61,8 @@ export interface TaskView extends TaskState {
   attemptCount: number;
   durationMs?: number;
   retry?: unknown;
+  costEstimate?: CostEstimate;
+  costComparison?: CostComparison;
   links: Links;
 }
 
@@ -54,6 +70,7 @@ export interface TaskServiceOptions {
   client: Client;
   config: SpillwayConfig;
   projection?: TaskProjection;
+  prices: PriceTable;
   /** Modes this deployment can run; others are refused with SPILLWAY_MODE_NOT_AVAILABLE. */
   availableModes: ReadonlySet<ExecutionMode>;
   log?: (message: string) => void;
@@ -75,18 +92,7 @@ function requestHash(body: CreateTaskBody): string {
 }
 
 function statusFromExecution(info: Pick<WorkflowExecutionInfo, 'status' | 'typedSearchAttributes'>): TaskStatus {
-  switch (info.status.name) {
-    case 'COMPLETED':
-      return 'COMPLETED';
-    case 'FAILED':
-    case 'TIMED_OUT':
-    case 'TERMINATED':
-      return 'FAILED';
-    case 'CANCELLED':
-      return 'CANCELLED';
-    default:
-      return (info.typedSearchAttributes.get(TASK_STATUS_KEY) as TaskStatus | undefined) ?? 'QUEUED';
-  }
+  return taskStatusOf(info.status.name, info.typedSearchAttributes.get(TASK_STATUS_KEY));
 }
 
 export function createTaskService(options: TaskServiceOptions) {
@@ -98,6 +104,28 @@ export function createTaskService(options: TaskServiceOptions) {
     cancel: `/api/tasks/${encodeURIComponent(id)}/cancel`,
     temporalUi: `${config.temporal.uiUrl}/namespaces/${encodeURIComponent(config.temporal.namespace)}/workflows/${encodeURIComponent(id)}`,
   });
+
+  function estimateFor(functionName: string): CostEstimate | undefined {
+    const spec = findFunction(functionName);
+    return spec ? estimateCosts(options.prices, spec.expectedDurationMs, spec.memoryMB) : undefined;
+  }
+
+  /** Prices the measured run at every placement: the successful attempt's duration and CPU time are the basis. */
+  function compareCosts(state: TaskState): CostComparison | undefined {
+    const spec = findFunction(state.functionName);
+    const last = [...state.attempts].reverse().find((a) => a.outcome === 'succeeded') ?? state.attempts.at(-1);
+    if (!spec || !last?.durationMs) return undefined;
+    const memoryMB = last.memoryMB ?? spec.memoryMB;
+    const billedDurationMs = last.billedDurationMs ?? Math.ceil(last.durationMs);
+    return {
+      actualUsd: state.costUsd ?? 0,
+      placement: last.placement,
+      local: localCost(options.prices, last.cpuTimeMs ?? last.durationMs),
+      lambdaX86: lambdaCost(options.prices, { memoryMB, billedDurationMs, architecture: 'x86_64' }),
+      lambdaArm64: lambdaCost(options.prices, { memoryMB, billedDurationMs, architecture: 'arm64' }),
+      basis: { durationMs: last.durationMs, memoryMB },
+    };
+  }
 
   function checkId(id: string): void {
     if (!TASK_ID_PATTERN.test(id)) throw Errors.invalidTaskId(`"${id.slice(0, 64)}" is not a valid task id`);
@@ -188,6 +216,7 @@ export function createTaskService(options: TaskServiceOptions) {
         typedSearchAttributes: [
           { key: TASK_TYPE_KEY, value: input.type },
           { key: EXECUTION_MODE_KEY, value: input.executionMode },
+          { key: REQUESTED_MODE_KEY, value: input.executionMode },
           { key: TASK_STATUS_KEY, value: 'QUEUED' },
           { key: TASK_NAME_KEY, value: input.name.slice(0, 200) },
         ],
@@ -218,6 +247,7 @@ export function createTaskService(options: TaskServiceOptions) {
       submittedAt: input.submittedAt,
       idempotencyKey: input.idempotencyKey,
       idempotentReplay: false,
+      costEstimate: input.executionMode === 'LOCAL' ? undefined : estimateFor(input.functionName),
       links: links(id),
     };
   }
@@ -260,6 +290,8 @@ export function createTaskService(options: TaskServiceOptions) {
       finishedAt,
       durationMs,
       attemptCount,
+      costEstimate: base.executionMode === 'LOCAL' ? undefined : estimateFor(base.functionName),
+      costComparison: compareCosts(base),
       links: links(id),
     };
   }

@@ -6,7 +6,20 @@ const { mkdirSync, openSync } = require('node:fs');
 const path = require('node:path');
 const { waitForPort, pingRedis, waitForHttp } = require('./net');
 
-const SEARCH_ATTRIBUTES = ['TaskType', 'ExecutionMode', 'TaskStatus', 'Placement', 'TaskName'];
+// Mirrors domain/search-attributes.ts (this launcher runs before anything is compiled).
+const SEARCH_ATTRIBUTES = {
+  TaskType: 'Keyword',
+  ExecutionMode: 'Keyword',
+  TaskStatus: 'Keyword',
+  Placement: 'Keyword',
+  TaskName: 'Keyword',
+  RequestedMode: 'Keyword',
+  TaskCostUsd: 'Double',
+  TaskDurationMs: 'Double',
+  TaskAttempts: 'Int',
+  TaskColdStarts: 'Int',
+  TaskWarmStarts: 'Int',
+};
 
 class Stack {
   constructor({ logDir, log = console.log, inheritOutput = false } = {}) {
@@ -51,7 +64,7 @@ class Stack {
     }
     if (headless) args.push('--headless');
     else args.push('--ui-port', String(uiPort), '--ui-ip', ip);
-    for (const name of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${name}=Keyword`);
+    for (const [name, kind] of Object.entries(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${name}=${kind}`);
     const entry = this.spawnChild('temporal', cli, args);
     await waitForPort(port, ip, 90_000, () => !entry.exited);
     await this.waitForTemporal(cli, `${ip}:${port}`, () => !entry.exited);

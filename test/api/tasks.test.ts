@@ -12,7 +12,6 @@ beforeAll(async () => {
     config: harness.config,
     client: harness.client,
     redis: harness.redis,
-    projection: harness.projection,
   });
 });
 
@@ -120,14 +119,24 @@ describe('POST /api/tasks', () => {
     });
   });
 
-  test('LAMBDA and AUTO are refused clearly until they are available', async () => {
-    const res = await post('/api/tasks', seedBody({ executionMode: 'AUTO' }));
+  test('a mode this deployment does not offer is refused clearly', async () => {
+    const localOnly = await buildApp({
+      config: harness.config,
+      client: harness.client,
+      availableModes: new Set(['LOCAL']),
+    });
+    const res = await localOnly.inject({
+      method: 'POST',
+      url: '/api/tasks',
+      payload: seedBody({ executionMode: 'AUTO' }),
+    });
+    await localOnly.close();
     expect(res.statusCode).toBe(400);
     expect(res.json()).toEqual({
       statusCode: 400,
       code: 'SPILLWAY_MODE_NOT_AVAILABLE',
       error: 'Bad Request',
-      message: 'executionMode AUTO is not available yet; available: LOCAL, LAMBDA',
+      message: 'executionMode AUTO is not available yet; available: LOCAL',
     });
   });
 });

@@ -17,7 +17,6 @@ beforeAll(async () => {
     config: harness.config,
     client: harness.client,
     redis: harness.redis,
-    projection: harness.projection,
   });
   app.addHook('preHandler', async (request) => {
     if (request.url === '/api/callbacks/lambda' && request.rawBody) {

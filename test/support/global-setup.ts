@@ -12,10 +12,13 @@ const { freePort, pingRedis } = require('../../scripts/lib/net.js');
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 export const STACK_DIR = path.resolve(__dirname, '..', '..', '.test-stack');
-export const STACK_FILE = path.join(STACK_DIR, 'stack.json');
+/** One file per jest run, so two runs on one machine never read each other's servers. */
+export const STACK_FILE_ENV = 'SPILLWAY_TEST_STACK_FILE';
 
 export default async function globalSetup(): Promise<void> {
   mkdirSync(STACK_DIR, { recursive: true });
+  const stackFile = path.join(STACK_DIR, `stack-${process.pid}.json`);
+  process.env[STACK_FILE_ENV] = stackFile;
   const stack = new Stack({
     logDir: path.join(STACK_DIR, 'logs'),
     log: (m: string) => console.log(`[test stack] ${m}`),
@@ -48,7 +51,7 @@ export default async function globalSetup(): Promise<void> {
   }
 
   writeFileSync(
-    STACK_FILE,
+    stackFile,
     JSON.stringify(
       {
         temporalAddress: `127.0.0.1:${temporalPort}`,

@@ -11,7 +11,7 @@ import type { HandlerRegistry } from '../../activities/handler-registry';
 import { connectRedis } from '../../live/redis-client';
 import { createTaskProjection, type TaskProjection } from '../../live/task-projection';
 import { createWorkers } from '../../worker/create-workers';
-import { STACK_FILE } from './global-setup';
+import { STACK_FILE_ENV } from './global-setup';
 
 export interface StackInfo {
   temporalAddress: string;
@@ -24,7 +24,10 @@ export interface StackInfo {
 }
 
 export function readStack(): StackInfo {
-  return JSON.parse(readFileSync(STACK_FILE, 'utf8')) as StackInfo;
+  const file = process.env[STACK_FILE_ENV];
+  if (!file)
+    throw new Error(`${STACK_FILE_ENV} is not set: run the tests through jest, whose global setup starts the stack`);
+  return JSON.parse(readFileSync(file, 'utf8')) as StackInfo;
 }
 
 export function testConfig(env: Record<string, string> = {}): SpillwayConfig {
@@ -79,7 +82,7 @@ export async function startHarness(options: { env?: Record<string, string>; hand
     config,
     connection: nativeConnection,
     client,
-    projection,
+    redis,
     handlers: options.handlers,
   });
   const running = workers.map((w) => w.run());

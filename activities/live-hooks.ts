@@ -1,0 +1,61 @@
+// What activities tell the live projection while an attempt runs: RUNNING transitions for the dashboard and the
+// in-flight leases that AUTO placement reads. Every hook swallows Redis failures: the projection may lag or be
+// rebuilt, but it must never fail or slow a task.
+import type { TaskInput } from '../domain/task-model';
+import type { PlacementLeases } from '../live/placement-leases';
+import type { TaskProjection } from '../live/task-projection';
+
+/** A running local attempt's lease outlives a few missed refreshes, and lapses soon after a worker dies. */
+export const LOCAL_LEASE_TTL_MS = 30_000;
+
+export interface LiveHooks {
+  localStarted(task: TaskInput): Promise<void>;
+  localAlive(task: TaskInput): Promise<void>;
+  localFinished(task: TaskInput): Promise<void>;
+  lambdaInvoked(task: TaskInput, ttlMs: number): Promise<void>;
+  lambdaFinished(task: TaskInput): Promise<void>;
+  throttled(functionName: string): Promise<void>;
+}
+
+export function createLiveHooks(
+  projection: TaskProjection | undefined,
+  leases: PlacementLeases | undefined,
+  log: (m: string) => void = console.warn,
+): LiveHooks {
+  let lastWarning = 0;
+  const quietly = async (what: string, work: () => Promise<unknown>) => {
+    try {
+      await work();
+    } catch (err) {
+      // One line a minute is enough to say Redis is away; the reconcile step repairs what was missed.
+      if (Date.now() - lastWarning > 60_000) {
+        lastWarning = Date.now();
+        log(`live projection unavailable (${what}): ${(err as Error).message}`);
+      }
+    }
+  };
+  const running = (task: TaskInput, placement: 'LOCAL' | 'LAMBDA') =>
+    projection?.record({
+      taskId: task.id,
+      status: 'RUNNING',
+      type: task.type,
+      name: task.name,
+      executionMode: task.executionMode,
+      placement,
+      at: new Date().toISOString(),
+    });
+  return {
+    localStarted: (task) =>
+      quietly('local start', () =>
+        Promise.all([leases?.holdLocal(task.id, LOCAL_LEASE_TTL_MS), running(task, 'LOCAL')]),
+      ),
+    localAlive: (task) => quietly('local lease', async () => leases?.holdLocal(task.id, LOCAL_LEASE_TTL_MS)),
+    localFinished: (task) => quietly('local finish', async () => leases?.releaseLocal(task.id)),
+    lambdaInvoked: (task, ttlMs) =>
+      quietly('lambda invoke', () =>
+        Promise.all([leases?.holdLambda(task.functionName, task.id, ttlMs), running(task, 'LAMBDA')]),
+      ),
+    lambdaFinished: (task) => quietly('lambda finish', async () => leases?.releaseLambda(task.functionName, task.id)),
+    throttled: (functionName) => quietly('throttle', async () => leases?.recordThrottle(functionName)),
+  };
+}

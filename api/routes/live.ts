@@ -1,0 +1,149 @@
+// Live routes: the Server-Sent Events feed the dashboard follows, statistics, Prometheus metrics, reconcile and
+// the warm pool trigger.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { errorResponses } from '../schemas/common';
+
+const HEARTBEAT_MS = 15_000;
+const STATS_PUSH_MS = 1_000;
+const STREAM_ID = /^\d{1,15}-\d{1,10}$/;
+
+const ReconcileResponse = Type.Object({
+  tasks: Type.Integer(),
+  warmPoolRuns: Type.Integer(),
+  durationMs: Type.Number(),
+  counters: Type.Record(Type.String(), Type.Number()),
+});
+
+const WarmPoolResponse = Type.Object({
+  workflowId: Type.String(),
+  trigger: Type.String(),
+  startedAt: Type.String(),
+  finishedAt: Type.String(),
+  functions: Type.Array(
+    Type.Object({
+      name: Type.String(),
+      requested: Type.Integer(),
+      warmed: Type.Integer(),
+      coldStarts: Type.Integer(),
+      durationMs: Type.Number(),
+      costUsd: Type.Number(),
+      errors: Type.Array(Type.String()),
+    }),
+  ),
+  totalCostUsd: Type.Number(),
+});
+
+export const liveRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  // Open event streams end when the app closes, or close() would wait for them forever.
+  const openStreams = new Set<() => void>();
+  app.addHook('preClose', async () => {
+    for (const end of openStreams) end();
+  });
+
+  app.get(
+    '/api/events',
+    {
+      schema: {
+        tags: ['live'],
+        summary: 'Server-Sent Events: `task` transitions and `stats` snapshots; resumes from Last-Event-ID',
+        querystring: Type.Object(
+          {
+            lastEventId: Type.Optional(Type.String({ pattern: STREAM_ID.source })),
+            access_token: Type.Optional(Type.String({ maxLength: 512 })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { ...errorResponses(400, 401, 503) },
+      },
+    },
+    async (request, reply) => {
+      const feed = app.feed;
+      const header = request.headers['last-event-id'];
+      const resumeFrom = typeof header === 'string' && STREAM_ID.test(header) ? header : request.query.lastEventId;
+      reply.hijack();
+      const res = reply.raw;
+      res.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache, no-transform',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+      });
+      // Browsers wait this long before reconnecting after the API goes away.
+      res.write('retry: 1000\n\n');
+      const send = (event: string, data: string, id?: string) => {
+        res.write(`${id ? `id: ${id}\n` : ''}event: ${event}\ndata: ${data}\n\n`);
+      };
+      let statsDue = true;
+      const pushStats = async () => {
+        if (!statsDue) return;
+        statsDue = false;
+        try {
+          send('stats', JSON.stringify(await app.stats()));
+        } catch {
+          // Stats will go out with the next change.
+        }
+      };
+      const unsubscribe = feed
+        ? feed.subscribe((event: { id: string; data: string }) => {
+            send('task', event.data, event.id);
+            statsDue = true;
+          })
+        : () => undefined;
+      if (feed && resumeFrom) {
+        for (const event of await feed.since(resumeFrom).catch(() => [])) send('task', event.data, event.id);
+      }
+      await pushStats();
+      const statsTimer = setInterval(() => void pushStats(), STATS_PUSH_MS);
+      const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS);
+      const close = () => {
+        clearInterval(statsTimer);
+        clearInterval(heartbeat);
+        unsubscribe();
+        openStreams.delete(end);
+      };
+      const end = () => {
+        close();
+        res.end();
+      };
+      openStreams.add(end);
+      request.raw.once('close', close);
+    },
+  );
+
+  app.get(
+    '/metrics',
+    {
+      schema: {
+        tags: ['live'],
+        summary: 'Prometheus metrics: task statistics and the worker SDK metrics',
+        hide: false,
+      },
+    },
+    async (_request, reply) => reply.type('text/plain; version=0.0.4; charset=utf-8').send(await app.metricsText()),
+  );
+
+  app.post(
+    '/api/admin/reconcile',
+    {
+      schema: {
+        tags: ['admin'],
+        summary: 'Rebuild the Redis projection from Temporal visibility',
+        response: { 200: ReconcileResponse, ...errorResponses(401, 429, 503) },
+      },
+    },
+    async () => app.reconcile(),
+  );
+
+  app.post(
+    '/api/tasks/warm-pool',
+    {
+      schema: {
+        tags: ['tasks'],
+        summary: 'Run the warm pool now and report, per function, what was warmed and what it cost',
+        response: { 200: WarmPoolResponse, ...errorResponses(401, 429, 503) },
+      },
+    },
+    async () => app.warmPoolNow(),
+  );
+};

@@ -1,0 +1,111 @@
+// Reads the task statistics out of the Redis projection: a handful of reads, no visibility queries, so the stats
+// route stays cheap however many tasks Temporal holds.
+import { projectionKeys, SERIES_BUCKET_MS } from './task-projection';
+import type { Redis } from 'ioredis';
+
+const PLACEMENTS = ['LOCAL', 'LAMBDA'] as const;
+const SERIES_BUCKETS = 30;
+
+export interface Percentiles {
+  count: number;
+  p50: number | null;
+  p95: number | null;
+  p99: number | null;
+}
+
+export function percentiles(values: number[]): Percentiles {
+  if (values.length === 0) return { count: 0, p50: null, p95: null, p99: null };
+  const sorted = [...values].sort((a, b) => a - b);
+  // Nearest rank: the value below which p% of the samples fall.
+  const at = (p: number) =>
+    sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? null;
+  return { count: sorted.length, p50: at(50), p95: at(95), p99: at(99) };
+}
+
+export async function readStats(redis: Redis, prefix: string, nowMs = Date.now()) {
+  const keys = projectionKeys(prefix);
+  const currentBucket = Math.floor(nowMs / SERIES_BUCKET_MS) * SERIES_BUCKET_MS;
+  const buckets = Array.from(
+    { length: SERIES_BUCKETS },
+    (_, i) => currentBucket - (SERIES_BUCKETS - 1 - i) * SERIES_BUCKET_MS,
+  );
+  const pipeline = redis.pipeline();
+  pipeline.hgetall(keys.counters);
+  for (const p of PLACEMENTS) pipeline.lrange(keys.durations(p), 0, -1);
+  pipeline.zcount(keys.completions, nowMs - 60_000, '+inf');
+  for (const bucket of buckets) {
+    pipeline.hgetall(keys.series(bucket));
+    for (const p of PLACEMENTS) pipeline.lrange(keys.seriesDurations(bucket, p), 0, -1);
+  }
+  const results = (await pipeline.exec()) ?? [];
+  const value = <T>(i: number) => {
+    const [err, v] = results[i] ?? [new Error('missing reply'), undefined];
+    if (err) throw err;
+    return v as T;
+  };
+  const raw = value<Record<string, string>>(0);
+  const n = (field: string) => Number(raw[field] ?? 0);
+  const durations = { LOCAL: value<string[]>(1).map(Number), LAMBDA: value<string[]>(2).map(Number) };
+  const lastMinute = value<number>(3);
+
+  const attemptsHistogram: Record<string, number> = {};
+  for (const [field, v] of Object.entries(raw)) {
+    if (field.startsWith('attempts:')) attemptsHistogram[field.slice('attempts:'.length)] = Number(v);
+  }
+  const byPlacement = Object.fromEntries(
+    PLACEMENTS.map((p) => [
+      p,
+      {
+        running: n(`RUNNING:${p}`),
+        completed: n(`COMPLETED:${p}`),
+        failed: n(`FAILED:${p}`),
+        cancelled: n(`CANCELLED:${p}`),
+      },
+    ]),
+  );
+  const cold = n('cold');
+  const warm = n('warm');
+  const lambdaExecutionUsd = n('cost:LAMBDA');
+  const localUsd = n('cost:LOCAL');
+  const warmingUsd = n('cost:warming');
+  let index = 4;
+  const series = buckets.map((t) => {
+    const bucket = value<Record<string, string>>(index++);
+    const local = value<string[]>(index++).map(Number);
+    const lambda = value<string[]>(index++).map(Number);
+    return {
+      t,
+      completed: { LOCAL: Number(bucket['completed:LOCAL'] ?? 0), LAMBDA: Number(bucket['completed:LAMBDA'] ?? 0) },
+      failed: Number(bucket.failed ?? 0),
+      p95Ms: { LOCAL: percentiles(local).p95, LAMBDA: percentiles(lambda).p95 },
+    };
+  });
+  return {
+    source: 'redis' as const,
+    generatedAt: new Date(nowMs).toISOString(),
+    totals: {
+      created: n('created'),
+      queued: n('status:QUEUED'),
+      running: n('status:RUNNING'),
+      completed: n('status:COMPLETED'),
+      failed: n('status:FAILED'),
+      cancelled: n('status:CANCELLED'),
+    },
+    byPlacement,
+    cost: {
+      lambdaExecutionUsd,
+      warmingUsd,
+      localUsd,
+      totalUsd: lambdaExecutionUsd + warmingUsd + localUsd,
+    },
+    executionTimeMs: { LOCAL: percentiles(durations.LOCAL), LAMBDA: percentiles(durations.LAMBDA) },
+    retries: { tasksRetried: n('retried'), attemptsHistogram },
+    coldStarts: { cold, warm, ratio: cold + warm > 0 ? cold / (cold + warm) : null },
+    warmPool: { warmups: n('warmups'), coldStartsMet: n('warmupColdStarts') },
+    throughput: { lastMinute, perSecond: lastMinute / 60 },
+    autoPlacement: { LOCAL: n('auto:LOCAL'), LAMBDA: n('auto:LAMBDA') },
+    series: { bucketSeconds: SERIES_BUCKET_MS / 1000, buckets: series },
+  };
+}
+
+export type TaskStats = Awaited<ReturnType<typeof readStats>>;
