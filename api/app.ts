@@ -22,6 +22,7 @@ import { readStats, type TaskStats } from '../live/stats-reader';
 import { createTaskProjection } from '../live/task-projection';
 import type { WarmPoolResult } from '../workflows/warm-pool';
 import { errorBody, Errors, toSpillwayError } from './errors';
+import { securityPlugin } from './plugins/security';
 import { callbackRoutes } from './routes/callbacks';
 import { healthRoutes } from './routes/health';
 import { liveRoutes } from './routes/live';
@@ -81,6 +82,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  // Every body Spillway takes is JSON; a text/plain body is a client mistake that deserves 415, not a string.
+  app.removeContentTypeParser('text/plain');
   app.addSchema(ErrorResponse);
   app.setErrorHandler((err, request, reply) => {
     const error = toSpillwayError(err);
@@ -176,6 +179,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return components;
   });
 
+  await app.register(securityPlugin, { config, redis });
   await app.register(swagger, {
     openapi: {
       info: {

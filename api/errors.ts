@@ -33,6 +33,7 @@ export const Errors = {
   invalidCursor: define(400, 'SPILLWAY_INVALID_CURSOR'),
   invalidCallback: define(400, 'SPILLWAY_INVALID_CALLBACK'),
   unauthorizedCallback: define(401, 'SPILLWAY_CALLBACK_UNAUTHORIZED'),
+  unauthorized: define(401, 'SPILLWAY_UNAUTHORIZED'),
   taskNotFound: define(404, 'SPILLWAY_TASK_NOT_FOUND'),
   routeNotFound: define(404, 'SPILLWAY_ROUTE_NOT_FOUND'),
   idempotencyConflict: define(409, 'SPILLWAY_IDEMPOTENCY_CONFLICT'),

@@ -19,7 +19,14 @@ export interface TemporalConfig {
 export interface SpillwayConfig {
   temporal: TemporalConfig;
   redis: { url: string; prefix: string };
-  api: { host: string; port: number; publicUrl: string };
+  api: {
+    host: string;
+    port: number;
+    publicUrl: string;
+    /** Bearer keys; empty means the API is open (fine on 127.0.0.1, not beyond). */
+    keys: readonly string[];
+    rateLimit: { max: number; windowMs: number };
+  };
   scheduler: {
     localWorkerPoolSize: number;
     lambdaTaskThreshold: number;
@@ -127,7 +134,16 @@ export function loadConfig(env: Env = process.env): SpillwayConfig {
       url: url(env, 'REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
       prefix: str(env, 'REDIS_PREFIX', 'spillway:'),
     },
-    api: { host: apiHost, port: apiPort, publicUrl },
+    api: {
+      host: apiHost,
+      port: apiPort,
+      publicUrl,
+      keys: apiKeys(env),
+      rateLimit: {
+        max: int(env, 'SPILLWAY_RATE_LIMIT_MAX', 1200, 1, 10_000_000),
+        windowMs: int(env, 'SPILLWAY_RATE_LIMIT_WINDOW_MS', 60_000, 1000, 3_600_000),
+      },
+    },
     scheduler: {
       localWorkerPoolSize: int(env, 'SCHEDULER_LOCAL_WORKER_POOL_SIZE', 10, 1, 1000),
       lambdaTaskThreshold: int(env, 'SCHEDULER_LAMBDA_TASK_THRESHOLD', 5, 0, 100000),
@@ -161,6 +177,16 @@ export function loadConfig(env: Env = process.env): SpillwayConfig {
     },
   };
   return deepFreeze(config);
+}
+
+function apiKeys(env: Env): string[] {
+  const keys = (env.SPILLWAY_API_KEYS ?? '')
+    .split(',')
+    .map((k) => k.trim())
+    .filter(Boolean);
+  const short = keys.find((k) => k.length < 16);
+  if (short !== undefined) throw new ConfigError('every key in SPILLWAY_API_KEYS must be at least 16 characters');
+  return keys;
 }
 
 function parseWarmPoolMode(raw: string): 'fixed' | 'auto' {

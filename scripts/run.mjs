@@ -60,9 +60,11 @@ function prepare() {
     console.log('building ...');
     run('npm', ['run', '--silent', 'build']);
   }
+  const dashboardIndex = path.join(ROOT, 'dashboard', 'dist', 'index.html');
+  const dashboardSources = newestMtime(path.join(ROOT, 'dashboard', 'src'));
   if (
-    existsSync(path.join(ROOT, 'dashboard', 'package.json')) &&
-    !existsSync(path.join(ROOT, 'dashboard', 'dist', 'index.html'))
+    existsSync(path.join(ROOT, 'dashboard', 'vite.config.ts')) &&
+    (!existsSync(dashboardIndex) || statSync(dashboardIndex).mtimeMs < dashboardSources)
   ) {
     console.log('building the dashboard ...');
     run('npm', ['run', '--silent', 'build:dashboard']);
