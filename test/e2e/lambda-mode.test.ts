@@ -204,6 +204,26 @@ describe('callbacks', () => {
     expect(after.attempts).toHaveLength(2);
   });
 
+  test('an expired completion token is rejected even with a fresh body signature', async () => {
+    const token = signCompletionToken(stack.callbackSecret, {
+      taskToken: Buffer.from('x').toString('base64'),
+      workflowId: 'task-old',
+      activityId: '1',
+      attempt: 1,
+      iat: now() - 7200,
+      exp: now() - 3600,
+    });
+    const body = JSON.stringify({ token, outcome: 'succeeded', result: {}, report });
+    const res = await post(body, signCallbackBody(stack.callbackSecret, body, now()));
+    expect(res.statusCode).toBe(401);
+    expect(res.json()).toEqual({
+      statusCode: 401,
+      code: 'SPILLWAY_CALLBACK_UNAUTHORIZED',
+      error: 'Unauthorized',
+      message: 'completion token rejected: expired',
+    });
+  });
+
   test('a signed token for an attempt Temporal never issued → 400', async () => {
     const token = signCompletionToken(stack.callbackSecret, {
       taskToken: Buffer.from('not-a-task-token').toString('base64'),
