@@ -103,7 +103,7 @@ async function startForeground() {
         );
       }
       const cli = ensureTemporalCli();
-      console.log(`starting the Temporal dev server (${path.relative(ROOT, cli) || cli}) ...`);
+      console.log(`starting the Temporal dev server (${cli}) ...`);
       await stack.startTemporal({ cli, port: temporalPort, uiPort, dbFile: path.join(DATA, 'temporal.db') });
     }
     const redis = await stack.ensureRedis({ url: redisUrl, dataDir: path.join(DATA, 'redis') });
