@@ -74,6 +74,21 @@ export function createInvokeLambda(deps: LambdaInvokeDeps) {
     }
     const event = { taskId: task.id, taskType: task.type, attempt, payload: task.payload };
 
+    /** An Invoke that Lambda refused is still an attempt: the task records it with its real cause. */
+    const invokeFailed = async (err: unknown): Promise<ApplicationFailure> => {
+      if ((err as { name?: string }).name === 'TooManyRequestsException') await deps.live.throttled(task.functionName);
+      const failure = invokeFailure(err, task.functionName);
+      await deps.reporter.failed(workflowId, {
+        attempt,
+        placement: 'LAMBDA',
+        startedAt,
+        finishedAt: new Date().toISOString(),
+        outcome: 'failed',
+        error: { type: failure.type ?? 'Error', message: failure.message, nonRetryable: Boolean(failure.nonRetryable) },
+      });
+      return failure;
+    };
+
     await deps.live.lambdaInvoked(task, startToCloseTimeoutMs);
     if (task.invocation === 'sync') {
       let response;
@@ -88,9 +103,7 @@ export function createInvokeLambda(deps: LambdaInvokeDeps) {
           { abortSignal: ctx.cancellationSignal },
         );
       } catch (err) {
-        if ((err as { name?: string }).name === 'TooManyRequestsException')
-          await deps.live.throttled(task.functionName);
-        throw invokeFailure(err, task.functionName);
+        throw await invokeFailed(err);
       } finally {
         await deps.live.lambdaFinished(task);
       }
@@ -146,8 +159,7 @@ export function createInvokeLambda(deps: LambdaInvokeDeps) {
       );
     } catch (err) {
       await deps.live.lambdaFinished(task);
-      if ((err as { name?: string }).name === 'TooManyRequestsException') await deps.live.throttled(task.functionName);
-      throw invokeFailure(err, task.functionName);
+      throw await invokeFailed(err);
     }
     // The function's callback completes this attempt; if it never comes, the start-to-close timeout retries it.
     throw new CompleteAsyncError();

@@ -156,6 +156,9 @@ export async function startLambdaService(options: LambdaServiceOptions = {}): Pr
   // Read before listening so a corrupt journal fails the start without leaving a server open.
   queue.restore();
   const server = createServer((req, res) => void handle(req, res));
+  // Clients (the AWS SDK) reuse idle sockets; closing them sooner than clients expect resets requests in flight.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? DEFAULT_PORT, options.host ?? '127.0.0.1', () => {

@@ -81,7 +81,8 @@ async function security(app: FastifyInstance, { config, redis }: SecurityOptions
     nameSpace: `${config.redis.prefix}ratelimit:`,
     // A Redis outage must not take the API down with it; limits resume when Redis returns.
     skipOnError: true,
-    allowList: (request) => !needsKey(request.url) && !request.url.startsWith('/api/callbacks/'),
+    // Callbacks are signed, and a limited one would be a lost result: they are never rate-limited.
+    allowList: (request) => !needsKey(request.url),
     keyGenerator: (request) => {
       const key = presentedKey(request);
       return key ? `key:${digest(key).toString('hex').slice(0, 16)}` : `ip:${request.ip}`;

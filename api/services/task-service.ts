@@ -25,6 +25,7 @@ import type { CreateTaskBody, ListQuery } from '../schemas/task-schemas';
 
 export const TASK_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
 const MAX_PAYLOAD_DEPTH = 32;
+const START_DEADLINE_MS = 5_000;
 
 export interface Links {
   self: string;
@@ -206,21 +207,24 @@ export function createTaskService(options: TaskServiceOptions) {
       : `task-${randomUUID()}`;
     const input = toTaskInput(body, id);
     try {
-      await client.workflow.start(TASK_WORKFLOW_TYPE, {
-        taskQueue: WORKFLOW_TASK_QUEUE,
-        workflowId: id,
-        args: [input],
-        // An idempotency key must stay used after its task ends, so ids are never reused.
-        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-        memo: { requestHash: requestHash(body) },
-        typedSearchAttributes: [
-          { key: TASK_TYPE_KEY, value: input.type },
-          { key: EXECUTION_MODE_KEY, value: input.executionMode },
-          { key: REQUESTED_MODE_KEY, value: input.executionMode },
-          { key: TASK_STATUS_KEY, value: 'QUEUED' },
-          { key: TASK_NAME_KEY, value: input.name.slice(0, 200) },
-        ],
-      });
+      // Without a deadline the client retries an unreachable server for ~20 s; a caller deserves a quick 503.
+      await client.withDeadline(Date.now() + START_DEADLINE_MS, () =>
+        client.workflow.start(TASK_WORKFLOW_TYPE, {
+          taskQueue: WORKFLOW_TASK_QUEUE,
+          workflowId: id,
+          args: [input],
+          // An idempotency key must stay used after its task ends, so ids are never reused.
+          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+          memo: { requestHash: requestHash(body) },
+          typedSearchAttributes: [
+            { key: TASK_TYPE_KEY, value: input.type },
+            { key: EXECUTION_MODE_KEY, value: input.executionMode },
+            { key: REQUESTED_MODE_KEY, value: input.executionMode },
+            { key: TASK_STATUS_KEY, value: 'QUEUED' },
+            { key: TASK_NAME_KEY, value: input.name.slice(0, 200) },
+          ],
+        }),
+      );
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError && body.idempotencyKey) return replayIdempotent(id, body);
       throw err;

@@ -66,7 +66,8 @@ async function postCallback(target: CallbackTarget, body: CallbackBody): Promise
         body: text,
         signal: AbortSignal.timeout(10_000),
       });
-      if (response.status < 500) return;
+      // 429 and 5xx are the API saying "not now"; anything else is its final word on this callback.
+      if (response.status < 500 && response.status !== 429) return;
       lastError = new Error(`callback answered ${response.status}`);
     } catch (err) {
       lastError = err;
@@ -104,14 +105,17 @@ export function wrapHandler<P, R>(run: TaskHandler<P, R>) {
     try {
       result = await run(event as unknown as TaskEvent<P>, context);
     } catch (err) {
+      const error = describe(err);
       await postCallback(callback, {
         token: callback.token,
         functionName: context.functionName,
         outcome: 'failed',
-        error: describe(err),
+        error,
         report: report(),
       });
-      throw err;
+      // The failure reached Temporal, which owns retries. Ending the invocation normally keeps Lambda's own async
+      // retries from running this attempt again, whatever the function's event invoke config says.
+      return { spillway: { outcome: 'failed', reported: true }, error };
     }
     await postCallback(callback, {
       token: callback.token,

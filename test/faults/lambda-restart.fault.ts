@@ -1,0 +1,121 @@
+// The local Lambda service killed (-9, with its execution environments) while asynchronous events are queued, then
+// started again with the same LAMBDA_QUEUE_FILE: the journal brings the accepted events back, every task completes,
+// and no task runs its handler more often than its retry policy allows.
+import { readFileSync } from 'node:fs';
+import { LambdaClient, PutFunctionConcurrencyCommand } from '@aws-sdk/client-lambda';
+import { acceptedIds, checkTasks, FaultStack, FAULTS_N, summarize, waitUntil } from './harness';
+
+const stack = new FaultStack({ label: 'lambda-restart' });
+// Invokes made while the service is down fail fast (connection refused) and use up attempts: 5 cover ~5 s down.
+const RETRY = { maximumAttempts: 5, initialIntervalMs: 500, backoffCoefficient: 2, maximumIntervalMs: 2_000 };
+let lambda: LambdaClient;
+
+beforeAll(async () => {
+  await stack.start();
+  lambda = new LambdaClient({
+    endpoint: stack.lambdaUrl,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    maxAttempts: 1,
+  });
+});
+
+afterAll(async () => {
+  lambda?.destroy();
+  await stack.shutdown();
+});
+
+interface LambdaStatus {
+  functions: Array<{ name: string; inFlight: number; queuedEvents: number; reservedConcurrency?: number }>;
+}
+
+async function flaky() {
+  const res = await fetch(`${stack.lambdaUrl}/_spillway/status`);
+  const status = (await res.json()) as LambdaStatus;
+  return status.functions.find((f) => f.name === 'flaky');
+}
+
+test('Lambda service killed with events queued, restarted on the same journal: every task completes', async () => {
+  await lambda.send(new PutFunctionConcurrencyCommand({ FunctionName: 'flaky', ReservedConcurrentExecutions: 1 }));
+  const burst = stack.burst(
+    FAULTS_N,
+    (i) => ({
+      name: `lambda-restart ${i}`,
+      type: 'flaky',
+      executionMode: 'LAMBDA',
+      payload: { sleepMs: 1_000 },
+      // Room for the whole queue to drain one at a time: only the restart may cost an attempt.
+      timeoutSeconds: 30 + FAULTS_N * 2,
+      retry: RETRY,
+    }),
+    // Still submitting when the service is killed (after 5 events queued) and restarted.
+    250,
+  );
+  const queued = await waitUntil('events queued behind reserved concurrency 1', async () => {
+    const f = await flaky();
+    return f && f.inFlight === 1 && f.queuedEvents >= Math.min(5, FAULTS_N - 1) ? f.queuedEvents : undefined;
+  });
+  stack.note(`${queued} events queued, 1 in flight`);
+  await stack.killProcess('lambda');
+  const journal = JSON.parse(readFileSync(stack.queueFile, 'utf8')) as { events: unknown[] };
+  stack.note(`journal holds ${journal.events.length} events at the kill`);
+  expect(journal.events.length).toBeGreaterThanOrEqual(queued);
+
+  await stack.startProcess('lambda');
+  const submissions = await burst.done;
+  // Invokes made while the service was down failed and were retried by Temporal: the API accepted every task.
+  expect(submissions.map((s) => s.status)).toEqual(submissions.map(() => 201));
+
+  const ids = acceptedIds(submissions);
+  const views = await stack.waitAllFinal(ids, 240_000);
+  await waitUntil('the restored queue drained', async () => {
+    const f = await flaky();
+    return f && f.inFlight === 0 && f.queuedEvents === 0 ? true : undefined;
+  });
+  // Late redeliveries would show in the ledger within Lambda's async retry delays (1 s, 2 s).
+  await new Promise((r) => setTimeout(r, 4_000));
+  const report = await checkTasks(stack, views, RETRY.maximumAttempts);
+  const duplicated = report.filter((r) => new Set(r.runs.map((run) => run.attempt)).size < r.runs.length);
+  console.log(
+    `${summarize(
+      'lambda-restart',
+      report,
+      `${queued} events queued at the kill, ${duplicated.length} tasks ran one attempt twice (at-least-once redelivery)`,
+    )}\n${stack.timeline()}`,
+  );
+});
+
+// Regression: after a restart the service forgets MaximumRetryAttempts 0, and a function error used to be retried
+// by Lambda itself. The wrapper now ends an invocation normally once its failure callback is delivered.
+test('after a Lambda service restart, a failing attempt still runs its handler once', async () => {
+  const retry = { maximumAttempts: 2, initialIntervalMs: 500, backoffCoefficient: 2, maximumIntervalMs: 2_000 };
+  const submissions = await stack.burst(
+    3,
+    (i) => ({
+      name: `lambda-restart failing ${i}`,
+      type: 'flaky',
+      executionMode: 'LAMBDA',
+      payload: { failAttempts: 1 },
+      timeoutSeconds: 30,
+      retry,
+    }),
+    50,
+  ).done;
+  const ids = acceptedIds(submissions);
+  expect(ids).toHaveLength(3);
+  const views = await stack.waitAllFinal(ids, 60_000);
+  // Lambda's async retries come 1 s and 2 s after a function error.
+  await new Promise((r) => setTimeout(r, 5_000));
+  await waitUntil('the service idle', async () => {
+    const f = await flaky();
+    return f && f.inFlight === 0 && f.queuedEvents === 0 ? true : undefined;
+  });
+  const runs = stack.executions();
+  for (const id of ids) {
+    expect(views.get(id)?.status).toBe('COMPLETED');
+    expect({ id, attempt1Runs: (runs.get(id) ?? []).filter((r) => r.attempt === 1).length }).toEqual({
+      id,
+      attempt1Runs: 1,
+    });
+  }
+});
