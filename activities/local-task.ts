@@ -21,6 +21,9 @@ export interface LocalTaskDeps {
   heartbeatIntervalMs?: number;
 }
 
+/** Local attempts running in this process now, to share the process's CPU time between them. */
+let runningAttempts = 0;
+
 export function createRunLocalTask(deps: LocalTaskDeps) {
   return async function runLocalTask(task: TaskInput): Promise<AttemptSuccess> {
     const ctx = Context.current();
@@ -51,7 +54,7 @@ export function createRunLocalTask(deps: LocalTaskDeps) {
       ctx.heartbeat();
       void deps.live.localAlive(task);
     }, deps.heartbeatIntervalMs ?? 2_000);
-    const cpuBefore = process.cpuUsage();
+    const cpuBefore = { usage: process.cpuUsage(), running: ++runningAttempts };
     const t0 = performance.now();
     try {
       const handler = deps.handlers.resolve(task.functionName);
@@ -63,6 +66,7 @@ export function createRunLocalTask(deps: LocalTaskDeps) {
       await deps.reporter.failed(workflowId, { ...finish(record, t0, cpuBefore, deps, 'failed'), error });
       throw toApplicationFailure(error);
     } finally {
+      runningAttempts--;
       clearInterval(beat);
       await deps.live.localFinished(task);
     }
@@ -72,20 +76,21 @@ export function createRunLocalTask(deps: LocalTaskDeps) {
 function finish(
   record: AttemptRecord,
   t0: number,
-  cpuBefore: NodeJS.CpuUsage,
+  cpuBefore: { usage: NodeJS.CpuUsage; running: number },
   deps: LocalTaskDeps,
   outcome: 'succeeded' | 'failed',
 ): AttemptRecord {
   const durationMs = performance.now() - t0;
-  // process-wide CPU time: with concurrent attempts it over-counts, so it is an upper bound, never an under-charge.
-  const cpu = process.cpuUsage(cpuBefore);
-  const cpuTimeMs = (cpu.user + cpu.system) / 1000;
+  // CPU time is process-wide: with several attempts running, each is charged its share of what the process used.
+  const cpu = process.cpuUsage(cpuBefore.usage);
+  const sharing = Math.max(1, (cpuBefore.running + runningAttempts) / 2);
+  const cpuTimeMs = Math.min((cpu.user + cpu.system) / 1000 / sharing, durationMs);
   return {
     ...record,
     outcome,
     finishedAt: new Date().toISOString(),
     durationMs: Math.round(durationMs * 1000) / 1000,
     cpuTimeMs: Math.round(cpuTimeMs * 1000) / 1000,
-    costUsd: (Math.min(cpuTimeMs, durationMs) / 1000) * deps.localCpuSecondUsd,
+    costUsd: (cpuTimeMs / 1000) * deps.localCpuSecondUsd,
   };
 }

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import Fastify from 'fastify';
+import Fastify, { LogController } from 'fastify';
 import type { FastifyInstance } from 'fastify';
 import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
@@ -76,6 +76,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config, client, redis } = deps;
   const app = Fastify({
     logger: deps.logger ?? false,
+    // A line per request costs more CPU than a task creation; failures are logged by the error handler.
+    logController: new LogController({ disableRequestLogging: true }),
     // A task id or a query can be long; an URL past this is abuse, not a request.
     routerOptions: { maxParamLength: 200 },
     bodyLimit: 1024 * 1024,

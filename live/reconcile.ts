@@ -108,7 +108,7 @@ export async function reconcile(deps: {
     write.del(keys.series(b), keys.seriesDurations(b, 'LOCAL'), keys.seriesDurations(b, 'LAMBDA'));
   }
   for (const [bucket, fields] of series) write.hset(keys.series(bucket), fields).expire(keys.series(bucket), 3600);
-  for (const [key, values] of seriesDurations) write.rpush(key, ...values.map(String)).expire(key, 3600);
+  for (const [key, values] of seriesDurations) write.rpush(key, ...values.slice(0, 200).map(String)).expire(key, 3600);
   await write.exec();
 
   // Per-task status keys make later transitions idempotent again; written in chunks to keep each round trip small.

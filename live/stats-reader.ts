@@ -15,7 +15,7 @@ export interface Percentiles {
 
 export function percentiles(values: number[]): Percentiles {
   if (values.length === 0) return { count: 0, p50: null, p95: null, p99: null };
-  const sorted = [...values].sort((a, b) => a - b);
+  const sorted = Float64Array.from(values).sort();
   // Nearest rank: the value below which p% of the samples fall.
   const at = (p: number) =>
     sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? null;

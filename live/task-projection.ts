@@ -22,7 +22,10 @@ export interface TransitionEvent {
 }
 
 export const STREAM_MAX_LENGTH = 10_000;
-export const DURATION_SAMPLES = 5_000;
+/** Percentiles are over the most recent samples: enough for p99, few enough to read on every stats call. */
+export const DURATION_SAMPLES = 2_000;
+/** A 10-second bucket keeps at most this many samples for its p95. */
+const BUCKET_SAMPLES = 200;
 export const SERIES_BUCKET_MS = 10_000;
 const SERIES_TTL_SECONDS = 3_600;
 
@@ -86,7 +89,8 @@ if rank[new] == 3 and previous ~= new then
     if duration then
       redis.call('LPUSH', KEYS[5], duration)
       redis.call('LTRIM', KEYS[5], 0, tonumber(ARGV[13]) - 1)
-      redis.call('RPUSH', KEYS[6], duration)
+      redis.call('LPUSH', KEYS[6], duration)
+      redis.call('LTRIM', KEYS[6], 0, tonumber(ARGV[15]) - 1)
       redis.call('EXPIRE', KEYS[6], tonumber(ARGV[14]))
     end
     redis.call('ZADD', KEYS[7], nowMs, taskKey)
@@ -140,6 +144,7 @@ export function createTaskProjection(redis: Redis, prefix: string): TaskProjecti
         event.executionMode,
         String(DURATION_SAMPLES),
         String(SERIES_TTL_SECONDS),
+        String(BUCKET_SAMPLES),
       );
       return changed === 1;
     },

@@ -125,23 +125,20 @@ export async function runTask(task: TaskInput): Promise<TaskState> {
   };
   let placement: Placement = task.executionMode === 'LAMBDA' ? 'LAMBDA' : 'LOCAL';
 
-  const setStatus = (status: TaskStatus) => {
-    state.status = status;
-    upsertSearchAttributes([{ key: TASK_STATUS_KEY, value: status }]);
-  };
-
   /** The task's facts go into visibility with its final status, so the live projection can be rebuilt. */
   const finish = (status: TaskStatus) => {
     state.finishedAt = nowIso();
     state.costUsd = sumCost(state.attempts);
+    state.status = status;
+    // One upsert, one history event: every extra event is a visibility write on the server.
     upsertSearchAttributes([
+      { key: TASK_STATUS_KEY, value: status },
       { key: TASK_COST_KEY, value: state.costUsd ?? 0 },
       { key: TASK_DURATION_KEY, value: taskDurationMs(state) },
       { key: TASK_ATTEMPTS_KEY, value: state.attempts.length },
       { key: TASK_COLD_STARTS_KEY, value: state.attempts.filter((a) => a.coldStart === true).length },
       { key: TASK_WARM_STARTS_KEY, value: state.attempts.filter((a) => a.coldStart === false).length },
     ]);
-    setStatus(status);
   };
 
   const upsertRecord = (record: AttemptRecord) => {
@@ -183,12 +180,19 @@ export async function runTask(task: TaskInput): Promise<TaskState> {
   const publish = () =>
     CancellationScope.nonCancellable(() => projection.publishTransition({ taskId: task.id, state }));
 
-  const place = (decision: PlacementDecision) => {
+  /** Records where the task runs. A requested placement is already in the search attributes from the start. */
+  const place = (decision: PlacementDecision, alreadyVisible: boolean) => {
     placement = decision.placement;
     state.placement = decision;
+    state.status = 'RUNNING';
     upsertSearchAttributes([
-      { key: EXECUTION_MODE_KEY, value: decision.placement },
-      { key: PLACEMENT_KEY, value: decision.reason.slice(0, 200) },
+      { key: TASK_STATUS_KEY, value: 'RUNNING' },
+      ...(alreadyVisible
+        ? []
+        : [
+            { key: EXECUTION_MODE_KEY, value: decision.placement },
+            { key: PLACEMENT_KEY, value: decision.reason.slice(0, 200) },
+          ]),
     ]);
   };
 
@@ -197,9 +201,8 @@ export async function runTask(task: TaskInput): Promise<TaskState> {
       task.executionMode === 'AUTO'
         ? await control.decidePlacement(task)
         : { placement: task.executionMode, reason: `requested ${task.executionMode}` };
-    place(decision);
     state.startedAt = nowIso();
-    setStatus('RUNNING');
+    place(decision, task.executionMode !== 'AUTO');
 
     let success: AttemptSuccess;
     if (placement === 'LOCAL') {
@@ -219,11 +222,10 @@ export async function runTask(task: TaskInput): Promise<TaskState> {
           outcome: 'failed',
           error: { type: THROTTLED, message: cause.message, nonRetryable: false },
         });
-        place({
-          placement: 'LOCAL',
-          reason: `fallback: Lambda throttled (${decision.reason})`,
-          inputs: decision.inputs,
-        });
+        place(
+          { placement: 'LOCAL', reason: `fallback: Lambda throttled (${decision.reason})`, inputs: decision.inputs },
+          false,
+        );
         success = await proxyActivities<TaskActivities>(localActivityOptions(task)).runLocalTask({
           ...task,
           attemptOffset: state.attempts.length,

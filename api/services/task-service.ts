@@ -220,6 +220,9 @@ export function createTaskService(options: TaskServiceOptions) {
             { key: TASK_TYPE_KEY, value: input.type },
             { key: EXECUTION_MODE_KEY, value: input.executionMode },
             { key: REQUESTED_MODE_KEY, value: input.executionMode },
+            ...(input.executionMode === 'AUTO'
+              ? []
+              : [{ key: PLACEMENT_KEY, value: `requested ${input.executionMode}` }]),
             { key: TASK_STATUS_KEY, value: 'QUEUED' },
             { key: TASK_NAME_KEY, value: input.name.slice(0, 200) },
           ],

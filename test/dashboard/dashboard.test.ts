@@ -277,12 +277,22 @@ suite('dashboard', () => {
     }, 60_000);
     await page.goto(`${base}/#/tasks/${flaky.id}`);
     await dialog.waitFor();
-    await expect(dialog.locator('.timeline').textContent()).resolves.toMatch(
-      /Attempt 1.*failed.*FlakyError.*Backoff.*Attempt 2.*succeeded.*Completed/s,
-    );
+    // The dialog shows "Loading…" until the task arrives; wait for the rendered timeline.
+    const timeline = /Attempt 1.*failed.*FlakyError.*Backoff.*Attempt 2.*succeeded.*Completed/s;
+    const timelineText = await eventually(async () => {
+      const text = (await dialog.locator('.timeline').count()) ? await dialog.locator('.timeline').innerText() : '';
+      return timeline.test(text) ? text : undefined;
+    }, 30_000);
+    expect(timelineText).toMatch(timeline);
     await page.screenshot({ path: path.join(EXTRA_SHOTS, 'detail.png') });
     await page.getByRole('button', { name: 'Close task details' }).click();
     await dialog.waitFor({ state: 'hidden' });
+    // The dialog's close event, which clears the deep link, is dispatched a moment after it hides.
+    await page.waitForFunction(
+      () => !(globalThis as unknown as { location: { hash: string } }).location.hash.startsWith('#/tasks/'),
+      undefined,
+      { timeout: 5_000 },
+    );
     expect(page.url()).not.toContain('#/tasks/');
   });
 
