@@ -275,7 +275,9 @@ suite('dashboard', () => {
       const list = (await res.json()) as { tasks: { id: string; status: string }[] };
       return list.tasks.find((t) => createdIds.includes(t.id) && t.status === 'COMPLETED');
     }, 60_000);
+    // A deep link opened cold: the page loads with the hash and opens the task by itself.
     await page.goto(`${base}/#/tasks/${flaky.id}`);
+    await page.reload();
     await dialog.waitFor();
     // The dialog shows "Loading…" until the task arrives; wait for the rendered timeline.
     const timeline = /Attempt 1.*failed.*FlakyError.*Backoff.*Attempt 2.*succeeded.*Completed/s;
