@@ -1,5 +1,6 @@
 // Publishes a task's transition into the live projection. Redis being down must never fail or stall a task:
 // the projection is rebuilt from Temporal by the reconcile step, so a lost event costs nothing lasting.
+import { startCounts, taskDurationMs } from '../domain/task-model';
 import type { TaskProjection } from '../live/task-projection';
 import type { TaskTransition } from './types';
 
@@ -19,10 +20,8 @@ export function createPublishTransition(
         placement: state.placement?.placement,
         placementReason: state.placement?.reason,
         attempts: state.attempts.length,
-        durationMs:
-          state.startedAt && state.finishedAt ? Date.parse(state.finishedAt) - Date.parse(state.startedAt) : undefined,
-        coldStarts: state.attempts.filter((a) => a.coldStart === true).length,
-        warmStarts: state.attempts.filter((a) => a.coldStart === false).length,
+        durationMs: taskDurationMs(state.startedAt, state.finishedAt),
+        ...startCounts(state.attempts),
         costUsd: state.costUsd,
         error: state.error?.message,
         at: state.finishedAt ?? new Date().toISOString(),

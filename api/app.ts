@@ -28,6 +28,7 @@ import { healthRoutes } from './routes/health';
 import { liveRoutes } from './routes/live';
 import { taskRoutes } from './routes/tasks';
 import { ErrorResponse } from './schemas/common';
+import { withTimeout } from './with-timeout';
 import { createCallbackService, type CallbackService } from './services/callback-service';
 import { createMetrics } from './services/metrics';
 import { createTaskService, type TaskService } from './services/task-service';
@@ -64,13 +65,6 @@ export interface AppDeps {
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const REPO_ROOT = existsSync(path.join(ROOT, 'package.json')) ? ROOT : path.resolve(__dirname, '..');
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timed out')), ms).unref()),
-  ]);
-}
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config, client, redis } = deps;

@@ -3,8 +3,13 @@
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import type { SpillwayConfig } from '../domain/config';
 
+/** True for an endpoint on this machine: Spillway's own local Lambda service, or LocalStack. */
+export function isLoopbackEndpoint(endpoint: string): boolean {
+  return /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])(:|\/|$)/.test(endpoint);
+}
+
 export function createLambdaClient(config: SpillwayConfig['lambda']): LambdaClient {
-  const local = /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])(:|\/|$)/.test(config.endpoint);
+  const local = isLoopbackEndpoint(config.endpoint);
   const credentials =
     config.accessKeyId && config.secretAccessKey
       ? { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey }

@@ -89,3 +89,17 @@ export interface TaskState {
 
 /** The result TaskWorkflow returns when it ends. */
 export type TaskOutcome = TaskState;
+
+/** Milliseconds from placement to the final status; undefined until both are known. */
+export function taskDurationMs(startedAt: string | undefined, finishedAt: string | undefined): number | undefined {
+  if (!startedAt || !finishedAt) return undefined;
+  return Math.max(0, Date.parse(finishedAt) - Date.parse(startedAt));
+}
+
+/** How many Lambda attempts met a cold and a warm environment (local attempts are neither). */
+export function startCounts(attempts: readonly AttemptRecord[]): { coldStarts: number; warmStarts: number } {
+  return {
+    coldStarts: attempts.filter((a) => a.coldStart === true).length,
+    warmStarts: attempts.filter((a) => a.coldStart === false).length,
+  };
+}

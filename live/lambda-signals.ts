@@ -2,6 +2,7 @@
 // throttles and warm environments. The local Lambda service reports these on /_spillway/status; against AWS the
 // function's reserved concurrency and Spillway's own in-flight leases stand in for them.
 import { GetFunctionConcurrencyCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import { isLoopbackEndpoint } from '../clients/lambda-client';
 import type { PlacementLeases } from './placement-leases';
 
 export interface LambdaFunctionSignals {
@@ -34,7 +35,7 @@ export function createLambdaSignals(deps: {
   leases?: PlacementLeases;
   cacheMs?: number;
 }) {
-  const isLocalService = /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])(:|\/|$)/.test(deps.endpoint);
+  const isLocalService = isLoopbackEndpoint(deps.endpoint);
   let cached: { at: number; status: LocalStatus } | undefined;
 
   async function localStatus(): Promise<LocalStatus> {

@@ -3,7 +3,7 @@
 // running in the background; `npm stop` ends it.
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync, openSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
@@ -33,7 +33,7 @@ function newestMtime(dir) {
   const stack = [dir];
   while (stack.length) {
     const current = stack.pop();
-    for (const name of require('node:fs').readdirSync(current)) {
+    for (const name of readdirSync(current)) {
       if (name === 'node_modules' || name === 'dist') continue;
       const full = path.join(current, name);
       const stat = statSync(full);

@@ -33,6 +33,7 @@ import type {
   TaskState,
   TaskStatus,
 } from '../domain/task-model';
+import { startCounts, taskDurationMs } from '../domain/task-model';
 import type { AttemptSuccess, TaskActivities } from '../activities/types';
 import { attemptFailedSignal, attemptStartedSignal, statusQuery } from './signals';
 
@@ -130,14 +131,15 @@ export async function runTask(task: TaskInput): Promise<TaskState> {
     state.finishedAt = nowIso();
     state.costUsd = sumCost(state.attempts);
     state.status = status;
+    const starts = startCounts(state.attempts);
     // One upsert, one history event: every extra event is a visibility write on the server.
     upsertSearchAttributes([
       { key: TASK_STATUS_KEY, value: status },
       { key: TASK_COST_KEY, value: state.costUsd ?? 0 },
-      { key: TASK_DURATION_KEY, value: taskDurationMs(state) },
+      { key: TASK_DURATION_KEY, value: taskDurationMs(state.startedAt, state.finishedAt) ?? 0 },
       { key: TASK_ATTEMPTS_KEY, value: state.attempts.length },
-      { key: TASK_COLD_STARTS_KEY, value: state.attempts.filter((a) => a.coldStart === true).length },
-      { key: TASK_WARM_STARTS_KEY, value: state.attempts.filter((a) => a.coldStart === false).length },
+      { key: TASK_COLD_STARTS_KEY, value: starts.coldStarts },
+      { key: TASK_WARM_STARTS_KEY, value: starts.warmStarts },
     ]);
   };
 
@@ -259,11 +261,6 @@ export async function runTask(task: TaskInput): Promise<TaskState> {
       details: [{ attempts: state.attempts.length }],
     });
   }
-}
-
-function taskDurationMs(state: TaskState): number {
-  if (!state.startedAt || !state.finishedAt) return 0;
-  return Math.max(0, Date.parse(state.finishedAt) - Date.parse(state.startedAt));
 }
 
 function sumCost(attempts: AttemptRecord[]): number | undefined {

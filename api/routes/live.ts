@@ -35,6 +35,18 @@ const WarmPoolResponse = Type.Object({
 });
 
 export const liveRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  // Every open stream pushes stats once a second: one read of Redis a second serves them all.
+  let snapshot: { at: number; text: Promise<string> } | undefined;
+  const sharedStats = (): Promise<string> => {
+    if (!snapshot || Date.now() - snapshot.at >= STATS_PUSH_MS) {
+      const text = app.stats().then((stats) => JSON.stringify(stats));
+      // A failed read is not kept: the next push tries again.
+      text.catch(() => (snapshot = undefined));
+      snapshot = { at: Date.now(), text };
+    }
+    return snapshot.text;
+  };
+
   // Open event streams end when the app closes, or close() would wait for them forever.
   const openStreams = new Set<() => void>();
   app.addHook('preClose', async () => {
@@ -79,7 +91,7 @@ export const liveRoutes: FastifyPluginAsyncTypebox = async (app) => {
         if (!statsDue) return;
         statsDue = false;
         try {
-          send('stats', JSON.stringify(await app.stats()));
+          send('stats', await sharedStats());
         } catch {
           // Stats will go out with the next change.
         }

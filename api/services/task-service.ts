@@ -18,9 +18,11 @@ import {
 import type { SpillwayConfig } from '../../domain/config';
 import { estimateCosts, lambdaCost, localCost, type CostEstimate, type PriceTable } from '../../domain/cost-model';
 import { taskStatusOf } from '../../domain/task-status';
+import { taskDurationMs } from '../../domain/task-model';
 import type { ExecutionMode, TaskInput, TaskState, TaskStatus } from '../../domain/task-model';
 import type { TaskProjection } from '../../live/task-projection';
 import { Errors } from '../errors';
+import { withTimeout } from '../with-timeout';
 import type { CreateTaskBody, ListQuery } from '../schemas/task-schemas';
 
 export const TASK_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
@@ -267,10 +269,8 @@ export function createTaskService(options: TaskServiceOptions) {
     const status = statusFromExecution(description);
     let state: TaskState | undefined;
     try {
-      state = await Promise.race([
-        handle.query<TaskState>(STATUS_QUERY),
-        new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 5_000).unref()),
-      ]);
+      // A query needs a worker; without one, the task is still shown from visibility.
+      state = await withTimeout(handle.query<TaskState>(STATUS_QUERY), 5_000);
     } catch (err) {
       log(`status query for ${id} failed, answering from visibility: ${(err as Error).message}`);
     }
@@ -286,7 +286,7 @@ export function createTaskService(options: TaskServiceOptions) {
       submittedAt: description.startTime.toISOString(),
     };
     const finishedAt = base.finishedAt ?? description.closeTime?.toISOString();
-    const durationMs = base.startedAt && finishedAt ? Date.parse(finishedAt) - Date.parse(base.startedAt) : undefined;
+    const durationMs = taskDurationMs(base.startedAt, finishedAt);
     const pending = description.raw.pendingActivities?.[0];
     const attemptCount = Math.max(base.attempts.length, pending?.attempt ?? 0, ...base.attempts.map((a) => a.attempt));
     return {

@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import os from 'node:os';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { Client, Connection } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 
@@ -150,6 +151,7 @@ export class FaultStack {
   ports = { temporal: 0, redis: 0, lambda: 0, api: 0 };
   client!: Client;
   private connection?: Connection;
+  private lambdaSdk?: LambdaClient;
   private readonly stack: StackLike;
   private readonly entries = new Map<ProcessName, StackEntry>();
   private cli = '';
@@ -175,6 +177,24 @@ export class FaultStack {
 
   get lambdaUrl(): string {
     return `http://127.0.0.1:${this.ports.lambda}`;
+  }
+
+  /** The AWS SDK against this stack's Lambda service, one attempt per call so faults are seen as they are. */
+  get lambda(): LambdaClient {
+    this.lambdaSdk ??= new LambdaClient({
+      endpoint: this.lambdaUrl,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      maxAttempts: 1,
+    });
+    return this.lambdaSdk;
+  }
+
+  /** One function's entry of the Lambda service's /_spillway/status, or undefined when it does not list it. */
+  async lambdaFunctionStatus<T extends { name: string }>(name: string): Promise<T | undefined> {
+    const res = await fetch(`${this.lambdaUrl}/_spillway/status`);
+    const status = (await res.json()) as { functions: T[] };
+    return status.functions.find((f) => f.name === name);
   }
 
   get redisUrl(): string {
@@ -405,6 +425,7 @@ export class FaultStack {
 
   /** Stops everything, whatever state it is in; safe to call twice and after a failed start. */
   async shutdown(): Promise<void> {
+    this.lambdaSdk?.destroy();
     try {
       await this.connection?.close();
     } catch {

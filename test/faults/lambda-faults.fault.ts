@@ -1,7 +1,11 @@
 // Lambda faults, LAMBDA mode with the `flaky` function on the local Lambda service: an execution environment that
 // crashes (Runtime.ExitError, no callback), a function that hangs past the task's timeout, and throttling (reserved
 // concurrency 1 with synchronous invocations, so Lambda answers 429).
-import { DeleteFunctionConcurrencyCommand, LambdaClient, PutFunctionConcurrencyCommand } from '@aws-sdk/client-lambda';
+import {
+  DeleteFunctionConcurrencyCommand,
+  type LambdaClient,
+  PutFunctionConcurrencyCommand,
+} from '@aws-sdk/client-lambda';
 import {
   acceptedIds,
   checkTasks,
@@ -18,16 +22,10 @@ let lambda: LambdaClient;
 
 beforeAll(async () => {
   await stack.start();
-  lambda = new LambdaClient({
-    endpoint: stack.lambdaUrl,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    maxAttempts: 1,
-  });
+  lambda = stack.lambda;
 });
 
 afterAll(async () => {
-  lambda?.destroy();
   await stack.shutdown();
 });
 
@@ -40,9 +38,7 @@ interface FunctionStatus {
 }
 
 async function flakyStatus(): Promise<FunctionStatus> {
-  const res = await fetch(`${stack.lambdaUrl}/_spillway/status`);
-  const status = (await res.json()) as { functions: FunctionStatus[] };
-  const flaky = status.functions.find((f) => f.name === 'flaky');
+  const flaky = await stack.lambdaFunctionStatus<FunctionStatus>('flaky');
   if (!flaky) throw new Error('the local Lambda service does not list flaky');
   return flaky;
 }

@@ -2,7 +2,7 @@
 // started again with the same LAMBDA_QUEUE_FILE: the journal brings the accepted events back, every task completes,
 // and no task runs its handler more often than its retry policy allows.
 import { readFileSync } from 'node:fs';
-import { LambdaClient, PutFunctionConcurrencyCommand } from '@aws-sdk/client-lambda';
+import { type LambdaClient, PutFunctionConcurrencyCommand } from '@aws-sdk/client-lambda';
 import { acceptedIds, checkTasks, FaultStack, FAULTS_N, summarize, waitUntil } from './harness';
 
 const stack = new FaultStack({ label: 'lambda-restart' });
@@ -12,28 +12,21 @@ let lambda: LambdaClient;
 
 beforeAll(async () => {
   await stack.start();
-  lambda = new LambdaClient({
-    endpoint: stack.lambdaUrl,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    maxAttempts: 1,
-  });
+  lambda = stack.lambda;
 });
 
 afterAll(async () => {
-  lambda?.destroy();
   await stack.shutdown();
 });
 
-interface LambdaStatus {
-  functions: Array<{ name: string; inFlight: number; queuedEvents: number; reservedConcurrency?: number }>;
+interface FunctionStatus {
+  name: string;
+  inFlight: number;
+  queuedEvents: number;
+  reservedConcurrency?: number;
 }
 
-async function flaky() {
-  const res = await fetch(`${stack.lambdaUrl}/_spillway/status`);
-  const status = (await res.json()) as LambdaStatus;
-  return status.functions.find((f) => f.name === 'flaky');
-}
+const flaky = () => stack.lambdaFunctionStatus<FunctionStatus>('flaky');
 
 test('Lambda service killed with events queued, restarted on the same journal: every task completes', async () => {
   await lambda.send(new PutFunctionConcurrencyCommand({ FunctionName: 'flaky', ReservedConcurrentExecutions: 1 }));
