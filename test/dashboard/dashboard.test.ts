@@ -275,27 +275,33 @@ suite('dashboard', () => {
       const list = (await res.json()) as { tasks: { id: string; status: string }[] };
       return list.tasks.find((t) => createdIds.includes(t.id) && t.status === 'COMPLETED');
     }, 60_000);
-    // A deep link opened cold: the page loads with the hash and opens the task by itself.
-    await page.goto(`${base}/#/tasks/${flaky.id}`);
-    await page.reload();
-    await dialog.waitFor();
-    // The dialog shows "Loading…" until the task arrives; wait for the rendered timeline.
-    const timeline = /Attempt 1.*failed.*FlakyError.*Backoff.*Attempt 2.*succeeded.*Completed/s;
-    const timelineText = await eventually(async () => {
-      const text = (await dialog.locator('.timeline').count()) ? await dialog.locator('.timeline').innerText() : '';
-      return timeline.test(text) ? text : undefined;
-    }, 30_000);
-    expect(timelineText).toMatch(timeline);
-    await page.screenshot({ path: path.join(EXTRA_SHOTS, 'detail.png') });
-    await page.getByRole('button', { name: 'Close task details' }).click();
-    await dialog.waitFor({ state: 'hidden' });
-    // The dialog's close event, which clears the deep link, is dispatched a moment after it hides.
-    await page.waitForFunction(
-      () => !(globalThis as unknown as { location: { hash: string } }).location.hash.startsWith('#/tasks/'),
-      undefined,
-      { timeout: 5_000 },
-    );
-    expect(page.url()).not.toContain('#/tasks/');
+    // A deep link opened cold, in a tab of its own, as a shared link is: the page opens the task by itself.
+    const linked = await page.context().newPage();
+    try {
+      await linked.goto(`${base}/#/tasks/${flaky.id}`);
+      const linkedDialog = linked.getByRole('dialog');
+      await linkedDialog.waitFor();
+      // The dialog shows "Loading…" until the task arrives; wait for the rendered timeline.
+      const timeline = /Attempt 1.*failed.*FlakyError.*Backoff.*Attempt 2.*succeeded.*Completed/s;
+      const timelineText = await eventually(async () => {
+        const item = linkedDialog.locator('.timeline');
+        const text = (await item.count()) ? await item.innerText() : '';
+        return timeline.test(text) ? text : undefined;
+      }, 30_000);
+      expect(timelineText).toMatch(timeline);
+      await linked.screenshot({ path: path.join(EXTRA_SHOTS, 'detail.png') });
+      await linked.getByRole('button', { name: 'Close task details' }).click();
+      await linkedDialog.waitFor({ state: 'hidden' });
+      // The dialog's close event, which clears the deep link, is dispatched a moment after it hides.
+      await linked.waitForFunction(
+        () => !(globalThis as unknown as { location: { hash: string } }).location.hash.startsWith('#/tasks/'),
+        undefined,
+        { timeout: 5_000 },
+      );
+      expect(linked.url()).not.toContain('#/tasks/');
+    } finally {
+      await linked.close();
+    }
   });
 
   test('"Warm Lambda Pool" reports its result', async () => {
