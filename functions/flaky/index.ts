@@ -20,15 +20,26 @@ export interface FlakyPayload {
   crash?: boolean;
   /** Crash only while attempt <= crashAttempts; default every attempt. */
   crashAttempts?: number;
+  /**
+   * Before anything else, poll this http(s) URL until it answers 2xx. Tests use it to hold attempts at a point they
+   * control (running, holding a slot) and release them when they choose, instead of guessing with sleeps.
+   */
+  holdUntil?: string;
+  /** Stop holding after this long even if the URL never answers 2xx; default 60 000, at most 900 000. */
+  holdMaxMs?: number;
 }
 
 export interface FlakyResult {
   attempt: number;
+  /** Time spent waiting for holdUntil; 0 without it. */
+  heldMs: number;
   sleptMs: number;
   succeededAfterFailures: number;
 }
 
 const MAX_SLEEP_MS = 900_000;
+const DEFAULT_HOLD_MS = 60_000;
+const HOLD_POLL_MS = 100;
 // Small enough that cancellation and heartbeats stay prompt, large enough not to flood progress.
 const STEP_MS = 250;
 
@@ -45,7 +56,41 @@ function parsePayload(payload: unknown) {
     hang: optionalBoolean(fields, 'hang') ?? false,
     crash: optionalBoolean(fields, 'crash') ?? false,
     crashAttempts: optionalInteger(fields, 'crashAttempts', 0, Number.MAX_SAFE_INTEGER) ?? Infinity,
+    holdUntil: holdUrl(optionalString(fields, 'holdUntil')),
+    holdMaxMs: optionalInteger(fields, 'holdMaxMs', 0, MAX_SLEEP_MS) ?? DEFAULT_HOLD_MS,
   };
+}
+
+function holdUrl(raw: string | undefined): URL | undefined {
+  if (raw === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new InvalidPayloadError(`holdUntil must be an http(s) URL, got ${JSON.stringify(raw.slice(0, 80))}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new InvalidPayloadError(`holdUntil must be an http(s) URL, got ${url.protocol} one`);
+  }
+  return url;
+}
+
+/** Polls url until it answers 2xx, the task is cancelled or maxMs passes; returns the time spent. */
+async function hold(url: URL, maxMs: number, context: HandlerContext): Promise<number> {
+  const started = Date.now();
+  while (Date.now() - started < maxMs && !context.signal?.aborted) {
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+      await res.arrayBuffer();
+      if (res.ok) break;
+    } catch {
+      // Not there yet (or not reachable): keep holding until the deadline.
+    }
+    context.progress?.({ holding: url.href });
+    await pause(HOLD_POLL_MS, context.signal);
+  }
+  throwIfCancelled(context);
+  return Date.now() - started;
 }
 
 /** Waits up to ms, returning early (without throwing) when the signal aborts. */
@@ -78,6 +123,7 @@ export const handler = wrapHandler<FlakyPayload, FlakyResult>(async (event, cont
   const options = parsePayload(event.payload);
   const attempt = event.attempt;
 
+  const heldMs = options.holdUntil ? await hold(options.holdUntil, options.holdMaxMs, context) : 0;
   let sleptMs = 0;
   if (options.hang) await sleep(Infinity, context);
   else if (options.sleepMs > 0) sleptMs = await sleep(options.sleepMs, context);
@@ -103,6 +149,7 @@ export const handler = wrapHandler<FlakyPayload, FlakyResult>(async (event, cont
 
   return {
     attempt,
+    heldMs,
     sleptMs,
     succeededAfterFailures: Number.isFinite(options.failAttempts) ? options.failAttempts : 0,
   };

@@ -16,17 +16,21 @@ import {
   type TaskBody,
   type TaskView,
 } from './harness';
+import { startHoldGate, type HoldGate } from '../support/hold-gate';
 
 const stack = new FaultStack({ label: 'lambda-faults' });
 let lambda: LambdaClient;
+let gate: HoldGate;
 
 beforeAll(async () => {
+  gate = await startHoldGate();
   await stack.start();
   lambda = stack.lambda;
 });
 
 afterAll(async () => {
   await stack.shutdown();
+  await gate?.close();
 });
 
 interface FunctionStatus {
@@ -70,9 +74,10 @@ test('an environment crash (Runtime.ExitError, no callback) times the attempt ou
       type: 'flaky',
       executionMode: 'LAMBDA',
       payload: { crash: true, crashAttempts: 1 },
-      // Small, yet enough for the retry: it runs in a fresh environment (the crashed one is replaced), and a cold
-      // start plus the callback's first fetch, many at once on a busy 2-core machine, took over 3 s here.
-      timeoutSeconds: 8,
+      // The crashed attempt can only end by this timeout, so it sets the case's length; but the retry must never hit
+      // it, or a slow cold start would make a second successful run. A burst of cold starts on a busy 2-core machine
+      // took over 3 s here, so the margin is wide.
+      timeoutSeconds: 20,
       retry: RETRY,
     }),
     250,
@@ -155,23 +160,48 @@ test('a function that hangs past timeoutSeconds fails after exactly maximumAttem
 let throttledViews: TaskView[] = [];
 
 test('throttling (reserved concurrency 1, sync invocations): 429s are retried with backoff and all complete', async () => {
+  // Within the API's limit of 100 attempts, and sized to the burst: 100 intervals of up to FAULTS_N × 100 ms are many
+  // times the burst's serialised work (FAULTS_N × ~0.4 s), so no task can run out of attempts behind the others.
   const RETRY = {
-    maximumAttempts: Math.max(30, FAULTS_N * 2),
+    maximumAttempts: 100,
     initialIntervalMs: 200,
     backoffCoefficient: 1.5,
-    maximumIntervalMs: 2_000,
+    maximumIntervalMs: Math.max(2_000, FAULTS_N * 100),
   };
+  const body = (i: number): TaskBody => ({
+    name: `lambda-throttle ${i}`,
+    type: 'flaky',
+    executionMode: 'LAMBDA',
+    invocation: 'sync',
+    payload: { sleepMs: 300 },
+    retry: RETRY,
+  });
   await lambda.send(new PutFunctionConcurrencyCommand({ FunctionName: 'flaky', ReservedConcurrentExecutions: 1 }));
   const throttlesBefore = (await flakyStatus()).throttles.count;
   try {
-    const ids = await submitAll(FAULTS_N, (i) => ({
-      name: `lambda-throttle ${i}`,
-      type: 'flaky',
-      executionMode: 'LAMBDA',
-      invocation: 'sync',
-      payload: { sleepMs: 300 },
-      retry: RETRY,
-    }));
+    // One task takes the only slot and holds it at the gate (for less than flaky's own 10 s Lambda timeout), so every
+    // other task's first attempt meets a full function: the throttling is certain, not a matter of timing.
+    const blocker = await stack.submit(
+      {
+        ...body(0),
+        payload: { holdUntil: gate.url, holdMaxMs: 8_000 },
+        idempotencyKey: `throttle-blocker-${Date.now()}`,
+      },
+      0,
+    );
+    expect(blocker.status).toBe(201);
+    await waitUntil('the blocker holds the only slot', async () =>
+      (await flakyStatus()).inFlight === 1 ? true : undefined,
+    );
+    const rest = await submitAll(FAULTS_N - 1, (i) => body(i + 1), 0, 8);
+    await waitUntil(
+      'a throttled invocation',
+      async () => ((await flakyStatus()).throttles.count > throttlesBefore ? true : undefined),
+      7_000,
+      50,
+    );
+    gate.release();
+    const ids = [blocker.id as string, ...rest];
     // While the tasks run, Temporal's pending activities say why their last attempt failed.
     const failureTypes = new Set<string>();
     let sampling = true;
@@ -184,7 +214,7 @@ test('throttling (reserved concurrency 1, sync invocations): 429s are retried wi
         await new Promise((r) => setTimeout(r, 300));
       }
     })();
-    const views = await stack.waitAllFinal(ids, 240_000).finally(() => (sampling = false));
+    const views = await stack.waitAllFinal(ids, 400_000).finally(() => (sampling = false));
     await sampler;
     const report = await checkTasks(stack, views, RETRY.maximumAttempts);
     const throttles = (await flakyStatus()).throttles.count - throttlesBefore;
@@ -195,7 +225,7 @@ test('throttling (reserved concurrency 1, sync invocations): 429s are retried wi
     expect(retried.length).toBeGreaterThan(0);
     // A throttled invocation never runs the function: exactly one execution per task.
     for (const r of report) expect({ id: r.id, runs: r.runs.length }).toEqual({ id: r.id, runs: 1 });
-    throttledViews = report.filter((r) => r.history.lastAttempt > 1).map((r) => r.view);
+    throttledViews = retried.map((r) => r.view);
     console.log(summarize('lambda-throttle', report, `${throttles} throttles (429) from the Lambda service`));
   } finally {
     await lambda.send(new DeleteFunctionConcurrencyCommand({ FunctionName: 'flaky' }));

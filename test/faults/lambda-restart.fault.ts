@@ -3,20 +3,24 @@
 // and no task runs its handler more often than its retry policy allows.
 import { readFileSync } from 'node:fs';
 import { type LambdaClient, PutFunctionConcurrencyCommand } from '@aws-sdk/client-lambda';
-import { acceptedIds, checkTasks, FaultStack, FAULTS_N, summarize, waitUntil } from './harness';
+import { startHoldGate, type HoldGate } from '../support/hold-gate';
+import { acceptedIds, checkTasks, FaultStack, FAULTS_N, summarize, waitUntil, type TaskBody } from './harness';
 
 const stack = new FaultStack({ label: 'lambda-restart' });
-// Invokes made while the service is down fail fast (connection refused) and use up attempts: 5 cover ~5 s down.
+let gate: HoldGate;
+// No task is submitted while the service is down, so only the kill itself may cost an attempt.
 const RETRY = { maximumAttempts: 5, initialIntervalMs: 500, backoffCoefficient: 2, maximumIntervalMs: 2_000 };
 let lambda: LambdaClient;
 
 beforeAll(async () => {
+  gate = await startHoldGate();
   await stack.start();
   lambda = stack.lambda;
 });
 
 afterAll(async () => {
   await stack.shutdown();
+  await gate?.close();
 });
 
 interface FunctionStatus {
@@ -30,33 +34,42 @@ const flaky = () => stack.lambdaFunctionStatus<FunctionStatus>('flaky');
 
 test('Lambda service killed with events queued, restarted on the same journal: every task completes', async () => {
   await lambda.send(new PutFunctionConcurrencyCommand({ FunctionName: 'flaky', ReservedConcurrentExecutions: 1 }));
-  const burst = stack.burst(
-    FAULTS_N,
-    (i) => ({
-      name: `lambda-restart ${i}`,
-      type: 'flaky',
-      executionMode: 'LAMBDA',
-      payload: { sleepMs: 1_000 },
-      // Room for the whole queue to drain one at a time: only the restart may cost an attempt.
-      timeoutSeconds: 30 + FAULTS_N * 2,
-      retry: RETRY,
-    }),
-    // Still submitting when the service is killed (after 5 events queued) and restarted.
-    250,
+  const body = (i: number): TaskBody => ({
+    name: `lambda-restart ${i}`,
+    type: 'flaky',
+    executionMode: 'LAMBDA',
+    payload: { sleepMs: 1_000 },
+    // Room for the whole queue to drain one at a time: only the restart may cost an attempt.
+    timeoutSeconds: 30 + FAULTS_N * 2,
+    retry: RETRY,
+  });
+  // The first task holds the only slot at the gate (for less than flaky's own 10 s Lambda timeout), so the rest of
+  // the first half must queue behind it: at the kill the journal holds a known set of events, whatever the speed.
+  const half = Math.max(2, Math.floor(FAULTS_N / 2));
+  const blocker = await stack.submit(
+    { ...body(0), payload: { holdUntil: gate.url, holdMaxMs: 8_000 }, idempotencyKey: `restart-blocker-${Date.now()}` },
+    0,
   );
-  const queued = await waitUntil('events queued behind reserved concurrency 1', async () => {
+  expect(blocker.status).toBe(201);
+  await waitUntil('the blocker holds the only slot', async () => ((await flaky())?.inFlight === 1 ? true : undefined));
+  const first = await stack.burst(half - 1, (i) => body(i + 1), 0, 8).done;
+  expect(first.map((s) => s.status)).toEqual(first.map(() => 201));
+  const queued = await waitUntil('the first half queued behind the blocker', async () => {
     const f = await flaky();
-    return f && f.inFlight === 1 && f.queuedEvents >= Math.min(5, FAULTS_N - 1) ? f.queuedEvents : undefined;
+    return f && f.inFlight === 1 && f.queuedEvents === half - 1 ? f.queuedEvents : undefined;
   });
   stack.note(`${queued} events queued, 1 in flight`);
   await stack.killProcess('lambda');
   const journal = JSON.parse(readFileSync(stack.queueFile, 'utf8')) as { events: unknown[] };
   stack.note(`journal holds ${journal.events.length} events at the kill`);
-  expect(journal.events.length).toBeGreaterThanOrEqual(queued);
+  // The held event and every queued one: nothing was lost with the process.
+  expect(journal.events).toHaveLength(half);
 
+  // The held event is delivered again after the restart; it must not hold again.
+  gate.release();
   await stack.startProcess('lambda');
-  const submissions = await burst.done;
-  // Invokes made while the service was down failed and were retried by Temporal: the API accepted every task.
+  const second = await stack.burst(FAULTS_N - half, (i) => body(half + i), 50).done;
+  const submissions = [blocker, ...first, ...second];
   expect(submissions.map((s) => s.status)).toEqual(submissions.map(() => 201));
 
   const ids = acceptedIds(submissions);

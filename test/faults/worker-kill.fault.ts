@@ -1,45 +1,57 @@
 // kill -9 of the worker mid-burst, then a restart: attempts that died with the worker are noticed by their heartbeat
 // timeout (15 s) and retried; every task completes, within its retry policy, its handler run at most once per attempt.
+import { startHoldGate, type HoldGate } from '../support/hold-gate';
 import { acceptedIds, checkTasks, FaultStack, FAULTS_N, summarize, waitUntil } from './harness';
 
-const stack = new FaultStack({ label: 'worker-kill', poolSize: 4 });
+const POOL = 4;
+const stack = new FaultStack({ label: 'worker-kill', poolSize: POOL });
+let gate: HoldGate;
 const RETRY = { maximumAttempts: 3, initialIntervalMs: 500, backoffCoefficient: 2, maximumIntervalMs: 2_000 };
 
 beforeAll(async () => {
+  gate = await startHoldGate();
   await stack.start();
 });
 
 afterAll(async () => {
   await stack.shutdown();
+  await gate?.close();
 });
 
 test('kill -9 of the worker mid-burst: lost attempts are retried and every task completes', async () => {
   const killedPid = stack.pid('worker');
+  // Every handler holds at the gate until the test releases it, so the kill comes while a known set of attempts runs.
   const burst = stack.burst(FAULTS_N, (i) => ({
     name: `worker-kill ${i}`,
     type: 'flaky',
     executionMode: 'LOCAL',
-    payload: { sleepMs: 1_500 },
+    payload: { holdUntil: gate.url, sleepMs: 500 },
     retry: RETRY,
   }));
 
-  // Mid-burst, while handlers are running in the worker.
-  await waitUntil('half of the burst submitted', () => (burst.submitted() >= FAULTS_N / 2 ? true : undefined));
-  await waitUntil('handlers running in the worker', () =>
-    stack.ledger().some((l) => l.phase === 'start' && l.pid === killedPid) ? true : undefined,
-  );
-  await stack.killProcess('worker');
-  const runningAtKill = new Set(
+  const open = (pid: number | undefined) =>
     stack
       .ledger()
-      .filter((l) => l.pid === killedPid)
-      .reduce((open, l) => {
+      .filter((l) => l.pid === pid)
+      .reduce((running, l) => {
         const key = `${l.taskId}#${l.attempt}`;
-        if (l.phase === 'start') open.add(key);
-        else open.delete(key);
-        return open;
-      }, new Set<string>()),
+        if (l.phase === 'start') running.add(key);
+        else running.delete(key);
+        return running;
+      }, new Set<string>());
+  const expected = Math.min(POOL, FAULTS_N);
+  // Every local slot holds a running attempt: nothing can finish before the kill, the gate is still closed.
+  const runningAtKill = await waitUntil(
+    `${expected} attempts held in the worker`,
+    () => {
+      const running = open(killedPid);
+      return running.size === expected ? running : undefined;
+    },
+    120_000,
   );
+  await stack.killProcess('worker');
+  expect(open(killedPid)).toEqual(runningAtKill);
+  gate.release();
 
   const submissions = await burst.done;
   // The API and Temporal were up all along: every submission was accepted.
@@ -54,7 +66,7 @@ test('kill -9 of the worker mid-burst: lost attempts are retried and every task 
   const report = await checkTasks(stack, views, RETRY.maximumAttempts);
 
   // The fault hit: the attempts that were running in the killed worker ran again, as attempt 2, in the new one.
-  expect(runningAtKill.size).toBeGreaterThan(0);
+  expect(runningAtKill.size).toBe(expected);
   const newPid = stack.pid('worker');
   for (const key of runningAtKill) {
     const [id, attempt] = key.split('#');

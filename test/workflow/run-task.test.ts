@@ -49,9 +49,9 @@ test('a handler that fails twice and then succeeds completes after 3 attempts wi
   ]);
   expect(state.attempts[0]?.error).toEqual({ type: 'FlakyError', message: expect.any(String), nonRetryable: false });
   const [, second, third] = state.attempts;
-  // Temporal's backoff: ~1 s before attempt 2, ~2 s before attempt 3.
+  // Temporal's backoff: never less than 1 s before attempt 2 and 2 s before attempt 3 (less the clocks' resolution).
   expect(second?.backoffMs).toBeGreaterThanOrEqual(900);
-  expect(third?.backoffMs).toBeGreaterThan((second?.backoffMs ?? Infinity) + 500);
+  expect(third?.backoffMs).toBeGreaterThanOrEqual(1900);
   expect(state.result).toEqual(expect.objectContaining({ attempt: 3 }));
   const description = await handle.describe();
   expect(description.status.name).toBe('COMPLETED');
@@ -89,13 +89,15 @@ test('a task that runs out of attempts ends FAILED with the last error', async (
 });
 
 test('cancelling a running task reaches the handler and ends CANCELLED', async () => {
-  const handle = await start(flakyTask(uniqueId('cancel'), { sleepMs: 60_000 }));
+  const handle = await start(flakyTask(uniqueId('cancel'), { sleepMs: 900_000 }));
   await eventually(async () => ((await handle.query<TaskState>('status')).status === 'RUNNING' ? true : undefined));
-  const cancelledAt = Date.now();
   await handle.cancel();
   await expect(handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
-  // The handler honours cancellation: the 60 s sleep ends within a few heartbeats, not at its end.
-  expect(Date.now() - cancelledAt).toBeLessThan(10_000);
+  // The handler honoured the cancellation: its activity ended cancelled; had the sleep run out, it would have
+  // completed instead.
+  const events = (await handle.fetchHistory()).events ?? [];
+  expect(events.filter((e) => e.activityTaskCanceledEventAttributes)).toHaveLength(1);
+  expect(events.filter((e) => e.activityTaskCompletedEventAttributes)).toHaveLength(0);
   const state = await handle.query<TaskState>('status');
   expect(state.status).toBe('CANCELLED');
   expect((await handle.describe()).status.name).toBe('CANCELLED');

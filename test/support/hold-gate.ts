@@ -1,0 +1,35 @@
+// A gate that tests open when they choose: an HTTP endpoint that answers 503 until released, then 200. Task
+// functions poll it (the `flaky` function's `holdUntil`), so a test can hold attempts at a known point (running,
+// holding a slot) and inject its fault there, instead of guessing with sleeps how far a burst has come.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface HoldGate {
+  /** Give this to `flaky` as `holdUntil`. */
+  url: string;
+  release(): void;
+  /** How many times the gate was asked while closed: proof that holders are waiting on it. */
+  closedPolls(): number;
+  close(): Promise<void>;
+}
+
+export async function startHoldGate(): Promise<HoldGate> {
+  let open = false;
+  let closedPolls = 0;
+  const server = createServer((_req, res) => {
+    if (!open) closedPolls++;
+    res.writeHead(open ? 200 : 503, { 'content-type': 'text/plain', connection: 'close' }).end(open ? 'go' : 'hold');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/hold`,
+    release: () => (open = true),
+    closedPolls: () => closedPolls,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
