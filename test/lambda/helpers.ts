@@ -164,3 +164,25 @@ export function decodePayload(payload: Uint8Array | undefined): unknown {
 export function decodeLog(logResult: string | undefined): string {
   return Buffer.from(logResult ?? '', 'base64').toString('utf8');
 }
+
+/**
+ * A zip with an entry named `actual`, which yazl refuses to write (`../x`, `/abs`): the entry is written as
+ * `placeholder`, a name of the same length, and the name's bytes are then replaced in the local header and the
+ * central directory. Zip checksums cover the data, not the names, so the archive stays valid.
+ */
+export async function zipWithRawName(placeholder: string, actual: string, data: string): Promise<Buffer> {
+  if (Buffer.byteLength(placeholder) !== Buffer.byteLength(actual)) throw new Error('names must be the same length');
+  const zip = await zipEntries([
+    { name: 'index.js', data: 'exports.handler = async () => "ok";' },
+    { name: placeholder, data },
+  ]);
+  const from = Buffer.from(placeholder);
+  const to = Buffer.from(actual);
+  let replaced = 0;
+  for (let at = zip.indexOf(from); at >= 0; at = zip.indexOf(from, at + from.length)) {
+    to.copy(zip, at);
+    replaced++;
+  }
+  if (replaced !== 2) throw new Error(`expected the name in the local header and central directory, found ${replaced}`);
+  return zip;
+}
