@@ -12,7 +12,6 @@ import {
 } from './errors';
 import type { EventQueue } from './event-queue';
 import type { EventInvokeConfig, FunctionRegistry, FunctionState } from './function-registry';
-import type { ApiResponse } from './http-io';
 import { parseJsonObject } from './http-io';
 import { logTail } from './invocation-log';
 import type { Invoker } from './invoker';
@@ -164,8 +163,18 @@ export function buildRoutes(parts: ServiceParts): Route[] {
       queue.pump();
       return { status: 204 };
     }),
-    route('PUT', '/2019-09-25/functions/{name}/event-invoke-config', 'PutFunctionEventInvokeConfig', putEventInvokeConfig(false)),
-    route('POST', '/2019-09-25/functions/{name}/event-invoke-config', 'UpdateFunctionEventInvokeConfig', putEventInvokeConfig(true)),
+    route(
+      'PUT',
+      '/2019-09-25/functions/{name}/event-invoke-config',
+      'PutFunctionEventInvokeConfig',
+      putEventInvokeConfig(false),
+    ),
+    route(
+      'POST',
+      '/2019-09-25/functions/{name}/event-invoke-config',
+      'UpdateFunctionEventInvokeConfig',
+      putEventInvokeConfig(true),
+    ),
     route('GET', '/2019-09-25/functions/{name}/event-invoke-config', 'GetFunctionEventInvokeConfig', (ctx) => {
       const { state, qualifier } = eventConfigTarget(ctx);
       const config = state.record.eventInvokeConfigs[qualifier];
@@ -195,9 +204,15 @@ export function buildRoutes(parts: ServiceParts): Route[] {
         AccountUsage: { FunctionCount: registry.all().length, TotalCodeSize: registry.totalCodeSize() },
       },
     })),
-    route('GET', '/_spillway/status', 'SpillwayStatus', () => ({ status: 200, body: buildStatus(registry, host, queue) }), {
-      signed: false,
-    }),
+    route(
+      'GET',
+      '/_spillway/status',
+      'SpillwayStatus',
+      () => ({ status: 200, body: buildStatus(registry, host, queue) }),
+      {
+        signed: false,
+      },
+    ),
   ];
 }
 

@@ -18,7 +18,8 @@ export class ConcurrencySlots {
       if (state.inFlight >= reserved) return 'ReservedFunctionConcurrentInvocationLimitExceeded';
     } else {
       let unreservedInFlight = 0;
-      for (const f of this.registry.all()) if (f.record.reservedConcurrency === undefined) unreservedInFlight += f.inFlight;
+      for (const f of this.registry.all())
+        if (f.record.reservedConcurrency === undefined) unreservedInFlight += f.inFlight;
       if (unreservedInFlight >= this.registry.unreservedConcurrency()) return 'ConcurrentInvocationLimitExceeded';
     }
     state.inFlight++;

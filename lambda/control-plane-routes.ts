@@ -124,7 +124,9 @@ export function buildControlPlaneRoutes(parts: ControlPlaneParts): Route[] {
     if (routing === undefined || routing === null) return { functionVersion };
     const weights = (routing as JsonObject).AdditionalVersionWeights ?? {};
     if (typeof weights !== 'object' || weights === null || Array.isArray(weights)) {
-      throw new InvalidParameterValueError('RoutingConfig.AdditionalVersionWeights must be a map of version to weight.');
+      throw new InvalidParameterValueError(
+        'RoutingConfig.AdditionalVersionWeights must be a map of version to weight.',
+      );
     }
     const entries = Object.entries(weights as JsonObject);
     if (entries.length === 0) return { functionVersion };

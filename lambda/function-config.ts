@@ -36,7 +36,8 @@ export const DEFAULT_TIMEOUT_SECONDS = 3;
 export type JsonObject = Record<string, unknown>;
 
 function constraint(value: unknown, field: string, rule: string): InvalidParameterValueError {
-  const shown = value === undefined || value === null ? 'null' : `'${typeof value === 'string' ? value : JSON.stringify(value)}'`;
+  const shown =
+    value === undefined || value === null ? 'null' : `'${typeof value === 'string' ? value : JSON.stringify(value)}'`;
   return new InvalidParameterValueError(
     `1 validation error detected: Value ${shown} at '${field}' failed to satisfy constraint: ${rule}`,
   );
@@ -45,7 +46,8 @@ function constraint(value: unknown, field: string, rule: string): InvalidParamet
 function intField(body: JsonObject, key: string, field: string, min: number, max: number): number | undefined {
   const value = body[key];
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'number' || !Number.isInteger(value)) throw constraint(value, field, 'Member must be an integer');
+  if (typeof value !== 'number' || !Number.isInteger(value))
+    throw constraint(value, field, 'Member must be an integer');
   if (value < min) throw constraint(value, field, `Member must have value greater than or equal to ${min}`);
   if (value > max) throw constraint(value, field, `Member must have value less than or equal to ${max}`);
   return value;
@@ -93,7 +95,11 @@ function environmentField(body: JsonObject): Record<string, string> | undefined 
   const reserved: string[] = [];
   for (const [key, value] of Object.entries(variables as JsonObject)) {
     if (!ENV_KEY_PATTERN.test(key)) {
-      throw constraint(key, 'environment.variables', 'Map keys must satisfy constraint: [Member must satisfy regular expression pattern: [a-zA-Z]([a-zA-Z0-9_])+]');
+      throw constraint(
+        key,
+        'environment.variables',
+        'Map keys must satisfy constraint: [Member must satisfy regular expression pattern: [a-zA-Z]([a-zA-Z0-9_])+]',
+      );
     }
     if (typeof value !== 'string') throw constraint(value, `environment.variables.${key}`, 'Member must be a string');
     if (RESERVED_ENV_KEYS.has(key)) reserved.push(key);
@@ -156,7 +162,9 @@ export function zipFileField(code: unknown): Buffer {
     throw new InvalidParameterValueError('Please provide a source for function code.');
   }
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(ZipFile)) {
-    throw new InvalidParameterValueError('Could not unzip uploaded file. Please check your file, then try to upload again.');
+    throw new InvalidParameterValueError(
+      'Could not unzip uploaded file. Please check your file, then try to upload again.',
+    );
   }
   return Buffer.from(ZipFile, 'base64');
 }
@@ -191,7 +199,9 @@ export function parseCreateFunction(body: JsonObject): CreateFunctionInput {
   if (typeof rawName !== 'string') throw constraint(rawName, 'functionName', 'Member must not be null');
   const ref = parseFunctionRef(rawName);
   if (ref.qualifier !== undefined) {
-    throw new InvalidParameterValueError(`Function name ${rawName} must not carry a qualifier when creating a function.`);
+    throw new InvalidParameterValueError(
+      `Function name ${rawName} must not carry a qualifier when creating a function.`,
+    );
   }
   rejectUnsupportedPackaging(body);
   const role = roleField(body, true) ?? '';

@@ -259,7 +259,8 @@ export class FunctionLifecycle {
       failure = err as Error;
     }
     // Superseded by a newer change, deleted, or the service is closing: this outcome no longer matters.
-    if (this.closed || this.changeIds.get(state) !== changeId || this.registry.find(state.record.name) !== state) return;
+    if (this.closed || this.changeIds.get(state) !== changeId || this.registry.find(state.record.name) !== state)
+      return;
     const wasPending = latest.state === 'Pending';
     if (failure) {
       const code = failure instanceof InvalidParameterValueError ? 'InvalidZipFileException' : 'InternalError';

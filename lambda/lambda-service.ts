@@ -176,14 +176,22 @@ export async function startLambdaService(options: LambdaServiceOptions = {}): Pr
       const body = await readBody(req, maxBody + 1);
       if (closing) throw new ServiceError('The Lambda service is shutting down.');
       if (!matched) {
-        throw new UnknownOperationError(`Unknown operation ${req.method ?? ''} ${url.pathname}${pathKnown ? ' (method)' : ''}`);
+        throw new UnknownOperationError(
+          `Unknown operation ${req.method ?? ''} ${url.pathname}${pathKnown ? ' (method)' : ''}`,
+        );
       }
       const { route, match } = matched;
       if (body.size > route.maxBodyBytes && route.operation !== 'Invoke') {
         throw route.tooLarge(route.operation, route.maxBodyBytes);
       }
       if (guard && route.signed) {
-        await guard.check({ method: req.method ?? 'GET', rawPath, query: url.searchParams, headers: req.headers, body: body.data });
+        await guard.check({
+          method: req.method ?? 'GET',
+          rawPath,
+          query: url.searchParams,
+          headers: req.headers,
+          body: body.data,
+        });
       }
       const params = match.slice(1).map(decodePathSegment);
       const baseUrl = options.publicUrl ?? `http://${req.headers.host ?? `${host}:${address().port}`}`;

@@ -51,7 +51,9 @@ export function combineQualifier(ref: FunctionRef, queryQualifier: string | null
     );
   }
   if (q !== undefined && ref.qualifier !== undefined && q !== ref.qualifier) {
-    throw new InvalidParameterValueError('The derived qualifier from the function name does not match the specified qualifier.');
+    throw new InvalidParameterValueError(
+      'The derived qualifier from the function name does not match the specified qualifier.',
+    );
   }
   const qualifier = q ?? ref.qualifier;
   return qualifier === undefined ? { name: ref.name } : { name: ref.name, qualifier };

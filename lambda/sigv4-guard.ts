@@ -94,7 +94,10 @@ function parseAmzDate(value: string | undefined): Date | undefined {
 }
 
 function amzDate(date: Date): string {
-  return date.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  return date
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
 }
 
 const BAD_SIGNATURE =
@@ -123,7 +126,8 @@ export class SigV4Guard {
       );
     }
     const secret = this.keys.get(auth.accessKeyId);
-    if (secret === undefined) throw new UnrecognizedClientError('The security token included in the request is invalid.');
+    if (secret === undefined)
+      throw new UnrecognizedClientError('The security token included in the request is invalid.');
     if (auth.service !== SERVICE) {
       throw new InvalidSignatureError(`Credential should be scoped to correct service: '${SERVICE}'.`);
     }

@@ -96,7 +96,9 @@ async function eachEntry(
   const zipfile = await openZip(zip);
   try {
     await new Promise<void>((resolve, reject) => {
-      zipfile.on('error', (err: Error) => reject(err instanceof InvalidParameterValueError ? err : new CorruptZipError(err.message)));
+      zipfile.on('error', (err: Error) =>
+        reject(err instanceof InvalidParameterValueError ? err : new CorruptZipError(err.message)),
+      );
       zipfile.on('end', () => resolve());
       zipfile.on('entry', (entry: yauzl.Entry) => {
         const raw = entry.fileName as unknown as Buffer;

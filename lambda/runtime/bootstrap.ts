@@ -5,9 +5,18 @@ import { existsSync } from 'node:fs';
 import Module from 'node:module';
 import path from 'node:path';
 import { format } from 'node:util';
-import type { HandlerContext } from '../../domain/handler-contract';
 import type { ChildMessage, FunctionErrorBody, InvokeMessage } from './protocol';
 import { endOfOutputMarker, HANDLER_ENV, TASK_ROOT_ENV } from './protocol';
+
+/** The part of the AWS Lambda Node.js context object this runtime provides. */
+interface HandlerContext {
+  functionName: string;
+  functionVersion: string;
+  awsRequestId: string;
+  memoryLimitInMB: string;
+  logGroupName?: string;
+  getRemainingTimeInMillis(): number;
+}
 
 type AnyHandler = (
   event: unknown,
@@ -59,7 +68,8 @@ function confineModuleLookup(taskRoot: string): void {
 function runtimeError(name: string, message: string, cause?: unknown): Error {
   const err = new Error(message);
   err.name = name;
-  if (cause instanceof Error && cause.stack) err.stack = `${name}: ${message}\n${cause.stack.split('\n').slice(1).join('\n')}`;
+  if (cause instanceof Error && cause.stack)
+    err.stack = `${name}: ${message}\n${cause.stack.split('\n').slice(1).join('\n')}`;
   return err;
 }
 
@@ -94,7 +104,8 @@ function loadHandler(): AnyHandler {
       const message = String((err as Error).message).replace(`'${modulePath}'`, `'${moduleName}'`);
       throw runtimeError('Runtime.ImportModuleError', `Error: ${message}`, err);
     }
-    if (err instanceof SyntaxError) throw runtimeError('Runtime.UserCodeSyntaxError', `SyntaxError: ${err.message}`, err);
+    if (err instanceof SyntaxError)
+      throw runtimeError('Runtime.UserCodeSyntaxError', `SyntaxError: ${err.message}`, err);
     throw err;
   }
   const handler = mod[exportName];
@@ -122,6 +133,7 @@ async function invoke(handler: AnyHandler, message: InvokeMessage): Promise<void
     functionVersion: process.env.AWS_LAMBDA_FUNCTION_VERSION ?? '$LATEST',
     awsRequestId: message.requestId,
     memoryLimitInMB: process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? '128',
+    logGroupName: process.env.AWS_LAMBDA_LOG_GROUP_NAME,
     getRemainingTimeInMillis: () => Math.max(0, message.deadline - Date.now()),
   };
   try {

@@ -146,7 +146,11 @@ test('events queued when the service stops are delivered after a restart with th
   const dataDir = path.join(dir, 'restart-data');
   const file = path.join(dir, 'after-restart.txt');
   // With reserved concurrency 0 nothing is delivered before the stop.
-  const first = await start({ queueFile, dataDir, functions: [fixture('append', 'append', { reservedConcurrency: 0 })] });
+  const first = await start({
+    queueFile,
+    dataDir,
+    functions: [fixture('append', 'append', { reservedConcurrency: 0 })],
+  });
   for (const line of ['a', 'b']) {
     const out = await first.client.send(
       new InvokeCommand({ FunctionName: 'append', InvocationType: 'Event', Payload: JSON.stringify({ file, line }) }),
@@ -162,7 +166,9 @@ test('events queued when the service stops are delivered after a restart with th
   // order survives the restart.
   const second = await start({ queueFile, dataDir });
   expect(functionStatus(await fetchStatus(second.service), 'append').queuedEvents).toBe(2);
-  await second.client.send(new PutFunctionConcurrencyCommand({ FunctionName: 'append', ReservedConcurrentExecutions: 1 }));
+  await second.client.send(
+    new PutFunctionConcurrencyCommand({ FunctionName: 'append', ReservedConcurrentExecutions: 1 }),
+  );
   await waitFor(() => (lines(file).length === 2 ? true : undefined));
   expect(lines(file)).toEqual(['"a"', '"b"']);
   await waitFor(async () => ((await fetchStatus(second.service)).totals.queuedEvents === 0 ? true : undefined));

@@ -44,7 +44,11 @@ function markerPackage(marker: string): Promise<Buffer> {
   ]);
 }
 
-async function create(name: string, marker: string, extra: Partial<ConstructorParameters<typeof CreateFunctionCommand>[0]> = {}) {
+async function create(
+  name: string,
+  marker: string,
+  extra: Partial<ConstructorParameters<typeof CreateFunctionCommand>[0]> = {},
+) {
   return h.client.send(
     new CreateFunctionCommand({
       FunctionName: name,
@@ -131,7 +135,9 @@ describe('CreateFunction', () => {
     expect(fn.Code?.RepositoryType).toBe('S3');
     expect(fn.Tags).toEqual({ team: 'spillway' });
     const location = fn.Code?.Location ?? '';
-    expect(location).toMatch(/\/_spillway\/code\/created\/%24LATEST\/[0-9a-f]{64}\.zip\?X-Spillway-Expires=\d+&X-Spillway-Signature=[0-9a-f]{64}$/);
+    expect(location).toMatch(
+      /\/_spillway\/code\/created\/%24LATEST\/[0-9a-f]{64}\.zip\?X-Spillway-Expires=\d+&X-Spillway-Signature=[0-9a-f]{64}$/,
+    );
     const download = await fetch(location);
     expect(download.status).toBe(200);
     const zip = Buffer.from(await download.arrayBuffer());
@@ -151,13 +157,25 @@ describe('CreateFunction', () => {
 
   test.each([
     ['no role', { Role: undefined }, "Value null at 'role' failed to satisfy constraint: Member must not be null"],
-    ['a role that is not an ARN', { Role: 'lambda-role' }, "Value 'lambda-role' at 'role' failed to satisfy constraint"],
-    ['an unsupported runtime', { Runtime: 'python3.12' }, "Value 'python3.12' at 'runtime' failed to satisfy constraint: Member must satisfy enum value set: [nodejs20.x, nodejs22.x, nodejs24.x]"],
+    [
+      'a role that is not an ARN',
+      { Role: 'lambda-role' },
+      "Value 'lambda-role' at 'role' failed to satisfy constraint",
+    ],
+    [
+      'an unsupported runtime',
+      { Runtime: 'python3.12' },
+      "Value 'python3.12' at 'runtime' failed to satisfy constraint: Member must satisfy enum value set: [nodejs20.x, nodejs22.x, nodejs24.x]",
+    ],
     ['a retired runtime', { Runtime: 'nodejs16.x' }, 'The runtime parameter of nodejs16.x is no longer supported'],
     ['memory under 128 MB', { MemorySize: 64 }, 'Member must have value greater than or equal to 128'],
     ['memory over 10240 MB', { MemorySize: 10241 }, 'Member must have value less than or equal to 10240'],
     ['a timeout over 900 s', { Timeout: 901 }, 'Member must have value less than or equal to 900'],
-    ['a reserved variable', { Environment: { Variables: { AWS_REGION: 'x' } } }, 'Reserved keys used in this request: AWS_REGION'],
+    [
+      'a reserved variable',
+      { Environment: { Variables: { AWS_REGION: 'x' } } },
+      'Reserved keys used in this request: AWS_REGION',
+    ],
     ['no handler', { Handler: undefined }, 'Runtime and Handler are mandatory parameters'],
   ])('%s is InvalidParameterValueException', async (_label, override, message) => {
     const err = await rejection(create('invalid-settings', 'x', override as never));
@@ -184,7 +202,10 @@ describe('CreateFunction', () => {
 });
 
 describe('packages AWS would refuse', () => {
-  const packageFiles = () => ['code', 'task-roots'].flatMap((d) => (existsSync(path.join(h.dataDir, d)) ? readdirSync(path.join(h.dataDir, d)) : []));
+  const packageFiles = () =>
+    ['code', 'task-roots'].flatMap((d) =>
+      existsSync(path.join(h.dataDir, d)) ? readdirSync(path.join(h.dataDir, d)) : [],
+    );
 
   test('a request over 50 MB zipped is RequestEntityTooLargeException 413', async () => {
     const err = await rejection(
@@ -228,7 +249,7 @@ describe('packages AWS would refuse', () => {
   });
 
   test.each([
-    ['a ../ entry', 'ZZ/zip-slip-parent.js', '../zip-slip-parent.js', "escapes the task root with .."],
+    ['a ../ entry', 'ZZ/zip-slip-parent.js', '../zip-slip-parent.js', 'escapes the task root with ..'],
     ['an absolute entry', 'Xtmp/zip-slip-absolute.js', '/tmp/zip-slip-absolute.js', 'has an absolute path'],
   ])('%s is refused and nothing of the package is written', async (_label, placeholder, actual, reason) => {
     const before = packageFiles();
@@ -322,14 +343,18 @@ describe('updates', () => {
 
   test('a stale RevisionId is PreconditionFailedException', async () => {
     const err = await rejection(
-      h.client.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'updated', Timeout: 5, RevisionId: 'stale' })),
+      h.client.send(
+        new UpdateFunctionConfigurationCommand({ FunctionName: 'updated', Timeout: 5, RevisionId: 'stale' }),
+      ),
     );
     expect(err.name).toBe('PreconditionFailedException');
     expect(err.$metadata.httpStatusCode).toBe(412);
   });
 
   test('updating an unknown function is ResourceNotFoundException', async () => {
-    const err = await rejection(h.client.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'nope', Timeout: 5 })));
+    const err = await rejection(
+      h.client.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'nope', Timeout: 5 })),
+    );
     expect(err).toBeInstanceOf(ResourceNotFoundException);
     expect(err.message).toBe(`Function not found: ${ARN('nope')}`);
   });
@@ -344,11 +369,18 @@ describe('versions and aliases', () => {
   test('PublishVersion numbers versions and returns the last one again when $LATEST did not change', async () => {
     const v1 = await h.client.send(new PublishVersionCommand({ FunctionName: 'versioned', Description: 'first' }));
     expect(v1.$metadata.httpStatusCode).toBe(201);
-    expect(v1).toMatchObject({ Version: '1', FunctionArn: ARN('versioned', '1'), Description: 'first', State: 'Active' });
+    expect(v1).toMatchObject({
+      Version: '1',
+      FunctionArn: ARN('versioned', '1'),
+      Description: 'first',
+      State: 'Active',
+    });
     const again = await h.client.send(new PublishVersionCommand({ FunctionName: 'versioned' }));
     expect(again.Version).toBe('1');
 
-    await h.client.send(new UpdateFunctionCodeCommand({ FunctionName: 'versioned', ZipFile: await markerPackage('two') }));
+    await h.client.send(
+      new UpdateFunctionCodeCommand({ FunctionName: 'versioned', ZipFile: await markerPackage('two') }),
+    );
     await waitUpdated(h.client, 'versioned');
 
     const wrongSha = await rejection(
@@ -357,7 +389,9 @@ describe('versions and aliases', () => {
     expect(wrongSha).toBeInstanceOf(InvalidParameterValueException);
     expect(wrongSha.message).toContain(`CodeSHA256 (${v1.CodeSha256 ?? ''}) is different from current CodeSHA256`);
     const latest = await h.client.send(new GetFunctionConfigurationCommand({ FunctionName: 'versioned' }));
-    const v2 = await h.client.send(new PublishVersionCommand({ FunctionName: 'versioned', CodeSha256: latest.CodeSha256 }));
+    const v2 = await h.client.send(
+      new PublishVersionCommand({ FunctionName: 'versioned', CodeSha256: latest.CodeSha256 }),
+    );
     expect(v2.Version).toBe('2');
 
     const versions = await h.client.send(new ListVersionsByFunctionCommand({ FunctionName: 'versioned' }));
@@ -375,7 +409,9 @@ describe('versions and aliases', () => {
     expect(byName.body).toMatchObject({ marker: 'two', version: '2' });
     expect((await invoke(ARN('versioned', '1'))).out.ExecutedVersion).toBe('1');
     expect((await invoke('000000000000:function:versioned:2')).out.ExecutedVersion).toBe('2');
-    const config = await h.client.send(new GetFunctionConfigurationCommand({ FunctionName: 'versioned', Qualifier: '1' }));
+    const config = await h.client.send(
+      new GetFunctionConfigurationCommand({ FunctionName: 'versioned', Qualifier: '1' }),
+    );
     expect(config).toMatchObject({ Version: '1', FunctionArn: ARN('versioned', '1') });
 
     const unknown = await rejection(invoke('versioned', '9'));
@@ -390,7 +426,12 @@ describe('versions and aliases', () => {
       new CreateAliasCommand({ FunctionName: 'versioned', Name: 'prod', FunctionVersion: '1', Description: 'live' }),
     );
     expect(prod.$metadata.httpStatusCode).toBe(201);
-    expect(prod).toMatchObject({ AliasArn: ARN('versioned', 'prod'), Name: 'prod', FunctionVersion: '1', Description: 'live' });
+    expect(prod).toMatchObject({
+      AliasArn: ARN('versioned', 'prod'),
+      Name: 'prod',
+      FunctionVersion: '1',
+      Description: 'live',
+    });
     expect(prod.RevisionId).toEqual(expect.any(String));
 
     const duplicate = await rejection(
@@ -420,14 +461,20 @@ describe('versions and aliases', () => {
     const got = await h.client.send(new GetAliasCommand({ FunctionName: 'versioned', Name: 'prod' }));
     expect(got).toMatchObject({ FunctionVersion: '1', RoutingConfig: { AdditionalVersionWeights: { '2': 1 } } });
 
-    const referenced = await rejection(h.client.send(new DeleteFunctionCommand({ FunctionName: 'versioned', Qualifier: '2' })));
+    const referenced = await rejection(
+      h.client.send(new DeleteFunctionCommand({ FunctionName: 'versioned', Qualifier: '2' })),
+    );
     expect(referenced).toBeInstanceOf(ResourceConflictException);
     expect(referenced.message).toBe('Unable to delete version because the following aliases reference it: [prod]');
 
-    await h.client.send(new CreateAliasCommand({ FunctionName: 'versioned', Name: 'edge', FunctionVersion: '$LATEST' }));
+    await h.client.send(
+      new CreateAliasCommand({ FunctionName: 'versioned', Name: 'edge', FunctionVersion: '$LATEST' }),
+    );
     const listed = await h.client.send(new ListAliasesCommand({ FunctionName: 'versioned' }));
     expect(listed.Aliases?.map((a) => a.Name)).toEqual(['prod', 'edge']);
-    const forLatest = await h.client.send(new ListAliasesCommand({ FunctionName: 'versioned', FunctionVersion: '$LATEST' }));
+    const forLatest = await h.client.send(
+      new ListAliasesCommand({ FunctionName: 'versioned', FunctionVersion: '$LATEST' }),
+    );
     expect(forLatest.Aliases?.map((a) => a.Name)).toEqual(['edge']);
 
     await h.client.send(new DeleteAliasCommand({ FunctionName: 'versioned', Name: 'prod' }));
@@ -439,7 +486,9 @@ describe('versions and aliases', () => {
     expect(deleted.$metadata.httpStatusCode).toBe(204);
     const afterDelete = await rejection(invoke('versioned', '2'));
     expect(afterDelete).toBeInstanceOf(ResourceNotFoundException);
-    const latestOnly = await rejection(h.client.send(new DeleteFunctionCommand({ FunctionName: 'versioned', Qualifier: '$LATEST' })));
+    const latestOnly = await rejection(
+      h.client.send(new DeleteFunctionCommand({ FunctionName: 'versioned', Qualifier: '$LATEST' })),
+    );
     expect(latestOnly).toBeInstanceOf(InvalidParameterValueException);
   });
 });
@@ -476,9 +525,10 @@ describe('tags, listing and account settings', () => {
     }
     expect(seen).toEqual(names);
     const withVersions = await h.client.send(new ListFunctionsCommand({ FunctionVersion: 'ALL' }));
-    expect(
-      withVersions.Functions?.filter((f) => f.FunctionName === 'versioned').map((f) => f.Version),
-    ).toEqual(['$LATEST', '1']);
+    expect(withVersions.Functions?.filter((f) => f.FunctionName === 'versioned').map((f) => f.Version)).toEqual([
+      '$LATEST',
+      '1',
+    ]);
     const latest = all.Functions?.find((f) => f.FunctionName === 'created');
     expect(latest?.CodeSha256).toMatch(/^[A-Za-z0-9+/]{43}=$/);
     expect(latest?.CodeSize).toBeGreaterThan(0);

@@ -16,7 +16,12 @@ let h: Harness;
 const ARN = 'arn:aws:lambda:us-east-1:000000000000:function:slow-start';
 
 const pkg = (marker: string) =>
-  zipOf([{ name: 'index.js', data: `exports.handler = async () => ({ marker: '${marker}', setting: process.env.SETTING });` }]);
+  zipOf([
+    {
+      name: 'index.js',
+      data: `exports.handler = async () => ({ marker: '${marker}', setting: process.env.SETTING });`,
+    },
+  ]);
 
 beforeAll(async () => {
   h = await startHarness({ activationDelayMs: 3000 });
@@ -66,13 +71,19 @@ test('during an update the previous package still runs, and further updates and 
   const started = await h.client.send(
     new UpdateFunctionCodeCommand({ FunctionName: 'slow-start', ZipFile: await pkg('two') }),
   );
-  expect(started).toMatchObject({ State: 'Active', LastUpdateStatus: 'InProgress', LastUpdateStatusReasonCode: 'Creating' });
+  expect(started).toMatchObject({
+    State: 'Active',
+    LastUpdateStatus: 'InProgress',
+    LastUpdateStatusReasonCode: 'Creating',
+  });
   const during = await h.client.send(new InvokeCommand({ FunctionName: 'slow-start' }));
   expect(decodePayload(during.Payload)).toEqual({ marker: 'one', setting: 'first' });
   const config = await h.client.send(new GetFunctionConfigurationCommand({ FunctionName: 'slow-start' }));
   expect(config.LastUpdateStatus).toBe('InProgress');
 
-  const again = await conflict(h.client.send(new UpdateFunctionCodeCommand({ FunctionName: 'slow-start', ZipFile: await pkg('three') })));
+  const again = await conflict(
+    h.client.send(new UpdateFunctionCodeCommand({ FunctionName: 'slow-start', ZipFile: await pkg('three') })),
+  );
   expect(again.message).toBe(
     `The operation cannot be performed at this time. An update is in progress for resource: ${ARN}`,
   );

@@ -48,10 +48,19 @@ exports.handler = async () => ({
   await deploy(h.client, { name: 'own-modules', handler: 'src/app.handler', runtime: 'nodejs24.x', zip });
   const out = await h.client.send(new InvokeCommand({ FunctionName: 'own-modules' }));
   expect(out.FunctionError).toBeUndefined();
-  const body = decodePayload(out.Payload) as { padded: string; cwd: string; taskRoot: string; executionEnv: string; paths: string[] };
+  const body = decodePayload(out.Payload) as {
+    padded: string;
+    cwd: string;
+    taskRoot: string;
+    executionEnv: string;
+    paths: string[];
+  };
   expect(body.padded).toBe('007');
   expect(body.executionEnv).toBe('AWS_Lambda_nodejs24.x');
   expect(body.cwd).toBe(body.taskRoot);
   expect(body.taskRoot.startsWith(path.join(h.dataDir, 'task-roots') + path.sep)).toBe(true);
-  expect(body.paths).toEqual([path.join(body.taskRoot, 'src', 'node_modules'), path.join(body.taskRoot, 'node_modules')]);
+  expect(body.paths).toEqual([
+    path.join(body.taskRoot, 'src', 'node_modules'),
+    path.join(body.taskRoot, 'node_modules'),
+  ]);
 });

@@ -31,7 +31,9 @@ beforeAll(async () => {
   previousSecret = process.env.SPILLWAY_CALLBACK_SECRET;
   process.env.SPILLWAY_CALLBACK_SECRET = SECRET;
   h = await startHarness({
-    functions: [{ name: 'noop', handler: 'functions/noop/index.handler', timeoutSeconds: 10, zip: await noopPackage() }],
+    functions: [
+      { name: 'noop', handler: 'functions/noop/index.handler', timeoutSeconds: 10, zip: await noopPackage() },
+    ],
   });
 });
 

@@ -4,7 +4,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { FunctionVersionDescriptor, RuntimeHost } from '../../lambda/runtime-host';
-import { CANCELLED_ERROR_TYPE, createRuntimeHost, EnvironmentCapacityError, unpackZip, zipEntries } from '../../lambda/runtime-host';
+import {
+  CANCELLED_ERROR_TYPE,
+  createRuntimeHost,
+  EnvironmentCapacityError,
+  unpackZip,
+  zipEntries,
+} from '../../lambda/runtime-host';
 
 let dir: string;
 let host: RuntimeHost;

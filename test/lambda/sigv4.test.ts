@@ -95,9 +95,9 @@ test('a signature from a skewed clock is InvalidSignatureException', async () =>
 });
 
 test('without keys the service refuses a non-loopback address, in process and as npm run lambda', async () => {
-  await expect(startLambdaService({ host: '0.0.0.0', port: 0, dataDir: tempDataDir('unguarded') })).rejects.toBeInstanceOf(
-    UnguardedListenError,
-  );
+  await expect(
+    startLambdaService({ host: '0.0.0.0', port: 0, dataDir: tempDataDir('unguarded') }),
+  ).rejects.toBeInstanceOf(UnguardedListenError);
   const server = path.resolve(__dirname, '..', '..', 'dist', 'lambda', 'server.js');
   const run = spawnSync(process.execPath, [server], {
     env: { ...process.env, LAMBDA_HOST: '0.0.0.0', LAMBDA_PORT: '0', LAMBDA_DATA_DIR: tempDataDir('unguarded') },
