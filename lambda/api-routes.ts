@@ -145,7 +145,10 @@ export function buildRoutes(parts: ServiceParts): Route[] {
   };
 
   return [
-    route('POST', '/2015-03-31/functions/{name}/invocations', 'Invoke', invoke),
+    route('POST', '/2015-03-31/functions/{name}/invocations', 'Invoke', invoke, {
+      maxBodyBytes: MAX_SYNC_PAYLOAD_BYTES,
+      tooLarge: (_operation, max) => payloadTooLarge('InvokeFunction', max),
+    }),
     route('PUT', '/2017-10-31/functions/{name}/concurrency', 'PutFunctionConcurrency', (ctx) => {
       const state = unqualified(ctx);
       registry.setReservedConcurrency(state, parseJsonObject(ctx.body).ReservedConcurrentExecutions);

@@ -181,9 +181,8 @@ export async function startLambdaService(options: LambdaServiceOptions = {}): Pr
         );
       }
       const { route, match } = matched;
-      if (body.size > route.maxBodyBytes && route.operation !== 'Invoke') {
-        throw route.tooLarge(route.operation, route.maxBodyBytes);
-      }
+      // Before the signature check: a body cut at the limit could never match its signed hash.
+      if (body.size > route.maxBodyBytes) throw route.tooLarge(route.operation, route.maxBodyBytes);
       if (guard && route.signed) {
         await guard.check({
           method: req.method ?? 'GET',

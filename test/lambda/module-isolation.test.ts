@@ -64,3 +64,11 @@ exports.handler = async () => ({
     path.join(body.taskRoot, 'node_modules'),
   ]);
 });
+
+test('an ES module handler (index.mjs) loads, as AWS tries .js, .mjs and .cjs', async () => {
+  const zip = await zipOf([{ name: 'index.mjs', data: 'export const handler = async () => ({ esm: true });' }]);
+  await deploy(h.client, { name: 'esm-handler', handler: 'index.handler', zip });
+  const out = await h.client.send(new InvokeCommand({ FunctionName: 'esm-handler' }));
+  expect(out.FunctionError).toBeUndefined();
+  expect(decodePayload(out.Payload)).toEqual({ esm: true });
+});
