@@ -1,6 +1,7 @@
 // Reads the service's settings from environment variables for lambda/server.ts.
 import type { LambdaServiceOptions } from './lambda-service';
 import { DEFAULT_PORT } from './lambda-service';
+import { parseAccessKeys } from './sigv4-guard';
 
 /** A variable that is set but not a usable number; better to refuse to start than to run with a surprise. */
 export class InvalidConfigError extends Error {
@@ -26,7 +27,10 @@ export function lambdaServiceOptionsFromEnv(env: NodeJS.ProcessEnv = process.env
   return {
     host: env.LAMBDA_HOST || '127.0.0.1',
     port: intVar(env, 'LAMBDA_PORT', 0) ?? DEFAULT_PORT,
-    functionsDir: env.LAMBDA_FUNCTIONS_DIR || undefined,
+    dataDir: env.LAMBDA_DATA_DIR || undefined,
+    accessKeys: parseAccessKeys(env.LAMBDA_ACCESS_KEYS),
+    publicUrl: env.LAMBDA_PUBLIC_URL || undefined,
+    activationDelayMs: intVar(env, 'LAMBDA_ACTIVATION_DELAY_MS', 0),
     idleReclaimMs: intVar(env, 'LAMBDA_IDLE_RECLAIM_MS', 1),
     accountConcurrencyLimit: intVar(env, 'LAMBDA_ACCOUNT_CONCURRENCY', 1),
     asyncRetryBaseMs: intVar(env, 'LAMBDA_ASYNC_RETRY_BASE_MS', 0),

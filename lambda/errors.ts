@@ -46,7 +46,8 @@ export class InvalidRequestContentError extends LambdaApiError {
 }
 
 export class InvalidParameterValueError extends LambdaApiError {
-  override readonly name = 'InvalidParameterValueError';
+  // Widened so the package checks (zip-package.ts) can subclass it under their own names.
+  override readonly name: string = 'InvalidParameterValueError';
   readonly status = 400;
   readonly errorType = 'InvalidParameterValueException';
 }
@@ -74,4 +75,51 @@ export class ServiceError extends LambdaApiError {
 /** Raised at start-up when the execution-environment bootstrap has not been compiled into dist/. */
 export class BootstrapNotBuiltError extends Error {
   override readonly name = 'BootstrapNotBuiltError';
+}
+
+/** Create on an existing name, an operation on a function still Pending or mid-update, a referenced version. */
+export class ResourceConflictError extends LambdaApiError {
+  override readonly name = 'ResourceConflictError';
+  readonly status = 409;
+  readonly errorType = 'ResourceConflictException';
+}
+
+/** A RevisionId precondition that no longer holds (someone changed the function or alias meanwhile). */
+export class PreconditionFailedError extends LambdaApiError {
+  override readonly name = 'PreconditionFailedError';
+  readonly status = 412;
+  readonly errorType = 'PreconditionFailedException';
+}
+
+/** A CreateFunction or UpdateFunctionCode body over the 50 MB (zipped, base64-encoded) direct-upload limit. */
+export class RequestEntityTooLargeError extends LambdaApiError {
+  override readonly name = 'RequestEntityTooLargeError';
+  readonly status = 413;
+  readonly errorType = 'RequestEntityTooLargeException';
+}
+
+/** Sent by the SigV4 guard when a request carries no signature at all. */
+export class MissingAuthenticationTokenError extends LambdaApiError {
+  override readonly name = 'MissingAuthenticationTokenError';
+  readonly status = 403;
+  readonly errorType = 'MissingAuthenticationTokenException';
+}
+
+/** Sent by the SigV4 guard when the access key id is not one of LAMBDA_ACCESS_KEYS. */
+export class UnrecognizedClientError extends LambdaApiError {
+  override readonly name = 'UnrecognizedClientError';
+  readonly status = 403;
+  readonly errorType = 'UnrecognizedClientException';
+}
+
+/** Sent by the SigV4 guard (and the code URL check) when a signature does not verify or has expired. */
+export class InvalidSignatureError extends LambdaApiError {
+  override readonly name = 'InvalidSignatureError';
+  readonly status = 403;
+  readonly errorType = 'InvalidSignatureException';
+}
+
+/** Raised at start-up: listening beyond loopback without LAMBDA_ACCESS_KEYS would let anyone deploy code. */
+export class UnguardedListenError extends Error {
+  override readonly name = 'UnguardedListenError';
 }

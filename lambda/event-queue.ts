@@ -1,7 +1,7 @@
 // The queue behind `InvocationType: Event`. Per function it dispatches in arrival order whenever a concurrency slot
 // is free, retries function errors with exponential back-off up to the function's MaximumRetryAttempts, and drops
 // events that run out of retries or outlive MaximumEventAgeInSeconds, recording why.
-import type { EnvironmentPool } from './environment-pool';
+import type { ConcurrencySlots } from './concurrency-slots';
 import type { FunctionRegistry, FunctionState, DroppedEvent } from './function-registry';
 import type { JournalEvent, QueueJournal } from './queue-journal';
 
@@ -31,7 +31,7 @@ export class EventQueue {
 
   constructor(
     private readonly registry: FunctionRegistry,
-    private readonly pool: EnvironmentPool,
+    private readonly slots: ConcurrencySlots,
     private readonly options: EventQueueOptions,
   ) {}
 
@@ -47,7 +47,7 @@ export class EventQueue {
     const events = this.options.journal?.load() ?? [];
     let restored = 0;
     for (const e of events) {
-      if (!this.registry.all().some((f) => f.spec.name === e.functionName)) continue;
+      if (!this.registry.find(e.functionName)) continue;
       this.queueFor(e.functionName).push({ ...e, notBefore: 0, inFlight: false });
       restored++;
     }
@@ -55,11 +55,12 @@ export class EventQueue {
     return restored;
   }
 
-  enqueue(state: FunctionState, requestId: string, payload: string): void {
+  enqueue(state: FunctionState, qualifier: string, requestId: string, payload: string): void {
     const now = this.options.now();
-    this.queueFor(state.spec.name).push({
+    this.queueFor(state.record.name).push({
       requestId,
-      functionName: state.spec.name,
+      functionName: state.record.name,
+      qualifier,
       payload,
       enqueuedAt: now,
       retries: 0,
@@ -76,6 +77,12 @@ export class EventQueue {
     return this.queues.get(name)?.filter((e) => !e.inFlight).length ?? 0;
   }
 
+  /** Drops every event of a deleted function, in flight ones included (their outcome is then ignored). */
+  forget(name: string): void {
+    this.queues.delete(name);
+    this.persist();
+  }
+
   pump(): void {
     if (this.stopped || !this.sweep) return;
     for (const state of this.registry.all()) this.pumpFunction(state);
@@ -90,20 +97,19 @@ export class EventQueue {
   }
 
   private pumpFunction(state: FunctionState): void {
-    const queue = this.queues.get(state.spec.name);
+    const queue = this.queues.get(state.record.name);
     if (!queue || queue.length === 0) return;
     const now = this.options.now();
-    const maxAge = this.registry.maxEventAgeMs(state);
     let changed = false;
     for (const event of [...queue]) {
       if (event.inFlight) continue;
-      if (now - event.enqueuedAt > maxAge) {
+      if (now - event.enqueuedAt > this.registry.maxEventAgeMs(state, event.qualifier)) {
         this.drop(state, event, 'MaximumEventAgeExceeded');
         changed = true;
         continue;
       }
       if (event.notBefore > now) continue;
-      if (this.pool.tryAcquireSlot(state) !== undefined) break;
+      if (this.slots.tryAcquire(state) !== undefined) break;
       event.inFlight = true;
       void this.dispatch(state, event);
     }
@@ -119,7 +125,7 @@ export class EventQueue {
     } finally {
       // Released only after the outcome is booked, so the pump this triggers sees the event's new state.
       this.settle(state, event, succeeded);
-      this.pool.releaseSlot(state);
+      this.slots.release(state);
     }
   }
 
@@ -128,7 +134,7 @@ export class EventQueue {
     event.inFlight = false;
     if (succeeded) {
       this.remove(event);
-    } else if (event.retries >= this.registry.maxRetryAttempts(state)) {
+    } else if (event.retries >= this.registry.maxRetryAttempts(state, event.qualifier)) {
       this.drop(state, event, 'RetriesExhausted');
     } else {
       // AWS waits about a minute, then two; scaled by retryBaseMs (1 s, 2 s by default).
@@ -166,8 +172,8 @@ export class EventQueue {
     if (!journal) return;
     const events: JournalEvent[] = [];
     for (const queue of this.queues.values()) {
-      for (const { requestId, functionName, payload, enqueuedAt, retries } of queue) {
-        events.push({ requestId, functionName, payload, enqueuedAt, retries });
+      for (const { requestId, functionName, qualifier, payload, enqueuedAt, retries } of queue) {
+        events.push({ requestId, functionName, qualifier, payload, enqueuedAt, retries });
       }
     }
     journal.save(events);

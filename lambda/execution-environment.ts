@@ -28,7 +28,12 @@ export interface EnvironmentSpawnOptions {
   bootstrapPath: string;
   env: NodeJS.ProcessEnv;
   memoryMB: number;
+  /** The task root: the function's working directory, as /var/task is on AWS. */
+  cwd: string;
 }
+
+/** The errorType of an invocation cut short by its caller's AbortSignal; not an AWS type, AWS cannot cancel. */
+export const CANCELLED_ERROR_TYPE = 'Spillway.Cancelled';
 
 interface PendingInvocation {
   requestId: string;
@@ -62,6 +67,7 @@ export class ExecutionEnvironment {
   constructor(options: EnvironmentSpawnOptions) {
     this.child = fork(options.bootstrapPath, [], {
       env: options.env,
+      cwd: options.cwd,
       // The old-space cap stands in for the function's memory limit; jest's or the service's flags must not leak in.
       execArgv: [`--max-old-space-size=${Math.max(64, options.memoryMB)}`],
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
@@ -146,6 +152,24 @@ export class ExecutionEnvironment {
         if (err) this.kill();
       });
     });
+  }
+
+  /** Ends the running invocation now (its caller gave up) and kills the process, which is never reused. */
+  cancel(reason: string): void {
+    const requestId = this.pending?.requestId;
+    if (!requestId) {
+      this.kill();
+      return;
+    }
+    this.kill();
+    this.finish(
+      {
+        kind: 'error',
+        unhandled: true,
+        error: { errorType: CANCELLED_ERROR_TYPE, errorMessage: `RequestId: ${requestId} Error: ${reason}` },
+      },
+      `${new Date().toISOString()} ${requestId} ${reason}\n`,
+    );
   }
 
   kill(): void {

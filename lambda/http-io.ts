@@ -38,7 +38,8 @@ export function readBody(req: IncomingMessage, keep: number): Promise<RequestBod
   });
 }
 
-export function parseJsonObject(data: Buffer): Record<string, unknown> {
+export function parseJsonObject(body: RequestBody | Buffer): Record<string, unknown> {
+  const data = Buffer.isBuffer(body) ? body : body.data;
   if (data.length === 0) return {};
   let value: unknown;
   try {

@@ -7,6 +7,8 @@ const TAIL_BYTES = 4096;
 
 export interface ReportFacts {
   requestId: string;
+  /** The version that ran, as the START line names it. */
+  version: string;
   durationMs: number;
   memoryMB: number;
   maxMemoryUsedMB: number;
@@ -18,8 +20,8 @@ export function billedDurationMs(durationMs: number): number {
   return Math.max(1, Math.ceil(durationMs));
 }
 
-export function startLine(requestId: string): string {
-  return `START RequestId: ${requestId} Version: $LATEST\n`;
+export function startLine(requestId: string, version: string): string {
+  return `START RequestId: ${requestId} Version: ${version}\n`;
 }
 
 export function endLine(requestId: string): string {
@@ -36,7 +38,7 @@ export function reportLine(facts: ReportFacts): string {
 }
 
 export function composeInvocationLog(functionOutput: string, facts: ReportFacts): string {
-  return startLine(facts.requestId) + functionOutput + endLine(facts.requestId) + reportLine(facts);
+  return startLine(facts.requestId, facts.version) + functionOutput + endLine(facts.requestId) + reportLine(facts);
 }
 
 /** The last 4 KB of the log, base64-encoded, cut on a character boundary so it decodes cleanly. */

@@ -1,9 +1,8 @@
-// Runs one invocation end to end for both invocation types: environment, log composition, counters and the REPORT
-// output on the service's stdout. The caller holds the concurrency slot.
-import type { EnvironmentPool } from './environment-pool';
-import type { InvocationOutcome } from './execution-environment';
-import type { FunctionState } from './function-registry';
-import { composeInvocationLog } from './invocation-log';
+// Runs one invocation end to end for both invocation types: the package's task root, the runtime host, the
+// response size limit, counters and the log on the service's output. The caller holds the concurrency slot.
+import type { CodeStore } from './code-store';
+import type { FunctionRegistry, InvokeTarget } from './function-registry';
+import type { InvocationOutcome, RuntimeHost } from './runtime-host';
 
 /** Lambda's limit on a synchronous response payload. */
 export const MAX_RESPONSE_BYTES = 6 * 1024 * 1024;
@@ -12,18 +11,41 @@ export interface CompletedInvocation {
   outcome: InvocationOutcome;
   /** START, the function's output, END and REPORT. */
   log: string;
+  executedVersion: string;
 }
 
 export class Invoker {
   constructor(
-    private readonly pool: EnvironmentPool,
+    private readonly host: RuntimeHost,
+    private readonly code: CodeStore,
+    private readonly registry: FunctionRegistry,
     /** Where invocation logs go; the service's stdout unless a test or embedder says otherwise. */
     private readonly writeLog: (text: string) => void,
   ) {}
 
-  async invoke(state: FunctionState, requestId: string, payload: string): Promise<CompletedInvocation> {
+  async invoke(target: InvokeTarget, requestId: string, payload: string): Promise<CompletedInvocation> {
+    const { state, runnable, executedVersion } = target;
+    const name = state.record.name;
     state.stats.invocations++;
-    const run = await this.pool.run(state, requestId, payload);
+    const taskRoot = await this.code.ensureUnpacked(runnable.codeSha256);
+    const run = await this.host.invoke(
+      {
+        functionName: name,
+        version: executedVersion,
+        functionArn: this.registry.arn(name),
+        codeSha256: runnable.codeSha256,
+        taskRoot,
+        handler: runnable.settings.handler,
+        runtime: runnable.settings.runtime,
+        memoryMB: runnable.settings.memorySize,
+        timeoutSeconds: runnable.settings.timeout,
+        environment: runnable.settings.environment,
+        architecture: runnable.settings.architecture,
+      },
+      { requestId, payload },
+    );
+    if (run.coldStart) state.stats.coldStarts++;
+    else state.stats.warmStarts++;
     let outcome = run.outcome;
     if (outcome.kind === 'success' && Buffer.byteLength(outcome.result) > MAX_RESPONSE_BYTES) {
       outcome = {
@@ -35,14 +57,7 @@ export class Invoker {
         },
       };
     }
-    const log = composeInvocationLog(run.log, {
-      requestId,
-      durationMs: run.durationMs,
-      memoryMB: state.spec.memoryMB,
-      maxMemoryUsedMB: run.maxMemoryUsedMB,
-      initDurationMs: run.initDurationMs,
-    });
-    this.writeLog(log.replace(/^(?=.)/gm, `[${state.spec.name}] `));
-    return { outcome, log };
+    this.writeLog(run.log.replace(/^(?=.)/gm, `[${name}] `));
+    return { outcome, log: run.log, executedVersion };
   }
 }

@@ -1,26 +1,34 @@
-// The local Lambda service: an HTTP server speaking the AWS Lambda REST API over a pool of execution environments,
-// so @aws-sdk/client-lambda and `aws lambda` work against it unchanged.
-import { existsSync } from 'node:fs';
+// The local Lambda service: an HTTP server speaking the AWS Lambda REST API (control plane and Invoke) over
+// functions deployed into its data directory, so @aws-sdk/client-lambda and `aws lambda` work against it unchanged.
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { FunctionSpec } from '../domain/function-catalog';
-import { listFunctions } from '../domain/function-catalog';
-import { buildRoutes, MAX_SYNC_PAYLOAD_BYTES, newRequestId } from './api-routes';
-import { EnvironmentPool } from './environment-pool';
+import path from 'node:path';
+import { buildRoutes, newRequestId } from './api-routes';
+import { CodeStore } from './code-store';
+import { CodeUrlSigner, loadCodeUrlSecret } from './code-url';
+import { ConcurrencySlots } from './concurrency-slots';
+import { buildControlPlaneRoutes } from './control-plane-routes';
 import {
-  BootstrapNotBuiltError,
   InvalidParameterValueError,
   LambdaApiError,
   ServiceError,
+  UnguardedListenError,
   UnknownOperationError,
 } from './errors';
 import { EventQueue } from './event-queue';
+import { FunctionLifecycle } from './function-lifecycle';
 import { FunctionRegistry } from './function-registry';
+import { FunctionStore } from './function-store';
 import { errorResponse, readBody, send } from './http-io';
 import { Invoker } from './invoker';
+import { LATEST } from './qualifiers';
 import { QueueJournal } from './queue-journal';
-import { bootstrapPath, defaultFunctionsDir } from './repo-paths';
+import { repoRoot } from './repo-paths';
+import type { Route } from './router';
+import { RuntimeHost } from './runtime-host';
+import type { AccessKey } from './sigv4-guard';
+import { isLoopbackHost, SigV4Guard } from './sigv4-guard';
 import type { ServiceStatus } from './status-report';
 import { buildStatus } from './status-report';
 
@@ -28,19 +36,26 @@ export const DEFAULT_PORT = 9001;
 export const DEFAULT_IDLE_RECLAIM_MS = 5 * 60_000;
 export const DEFAULT_ACCOUNT_CONCURRENCY_LIMIT = 50;
 export const DEFAULT_ASYNC_RETRY_BASE_MS = 1000;
+export const ACCOUNT_ID = '000000000000';
 
 /** Variables of the service's own environment that every execution environment inherits. */
 const INHERITED_VARIABLES = ['PATH', 'LANG', 'SPILLWAY_CALLBACK_SECRET'];
+
+export function defaultDataDir(): string {
+  return path.join(repoRoot(), 'data', 'lambda');
+}
 
 export interface LambdaServiceOptions {
   /** Default 127.0.0.1. */
   host?: string;
   /** Default 9001; 0 picks a free port. */
   port?: number;
-  /** Default: the domain function catalog. */
-  functions?: readonly FunctionSpec[];
-  /** Where handler modules are resolved; default <repo root>/dist/functions. */
-  functionsDir?: string;
+  /** Functions, versions, aliases, packages and the code URL secret live here. Default <repo>/data/lambda. */
+  dataDir?: string;
+  /** Access keys whose SigV4 signatures are accepted; none: any (or no) credentials, on loopback only. */
+  accessKeys?: readonly AccessKey[];
+  /** Base of the URLs handed to clients (GetFunction's Code.Location); default the request's Host. */
+  publicUrl?: string;
   /** Idle environments are killed after this long; default 5 minutes. */
   idleReclaimMs?: number;
   /** Concurrent invocations across all functions; default 50. */
@@ -49,11 +64,13 @@ export interface LambdaServiceOptions {
   environment?: Readonly<Record<string, string>>;
   /** AWS_REGION inside environments and in ARNs; default us-east-1. */
   region?: string;
-  /** When set, the async event queue is journalled here and restored at start. */
+  /** The async event journal; default <dataDir>/queue.json. */
   queueFile?: string;
   /** First async retry delay; the second is twice that. Default 1000 ms. */
   asyncRetryBaseMs?: number;
-  /** Clock for event ages and drop times; tests move it forward to age events without waiting. */
+  /** Extra time a new or updated function stays Pending / InProgress after unpacking; default 0. */
+  activationDelayMs?: number;
+  /** Clock for event ages, drop times, signature skew and code URL expiry; tests move it. */
   now?: () => number;
   /** Receives every invocation log (START, output, END, REPORT); default the service's stdout. */
   log?: (text: string) => void;
@@ -63,6 +80,7 @@ export interface LambdaService {
   port: number;
   url: string;
   server: Server;
+  dataDir: string;
   /** The same document GET /_spillway/status returns. */
   status(): ServiceStatus;
   /** Stops accepting requests, kills every execution environment and waits for them to exit. */
@@ -87,65 +105,105 @@ function decodePathSegment(segment: string): string {
 }
 
 export async function startLambdaService(options: LambdaServiceOptions = {}): Promise<LambdaService> {
-  const bootstrap = bootstrapPath();
-  if (!existsSync(bootstrap)) {
-    throw new BootstrapNotBuiltError(`${bootstrap} is missing; run npm run build first`);
+  const host = options.host ?? '127.0.0.1';
+  const accessKeys = options.accessKeys ?? [];
+  if (accessKeys.length === 0 && !isLoopbackHost(host)) {
+    throw new UnguardedListenError(
+      `Refusing to listen on ${host} without access keys: anyone who can reach it could deploy and run code. ` +
+        'Set LAMBDA_ACCESS_KEYS="AKID:SECRET" or listen on 127.0.0.1.',
+    );
   }
   const region = options.region ?? 'us-east-1';
   const now = options.now ?? Date.now;
+  const dataDir = path.resolve(options.dataDir ?? defaultDataDir());
   const writeLog = options.log ?? ((text: string) => process.stdout.write(text));
-  const registry = new FunctionRegistry(
-    options.functions ?? listFunctions(),
-    options.accountConcurrencyLimit ?? DEFAULT_ACCOUNT_CONCURRENCY_LIMIT,
+  const accountConcurrencyLimit = options.accountConcurrencyLimit ?? DEFAULT_ACCOUNT_CONCURRENCY_LIMIT;
+
+  const runtimeHost = new RuntimeHost({
+    maxEnvironments: accountConcurrencyLimit,
+    idleReclaimMs: options.idleReclaimMs ?? DEFAULT_IDLE_RECLAIM_MS,
     region,
-    '000000000000',
-  );
-  const pool = new EnvironmentPool(
-    registry,
-    {
-      bootstrapPath: bootstrap,
-      functionsDir: options.functionsDir ?? defaultFunctionsDir(),
-      idleReclaimMs: options.idleReclaimMs ?? DEFAULT_IDLE_RECLAIM_MS,
-      region,
-      baseEnvironment: inheritedEnvironment(options.environment),
-    },
-    // Called only once invocations run, by which time the queue below exists.
-    () => queue.pump(),
-  );
-  const invoker = new Invoker(pool, writeLog);
-  const queue = new EventQueue(registry, pool, {
+    baseEnvironment: inheritedEnvironment(options.environment),
+  });
+  const registry = new FunctionRegistry(new FunctionStore(dataDir), accountConcurrencyLimit, region, ACCOUNT_ID);
+  const code = new CodeStore(dataDir);
+  const codeUrls = new CodeUrlSigner(loadCodeUrlSecret(dataDir), now);
+  const guard = accessKeys.length > 0 ? new SigV4Guard(accessKeys, region, now) : undefined;
+  // Called only once invocations run, by which time the queue below exists.
+  const slots = new ConcurrencySlots(registry, () => queue.pump());
+  const invoker = new Invoker(runtimeHost, code, registry, writeLog);
+  const queue = new EventQueue(registry, slots, {
     retryBaseMs: options.asyncRetryBaseMs ?? DEFAULT_ASYNC_RETRY_BASE_MS,
     now,
-    journal: options.queueFile ? new QueueJournal(options.queueFile) : undefined,
-    deliver: async (state, event) =>
-      (await invoker.invoke(state, event.requestId, event.payload)).outcome.kind === 'success',
+    journal: new QueueJournal(options.queueFile ?? path.join(dataDir, 'queue.json')),
+    deliver: async (state, event) => {
+      const target = registry.invokeTarget(state.record.name, event.qualifier ?? LATEST);
+      return (await invoker.invoke(target, event.requestId, event.payload)).outcome.kind === 'success';
+    },
     onDrop: (state, dropped) => {
       registry.recordDropped(state, dropped);
-      writeLog(`[${state.spec.name}] dropped event ${dropped.requestId}: ${dropped.reason}\n`);
+      writeLog(`[${state.record.name}] dropped event ${dropped.requestId}: ${dropped.reason}\n`);
     },
   });
-  const routes = buildRoutes({ registry, pool, queue, invoker });
+  const lifecycle = new FunctionLifecycle(registry, code, runtimeHost, queue, {
+    activationDelayMs: options.activationDelayMs ?? 0,
+  });
+  const routes: Route[] = [
+    ...buildControlPlaneRoutes({ registry, lifecycle, code, codeUrls }),
+    ...buildRoutes({ registry, host: runtimeHost, slots, queue, invoker }),
+  ];
   let closing = false;
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const requestId = newRequestId();
     try {
-      const url = new URL(req.url ?? '/', 'http://localhost');
-      // Kept a byte past the sync limit: enough to tell "too large" from "just fits" without buffering more.
-      const body = await readBody(req, MAX_SYNC_PAYLOAD_BYTES + 1);
-      if (closing) throw new ServiceError('The Lambda service is shutting down.');
+      const rawUrl = req.url ?? '/';
+      const url = new URL(rawUrl, 'http://localhost');
+      const rawPath = rawUrl.split('?')[0] ?? '/';
+      let matched: { route: Route; match: RegExpExecArray } | undefined;
+      let pathKnown = false;
       for (const route of routes) {
         const match = route.pattern.exec(url.pathname);
-        if (!match || route.method !== req.method) continue;
-        const params = match.slice(1).map(decodePathSegment);
-        send(
-          res,
-          await route.handler({ params, query: url.searchParams, headers: req.headers, body, requestId }),
-          requestId,
-        );
-        return;
+        if (!match) continue;
+        pathKnown = true;
+        if (route.method === req.method) {
+          matched = { route, match };
+          break;
+        }
       }
-      throw new UnknownOperationError(`Unknown operation ${req.method ?? ''} ${url.pathname}`);
+      // Kept a byte past the operation's limit: enough to tell "too large" from "just fits" without buffering more.
+      const maxBody = matched?.route.maxBodyBytes ?? 0;
+      const body = await readBody(req, maxBody + 1);
+      if (closing) throw new ServiceError('The Lambda service is shutting down.');
+      if (!matched) {
+        throw new UnknownOperationError(
+          `Unknown operation ${req.method ?? ''} ${url.pathname}${pathKnown ? ' (method)' : ''}`,
+        );
+      }
+      const { route, match } = matched;
+      // Before the signature check: a body cut at the limit could never match its signed hash.
+      if (body.size > route.maxBodyBytes) throw route.tooLarge(route.operation, route.maxBodyBytes);
+      if (guard && route.signed) {
+        await guard.check({
+          method: req.method ?? 'GET',
+          rawPath,
+          query: url.searchParams,
+          headers: req.headers,
+          body: body.data,
+        });
+      }
+      const params = match.slice(1).map(decodePathSegment);
+      const baseUrl = options.publicUrl ?? `http://${req.headers.host ?? `${host}:${address().port}`}`;
+      const response = await route.handler({
+        pathname: url.pathname,
+        params,
+        query: url.searchParams,
+        headers: req.headers,
+        body,
+        requestId,
+        baseUrl: baseUrl.replace(/\/+$/, ''),
+      });
+      send(res, response, requestId);
     } catch (err) {
       const apiError = err instanceof LambdaApiError ? err : new ServiceError((err as Error).message ?? String(err));
       if (!(err instanceof LambdaApiError)) console.error('lambda service error', err);
@@ -155,34 +213,43 @@ export async function startLambdaService(options: LambdaServiceOptions = {}): Pr
 
   // Read before listening so a corrupt journal fails the start without leaving a server open.
   queue.restore();
+  lifecycle.resume();
   const server = createServer((req, res) => void handle(req, res));
+  const address = () => server.address() as AddressInfo;
   // Clients (the AWS SDK) reuse idle sockets; closing them sooner than clients expect resets requests in flight.
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? DEFAULT_PORT, options.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? DEFAULT_PORT, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (err) {
+    await lifecycle.close();
+    await runtimeHost.close();
+    throw err;
+  }
   // Delivery starts only once listening, so a port clash does not deliver a journal nobody can watch.
   queue.start();
 
-  const address = server.address() as AddressInfo;
-  const host = options.host ?? '127.0.0.1';
+  const port = address().port;
   return {
-    port: address.port,
-    url: `http://${host}:${address.port}`,
+    port,
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     server,
-    status: () => buildStatus(registry, pool, queue),
+    dataDir,
+    status: () => buildStatus(registry, runtimeHost, queue),
     async close() {
       if (closing) return;
       closing = true;
       queue.stop();
       const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
-      await pool.close();
+      await lifecycle.close();
+      await runtimeHost.close();
       server.closeAllConnections();
       await serverClosed;
     },

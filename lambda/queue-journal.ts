@@ -7,6 +7,8 @@ import path from 'node:path';
 export interface JournalEvent {
   requestId: string;
   functionName: string;
+  /** The qualifier the event was sent to ($LATEST when absent, as in journals written before versions). */
+  qualifier?: string;
   payload: string;
   /** Epoch ms when the service accepted the event; its age counts from here, across restarts. */
   enqueuedAt: number;

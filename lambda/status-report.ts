@@ -1,12 +1,22 @@
 // GET /_spillway/status: a Spillway extension, not part of the Lambda API. The scheduler polls it for placement
 // and warm-pool decisions, so it only reads counters the service keeps anyway.
-import type { EnvironmentPool } from './environment-pool';
 import type { EventQueue } from './event-queue';
 import type { DroppedEvent, FunctionRegistry } from './function-registry';
+import type { EnvironmentCounts, RuntimeHost } from './runtime-host';
+
+export interface VersionStatus {
+  version: string;
+  environments: EnvironmentCounts;
+}
 
 export interface FunctionStatus {
   name: string;
-  environments: { total: number; idle: number; busy: number };
+  environments: EnvironmentCounts;
+  /** Versions with live environments ($LATEST, 1, 2...). */
+  versions: VersionStatus[];
+  state: string;
+  lastUpdateStatus: string | null;
+  codeSha256: string;
   reservedConcurrency: number | null;
   inFlight: number;
   queuedEvents: number;
@@ -31,13 +41,20 @@ export interface ServiceStatus {
   functions: FunctionStatus[];
 }
 
-export function buildStatus(registry: FunctionRegistry, pool: EnvironmentPool, queue: EventQueue): ServiceStatus {
+export function buildStatus(registry: FunctionRegistry, host: RuntimeHost, queue: EventQueue): ServiceStatus {
   const functions = registry.all().map((f): FunctionStatus => ({
-    name: f.spec.name,
-    environments: pool.counts(f.spec.name),
-    reservedConcurrency: f.reservedConcurrency ?? null,
+    name: f.record.name,
+    environments: host.counts(f.record.name),
+    versions: host.versions(f.record.name).map((version) => ({
+      version,
+      environments: host.counts(f.record.name, version),
+    })),
+    state: f.record.latest.state,
+    lastUpdateStatus: f.record.latest.lastUpdateStatus ?? null,
+    codeSha256: f.record.latest.codeSha256,
+    reservedConcurrency: f.record.reservedConcurrency ?? null,
     inFlight: f.inFlight,
-    queuedEvents: queue.waiting(f.spec.name),
+    queuedEvents: queue.waiting(f.record.name),
     throttles: { count: f.stats.throttles, lastAt: f.stats.lastThrottleAt ?? null },
     coldStarts: f.stats.coldStarts,
     warmStarts: f.stats.warmStarts,

@@ -1,11 +1,22 @@
 // The process inside one execution environment: loads the handler once (the cold start), then runs one
 // invocation at a time as the service sends them, like the AWS Node.js runtime. Console output is formatted the
 // way the AWS runtime formats it and written to stdout, which the service collects into the invocation log.
+import { existsSync } from 'node:fs';
+import Module from 'node:module';
 import path from 'node:path';
 import { format } from 'node:util';
-import type { HandlerContext } from '../../domain/handler-contract';
 import type { ChildMessage, FunctionErrorBody, InvokeMessage } from './protocol';
 import { endOfOutputMarker, HANDLER_ENV, TASK_ROOT_ENV } from './protocol';
+
+/** The part of the AWS Lambda Node.js context object this runtime provides. */
+interface HandlerContext {
+  functionName: string;
+  functionVersion: string;
+  awsRequestId: string;
+  memoryLimitInMB: string;
+  logGroupName?: string;
+  getRemainingTimeInMillis(): number;
+}
 
 type AnyHandler = (
   event: unknown,
@@ -36,29 +47,70 @@ function captureConsole(): void {
   }
 }
 
+/**
+ * Confines CommonJS module lookup to the package, as on AWS where /var/task has no parent with node_modules. The
+ * task root lives under Spillway's data directory, inside the repository, and Node's walk up the parents would
+ * otherwise find Spillway's own node_modules and run code the package never shipped. What stays: node_modules
+ * folders inside the task root, and NODE_PATH (AWS's /opt/nodejs layer folders, or the function's own setting).
+ * Node exposes no public hook for CommonJS lookup paths, so this patches Module._nodeModulePaths, as tools like
+ * app-module-path do.
+ */
+function confineModuleLookup(taskRoot: string): void {
+  const loader = Module as unknown as { _nodeModulePaths(from: string): string[]; globalPaths: string[] };
+  const original = loader._nodeModulePaths.bind(Module);
+  const root = path.resolve(taskRoot);
+  loader._nodeModulePaths = (from: string) =>
+    original(from).filter((dir) => dir === path.join(root, 'node_modules') || dir.startsWith(root + path.sep));
+  const nodePath = (process.env.NODE_PATH ?? '').split(path.delimiter).filter(Boolean);
+  loader.globalPaths.splice(0, loader.globalPaths.length, ...nodePath);
+}
+
+function runtimeError(name: string, message: string, cause?: unknown): Error {
+  const err = new Error(message);
+  err.name = name;
+  if (cause instanceof Error && cause.stack)
+    err.stack = `${name}: ${message}\n${cause.stack.split('\n').slice(1).join('\n')}`;
+  return err;
+}
+
+/** AWS tries the handler's module as .js, .mjs and .cjs, in that order. */
+function findModuleFile(base: string): string {
+  for (const ext of ['.js', '.mjs', '.cjs']) if (existsSync(base + ext)) return base + ext;
+  return base;
+}
+
 function loadHandler(): AnyHandler {
   const spec = process.env[HANDLER_ENV] ?? '';
-  const taskRoot = process.env[TASK_ROOT_ENV] ?? process.cwd();
+  const taskRoot = path.resolve(process.env[TASK_ROOT_ENV] ?? process.cwd());
   const dot = spec.lastIndexOf('.');
-  if (dot <= 0) throw Object.assign(new Error(`Bad handler ${spec}`), { name: 'Runtime.MalformedHandlerName' });
-  const modulePath = path.resolve(taskRoot, spec.slice(0, dot));
+  if (dot <= 0 || dot === spec.length - 1) {
+    throw runtimeError('Runtime.MalformedHandlerName', `Bad handler ${spec}: expected <module>.<function>`);
+  }
+  const moduleName = spec.slice(0, dot);
   const exportName = spec.slice(dot + 1);
+  const modulePath = path.resolve(taskRoot, moduleName);
+  if (modulePath !== taskRoot && !modulePath.startsWith(taskRoot + path.sep)) {
+    throw runtimeError('Runtime.ImportModuleError', `Error: Cannot find module '${moduleName}' inside the task root`);
+  }
+  confineModuleLookup(taskRoot);
   let mod: Record<string, unknown>;
   try {
     // The handler path is only known at run time, as in the AWS runtime, so this is a dynamic require.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    mod = require(modulePath) as Record<string, unknown>;
+    mod = require(findModuleFile(modulePath)) as Record<string, unknown>;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND' && String(err).includes(modulePath)) {
-      throw Object.assign(new Error(`Error: Cannot find module '${spec.slice(0, dot)}'`), {
-        name: 'Runtime.ImportModuleError',
-      });
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'MODULE_NOT_FOUND' || code === 'ERR_MODULE_NOT_FOUND') {
+      const message = String((err as Error).message).replace(`'${modulePath}'`, `'${moduleName}'`);
+      throw runtimeError('Runtime.ImportModuleError', `Error: ${message}`, err);
     }
+    if (err instanceof SyntaxError)
+      throw runtimeError('Runtime.UserCodeSyntaxError', `SyntaxError: ${err.message}`, err);
     throw err;
   }
   const handler = mod[exportName];
   if (typeof handler !== 'function') {
-    throw Object.assign(new Error(`${spec} is undefined or not exported`), { name: 'Runtime.HandlerNotFound' });
+    throw runtimeError('Runtime.HandlerNotFound', `${spec} is undefined or not exported`);
   }
   return handler as AnyHandler;
 }
@@ -81,6 +133,7 @@ async function invoke(handler: AnyHandler, message: InvokeMessage): Promise<void
     functionVersion: process.env.AWS_LAMBDA_FUNCTION_VERSION ?? '$LATEST',
     awsRequestId: message.requestId,
     memoryLimitInMB: process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? '128',
+    logGroupName: process.env.AWS_LAMBDA_LOG_GROUP_NAME,
     getRemainingTimeInMillis: () => Math.max(0, message.deadline - Date.now()),
   };
   try {

@@ -143,9 +143,14 @@ test('an event older than MaximumEventAgeInSeconds is dropped and reported in th
 
 test('events queued when the service stops are delivered after a restart with the same queue file', async () => {
   const queueFile = path.join(dir, 'queue.json');
+  const dataDir = path.join(dir, 'restart-data');
   const file = path.join(dir, 'after-restart.txt');
   // With reserved concurrency 0 nothing is delivered before the stop.
-  const first = await start({ queueFile, functions: [fixture('append', 'append', { reservedConcurrency: 0 })] });
+  const first = await start({
+    queueFile,
+    dataDir,
+    functions: [fixture('append', 'append', { reservedConcurrency: 0 })],
+  });
   for (const line of ['a', 'b']) {
     const out = await first.client.send(
       new InvokeCommand({ FunctionName: 'append', InvocationType: 'Event', Payload: JSON.stringify({ file, line }) }),
@@ -157,10 +162,25 @@ test('events queued when the service stops are delivered after a restart with th
   harnesses.splice(harnesses.indexOf(first), 1);
   expect(lines(file)).toEqual([]);
 
-  // One at a time, so the file also shows that arrival order survives the restart.
-  const second = await start({ queueFile, functions: [fixture('append', 'append', { reservedConcurrency: 1 })] });
+  // The function is still deployed in the data directory; one at a time, so the file also shows that arrival
+  // order survives the restart.
+  const second = await start({ queueFile, dataDir });
+  expect(functionStatus(await fetchStatus(second.service), 'append').queuedEvents).toBe(2);
+  await second.client.send(
+    new PutFunctionConcurrencyCommand({ FunctionName: 'append', ReservedConcurrentExecutions: 1 }),
+  );
   await waitFor(() => (lines(file).length === 2 ? true : undefined));
   expect(lines(file)).toEqual(['"a"', '"b"']);
   await waitFor(async () => ((await fetchStatus(second.service)).totals.queuedEvents === 0 ? true : undefined));
   expect(JSON.parse(readFileSync(queueFile, 'utf8'))).toEqual({ version: 1, events: [] });
+});
+
+test('without LAMBDA_QUEUE_FILE the journal lives in the data directory', async () => {
+  const h = await start({ functions: [fixture('append', 'append', { reservedConcurrency: 0 })] });
+  const file = path.join(dir, 'default-journal.txt');
+  await h.client.send(
+    new InvokeCommand({ FunctionName: 'append', InvocationType: 'Event', Payload: JSON.stringify({ file, line: 1 }) }),
+  );
+  const journal = JSON.parse(readFileSync(path.join(h.dataDir, 'queue.json'), 'utf8')) as { events: unknown[] };
+  expect(journal.events).toEqual([expect.objectContaining({ functionName: 'append', qualifier: '$LATEST' })]);
 });

@@ -4,21 +4,37 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { SIGNATURE_HEADER, verifyCallbackBody } from '../../domain/callback-signature';
-import { findFunction } from '../../domain/function-catalog';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { zipEntries } from '../../lambda/zip-package';
 import type { Harness } from './helpers';
 import { decodeLog, decodePayload, startHarness } from './helpers';
+
+const DIST = path.resolve(__dirname, '..', '..', 'dist');
+
+/** The compiled noop with what it imports (its wrapper and the callback signing), as a deploy would package it. */
+function noopPackage(): Promise<Buffer> {
+  const file = (rel: string) => ({ name: rel, data: readFileSync(path.join(DIST, rel)) });
+  return zipEntries([
+    file('functions/noop/index.js'),
+    file('functions/runtime/wrap-handler.js'),
+    file('domain/callback-signature.js'),
+    file('domain/handler-contract.js'),
+  ]);
+}
 
 const SECRET = 'noop-test-secret';
 let h: Harness;
 let previousSecret: string | undefined;
 
 beforeAll(async () => {
-  const noop = findFunction('noop');
-  if (!noop) throw new Error('noop is missing from the function catalog');
   previousSecret = process.env.SPILLWAY_CALLBACK_SECRET;
   process.env.SPILLWAY_CALLBACK_SECRET = SECRET;
-  // No functionsDir: the default, <repo root>/dist/functions.
-  h = await startHarness({ functionsDir: undefined, functions: [noop] });
+  h = await startHarness({
+    functions: [
+      { name: 'noop', handler: 'functions/noop/index.handler', timeoutSeconds: 10, zip: await noopPackage() },
+    ],
+  });
 });
 
 afterAll(async () => {
