@@ -2,11 +2,13 @@
 // consistent with the answer. Its result is recorded in the workflow history with every input that led to it.
 import { estimateCosts, type PriceTable } from '../domain/cost-model';
 import type { SpillwayConfig } from '../domain/config';
-import { findFunction } from '../domain/function-catalog';
+import { DEFAULT_EXPECTED_DURATION_MS } from '../domain/function-manifest';
 import { decidePlacement as policy } from '../domain/placement-policy';
 import type { PlacementDecision, TaskInput } from '../domain/task-model';
 import type { LambdaSignals } from '../live/lambda-signals';
 import type { PlacementLeases } from '../live/placement-leases';
+import type { FunctionDirectory } from '../clients/function-directory';
+import { functionRef } from './task-event';
 
 /** How long a placed local task may wait in the queue before its reservation lapses. */
 const RESERVATION_TTL_MS = 5 * 60_000;
@@ -16,11 +18,13 @@ export function createDecidePlacement(deps: {
   prices: PriceTable;
   leases?: PlacementLeases;
   lambdaSignals: LambdaSignals;
+  functions: FunctionDirectory;
 }) {
   return async function decidePlacement(task: TaskInput): Promise<PlacementDecision> {
-    const spec = findFunction(task.functionName);
-    const expectedDurationMs = spec?.expectedDurationMs ?? 1000;
-    const cost = estimateCosts(deps.prices, expectedDurationMs, spec?.memoryMB ?? 128);
+    // The function may have been deleted since submission: then the attempt fails with its own error, wherever.
+    const fn = await deps.functions.resolve(functionRef(task)).catch(() => undefined);
+    const expectedDurationMs = fn?.spillway.expectedDurationMs ?? DEFAULT_EXPECTED_DURATION_MS;
+    const cost = estimateCosts(deps.prices, expectedDurationMs, fn?.memoryMB ?? 128);
     if (!deps.leases) {
       return { placement: 'LOCAL', reason: 'no live load signal is configured; staying local', inputs: { cost } };
     }
@@ -41,7 +45,7 @@ export function createDecidePlacement(deps: {
       lambdaTaskThreshold: deps.config.lambdaTaskThreshold,
       lambda,
       expectedDurationMs,
-      payloadBytes: Buffer.byteLength(JSON.stringify(task.payload)),
+      payloadBytes: Buffer.byteLength(JSON.stringify(task.payload ?? {})),
       cost,
       fallbackToLocalOnThrottle: deps.config.fallbackToLocalOnThrottle,
     });

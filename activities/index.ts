@@ -1,6 +1,9 @@
 // The activity factory. The worker passes real clients; tests may pass their own.
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { Client } from '@temporalio/client';
+import type { FunctionDirectory } from '../clients/function-directory';
+import type { FunctionPackages } from '../clients/function-packages';
+import type { AsyncRetryGuard } from '../clients/lambda-setup';
 import type { SpillwayConfig } from '../domain/config';
 import type { PriceTable } from '../domain/cost-model';
 import type { LambdaSignals } from '../live/lambda-signals';
@@ -8,9 +11,9 @@ import type { PlacementLeases } from '../live/placement-leases';
 import type { TaskProjection } from '../live/task-projection';
 import { createAttemptReporter } from './attempt-reporter';
 import { createDecidePlacement } from './decide-placement';
-import { createHandlerRegistry, type HandlerRegistry } from './handler-registry';
 import { createInvokeLambda } from './lambda-invoke';
 import { createLiveHooks } from './live-hooks';
+import type { LocalRuntime } from './local-runtime';
 import { createRunLocalTask } from './local-task';
 import { createPublishTransition } from './publish-transition';
 import type { TaskActivities, WarmPoolActivities } from './types';
@@ -21,8 +24,11 @@ export interface ActivityDeps {
   projection?: TaskProjection;
   leases?: PlacementLeases;
   lambdaSignals: LambdaSignals;
-  handlers?: HandlerRegistry;
   lambda: LambdaClient;
+  functions: FunctionDirectory;
+  packages: FunctionPackages;
+  runtime: LocalRuntime;
+  asyncRetries: AsyncRetryGuard;
   config: SpillwayConfig;
   prices: PriceTable;
 }
@@ -32,13 +38,17 @@ export function createActivities(deps: ActivityDeps): TaskActivities & WarmPoolA
   const live = createLiveHooks(deps.projection, deps.leases);
   return {
     runLocalTask: createRunLocalTask({
-      handlers: deps.handlers ?? createHandlerRegistry(),
+      functions: deps.functions,
+      packages: deps.packages,
+      runtime: deps.runtime,
       reporter,
       live,
-      localCpuSecondUsd: deps.prices.local.vCpuSecondUsd,
+      prices: deps.prices,
     }),
     invokeLambda: createInvokeLambda({
       lambda: deps.lambda,
+      functions: deps.functions,
+      asyncRetries: deps.asyncRetries,
       config: deps.config.lambda,
       prices: deps.prices,
       reporter,
@@ -49,6 +59,7 @@ export function createActivities(deps: ActivityDeps): TaskActivities & WarmPoolA
       prices: deps.prices,
       leases: deps.leases,
       lambdaSignals: deps.lambdaSignals,
+      functions: deps.functions,
     }),
     publishTransition: createPublishTransition(deps.projection),
     ...createWarmPoolActivities({
@@ -57,6 +68,7 @@ export function createActivities(deps: ActivityDeps): TaskActivities & WarmPoolA
       prices: deps.prices,
       leases: deps.leases,
       projection: deps.projection,
+      functions: deps.functions,
     }),
   };
 }

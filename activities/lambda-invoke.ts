@@ -1,23 +1,30 @@
-// Runs one attempt of a task on Lambda. Asynchronous (default): invoke with InvocationType=Event, hand the function a
-// signed completion token and complete later, when its callback reaches the API. Synchronous: RequestResponse with
-// the log tail, whose REPORT line gives the billing facts.
+// Runs one attempt of a task on Lambda. Asynchronous (default for functions that speak Spillway's task event): invoke
+// with InvocationType=Event, hand the function a signed completion token and complete later, when its callback
+// reaches the API. Synchronous (asked for, or a plain handler that cannot call back): RequestResponse with the log
+// tail, whose REPORT line gives the billing facts. Either way the attempt pins the version it resolved.
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { CompleteAsyncError, Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { signCompletionToken } from '../domain/callback-signature';
 import type { PriceTable } from '../domain/cost-model';
-import { findFunction } from '../domain/function-catalog';
+import type { DeployedFunction } from '../domain/deployed-function';
 import { lambdaAttemptRecord } from '../domain/lambda-attempt';
 import { parseReportLine } from '../domain/lambda-report';
 import { PERMANENT_ERROR_TYPES } from '../domain/constants';
 import type { SpillwayConfig } from '../domain/config';
 import type { TaskInput } from '../domain/task-model';
+import type { FunctionDirectory } from '../clients/function-directory';
+import type { AsyncRetryGuard } from '../clients/lambda-setup';
 import type { AttemptReporter } from './attempt-reporter';
+import { describeError, toApplicationFailure } from './failure-mapping';
 import type { LiveHooks } from './live-hooks';
+import { functionRef, taskEvent } from './task-event';
 import type { AttemptSuccess } from './types';
 
 export interface LambdaInvokeDeps {
   lambda: LambdaClient;
+  functions: FunctionDirectory;
+  asyncRetries: AsyncRetryGuard;
   config: SpillwayConfig['lambda'];
   prices: PriceTable;
   reporter: AttemptReporter;
@@ -39,6 +46,7 @@ export function invokeFailure(err: unknown, functionName: string): ApplicationFa
         'UnknownFunctionError',
       );
     case 'RequestTooLargeException':
+    case 'RequestEntityTooLargeException':
       return ApplicationFailure.nonRetryable(
         `the task payload is too large for Lambda: ${message}`,
         'PayloadTooLargeError',
@@ -46,6 +54,12 @@ export function invokeFailure(err: unknown, functionName: string): ApplicationFa
     case 'InvalidRequestContentException':
     case 'InvalidParameterValueException':
       return ApplicationFailure.nonRetryable(`Lambda refused the invocation: ${message}`, 'InvalidPayloadError');
+    case 'ResourceConflictException':
+      // Pending or being updated: Lambda says "not now", which a retry after the backoff answers.
+      return ApplicationFailure.retryable(
+        `Lambda function "${functionName}" is not ready: ${message}`,
+        'LambdaServiceError',
+      );
     case 'TooManyRequestsException':
       return ApplicationFailure.retryable(`Lambda throttled "${functionName}": ${message}`, 'LambdaThrottledError');
     default:
@@ -67,12 +81,28 @@ export function createInvokeLambda(deps: LambdaInvokeDeps) {
     const { activityId, startToCloseTimeoutMs, base64TaskToken } = ctx.info;
     const attempt = ctx.info.attempt + (task.attemptOffset ?? 0);
     const workflowId = ctx.info.workflowExecution?.workflowId ?? task.id;
-    const spec = findFunction(task.functionName);
     const startedAt = new Date().toISOString();
     if (attempt > 1) {
       await deps.reporter.started(workflowId, { attempt, placement: 'LAMBDA', startedAt, outcome: 'running' });
     }
-    const event = { taskId: task.id, taskType: task.type, attempt, payload: task.payload };
+    let fn: DeployedFunction;
+    try {
+      fn = await deps.functions.resolve(functionRef(task));
+    } catch (err) {
+      const error = describeError(err);
+      await deps.reporter.failed(workflowId, {
+        attempt,
+        placement: 'LAMBDA',
+        startedAt,
+        finishedAt: new Date().toISOString(),
+        outcome: 'failed',
+        error,
+      });
+      throw toApplicationFailure(error);
+    }
+    // The exact version resolved: an alias or $LATEST moving during the attempt cannot change what it runs.
+    const qualifier = fn.version === '$LATEST' ? undefined : fn.version;
+    const pinned = { functionVersion: fn.version, codeSha256: fn.codeSha256 };
 
     /** An Invoke that Lambda refused is still an attempt: the task records it with its real cause. */
     const invokeFailed = async (err: unknown): Promise<ApplicationFailure> => {
@@ -81,6 +111,7 @@ export function createInvokeLambda(deps: LambdaInvokeDeps) {
       await deps.reporter.failed(workflowId, {
         attempt,
         placement: 'LAMBDA',
+        ...pinned,
         startedAt,
         finishedAt: new Date().toISOString(),
         outcome: 'failed',
@@ -90,15 +121,17 @@ export function createInvokeLambda(deps: LambdaInvokeDeps) {
     };
 
     await deps.live.lambdaInvoked(task, startToCloseTimeoutMs);
-    if (task.invocation === 'sync') {
+    // A plain handler knows nothing of callbacks: its result can only come back as the invocation's own answer.
+    if (task.invocation === 'sync' || fn.spillway.event !== 'task') {
       let response;
       try {
         response = await deps.lambda.send(
           new InvokeCommand({
             FunctionName: task.functionName,
+            Qualifier: qualifier,
             InvocationType: 'RequestResponse',
             LogType: 'Tail',
-            Payload: encoder.encode(JSON.stringify(event)),
+            Payload: encoder.encode(JSON.stringify(taskEvent(task, attempt, fn))),
           }),
           { abortSignal: ctx.cancellationSignal },
         );
@@ -114,17 +147,19 @@ export function createInvokeLambda(deps: LambdaInvokeDeps) {
         durationMs: report?.durationMs ?? 0,
         billedDurationMs: report?.billedDurationMs,
         initDurationMs: report?.initDurationMs,
-        memoryMB: report?.memoryMB ?? spec?.memoryMB ?? 128,
+        memoryMB: report?.memoryMB ?? fn.memoryMB,
         maxMemoryUsedMB: report?.maxMemoryUsedMB,
       };
       const body = response.Payload ? decoder.decode(response.Payload) : 'null';
       const parsed = safeJson(body);
       const common = {
         attempt,
+        functionVersion: response.ExecutedVersion ?? fn.version,
+        codeSha256: fn.codeSha256,
         startedAt,
         finishedAt: new Date().toISOString(),
         facts,
-        architecture: spec?.architecture ?? 'x86_64',
+        architecture: fn.architecture,
         prices: deps.prices,
       } as const;
       if (response.FunctionError) {
@@ -139,6 +174,7 @@ export function createInvokeLambda(deps: LambdaInvokeDeps) {
       return { result: parsed, attempt: lambdaAttemptRecord({ ...common, outcome: 'succeeded' }) };
     }
 
+    await deps.asyncRetries.ensureOff(fn);
     const now = Math.floor(Date.now() / 1000);
     const token = signCompletionToken(deps.config.callbackSecret, {
       taskToken: base64TaskToken,
@@ -147,13 +183,20 @@ export function createInvokeLambda(deps: LambdaInvokeDeps) {
       attempt,
       iat: now,
       exp: now + Math.ceil(startToCloseTimeoutMs / 1000) + 60,
+      fn: fn.name,
+      fv: fn.version,
+      sha: fn.codeSha256,
+      arch: fn.architecture,
     });
     try {
       await deps.lambda.send(
         new InvokeCommand({
           FunctionName: task.functionName,
+          Qualifier: qualifier,
           InvocationType: 'Event',
-          Payload: encoder.encode(JSON.stringify({ ...event, callback: { url: deps.config.callbackUrl, token } })),
+          Payload: encoder.encode(
+            JSON.stringify(taskEvent(task, attempt, fn, { callback: { url: deps.config.callbackUrl, token } })),
+          ),
         }),
         { abortSignal: ctx.cancellationSignal },
       );

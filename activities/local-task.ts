@@ -1,28 +1,47 @@
-// Runs one attempt of a task in this worker's local pool: resolves the handler, gives it a Lambda-shaped context
-// whose signal follows Temporal cancellation, heartbeats while it runs, and measures what the attempt used.
+// Runs one attempt of a task in this worker's local pool: resolves the deployed function version the attempt runs,
+// fetches its package (once per CodeSha256), runs it in an execution environment like the one Lambda would use,
+// heartbeats while it runs so a lost worker is noticed and cancellation reaches it, and measures what it used.
 import { randomUUID } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { CancelledFailure } from '@temporalio/common';
-import type { HandlerContext } from '../domain/handler-contract';
-import type { AttemptRecord, TaskInput } from '../domain/task-model';
+import { PERMANENT_ERROR_TYPES } from '../domain/constants';
+import type { DeployedFunction } from '../domain/deployed-function';
+import { localCost, type PriceTable } from '../domain/cost-model';
+import type { AttemptRecord, TaskError, TaskInput } from '../domain/task-model';
+import type { FunctionDirectory } from '../clients/function-directory';
+import type { FunctionPackages } from '../clients/function-packages';
 import type { AttemptReporter } from './attempt-reporter';
 import { describeError, toApplicationFailure } from './failure-mapping';
-import type { HandlerRegistry } from './handler-registry';
 import type { LiveHooks } from './live-hooks';
+import type { LocalRun, LocalRuntime } from './local-runtime';
+import { functionRef, taskEvent } from './task-event';
 import type { AttemptSuccess } from './types';
-import { findFunction } from '../domain/function-catalog';
 
 export interface LocalTaskDeps {
-  handlers: HandlerRegistry;
+  functions: FunctionDirectory;
+  packages: FunctionPackages;
+  runtime: LocalRuntime;
   reporter: AttemptReporter;
-  /** Price of one vCPU-second of the local pool, for the attempt's cost. */
-  localCpuSecondUsd: number;
+  prices: PriceTable;
   live: LiveHooks;
   heartbeatIntervalMs?: number;
 }
 
-/** Local attempts running in this process now, to share the process's CPU time between them. */
-let runningAttempts = 0;
+const PERMANENT = new Set<string>(PERMANENT_ERROR_TYPES);
+
+function runError(run: LocalRun): TaskError | undefined {
+  if (run.outcome.kind === 'success') return undefined;
+  const { errorType, errorMessage } = run.outcome.error;
+  return { type: errorType, message: errorMessage, nonRetryable: PERMANENT.has(errorType) };
+}
+
+function parseResult(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
 
 export function createRunLocalTask(deps: LocalTaskDeps) {
   return async function runLocalTask(task: TaskInput): Promise<AttemptSuccess> {
@@ -39,58 +58,65 @@ export function createRunLocalTask(deps: LocalTaskDeps) {
     };
     if (attempt > 1) await deps.reporter.started(workflowId, record);
     await deps.live.localStarted(task);
-
-    const context: HandlerContext = {
-      functionName: task.functionName,
-      functionVersion: '$LOCAL',
-      awsRequestId: randomUUID(),
-      memoryLimitInMB: String(findFunction(task.functionName)?.memoryMB ?? 0),
-      getRemainingTimeInMillis: () => startedAt.getTime() + startToCloseTimeoutMs - Date.now(),
-      signal: ctx.cancellationSignal,
-      progress: (details) => ctx.heartbeat(details),
-    };
-    // Handlers that never report progress still need heartbeats, or cancellation would never reach them.
+    // Heartbeats start before the package is fetched: a first download may take a while.
     const beat = setInterval(() => {
       ctx.heartbeat();
       void deps.live.localAlive(task);
     }, deps.heartbeatIntervalMs ?? 2_000);
-    const cpuBefore = { usage: process.cpuUsage(), running: ++runningAttempts };
-    const t0 = performance.now();
+    let fn: DeployedFunction | undefined;
     try {
-      const handler = deps.handlers.resolve(task.functionName);
-      const result = await handler({ taskId: task.id, taskType: task.type, attempt, payload: task.payload }, context);
-      return { result, attempt: finish(record, t0, cpuBefore, deps, 'succeeded') };
-    } catch (err) {
+      fn = await deps.functions.resolve(functionRef(task));
+      const taskRoot = await deps.packages.taskRoot(fn);
+      const versioned: AttemptRecord = { ...record, functionVersion: fn.version, codeSha256: fn.codeSha256 };
+      const run = await deps.runtime.invoke(fn, taskRoot, {
+        requestId: randomUUID(),
+        event: JSON.stringify(taskEvent(task, attempt, fn)),
+        timeoutMs: Math.max(1, startedAt.getTime() + startToCloseTimeoutMs - Date.now()),
+        signal: ctx.cancellationSignal,
+      });
       if (ctx.cancellationSignal.aborted) throw new CancelledFailure('the task was cancelled while it ran');
+      const finished = finish(versioned, run, deps.prices);
+      const error = runError(run);
+      if (error) {
+        await deps.reporter.failed(workflowId, { ...finished, outcome: 'failed', error });
+        throw toApplicationFailure(error);
+      }
+      const result = run.outcome.kind === 'success' ? parseResult(run.outcome.result) : undefined;
+      return { result, attempt: { ...finished, outcome: 'succeeded' } };
+    } catch (err) {
+      if (err instanceof CancelledFailure || ctx.cancellationSignal.aborted) {
+        throw err instanceof CancelledFailure ? err : new CancelledFailure('the task was cancelled while it ran');
+      }
+      if ((err as { name?: string }).name === 'ApplicationFailure') throw err;
+      // The attempt never reached the handler: the function is gone, its package could not be fetched...
       const error = describeError(err);
-      await deps.reporter.failed(workflowId, { ...finish(record, t0, cpuBefore, deps, 'failed'), error });
+      await deps.reporter.failed(workflowId, {
+        ...record,
+        functionVersion: fn?.version,
+        codeSha256: fn?.codeSha256,
+        outcome: 'failed',
+        finishedAt: new Date().toISOString(),
+        error,
+      });
       throw toApplicationFailure(error);
     } finally {
-      runningAttempts--;
       clearInterval(beat);
       await deps.live.localFinished(task);
     }
   };
 }
 
-function finish(
-  record: AttemptRecord,
-  t0: number,
-  cpuBefore: { usage: NodeJS.CpuUsage; running: number },
-  deps: LocalTaskDeps,
-  outcome: 'succeeded' | 'failed',
-): AttemptRecord {
-  const durationMs = performance.now() - t0;
-  // CPU time is process-wide: with several attempts running, each is charged its share of what the process used.
-  const cpu = process.cpuUsage(cpuBefore.usage);
-  const sharing = Math.max(1, (cpuBefore.running + runningAttempts) / 2);
-  const cpuTimeMs = Math.min((cpu.user + cpu.system) / 1000 / sharing, durationMs);
+function finish(record: AttemptRecord, run: LocalRun, prices: PriceTable): AttemptRecord {
+  // Without a CPU reading the wall time is the most the attempt can have used.
+  const cpuTimeMs = Math.min(run.cpuTimeMs ?? run.durationMs, run.durationMs);
   return {
     ...record,
-    outcome,
     finishedAt: new Date().toISOString(),
-    durationMs: Math.round(durationMs * 1000) / 1000,
+    durationMs: Math.round(run.durationMs * 1000) / 1000,
+    // Cold and warm starts are Lambda's facts (and its cost); a local one only shows its init time.
+    initDurationMs: run.initDurationMs === undefined ? undefined : Math.round(run.initDurationMs * 1000) / 1000,
+    maxMemoryUsedMB: run.maxMemoryUsedMB,
     cpuTimeMs: Math.round(cpuTimeMs * 1000) / 1000,
-    costUsd: (cpuTimeMs / 1000) * deps.localCpuSecondUsd,
+    costUsd: localCost(prices, cpuTimeMs),
   };
 }

@@ -3,7 +3,7 @@
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { lambdaCost, type PriceTable } from '../domain/cost-model';
 import type { SpillwayConfig } from '../domain/config';
-import { findFunction, listFunctions } from '../domain/function-catalog';
+import type { FunctionDirectory } from '../clients/function-directory';
 import { parseReportLine } from '../domain/lambda-report';
 import type { PlacementLeases } from '../live/placement-leases';
 import type { TaskProjection } from '../live/task-projection';
@@ -33,13 +33,16 @@ export function createWarmPoolActivities(deps: {
   prices: PriceTable;
   leases?: PlacementLeases;
   projection?: TaskProjection;
+  functions: FunctionDirectory;
 }) {
   async function planWarmPool(): Promise<WarmTarget[]> {
     const targets: WarmTarget[] = [];
-    for (const fn of listFunctions()) {
-      let count = fn.warmPoolSize;
+    for (const fn of await deps.functions.list()) {
+      // Only functions that speak Spillway's event answer a warm-up without running; a plain one would run for real.
+      if (fn.spillway.event !== 'task') continue;
+      let count = fn.spillway.warmPoolSize;
       if (deps.config.warmPoolMode === 'auto' && deps.leases) {
-        count = await deps.leases.peakConcurrency(fn.name, PEAK_WINDOW_MS).catch(() => fn.warmPoolSize);
+        count = await deps.leases.peakConcurrency(fn.name, PEAK_WINDOW_MS).catch(() => fn.spillway.warmPoolSize);
       }
       if (count > 0) targets.push({ name: fn.name, count });
     }
@@ -47,7 +50,7 @@ export function createWarmPoolActivities(deps: {
   }
 
   async function warmFunction(target: WarmTarget): Promise<WarmResult> {
-    const spec = findFunction(target.name);
+    const spec = await deps.functions.resolve(target.name).catch(() => undefined);
     const started = performance.now();
     // Concurrent invocations: each one occupies its own environment, so N calls leave N environments warm.
     const outcomes = await Promise.allSettled(

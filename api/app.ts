@@ -10,6 +10,9 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Client } from '@temporalio/client';
 import type { Redis } from 'ioredis';
+import { createFunctionDirectory, type FunctionDirectory } from '../clients/function-directory';
+import { createFunctionPackages } from '../clients/function-packages';
+import { createLambdaClient } from '../clients/lambda-client';
 import { WARM_POOL_WORKFLOW_TYPE, WORKFLOW_TASK_QUEUE } from '../domain/constants';
 import type { SpillwayConfig } from '../domain/config';
 import { loadPriceTable } from '../domain/price-table';
@@ -24,6 +27,7 @@ import type { WarmPoolResult } from '../workflows/warm-pool';
 import { errorBody, Errors, toSpillwayError } from './errors';
 import { securityPlugin } from './plugins/security';
 import { callbackRoutes } from './routes/callbacks';
+import { functionRoutes } from './routes/functions';
 import { healthRoutes } from './routes/health';
 import { liveRoutes } from './routes/live';
 import { taskRoutes } from './routes/tasks';
@@ -44,6 +48,7 @@ export type StatsAnswer = TaskStats | { source: 'temporal-visibility'; totals: T
 declare module 'fastify' {
   interface FastifyInstance {
     tasks: TaskService;
+    functions: FunctionDirectory;
     callbacks: CallbackService;
     feed: EventFeed | undefined;
     stats(): Promise<StatsAnswer>;
@@ -61,6 +66,8 @@ export interface AppDeps {
   availableModes?: ReadonlySet<ExecutionMode>;
   workerMetricsUrl?: string;
   logger?: boolean | object;
+  /** The deployed functions; by default learned from the configured Lambda endpoint. */
+  functions?: FunctionDirectory;
 }
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -94,11 +101,24 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const projection = redis ? createTaskProjection(redis, config.redis.prefix) : undefined;
   const leases = redis ? createPlacementLeases(redis, config.redis.prefix) : undefined;
   const prices = loadPriceTable();
+  let functions = deps.functions;
+  if (!functions) {
+    const lambda = createLambdaClient(config.lambda);
+    app.addHook('onClose', async () => lambda.destroy());
+    functions = createFunctionDirectory({
+      lambda,
+      packages: createFunctionPackages({ lambda, cacheDir: path.resolve(config.functions.packageCacheDir) }),
+      refreshMs: config.functions.refreshMs,
+      log: (m) => app.log.warn(m),
+    });
+  }
+  app.decorate('functions', functions);
   const tasks = createTaskService({
     client,
     config,
     projection,
     prices,
+    functions,
     availableModes: deps.availableModes ?? new Set<ExecutionMode>(['LOCAL', 'LAMBDA', 'AUTO']),
     log: (m) => app.log.warn(m),
   });
@@ -189,10 +209,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(healthRoutes);
   await app.register(taskRoutes);
+  await app.register(functionRoutes);
   await app.register(callbackRoutes);
   await app.register(liveRoutes);
 
-  const samples = path.join(REPO_ROOT, 'functions', 'image-processor', 'samples');
+  const samples = path.resolve(REPO_ROOT, config.api.samplesDir);
   if (existsSync(samples)) {
     await app.register(fastifyStatic, { root: samples, prefix: '/samples/', decorateReply: false, index: false });
   }

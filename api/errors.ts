@@ -24,6 +24,8 @@ export const Errors = {
   unknownTaskType: define(400, 'SPILLWAY_UNKNOWN_TASK_TYPE'),
   unknownFunction: define(400, 'SPILLWAY_UNKNOWN_FUNCTION'),
   functionTypeMismatch: define(400, 'SPILLWAY_FUNCTION_TYPE_MISMATCH'),
+  ambiguousTaskType: define(400, 'SPILLWAY_AMBIGUOUS_TASK_TYPE'),
+  payloadInvalid: define(400, 'SPILLWAY_PAYLOAD_INVALID'),
   modeNotAvailable: define(400, 'SPILLWAY_MODE_NOT_AVAILABLE'),
   invalidRetry: define(400, 'SPILLWAY_INVALID_RETRY'),
   invalidTimeout: define(400, 'SPILLWAY_INVALID_TIMEOUT'),
@@ -44,6 +46,8 @@ export const Errors = {
   rateLimited: define(429, 'SPILLWAY_RATE_LIMITED'),
   temporalUnavailable: define(503, 'SPILLWAY_TEMPORAL_UNAVAILABLE'),
   redisUnavailable: define(503, 'SPILLWAY_REDIS_UNAVAILABLE'),
+  lambdaUnavailable: define(503, 'SPILLWAY_LAMBDA_UNAVAILABLE'),
+  functionNotFound: define(404, 'SPILLWAY_FUNCTION_NOT_FOUND'),
   internal: define(500, 'SPILLWAY_INTERNAL_ERROR'),
 } as const;
 

@@ -8,7 +8,11 @@ export function isLoopbackEndpoint(endpoint: string): boolean {
   return /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])(:|\/|$)/.test(endpoint);
 }
 
-export function createLambdaClient(config: SpillwayConfig['lambda']): LambdaClient {
+export function createLambdaClient(
+  config: SpillwayConfig['lambda'],
+  /** Temporal owns the retries of task attempts: one activity attempt must be one invocation. Tools may retry. */
+  maxAttempts = 1,
+): LambdaClient {
   const local = isLoopbackEndpoint(config.endpoint);
   const credentials =
     config.accessKeyId && config.secretAccessKey
@@ -21,7 +25,6 @@ export function createLambdaClient(config: SpillwayConfig['lambda']): LambdaClie
     region: config.region,
     endpoint: config.endpoint,
     credentials,
-    // Temporal owns retries: one activity attempt must be one invocation attempt.
-    maxAttempts: 1,
+    maxAttempts,
   });
 }

@@ -1,19 +1,36 @@
-// Makes Lambda's own asynchronous retries zero for every task function, so that Temporal alone decides when an
-// attempt is retried and one attempt is one invocation.
+// Makes Lambda's own asynchronous retries zero for every function Spillway invokes asynchronously, so that Temporal
+// alone decides when an attempt is retried and one attempt is one invocation. Done once per function and deployment
+// (a recreated function starts with Lambda's default of two retries again), right before its first Event invoke.
 import { PutFunctionEventInvokeConfigCommand, type LambdaClient } from '@aws-sdk/client-lambda';
-import { listFunctions } from '../domain/function-catalog';
+import type { DeployedFunction } from '../domain/deployed-function';
 
-export async function disableLambdaAsyncRetries(
+export interface AsyncRetryGuard {
+  ensureOff(fn: DeployedFunction): Promise<void>;
+}
+
+export function createAsyncRetryGuard(
   lambda: LambdaClient,
   log: (message: string) => void = console.warn,
-): Promise<void> {
-  await Promise.all(
-    listFunctions().map(async (fn) => {
-      try {
-        await lambda.send(new PutFunctionEventInvokeConfigCommand({ FunctionName: fn.name, MaximumRetryAttempts: 0 }));
-      } catch (err) {
-        log(`could not turn off Lambda's async retries for ${fn.name}: ${(err as Error).message}`);
+): AsyncRetryGuard {
+  const done = new Map<string, Promise<void>>();
+  return {
+    ensureOff(fn) {
+      const key = `${fn.arn}|${fn.lastModified}`;
+      let pending = done.get(key);
+      if (!pending) {
+        pending = lambda
+          .send(new PutFunctionEventInvokeConfigCommand({ FunctionName: fn.name, MaximumRetryAttempts: 0 }))
+          .then(
+            () => undefined,
+            (err: Error) => {
+              // Not fatal: the wrapper ends a failed invocation normally, which Lambda never retries.
+              log(`could not turn off Lambda's async retries for ${fn.name}: ${err.message}`);
+              done.delete(key);
+            },
+          );
+        done.set(key, pending);
       }
-    }),
-  );
+      return pending;
+    },
+  };
 }

@@ -15,6 +15,12 @@ export interface CompletionClaims {
   iat: number;
   /** Expires-at, Unix seconds. */
   exp: number;
+  /** The function, version and CodeSha256 the attempt invoked, so the callback records what really ran. */
+  fn?: string;
+  fv?: string;
+  sha?: string;
+  /** The function's architecture and memory, for the attempt's cost. */
+  arch?: 'x86_64' | 'arm64';
 }
 
 function hmac(secret: string, data: string): Buffer {

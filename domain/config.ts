@@ -26,6 +26,8 @@ export interface SpillwayConfig {
     /** Bearer keys; empty means the API is open (fine on 127.0.0.1, not beyond). */
     keys: readonly string[];
     rateLimit: { max: number; windowMs: number };
+    /** Files served at /samples/ so the examples work offline; relative to the repository. */
+    samplesDir: string;
   };
   scheduler: {
     localWorkerPoolSize: number;
@@ -47,6 +49,18 @@ export interface SpillwayConfig {
     callbackSkewSeconds: number;
     /** Added to the function timeout to give the activity's start-to-close timeout, covering the callback trip. */
     callbackMarginSeconds: number;
+    /** The execution role `spillway deploy` gives new functions; the local service accepts any ARN-shaped one. */
+    roleArn?: string;
+  };
+  functions: {
+    /** Where deployed packages are kept once downloaded (by CodeSha256), and unpacked for the local pool. */
+    packageCacheDir: string;
+    /** How long the list of deployed functions is fresh before it is read again from the Lambda endpoint. */
+    refreshMs: number;
+    /** Idle local execution environments are stopped after this long. */
+    localIdleReclaimMs: number;
+    /** Names of the worker's environment variables that its local execution environments also get. */
+    localPassthroughEnv: readonly string[];
   };
 }
 
@@ -143,6 +157,7 @@ export function loadConfig(env: Env = process.env): SpillwayConfig {
         max: int(env, 'SPILLWAY_RATE_LIMIT_MAX', 1200, 1, 10_000_000),
         windowMs: int(env, 'SPILLWAY_RATE_LIMIT_WINDOW_MS', 60_000, 1000, 3_600_000),
       },
+      samplesDir: str(env, 'SPILLWAY_SAMPLES_DIR', 'examples/samples'),
     },
     scheduler: {
       localWorkerPoolSize: int(env, 'SCHEDULER_LOCAL_WORKER_POOL_SIZE', 10, 1, 1000),
@@ -174,9 +189,28 @@ export function loadConfig(env: Env = process.env): SpillwayConfig {
       callbackSecret: callbackSecret(env),
       callbackSkewSeconds: int(env, 'SPILLWAY_CALLBACK_SKEW_SECONDS', 300, 1, 3600),
       callbackMarginSeconds: int(env, 'SPILLWAY_CALLBACK_MARGIN_SECONDS', 30, 1, 3600),
+      roleArn: roleArn(env),
+    },
+    functions: {
+      packageCacheDir: str(env, 'SPILLWAY_PACKAGE_CACHE_DIR', 'data/packages'),
+      refreshMs: int(env, 'SPILLWAY_FUNCTIONS_REFRESH_MS', 2000, 100, 3_600_000),
+      localIdleReclaimMs: int(env, 'SPILLWAY_LOCAL_IDLE_RECLAIM_MS', 300_000, 1000, 86_400_000),
+      localPassthroughEnv: (env.SPILLWAY_LOCAL_PASSTHROUGH_ENV ?? '')
+        .split(',')
+        .map((n) => n.trim())
+        .filter(Boolean),
     },
   };
   return deepFreeze(config);
+}
+
+function roleArn(env: Env): string | undefined {
+  const raw = env.SPILLWAY_LAMBDA_ROLE_ARN;
+  if (!raw) return undefined;
+  if (!/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/.test(raw)) {
+    throw new ConfigError(`SPILLWAY_LAMBDA_ROLE_ARN must be an IAM role ARN, got "${raw}"`);
+  }
+  return raw;
 }
 
 function apiKeys(env: Env): string[] {

@@ -1,6 +1,6 @@
 // What a run costs, from the dated price table in config/prices.json. Pure functions: the same inputs always give
 // the same figure, so estimates before a run and actuals after it are comparable.
-import type { Architecture } from './function-catalog';
+import type { Architecture } from './deployed-function';
 
 export interface PriceTable {
   effectiveDate: string;

@@ -1,7 +1,7 @@
 // Builds the record of one Lambda attempt from what the invocation reported, with its cost. The activity uses it
 // for synchronous invocations and the callback route for asynchronous ones, so both account the same way.
 import { lambdaCost, type PriceTable } from './cost-model';
-import type { Architecture } from './function-catalog';
+import type { Architecture } from './deployed-function';
 import type { AttemptRecord, TaskError } from './task-model';
 
 export interface LambdaFacts {
@@ -15,6 +15,8 @@ export interface LambdaFacts {
 
 export function lambdaAttemptRecord(input: {
   attempt: number;
+  functionVersion?: string;
+  codeSha256?: string;
   startedAt: string;
   finishedAt: string;
   outcome: 'succeeded' | 'failed';
@@ -29,6 +31,8 @@ export function lambdaAttemptRecord(input: {
   return {
     attempt: input.attempt,
     placement: 'LAMBDA',
+    functionVersion: input.functionVersion,
+    codeSha256: input.codeSha256,
     startedAt: input.startedAt,
     finishedAt: input.finishedAt,
     durationMs: Math.round(facts.durationMs * 1000) / 1000,

@@ -24,8 +24,12 @@ export interface TaskInput {
   name: string;
   type: string;
   executionMode: ExecutionMode;
+  /** The deployed function that serves the task. */
   functionName: string;
-  payload: Record<string, unknown>;
+  /** A version or alias the task is pinned to; without one each attempt runs what $LATEST is at that moment. */
+  functionQualifier?: string;
+  /** Any JSON value: a plain function gets it as its event; a `task` function inside Spillway's task event. */
+  payload: unknown;
   retry: RetrySettings;
   timeoutSeconds: number;
   idempotencyKey?: string;
@@ -39,6 +43,9 @@ export interface TaskInput {
 export interface AttemptRecord {
   attempt: number;
   placement: Placement;
+  /** The function version the attempt ran (`$LATEST` or a number) and the package's CodeSha256. */
+  functionVersion?: string;
+  codeSha256?: string;
   startedAt: string;
   finishedAt?: string;
   durationMs?: number;
@@ -76,6 +83,7 @@ export interface TaskState {
   type: string;
   executionMode: ExecutionMode;
   functionName: string;
+  functionQualifier?: string;
   status: TaskStatus;
   placement?: PlacementDecision;
   attempts: AttemptRecord[];

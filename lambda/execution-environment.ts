@@ -2,6 +2,7 @@
 // invocation at a time. It knows nothing about queues or limits; the pool decides when to create, reuse and kill.
 import type { ChildProcess } from 'node:child_process';
 import { fork } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { ChildMessage, FunctionErrorBody, ParentMessage } from './runtime/protocol';
@@ -20,6 +21,23 @@ export interface InvocationRun {
   log: string;
   durationMs: number;
   maxMemoryUsedMB: number;
+  /** CPU time the environment's process used during the invocation, when the OS tells (Linux). */
+  cpuTimeMs?: number;
+}
+
+/**
+ * Nanoseconds the process's main thread has spent on a CPU, from /proc/<pid>/schedstat (Linux); undefined elsewhere.
+ * Read by the host, so it works for every runtime, whatever language runs inside.
+ */
+export function processCpuNs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const first = readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0];
+    const value = Number(first);
+    return Number.isFinite(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export type InitResult = { ok: true; initDurationMs: number } | { ok: false; error: FunctionErrorBody; log: string };
@@ -38,6 +56,7 @@ export const CANCELLED_ERROR_TYPE = 'Spillway.Cancelled';
 interface PendingInvocation {
   requestId: string;
   started: number;
+  cpuAtStart: number | undefined;
   /** The child's answer, held until its output has been read up to the end marker. */
   outcome?: InvocationOutcome;
   durationMs?: number;
@@ -146,7 +165,13 @@ export class ExecutionEnvironment {
     const deadline = Date.now() + timeoutMs;
     return new Promise<InvocationRun>((resolve) => {
       const timer = setTimeout(() => this.onTimeout(timeoutMs), timeoutMs);
-      this.pending = { requestId, started: performance.now(), resolve, timer };
+      this.pending = {
+        requestId,
+        started: performance.now(),
+        cpuAtStart: processCpuNs(this.child.pid),
+        resolve,
+        timer,
+      };
       const message: ParentMessage = { type: 'invoke', requestId, payload, deadline };
       this.child.send(message, (err) => {
         if (err) this.kill();
@@ -192,11 +217,14 @@ export class ExecutionEnvironment {
     clearTimeout(pending.timer);
     if (this.state === 'busy') this.state = 'idle';
     this.lastUsedAt = Date.now();
+    const cpuNow = processCpuNs(this.child.pid);
     pending.resolve({
       outcome,
       log: this.takeLog() + extraLog,
       durationMs: durationMs ?? performance.now() - pending.started,
       maxMemoryUsedMB: Math.ceil(this.lastRss / MiB),
+      cpuTimeMs:
+        cpuNow !== undefined && pending.cpuAtStart !== undefined ? (cpuNow - pending.cpuAtStart) / 1e6 : undefined,
     });
   }
 

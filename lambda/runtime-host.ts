@@ -58,6 +58,8 @@ export interface InvocationResult {
   /** Set on cold starts only. */
   initDurationMs?: number;
   maxMemoryUsedMB: number;
+  /** CPU the environment used during the invocation (Linux: from /proc), for local cost. */
+  cpuTimeMs?: number;
   coldStart: boolean;
   aborted: boolean;
 }

@@ -1,14 +1,17 @@
 // Wires workflows and activities into the two workers one worker process runs: the workflow queue (workflows and
 // cheap control activities) and the local queue, whose activity slots are the local pool.
 import { existsSync } from 'node:fs';
+import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import type { NativeConnection, WorkerOptions } from '@temporalio/worker';
 import type { Redis } from 'ioredis';
 import { createActivities } from '../activities';
-import type { HandlerRegistry } from '../activities/handler-registry';
+import type { LocalRuntime } from '../activities/local-runtime';
+import { createFunctionDirectory } from '../clients/function-directory';
+import { createFunctionPackages } from '../clients/function-packages';
 import { createLambdaClient } from '../clients/lambda-client';
-import { disableLambdaAsyncRetries } from '../clients/lambda-setup';
+import { createAsyncRetryGuard } from '../clients/lambda-setup';
 import { LOCAL_TASK_QUEUE, WORKFLOW_TASK_QUEUE } from '../domain/constants';
 import type { SpillwayConfig } from '../domain/config';
 import { loadPriceTable } from '../domain/price-table';
@@ -16,28 +19,43 @@ import { createLambdaSignals } from '../live/lambda-signals';
 import { createPlacementLeases } from '../live/placement-leases';
 import { createTaskProjection } from '../live/task-projection';
 import { WORKFLOW_BUNDLE_PATH } from './bundle-workflows';
+import { createLocalRuntime, unpackPackage } from './local-runtime';
 
 export interface WorkerDeps {
   config: SpillwayConfig;
   connection: NativeConnection;
   client: Client;
   redis?: Redis;
-  handlers?: HandlerRegistry;
 }
 
-export async function createWorkers(deps: WorkerDeps): Promise<Worker[]> {
+export interface Workers {
+  workers: Worker[];
+  /** Stops the local pool's execution environments; call after the workers have stopped. */
+  close(): Promise<void>;
+}
+
+export async function createWorkers(deps: WorkerDeps): Promise<Workers> {
   const { config, connection } = deps;
   const lambda = createLambdaClient(config.lambda);
-  await disableLambdaAsyncRetries(lambda);
   const projection = deps.redis ? createTaskProjection(deps.redis, config.redis.prefix) : undefined;
   const leases = deps.redis ? createPlacementLeases(deps.redis, config.redis.prefix) : undefined;
+  const packages = createFunctionPackages({
+    lambda,
+    cacheDir: path.resolve(config.functions.packageCacheDir),
+    unpack: unpackPackage,
+  });
+  const functions = createFunctionDirectory({ lambda, packages, refreshMs: config.functions.refreshMs });
+  const runtime: LocalRuntime = createLocalRuntime(config);
   const activities = createActivities({
     client: deps.client,
     projection,
     leases,
     lambdaSignals: createLambdaSignals({ endpoint: config.lambda.endpoint, lambda, leases }),
-    handlers: deps.handlers,
     lambda,
+    functions,
+    packages,
+    runtime,
+    asyncRetries: createAsyncRetryGuard(lambda),
     config,
     prices: loadPriceTable(),
   });
@@ -61,5 +79,11 @@ export async function createWorkers(deps: WorkerDeps): Promise<Worker[]> {
     // Cancellation reaches a running handler only with a heartbeat's answer, so heartbeats must not wait long.
     maxHeartbeatThrottleInterval: 1_000,
   });
-  return [workflowWorker, localWorker];
+  return {
+    workers: [workflowWorker, localWorker],
+    close: async () => {
+      await runtime.close();
+      lambda.destroy();
+    },
+  };
 }

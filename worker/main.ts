@@ -24,12 +24,13 @@ async function main() {
   }
   const connection = await connectWorker(config.temporal);
   const redis = connectRedis(config.redis.url, 'spillway-worker');
-  const workers = await createWorkers({ config, connection, client, redis });
+  const { workers, close } = await createWorkers({ config, connection, client, redis });
   console.log(
     `worker ready: namespace ${config.temporal.namespace} at ${config.temporal.address}, ` +
       `local pool ${config.scheduler.localWorkerPoolSize} slots, metrics ${metricsAddress}`,
   );
   await Promise.all(workers.map((w) => w.run()));
+  await close();
   await connection.close();
   await clientConnection.close();
   redis.disconnect();

@@ -120,6 +120,7 @@ export async function runTask(task: TaskInput): Promise<TaskState> {
     type: task.type,
     executionMode: task.executionMode,
     functionName: task.functionName,
+    functionQualifier: task.functionQualifier,
     status: 'QUEUED',
     attempts: [],
     submittedAt: task.submittedAt,

@@ -6,7 +6,6 @@ import { ApplicationFailure } from '@temporalio/common';
 import { verifyCallbackBody, verifyCompletionToken } from '../../domain/callback-signature';
 import { ATTEMPT_FAILED_SIGNAL, PERMANENT_ERROR_TYPES } from '../../domain/constants';
 import type { PriceTable } from '../../domain/cost-model';
-import { findFunction } from '../../domain/function-catalog';
 import { lambdaAttemptRecord } from '../../domain/lambda-attempt';
 import type { SpillwayConfig } from '../../domain/config';
 import type { PlacementLeases } from '../../live/placement-leases';
@@ -56,13 +55,15 @@ export function createCallbackService(deps: {
     const finishedAt = new Date();
     const startedAt = new Date(finishedAt.getTime() - body.report.durationMs);
     const handle = deps.client.workflow.getHandle(claims.workflowId);
-    const architecture = findFunction(body.functionName ?? '')?.architecture ?? 'x86_64';
+    // What ran, as the activity saw it when it invoked: signed into the token, so a function cannot claim otherwise.
     const common = {
       attempt: claims.attempt,
+      functionVersion: claims.fv,
+      codeSha256: claims.sha,
       startedAt: startedAt.toISOString(),
       finishedAt: finishedAt.toISOString(),
       facts: body.report,
-      architecture,
+      architecture: claims.arch ?? 'x86_64',
       prices: deps.prices,
     } as const;
     try {
@@ -97,9 +98,10 @@ export function createCallbackService(deps: {
       }
       throw err;
     }
-    if (body.functionName) {
+    const functionName = claims.fn ?? body.functionName;
+    if (functionName) {
       // The attempt is over; its Lambda slot is free again for placement (the lease would lapse anyway).
-      await deps.leases?.releaseLambda(body.functionName, claims.workflowId).catch(() => undefined);
+      await deps.leases?.releaseLambda(functionName, claims.workflowId).catch(() => undefined);
     }
     return { accepted: true, workflowId: claims.workflowId, attempt: claims.attempt };
   }

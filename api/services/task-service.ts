@@ -6,7 +6,15 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { executionInfoFromRaw } from '@temporalio/client/lib/helpers';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
 import { TASK_WORKFLOW_TYPE, WORKFLOW_TASK_QUEUE, SEARCH_ATTRIBUTES, STATUS_QUERY } from '../../domain/constants';
-import { findFunction, functionForTaskType, listTaskTypes } from '../../domain/function-catalog';
+import type { FunctionDirectory } from '../../clients/function-directory';
+import {
+  AmbiguousTaskTypeError,
+  FunctionTypeMismatchError,
+  UnknownFunctionError,
+  UnknownTaskTypeError,
+  type DeployedFunction,
+} from '../../domain/deployed-function';
+import { parseFunctionRef } from '../../domain/function-manifest';
 import {
   EXECUTION_MODE_KEY,
   PLACEMENT_KEY,
@@ -42,6 +50,7 @@ export interface CreatedTask {
   type: string;
   executionMode: string;
   functionName: string;
+  functionQualifier?: string;
   submittedAt: string;
   idempotencyKey?: string;
   idempotentReplay: boolean;
@@ -74,6 +83,7 @@ export interface TaskServiceOptions {
   config: SpillwayConfig;
   projection?: TaskProjection;
   prices: PriceTable;
+  functions: FunctionDirectory;
   /** Modes this deployment can run; others are refused with SPILLWAY_MODE_NOT_AVAILABLE. */
   availableModes: ReadonlySet<ExecutionMode>;
   log?: (message: string) => void;
@@ -108,17 +118,23 @@ export function createTaskService(options: TaskServiceOptions) {
     temporalUi: `${config.temporal.uiUrl}/namespaces/${encodeURIComponent(config.temporal.namespace)}/workflows/${encodeURIComponent(id)}`,
   });
 
-  function estimateFor(functionName: string): CostEstimate | undefined {
-    const spec = findFunction(functionName);
-    return spec ? estimateCosts(options.prices, spec.expectedDurationMs, spec.memoryMB) : undefined;
+  function estimateFor(fn: DeployedFunction | undefined): CostEstimate | undefined {
+    return fn ? estimateCosts(options.prices, fn.spillway.expectedDurationMs, fn.memoryMB) : undefined;
+  }
+
+  /** The function a finished or running task names, if it is still deployed: for estimates only, never required. */
+  async function functionOf(state: Pick<TaskState, 'functionName' | 'functionQualifier'>) {
+    if (!state.functionName) return undefined;
+    const ref = state.functionQualifier ? `${state.functionName}:${state.functionQualifier}` : state.functionName;
+    return options.functions.resolve(ref).catch(() => undefined);
   }
 
   /** Prices the measured run at every placement: the successful attempt's duration and CPU time are the basis. */
-  function compareCosts(state: TaskState): CostComparison | undefined {
-    const spec = findFunction(state.functionName);
+  function compareCosts(state: TaskState, fn: DeployedFunction | undefined): CostComparison | undefined {
     const last = [...state.attempts].reverse().find((a) => a.outcome === 'succeeded') ?? state.attempts.at(-1);
-    if (!spec || !last?.durationMs) return undefined;
-    const memoryMB = last.memoryMB ?? spec.memoryMB;
+    if (!last?.durationMs) return undefined;
+    const memoryMB = last.memoryMB ?? fn?.memoryMB;
+    if (memoryMB === undefined) return undefined;
     const billedDurationMs = last.billedDurationMs ?? Math.ceil(last.durationMs);
     return {
       actualUsd: state.costUsd ?? 0,
@@ -130,22 +146,32 @@ export function createTaskService(options: TaskServiceOptions) {
     };
   }
 
+  /** The deployed function a submission runs, with each way of not finding one mapped to its own code. */
+  async function functionFor(body: CreateTaskBody): Promise<DeployedFunction> {
+    try {
+      return await options.functions.forTask(body.type, body.functionName);
+    } catch (err) {
+      if (err instanceof UnknownTaskTypeError) {
+        const known = [...(await options.functions.taskTypes().catch(() => new Map())).keys()].sort();
+        throw Errors.unknownTaskType(
+          `${err.message}; known types: ${known.length ? known.join(', ') : 'none (deploy a function first)'}`,
+        );
+      }
+      if (err instanceof UnknownFunctionError) throw Errors.unknownFunction(err.message);
+      if (err instanceof FunctionTypeMismatchError) throw Errors.functionTypeMismatch(err.message);
+      if (err instanceof AmbiguousTaskTypeError) throw Errors.ambiguousTaskType(err.message);
+      log(`the deployed functions could not be read: ${(err as Error).message}`);
+      throw Errors.lambdaUnavailable('the Lambda endpoint, which holds the deployed functions, is not reachable');
+    }
+  }
+
   function checkId(id: string): void {
     if (!TASK_ID_PATTERN.test(id)) throw Errors.invalidTaskId(`"${id.slice(0, 64)}" is not a valid task id`);
   }
 
   /** Semantic checks that a schema cannot express; each failure has its own code. */
-  function toTaskInput(body: CreateTaskBody, id: string): TaskInput {
-    if (!listTaskTypes().includes(body.type)) {
-      throw Errors.unknownTaskType(`unknown task type "${body.type}"; known types: ${listTaskTypes().join(', ')}`);
-    }
-    const spec = body.functionName ? findFunction(body.functionName) : functionForTaskType(body.type);
-    if (!spec) throw Errors.unknownFunction(`unknown function "${body.functionName}"`);
-    if (spec.taskType !== body.type) {
-      throw Errors.functionTypeMismatch(
-        `function "${spec.name}" serves task type "${spec.taskType}", not "${body.type}"`,
-      );
-    }
+  async function toTaskInput(body: CreateTaskBody, id: string): Promise<{ input: TaskInput; fn: DeployedFunction }> {
+    const fn = await functionFor(body);
     if (!options.availableModes.has(body.executionMode)) {
       throw Errors.modeNotAvailable(
         `executionMode ${body.executionMode} is not available yet; available: ${[...options.availableModes].join(', ')}`,
@@ -159,17 +185,25 @@ export function createTaskService(options: TaskServiceOptions) {
     if (depthOf(payload, MAX_PAYLOAD_DEPTH) > MAX_PAYLOAD_DEPTH) {
       throw Errors.payloadTooDeep(`payload nests deeper than ${MAX_PAYLOAD_DEPTH} levels`);
     }
+    const problems = options.functions.validatePayload(fn, payload);
+    if (problems.length > 0) {
+      throw Errors.payloadInvalid(
+        `the payload does not match the schema of ${fn.name}:${fn.version}: ` +
+          problems.map((p) => `payload${p.path === '/' ? '' : p.path} ${p.message}`).join('; '),
+      );
+    }
     if (body.executionMode === 'LAMBDA' && body.timeoutSeconds !== undefined && body.timeoutSeconds > 900) {
       throw Errors.invalidTimeout("a LAMBDA task cannot run longer than Lambda's 900-second limit");
     }
-    const lambdaTimeout = spec.timeoutSeconds + config.lambda.callbackMarginSeconds;
-    return {
+    const lambdaTimeout = fn.timeoutSeconds + config.lambda.callbackMarginSeconds;
+    const input: TaskInput = {
       version: 1,
       id,
       name: body.name,
       type: body.type,
       executionMode: body.executionMode,
-      functionName: spec.name,
+      functionName: fn.name,
+      functionQualifier: body.functionName ? parseFunctionRef(body.functionName).qualifier : undefined,
       payload,
       retry,
       timeoutSeconds:
@@ -179,6 +213,7 @@ export function createTaskService(options: TaskServiceOptions) {
       invocation: body.invocation,
       submittedAt: new Date().toISOString(),
     };
+    return { input, fn };
   }
 
   async function replayIdempotent(id: string, body: CreateTaskBody): Promise<CreatedTask> {
@@ -195,7 +230,7 @@ export function createTaskService(options: TaskServiceOptions) {
       name: sa.get(TASK_NAME_KEY) ?? body.name,
       type: sa.get(TASK_TYPE_KEY) ?? body.type,
       executionMode: body.executionMode,
-      functionName: body.functionName ?? functionForTaskType(body.type)?.name ?? '',
+      functionName: body.functionName ? parseFunctionRef(body.functionName).name : '',
       submittedAt: description.startTime.toISOString(),
       idempotencyKey: body.idempotencyKey,
       idempotentReplay: true,
@@ -207,7 +242,7 @@ export function createTaskService(options: TaskServiceOptions) {
     const id = body.idempotencyKey
       ? `task-idem-${createHash('sha256').update(body.idempotencyKey).digest('hex').slice(0, 32)}`
       : `task-${randomUUID()}`;
-    const input = toTaskInput(body, id);
+    const { input, fn } = await toTaskInput(body, id);
     try {
       // Without a deadline the client retries an unreachable server for ~20 s; a caller deserves a quick 503.
       await client.withDeadline(Date.now() + START_DEADLINE_MS, () =>
@@ -256,7 +291,8 @@ export function createTaskService(options: TaskServiceOptions) {
       submittedAt: input.submittedAt,
       idempotencyKey: input.idempotencyKey,
       idempotentReplay: false,
-      costEstimate: input.executionMode === 'LOCAL' ? undefined : estimateFor(input.functionName),
+      functionQualifier: input.functionQualifier,
+      costEstimate: input.executionMode === 'LOCAL' ? undefined : estimateFor(fn),
       links: links(id),
     };
   }
@@ -287,6 +323,7 @@ export function createTaskService(options: TaskServiceOptions) {
     };
     const finishedAt = base.finishedAt ?? description.closeTime?.toISOString();
     const durationMs = taskDurationMs(base.startedAt, finishedAt);
+    const fn = await functionOf(base);
     const pending = description.raw.pendingActivities?.[0];
     const attemptCount = Math.max(base.attempts.length, pending?.attempt ?? 0, ...base.attempts.map((a) => a.attempt));
     return {
@@ -297,8 +334,8 @@ export function createTaskService(options: TaskServiceOptions) {
       finishedAt,
       durationMs,
       attemptCount,
-      costEstimate: base.executionMode === 'LOCAL' ? undefined : estimateFor(base.functionName),
-      costComparison: compareCosts(base),
+      costEstimate: base.executionMode === 'LOCAL' ? undefined : estimateFor(fn),
+      costComparison: compareCosts(base, fn),
       links: links(id),
     };
   }

@@ -168,6 +168,9 @@ async function main(): Promise<void> {
   process.on('message', (message: InvokeMessage) => {
     if (message.type === 'invoke') void invoke(handler, message);
   });
+  // The host is gone (killed, crashed): nobody will take this environment's answers, and a handler left running
+  // would repeat side effects that its retry, elsewhere, makes again.
+  process.on('disconnect', () => process.exit(129));
   send({ type: 'ready', rss: process.memoryUsage().rss });
 }
 

@@ -1,6 +1,6 @@
 import { TaskCancelledError } from '../../domain/handler-contract';
-import { handler } from '../../functions/data-aggregator';
-import type { DataAggregationResult } from '../../functions/data-aggregator';
+import { handler } from '../../examples/functions/data-aggregator';
+import type { DataAggregationResult } from '../../examples/functions/data-aggregator';
 import { taskEvent, testContext } from './context';
 
 const run = (payload: unknown, ctx = testContext('data-aggregator')) =>

@@ -1,6 +1,6 @@
 import { PermanentTaskError, TaskCancelledError } from '../../domain/handler-contract';
-import { handler } from '../../functions/flaky';
-import type { FlakyResult } from '../../functions/flaky';
+import { handler } from '../../examples/functions/flaky';
+import type { FlakyResult } from '../../examples/functions/flaky';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { taskEvent, testContext } from './context';

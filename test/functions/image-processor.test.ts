@@ -5,11 +5,11 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import sharp from 'sharp';
 import { InvalidPayloadError, PermanentTaskError, TaskCancelledError } from '../../domain/handler-contract';
-import { ImageFetchError, handler } from '../../functions/image-processor';
-import type { ImageProcessingResult } from '../../functions/image-processor';
+import { ImageFetchError, handler } from '../../examples/functions/image-processor';
+import type { ImageProcessingResult } from '../../examples/functions/image-processor';
 import { taskEvent, testContext } from './context';
 
-const SAMPLES = path.join(__dirname, '../../functions/image-processor/samples');
+const SAMPLES = path.join(__dirname, '../../examples/samples');
 const sample = (name: string) => readFileSync(path.join(SAMPLES, name));
 const dataUrl = (name: string, mime: string) => `data:${mime};base64,${sample(name).toString('base64')}`;
 

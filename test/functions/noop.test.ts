@@ -1,4 +1,4 @@
-import { handler } from '../../functions/noop';
+import { handler } from '../../examples/functions/noop';
 import { taskEvent, testContext } from './context';
 
 describe('noop', () => {

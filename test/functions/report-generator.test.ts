@@ -1,7 +1,7 @@
 import { TaskCancelledError } from '../../domain/handler-contract';
-import { handler } from '../../functions/report-generator';
-import type { ReportGenerationResult } from '../../functions/report-generator';
-import { sha256Hex } from '../../functions/shared/hash';
+import { handler } from '../../examples/functions/report-generator';
+import type { ReportGenerationResult } from '../../examples/functions/report-generator';
+import { sha256Hex } from '../../examples/functions/shared/hash';
 import { taskEvent, testContext } from './context';
 
 const run = (payload: unknown, ctx = testContext('report-generator')) =>

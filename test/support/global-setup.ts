@@ -4,6 +4,8 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { deployFolders, exampleFolders } from '../../cli/deploy-folders';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const { ensureTemporalCli } = require('../../scripts/lib/temporal-cli.js');
@@ -16,6 +18,8 @@ export const STACK_DIR = path.resolve(__dirname, '..', '..', '.test-stack');
 export const STACK_FILE_ENV = 'SPILLWAY_TEST_STACK_FILE';
 
 export default async function globalSetup(): Promise<void> {
+  // The servers started here inherit it (see quiet-env.ts).
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   mkdirSync(STACK_DIR, { recursive: true });
   const stackFile = path.join(STACK_DIR, `stack-${process.pid}.json`);
   process.env[STACK_FILE_ENV] = stackFile;
@@ -43,11 +47,23 @@ export default async function globalSetup(): Promise<void> {
     const lambdaPort = await freePort();
     const entry = stack.startNode('lambda', lambdaServer, {
       LAMBDA_PORT: String(lambdaPort),
+      LAMBDA_DATA_DIR: path.join(STACK_DIR, `lambda-${process.pid}`),
       SPILLWAY_CALLBACK_SECRET: callbackSecret,
       LAMBDA_IDLE_RECLAIM_MS: '60000',
     });
     lambdaEndpoint = `http://127.0.0.1:${lambdaPort}`;
     await stack.waitForHealth(`${lambdaEndpoint}/_spillway/status`, entry);
+    // The example functions are deployed as a user deploys them; the tests run them by their task types.
+    const lambda = new LambdaClient({
+      endpoint: lambdaEndpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
+    try {
+      await deployFolders(lambda, exampleFolders());
+    } finally {
+      lambda.destroy();
+    }
   }
 
   writeFileSync(
@@ -61,6 +77,7 @@ export default async function globalSetup(): Promise<void> {
         callbackSecret,
         apiPort,
         lambdaEndpoint,
+        packageCacheDir: path.join(STACK_DIR, `packages-${process.pid}`),
       },
       null,
       2,

@@ -7,7 +7,6 @@ import type { Worker } from '@temporalio/worker';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import type { Redis } from 'ioredis';
 import { loadConfig, type SpillwayConfig } from '../../domain/config';
-import type { HandlerRegistry } from '../../activities/handler-registry';
 import { connectRedis } from '../../live/redis-client';
 import { createTaskProjection, type TaskProjection } from '../../live/task-projection';
 import { createWorkers } from '../../worker/create-workers';
@@ -21,6 +20,7 @@ export interface StackInfo {
   callbackSecret: string;
   apiPort: number;
   lambdaEndpoint?: string;
+  packageCacheDir: string;
 }
 
 export function readStack(): StackInfo {
@@ -40,6 +40,7 @@ export function testConfig(env: Record<string, string> = {}): SpillwayConfig {
     API_PORT: String(stack.apiPort),
     LAMBDA_ENDPOINT: stack.lambdaEndpoint ?? 'http://127.0.0.1:9',
     SCHEDULER_ENABLE_WARM_POOL: 'false',
+    SPILLWAY_PACKAGE_CACHE_DIR: stack.packageCacheDir,
     ...env,
   });
 }
@@ -70,7 +71,7 @@ function installQuietRuntime() {
 }
 
 /** Connects to the test stack and runs an in-process worker until close(). */
-export async function startHarness(options: { env?: Record<string, string>; handlers?: HandlerRegistry } = {}) {
+export async function startHarness(options: { env?: Record<string, string> } = {}) {
   installQuietRuntime();
   const config = testConfig(options.env);
   const connection = await Connection.connect({ address: config.temporal.address });
@@ -78,12 +79,11 @@ export async function startHarness(options: { env?: Record<string, string>; hand
   const nativeConnection = await NativeConnection.connect({ address: config.temporal.address });
   const redis = connectRedis(config.redis.url, 'spillway-test');
   const projection = createTaskProjection(redis, config.redis.prefix);
-  const workers = await createWorkers({
+  const { workers, close: closeWorkers } = await createWorkers({
     config,
     connection: nativeConnection,
     client,
     redis,
-    handlers: options.handlers,
   });
   const running = workers.map((w) => w.run());
   const harness: TestHarness = {
@@ -95,6 +95,7 @@ export async function startHarness(options: { env?: Record<string, string>; hand
     async close() {
       for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
       await Promise.all(running);
+      await closeWorkers();
       await nativeConnection.close();
       await connection.close();
       const keys = await redis.keys(`${config.redis.prefix}*`);

@@ -1,6 +1,6 @@
 // Groups records by a key and computes exact statistics of one numeric field per group and overall.
-import { InvalidPayloadError } from '../../domain/handler-contract';
-import { wrapHandler } from '../runtime/wrap-handler';
+import { InvalidPayloadError } from '../../../domain/handler-contract';
+import { wrapHandler } from '../../../sdk/wrap-handler';
 import { CHUNK_SIZE, checkpoint } from '../shared/chunks';
 import {
   isPlainObject,

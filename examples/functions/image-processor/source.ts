@@ -1,7 +1,7 @@
 // Getting the source bytes: http(s) URLs are fetched, data: URLs decoded. Failures are sorted by whether a retry
 // could help: network trouble and 5xx are retryable, a 4xx or an oversized image is not, a bad data: URL is a bad
 // payload.
-import { InvalidPayloadError, PermanentTaskError, TaskCancelledError } from '../../domain/handler-contract';
+import { InvalidPayloadError, PermanentTaskError, TaskCancelledError } from '../../../domain/handler-contract';
 
 export const MAX_IMAGE_BYTES = 25 * 1024 * 1024;
 export const FETCH_TIMEOUT_MS = 10_000;

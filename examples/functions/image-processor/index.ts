@@ -1,8 +1,8 @@
 // Fetches an image (http, https or data: URL), decodes it with sharp, resizes it and encodes it again.
 import type { FitEnum, Metadata } from 'sharp';
 import type sharpFactory from 'sharp';
-import { InvalidPayloadError, throwIfCancelled } from '../../domain/handler-contract';
-import { wrapHandler } from '../runtime/wrap-handler';
+import { InvalidPayloadError, throwIfCancelled } from '../../../domain/handler-contract';
+import { wrapHandler } from '../../../sdk/wrap-handler';
 import { sha256Hex } from '../shared/hash';
 import { optionalBoolean, optionalEnum, optionalInteger, payloadObject, requiredString } from '../shared/payload';
 import { abbreviateUrl, decodeDataUrl, fetchImage, isDataUrl } from './source';

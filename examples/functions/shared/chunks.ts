@@ -1,7 +1,7 @@
 // Cooperative chunking for long handlers: between chunks they report progress (a Temporal heartbeat in the local
 // worker) and stop if the task was cancelled.
-import { throwIfCancelled } from '../../domain/handler-contract';
-import type { HandlerContext } from '../../domain/handler-contract';
+import { throwIfCancelled } from '../../../domain/handler-contract';
+import type { HandlerContext } from '../../../domain/handler-contract';
 
 export const CHUNK_SIZE = 5000;
 

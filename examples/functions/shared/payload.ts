@@ -1,6 +1,6 @@
 // Payload validation shared by the handlers. Every failure is an InvalidPayloadError, which Temporal treats as
 // non-retryable: a payload that is wrong now will be just as wrong on the next attempt.
-import { InvalidPayloadError } from '../../domain/handler-contract';
+import { InvalidPayloadError } from '../../../domain/handler-contract';
 
 export type Fields = Record<string, unknown>;
 

@@ -1,8 +1,8 @@
 // Misbehaves on request, for retry demos and fault-injection tests. The order of the steps is fixed: sleep (or
 // hang), then crash, then fail, so one payload can combine a slow attempt with a failure after it.
-import { InvalidPayloadError, PermanentTaskError, throwIfCancelled } from '../../domain/handler-contract';
-import type { HandlerContext } from '../../domain/handler-contract';
-import { wrapHandler } from '../runtime/wrap-handler';
+import { InvalidPayloadError, PermanentTaskError, throwIfCancelled } from '../../../domain/handler-contract';
+import type { HandlerContext } from '../../../domain/handler-contract';
+import { wrapHandler } from '../../../sdk/wrap-handler';
 import { optionalBoolean, optionalInteger, optionalString, payloadObject } from '../shared/payload';
 
 export interface FlakyPayload {

@@ -1,6 +1,6 @@
 // The unit of overhead in benchmarks: anything imported here shows up in every cold start measured, so it
 // imports nothing but the wrapper.
-import { wrapHandler } from '../runtime/wrap-handler';
+import { wrapHandler } from '../../../sdk/wrap-handler';
 
 export interface NoopResult {
   ok: true;

@@ -1,8 +1,8 @@
 // Builds a report from supplied or generated rows: per-column summary, optional group totals and the rendered
 // document (CSV, markdown or JSON), of which only the size, hash and a preview are returned.
-import { InvalidPayloadError } from '../../domain/handler-contract';
-import type { HandlerContext } from '../../domain/handler-contract';
-import { wrapHandler } from '../runtime/wrap-handler';
+import { InvalidPayloadError } from '../../../domain/handler-contract';
+import type { HandlerContext } from '../../../domain/handler-contract';
+import { wrapHandler } from '../../../sdk/wrap-handler';
 import { CHUNK_SIZE, checkpoint } from '../shared/chunks';
 import {
   isPlainObject,

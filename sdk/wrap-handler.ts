@@ -1,8 +1,8 @@
 // Wraps a task handler for every place it runs. In the local worker it is a plain call. In a Lambda environment
 // (local service or AWS) it also answers warm-up events at once and, when the event carries a completion token,
 // posts the outcome to Spillway's callback endpoint, signed with SPILLWAY_CALLBACK_SECRET from the environment.
-import { signCallbackBody, SIGNATURE_HEADER } from '../../domain/callback-signature';
-import type { HandlerContext, TaskEvent, TaskHandler } from '../../domain/handler-contract';
+import { signCallbackBody, SIGNATURE_HEADER } from '../domain/callback-signature';
+import type { HandlerContext, TaskEvent, TaskHandler } from '../domain/handler-contract';
 
 export interface CallbackTarget {
   url: string;
