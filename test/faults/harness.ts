@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { LambdaClient } from '@aws-sdk/client-lambda';
+import { deployFolders, exampleFolders } from '../../cli/deploy-folders';
 import { Client, Connection } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 
@@ -226,6 +227,12 @@ export class FaultStack {
     await this.startProcess('temporal');
     await this.startProcess('redis');
     await this.startProcess('lambda');
+    // The cases run the example `flaky` function, deployed the way a user deploys it; it survives Lambda restarts
+    // in the service's data directory.
+    await deployFolders(
+      this.lambda,
+      exampleFolders().filter((f) => path.basename(f) === 'flaky'),
+    );
     await this.startProcess('worker');
     await this.startProcess('api');
     this.connection = await Connection.connect({ address: `127.0.0.1:${this.ports.temporal}` });
@@ -255,6 +262,10 @@ export class FaultStack {
       SPILLWAY_RATE_LIMIT_MAX: '10000000',
       FAULTS_LEDGER: this.ledgerFile,
       NODE_OPTIONS: `--require ${PROBE}`,
+      // The probe runs in the local pool's execution environments too.
+      SPILLWAY_LOCAL_PASSTHROUGH_ENV: 'NODE_OPTIONS,FAULTS_LEDGER',
+      SPILLWAY_PACKAGE_CACHE_DIR: path.join(this.dir, 'packages'),
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       ...this.options.env,
     };
   }
@@ -309,6 +320,8 @@ export class FaultStack {
           LAMBDA_PORT: String(this.ports.lambda),
           LAMBDA_HOST: '127.0.0.1',
           LAMBDA_QUEUE_FILE: this.queueFile,
+          LAMBDA_DATA_DIR: path.join(this.dir, 'lambda-data'),
+          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
           LAMBDA_IDLE_RECLAIM_MS: '60000',
           SPILLWAY_CALLBACK_SECRET: this.secret,
           FAULTS_LEDGER: this.ledgerFile,
