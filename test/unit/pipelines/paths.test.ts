@@ -11,14 +11,14 @@ import {
 } from '../../../pipelines/paths';
 import { statesErrorOf } from './helpers';
 
-const guideInput = {
+const guideInput: JsonValue = {
   foo: 123,
   bar: ['a', 'b', 'c'],
   car: { cdr: true },
   jar: [{ a: 1 }, { a: 5 }, { a: 2 }, { a: 7 }, { a: 3 }],
 };
 
-const store = {
+const store: JsonValue = {
   store: {
     book: [
       { category: 'reference', author: 'Nigel Rees', title: 'Sayings of the Century', price: 8.95 },
