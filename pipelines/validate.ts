@@ -160,7 +160,7 @@ class Checker {
     } else if (!(def.StartAt in states)) {
       add(`${label}: StartAt names "${def.StartAt}", which is not a state`);
     }
-    for (const [name, state] of Object.entries(states)) this.state(name, state, states, where, language, topLevel);
+    for (const [name, state] of Object.entries(states)) this.state(name, state, states, where, language);
     this.reachability(def, states, where);
     const terminal = Object.values(states).some(
       (s) => isJsonObject(s) && (s.Type === 'Succeed' || s.Type === 'Fail' || s.End === true),
@@ -196,14 +196,7 @@ class Checker {
     }
   }
 
-  private state(
-    name: string,
-    state: unknown,
-    states: JsonObject,
-    where: string,
-    machineLanguage: QueryLanguage,
-    top: boolean,
-  ) {
+  private state(name: string, state: unknown, states: JsonObject, where: string, machineLanguage: QueryLanguage) {
     const at = `State "${name}"${where}`;
     const problem = (field: string | undefined, message: string) =>
       this.add(`${at}: ${field ? `${field} ` : ''}${message}`, name, field);
@@ -224,7 +217,7 @@ class Checker {
     if (state.QueryLanguage !== undefined) {
       if (!QUERY_LANGUAGES.includes(state.QueryLanguage as QueryLanguage)) {
         problem('QueryLanguage', `must be JSONPath or JSONata, not ${jsonText(state.QueryLanguage)}`);
-      } else if (machineLanguage === 'JSONata' && state.QueryLanguage === 'JSONPath' && top) {
+      } else if (machineLanguage === 'JSONata' && state.QueryLanguage === 'JSONPath') {
         problem('QueryLanguage', 'cannot be JSONPath when the state machine is JSONata');
       } else {
         language = state.QueryLanguage as QueryLanguage;
@@ -527,8 +520,6 @@ class Checker {
     if (processors.length !== 1) problem(undefined, 'needs exactly one of ItemProcessor and Iterator');
     if (state.ItemSelector !== undefined && state.Parameters !== undefined)
       problem(undefined, 'has both ItemSelector and Parameters; use ItemSelector');
-    if (language === 'JSONPath' && state.Parameters !== undefined)
-      this.payloadTemplate(state.Parameters, 'Parameters', problem);
     for (const field of ['ItemReader', 'ItemBatcher', 'ResultWriter']) {
       if (state[field] !== undefined)
         problem(field, 'is not supported by Spillway yet (distributed Map reads and writes items inline)');

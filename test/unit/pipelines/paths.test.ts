@@ -170,6 +170,7 @@ describe('writeResultPath', () => {
       { strings: { string1: 'foo', lambdaresult: result }, who: 'x' },
     ],
     ['missing intermediate objects are created', {}, '$.a.b.c', 1, { a: { b: { c: 1 } } }],
+    ["a dashed name, as in the guide's Catch example", { a: 1 }, '$.error-info', 'e', { a: 1, 'error-info': 'e' }],
     ['an array element is replaced', { xs: [1, 2, 3] }, '$.xs[1]', 'two', { xs: [1, 'two', 3] }],
     ['a field inside an array element', { xs: [{ a: 1 }] }, "$.xs[0]['b']", 2, { xs: [{ a: 1, b: 2 }] }],
     [

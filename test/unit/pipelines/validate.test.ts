@@ -470,6 +470,36 @@ describe('problems', () => {
       ],
     ],
     [
+      'a JSONPath state inside a branch of a JSONata machine',
+      {
+        QueryLanguage: 'JSONata',
+        StartAt: 'P',
+        States: {
+          P: {
+            Type: 'Parallel',
+            Branches: [{ StartAt: 'B', States: { B: { Type: 'Pass', QueryLanguage: 'JSONPath', End: true } } }],
+            End: true,
+          },
+        },
+      },
+      ['State "B" in Branches[0] of "P": QueryLanguage cannot be JSONPath when the state machine is JSONata'],
+    ],
+    [
+      'a legacy Map Parameters template is checked once',
+      {
+        StartAt: 'M',
+        States: {
+          M: {
+            Type: 'Map',
+            Parameters: { 'v.$': 'oops' },
+            Iterator: { StartAt: 'I', States: { I: { Type: 'Pass', End: true } } },
+            End: true,
+          },
+        },
+      },
+      ['State "M": Parameters.v.$ is neither a Path nor an intrinsic function: a path starts with "$"'],
+    ],
+    [
       'a state name used twice',
       {
         StartAt: 'P',
