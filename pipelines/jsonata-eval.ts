@@ -180,12 +180,3 @@ export async function evaluateJsonataTemplate(
   }
   return value;
 }
-
-/** Every `{% %}` string inside a value, with the field it sits in, for validation. */
-export function collectJsonataStrings(value: unknown, field: string, out: { field: string; text: string }[] = []) {
-  if (isJsonataString(value)) out.push({ field, text: value });
-  else if (Array.isArray(value)) value.forEach((v, i) => collectJsonataStrings(v, `${field}[${i}]`, out));
-  else if (isJsonObject(value))
-    for (const [k, v] of Object.entries(value)) collectJsonataStrings(v, `${field}.${k}`, out);
-  return out;
-}

@@ -7,7 +7,6 @@
 //   `.waitForTaskToken` for the callback pattern;
 // - a bare Spillway task type name such as `image-processing`, run like a task submitted to POST /api/tasks.
 
-import type { ExecutionMode } from '../domain/task-model';
 import { EXECUTION_MODES } from '../domain/task-model';
 import type { JsonObject, JsonValue } from './json';
 import { isJsonObject } from './json';
@@ -180,8 +179,4 @@ export function spillwayOptionsProblems(value: unknown): string[] {
     problems.push(`Spillway.ExecutionMode must be one of ${EXECUTION_MODES.join(', ')}, not ${JSON.stringify(mode)}`);
   }
   return problems;
-}
-
-export function spillwayExecutionMode(value: { ExecutionMode?: ExecutionMode } | undefined): ExecutionMode | undefined {
-  return value?.ExecutionMode;
 }
