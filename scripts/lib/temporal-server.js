@@ -620,25 +620,15 @@ async function ensureNamespace(cli, cliArgs, namespace, retention, isAlive) {
 
 /** `temporal operator search-attribute create` takes many names but one type, so one call per type. */
 async function ensureSearchAttributes(cli, cliArgs, namespace, isAlive) {
-  const list = async () =>
-    JSON.parse(
-      await temporalCli(cli, [
-        'operator',
-        'search-attribute',
-        'list',
-        '--namespace',
-        namespace,
-        '-o',
-        'json',
-        ...cliArgs,
-      ]),
-    );
+  const listArgs = ['operator', 'search-attribute', 'list', '--namespace', namespace, '-o', 'json', ...cliArgs];
+  /** The attributes of SEARCH_ATTRIBUTES that the namespace lacks, grouped by type. */
   const missingByType = async () => {
-    const existing = JSON.stringify(await list());
+    /** @type {{ customAttributes?: Record<string, string> }} */
+    const listed = JSON.parse(await temporalCli(cli, listArgs));
     /** @type {Map<string, string[]>} */
     const byType = new Map();
     for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES)) {
-      if (existing.includes(`"${name}"`)) continue;
+      if (listed.customAttributes?.[name]) continue;
       byType.set(type, [...(byType.get(type) || []), name]);
     }
     return byType;
@@ -647,8 +637,7 @@ async function ensureSearchAttributes(cli, cliArgs, namespace, isAlive) {
   await retry(
     `search attributes registered on ${namespace}`,
     async () => {
-      const missing = await missingByType();
-      for (const [type, names] of missing) {
+      for (const [type, names] of await missingByType()) {
         const args = ['operator', 'search-attribute', 'create', '--namespace', namespace, '--type', type];
         for (const name of names) args.push('--name', name);
         try {
@@ -674,6 +663,7 @@ module.exports = {
   dropDatabases,
   startTemporalServer,
   cliConnectionArgs,
+  postgresSettings,
 };
 
 if (require.main === module) {
