@@ -2,7 +2,7 @@
 // several history shards, our search attributes registered, SQL visibility answering our queries, and the dynamic
 // config that docker/compose.yaml shares made only of keys this server knows.
 import { execFileSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { TASK_WORKFLOW_TYPE, WORKFLOW_TASK_QUEUE } from '../../domain/constants';
@@ -111,12 +111,18 @@ if (!postgres.reachable) {
       await expect(serverLib.setupSchema({ databases })).resolves.toEqual(databases);
     }, 120_000);
 
-    test('the shared dynamic config has only keys this server knows', () => {
+    test('the shared dynamic config, and the one this run wrote from it, have only keys this server knows', () => {
       const { server: binary } = serverLib.ensureTemporalServer({ log: () => undefined });
-      const file = path.join(serverLib.CONFIG_DIR, 'dynamicconfig.yaml');
-      const out = execFileSync(binary, ['validate-dynamic-config', file], { encoding: 'utf8' });
-      // The validator prints the file name, then one line per error or warning (an unknown key is a warning).
-      expect(out.trim().split('\n')).toEqual([file]);
+      const shared = path.join(serverLib.CONFIG_DIR, 'dynamicconfig.yaml');
+      for (const file of [shared, server!.dynamicConfigFile]) {
+        const out = execFileSync(binary, ['validate-dynamic-config', file], { encoding: 'utf8' });
+        // The validator prints the file name, then one line per error or warning (an unknown key is a warning).
+        expect(out.trim().split('\n')).toEqual([file]);
+      }
+      // This run added the test-only override on top of the shared keys.
+      const written = readFileSync(server!.dynamicConfigFile, 'utf8');
+      expect(written).toMatch(/^system\.forceSearchAttributesCacheRefreshOnRead:\n {2}- value: true$/m);
+      expect(written).toMatch(/^matching\.enableFairness:$/m);
     });
   });
 }

@@ -39,6 +39,7 @@ export interface RunningServer {
   numHistoryShards: number;
   databases: Databases;
   dir: string;
+  dynamicConfigFile: string;
   cliArgs: string[];
   version: string;
   stop(graceMs?: number): Promise<void>;
