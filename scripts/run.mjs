@@ -113,6 +113,7 @@ async function startServerProfile(stack, cli) {
 }
 
 async function startForeground() {
+  temporalProfile(); // a bad --profile stops here, before any build
   prepare();
   const stack = new Stack({ logDir: path.join(DATA, 'logs') });
   const shutdown = async (code) => {
@@ -191,6 +192,7 @@ async function startTemporalOnly() {
 }
 
 async function startDetached() {
+  temporalProfile(); // a bad --profile stops here, before any build
   prepare();
   mkdirSync(path.join(DATA, 'logs'), { recursive: true });
   const out = openSync(path.join(DATA, 'logs', 'stack.log'), 'a');
