@@ -81,7 +81,39 @@ function callbackSecret() {
   return readFileSync(file, 'utf8').trim();
 }
 
+// ---- --profile server: Temporal's production server on PostgreSQL instead of the dev server -------------------
+// (scripts/lib/temporal-server.js). PostgreSQL comes from PGHOST, PGPORT, PGUSER and PGPASSWORD (default
+// 127.0.0.1:5432, user postgres); the databases temporal and temporal_visibility keep the tasks across restarts.
+
+/** `dev` (the default) or `server`, from `--profile NAME` or `--profile=NAME`. */
+function temporalProfile() {
+  const at = flags.findIndex((f) => f === '--profile' || f.startsWith('--profile='));
+  if (at < 0) return 'dev';
+  const value = flags[at].includes('=') ? flags[at].split('=')[1] : flags[at + 1];
+  if (value !== 'dev' && value !== 'server') {
+    console.error(`--profile must be dev or server, got ${value ?? 'nothing'}`);
+    process.exit(2);
+  }
+  return value;
+}
+
+function profileFlags() {
+  return temporalProfile() === 'dev' ? [] : ['--profile', temporalProfile()];
+}
+
+function webUiLine(address) {
+  if (temporalProfile() === 'dev') return `http://localhost:${uiPort}`;
+  return `not part of the production server; use the CLI: temporal workflow list --address ${address}`;
+}
+
+async function startServerProfile(stack, cli) {
+  const { TEMPORAL_SERVER_VERSION } = require('./lib/temporal-server.js');
+  console.log(`starting Temporal's production server ${TEMPORAL_SERVER_VERSION} on PostgreSQL ...`);
+  await stack.startTemporalServer({ cli, ports: { frontend: temporalPort }, dir: path.join(DATA, 'temporal-server') });
+}
+
 async function startForeground() {
+  temporalProfile(); // a bad --profile stops here, before any build
   prepare();
   const stack = new Stack({ logDir: path.join(DATA, 'logs') });
   const shutdown = async (code) => {
@@ -103,8 +135,11 @@ async function startForeground() {
         );
       }
       const cli = ensureTemporalCli();
-      console.log(`starting the Temporal dev server (${cli}) ...`);
-      await stack.startTemporal({ cli, port: temporalPort, uiPort, dbFile: path.join(DATA, 'temporal.db') });
+      if (temporalProfile() === 'server') await startServerProfile(stack, cli);
+      else {
+        console.log(`starting the Temporal dev server (${cli}) ...`);
+        await stack.startTemporal({ cli, port: temporalPort, uiPort, dbFile: path.join(DATA, 'temporal.db') });
+      }
     }
     const redis = await stack.ensureRedis({ url: redisUrl, dataDir: path.join(DATA, 'redis') });
     if (redis.started) console.log(`started redis-server for ${redisUrl} with its data in data/redis`);
@@ -130,7 +165,8 @@ async function startForeground() {
 Spillway is up.
   Dashboard and API   http://localhost:${apiPort}
   API docs (OpenAPI)  http://localhost:${apiPort}/docs
-  Temporal Web UI     ${env.TEMPORAL_ADDRESS ? '(your cluster)' : `http://localhost:${uiPort}`}
+  Temporal profile    ${env.TEMPORAL_ADDRESS ? 'your cluster (TEMPORAL_ADDRESS)' : temporalProfile()}
+  Temporal Web UI     ${env.TEMPORAL_ADDRESS ? '(your cluster)' : webUiLine(temporalAddress)}
   Temporal gRPC       ${temporalAddress}
   Local Lambda API    ${env.LAMBDA_ENDPOINT || `http://127.0.0.1:${lambdaPort}`}
   Logs                data/logs/
@@ -156,10 +192,11 @@ async function startTemporalOnly() {
 }
 
 async function startDetached() {
+  temporalProfile(); // a bad --profile stops here, before any build
   prepare();
   mkdirSync(path.join(DATA, 'logs'), { recursive: true });
   const out = openSync(path.join(DATA, 'logs', 'stack.log'), 'a');
-  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), 'start'], {
+  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), 'start', ...profileFlags()], {
     cwd: ROOT,
     detached: true,
     stdio: ['ignore', out, out],
@@ -176,7 +213,7 @@ async function startDetached() {
   }
   console.log(`Spillway is up in the background.
   Dashboard and API   http://localhost:${apiPort}
-  Temporal Web UI     http://localhost:${uiPort}
+  Temporal Web UI     ${webUiLine(env.TEMPORAL_ADDRESS || `127.0.0.1:${temporalPort}`)}
   Stop it with        npm stop`);
   process.exit(0);
 }
@@ -219,7 +256,7 @@ const main =
         : command === 'start'
           ? startForeground
           : () => {
-              console.error('usage: node scripts/run.mjs start [--detach] | stop');
+              console.error('usage: node scripts/run.mjs start [--detach] [--profile dev|server] | stop');
               process.exit(2);
             };
 main().catch((err) => {

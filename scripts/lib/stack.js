@@ -71,6 +71,21 @@ class Stack {
     return entry;
   }
 
+  /**
+   * Temporal's production server on PostgreSQL instead of the dev server (scripts/lib/temporal-server.js): the
+   * schema applied, a namespace and our search attributes created. Logs to temporal.log like the dev server.
+   * @param {import('./temporal-server').StartTemporalServerOptions} [options]
+   * @returns {Promise<import('./temporal-server').RunningTemporalServer>}
+   */
+  async startTemporalServer(options = {}) {
+    const { startTemporalServer } = require('./temporal-server'); // here, not at the top: it requires this file
+    return startTemporalServer({
+      log: this.log,
+      ...options,
+      spawn: (name, command, args, spawnOptions) => this.spawnChild(name, command, args, spawnOptions),
+    });
+  }
+
   async waitForTemporal(cli, address, isAlive) {
     const deadline = Date.now() + 90_000;
     while (Date.now() < deadline) {
