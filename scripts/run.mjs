@@ -1,7 +1,7 @@
 // `npm start` and `npm stop`. Start brings up the whole laptop stack (Temporal dev server, Redis if needed, the local
 // Lambda service, the worker and the API), prints the addresses and stops it all on Ctrl+C. `--detach` leaves it
 // running in the background; `npm stop` ends it.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -52,7 +52,7 @@ function prepare() {
   }
   const marker = path.join(ROOT, 'dist', 'workflow-bundle.js');
   const sources = Math.max(
-    ...['domain', 'workflows', 'activities', 'api', 'worker', 'functions', 'lambda', 'live', 'clients'].map((d) =>
+    ...['domain', 'workflows', 'activities', 'api', 'worker', 'lambda', 'live', 'clients', 'cli', 'pipelines'].map((d) =>
       newestMtime(path.join(ROOT, d)),
     ),
   );
@@ -112,6 +112,26 @@ async function startServerProfile(stack, cli) {
   await stack.startTemporalServer({ cli, ports: { frontend: temporalPort }, dir: path.join(DATA, 'temporal-server') });
 }
 
+/** The example functions, deployed as a user deploys them (`spillway deploy`); an unchanged one is left alone. */
+async function deployExamples(endpoint) {
+  const root = path.join(ROOT, 'examples', 'functions');
+  const folders = readdirSync(root)
+    .filter((name) => existsSync(path.join(root, name, 'spillway.json')))
+    .map((name) => path.join('examples', 'functions', name));
+  console.log(`deploying the example functions (${folders.map((f) => path.basename(f)).join(', ')}) ...`);
+  const result = spawnSync(process.execPath, [path.join(ROOT, 'dist', 'cli', 'main.js'), 'deploy', ...folders], {
+    cwd: ROOT,
+    env: { ...env, LAMBDA_ENDPOINT: endpoint },
+    encoding: 'utf8',
+  });
+  if (result.status !== 0) {
+    throw new Error(`deploying the examples failed:\n${result.stderr || result.stdout}`);
+  }
+  for (const line of result.stdout.split('\n').filter((l) => /^(created|updated|unchanged) /.test(l))) {
+    console.log(`  ${line}`);
+  }
+}
+
 async function startForeground() {
   temporalProfile(); // a bad --profile stops here, before any build
   prepare();
@@ -147,7 +167,6 @@ async function startForeground() {
       TEMPORAL_ADDRESS: temporalAddress,
       REDIS_URL: redisUrl,
       SPILLWAY_CALLBACK_SECRET: callbackSecret(),
-      LAMBDA_QUEUE_FILE: env.LAMBDA_QUEUE_FILE || path.join(DATA, 'lambda-queue.json'),
       NODE_ENV: env.NODE_ENV || 'development',
     };
     if (!env.TEMPORAL_ADDRESS) delete shared.TEMPORAL_ADDRESS;
@@ -155,6 +174,9 @@ async function startForeground() {
     if (existsSync(lambdaEntry) && !env.LAMBDA_ENDPOINT) {
       const lambda = stack.startNode('lambda', lambdaEntry, shared);
       await stack.waitForHealth(`http://127.0.0.1:${lambdaPort}/_spillway/status`, lambda);
+      await deployExamples(`http://127.0.0.1:${lambdaPort}`);
+    } else if (env.LAMBDA_ENDPOINT) {
+      console.log(`using the Lambda endpoint ${env.LAMBDA_ENDPOINT}; deploy functions with npx spillway deploy <folder>`);
     }
     stack.startNode('worker', path.join(ROOT, 'dist', 'worker', 'main.js'), shared);
     const api = stack.startNode('api', path.join(ROOT, 'dist', 'api', 'server.js'), shared);
