@@ -8,6 +8,8 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { deployFolders, exampleFolders } from '../cli/deploy-folders';
 import type { BenchOptions } from './options';
 import { sleep } from './stats';
 
@@ -192,6 +194,7 @@ export async function startBenchStack(options: BenchOptions, log: (m: string) =>
       SPILLWAY_CALLBACK_SECRET: callbackSecret,
       LAMBDA_IDLE_RECLAIM_MS: String(reclaimMs),
       LAMBDA_QUEUE_FILE: '',
+      LAMBDA_DATA_DIR: path.join(dir, `lambda-${port}`),
     });
     const lambda = startNode(
       'lambda',
@@ -212,6 +215,19 @@ export async function startBenchStack(options: BenchOptions, log: (m: string) =>
       stack.waitForHealth(`${coldLambdaUrl}/_spillway/status`, coldLambda),
       stack.waitForHealth(`${trivialUrl}/`, trivial),
     ]);
+    // The example functions are deployed to both services the way a user deploys them.
+    for (const url of [lambdaUrl, coldLambdaUrl]) {
+      const client = new LambdaClient({
+        endpoint: url,
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
+      });
+      try {
+        await deployFolders(client, exampleFolders());
+      } finally {
+        client.destroy();
+      }
+    }
 
     const temporalAddress = `127.0.0.1:${temporalPort}`;
     const settings: Record<string, string> = {
@@ -225,6 +241,7 @@ export async function startBenchStack(options: BenchOptions, log: (m: string) =>
       SCHEDULER_LOCAL_WORKER_POOL_SIZE: String(options.pool),
       SCHEDULER_LAMBDA_TASK_THRESHOLD: String(options.threshold),
       SCHEDULER_ENABLE_WARM_POOL: 'false',
+      SPILLWAY_PACKAGE_CACHE_DIR: path.join(dir, 'packages'),
       WORKER_METRICS_ADDRESS: `127.0.0.1:${metricsPort}`,
       WORKER_METRICS_URL: `http://127.0.0.1:${metricsPort}/metrics`,
       NODE_ENV: 'production',
