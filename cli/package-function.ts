@@ -114,7 +114,11 @@ function collectPackages(names: string[], from: string): Map<string, string> {
     if (found.has(name)) continue;
     const root = packageRoot(name, base);
     if (!root) {
-      if (names.includes(name)) throw new PackagingError(`external package "${name}" is not installed near ${from}`);
+      if (names.includes(name)) {
+        throw new PackagingError(
+          `external package "${name}" is not installed near ${from}: run \`npm install ${name}\` in the function's folder`,
+        );
+      }
       continue;
     }
     found.set(name, root);

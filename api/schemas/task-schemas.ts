@@ -1,8 +1,7 @@
 // Request and response schemas of the task routes. The create body is the seed's body plus optional fields.
 import { Type, type Static } from '@sinclair/typebox';
+import { FUNCTION_REF_PATTERN, TASK_TYPE_PATTERN } from '../../domain/function-manifest';
 import { EXECUTION_MODES, TASK_STATUSES } from '../../domain/task-model';
-
-const NAME = /^[a-z0-9][a-z0-9-]{0,63}$/.source;
 
 export const RetryBody = Type.Object(
   {
@@ -17,9 +16,16 @@ export const RetryBody = Type.Object(
 export const CreateTaskBody = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 200 }),
-    type: Type.String({ minLength: 1, maxLength: 64, pattern: NAME }),
+    type: Type.String({ minLength: 1, maxLength: 64, pattern: TASK_TYPE_PATTERN }),
     executionMode: Type.Union(EXECUTION_MODES.map((m) => Type.Literal(m))),
-    functionName: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: NAME })),
+    functionName: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 194,
+        pattern: FUNCTION_REF_PATTERN,
+        description: 'A deployed function, optionally pinned to a version or alias: name, name:3, name:prod',
+      }),
+    ),
     payload: Type.Optional(Type.Object({}, { additionalProperties: true })),
     retry: Type.Optional(RetryBody),
     timeoutSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 86_400 })),
@@ -41,6 +47,8 @@ const AttemptSchema = Type.Object(
   {
     attempt: Type.Integer(),
     placement: Type.String(),
+    functionVersion: Type.Optional(Type.String({ description: 'The function version the attempt ran' })),
+    codeSha256: Type.Optional(Type.String({ description: "The package's CodeSha256 the attempt ran" })),
     startedAt: Type.String(),
     finishedAt: Type.Optional(Type.String()),
     durationMs: Type.Optional(Type.Number()),
@@ -69,6 +77,7 @@ export const TaskResponse = Type.Object(
     type: Type.String(),
     executionMode: Type.String(),
     functionName: Type.String(),
+    functionQualifier: Type.Optional(Type.String()),
     status: TaskStatusSchema,
     temporalStatus: Type.Optional(Type.String()),
     placement: Type.Optional(
@@ -98,6 +107,7 @@ export const CreatedTaskResponse = Type.Object({
   type: Type.String(),
   executionMode: Type.String(),
   functionName: Type.String(),
+  functionQualifier: Type.Optional(Type.String()),
   submittedAt: Type.String(),
   idempotencyKey: Type.Optional(Type.String()),
   idempotentReplay: Type.Boolean(),
@@ -125,7 +135,7 @@ export const ListQuery = Type.Object(
   {
     status: Type.Optional(TaskStatusSchema),
     mode: Type.Optional(Type.Union(['LOCAL', 'LAMBDA', 'AUTO'].map((m) => Type.Literal(m)))),
-    type: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: NAME })),
+    type: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: TASK_TYPE_PATTERN })),
     limit: Type.Optional(Type.String({ pattern: '^(?:[1-9]|[1-9][0-9]|[1-4][0-9][0-9]|500)$' })),
     cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 4096, pattern: '^[A-Za-z0-9_-]+$' })),
   },

@@ -66,11 +66,28 @@ for (const type of ['mining', 'video-transcode', 'noop2', 'image-processing-v2']
     400,
     'SPILLWAY_UNKNOWN_TASK_TYPE',
   );
-for (const type of ['Image-Processing', 'image processing', '../etc/passwd', 'a'.repeat(65), '', 'noop\u0000', 'ñoop'])
+// Task types and function names follow Lambda's naming (letters, digits, - and _), so an uppercase one is only unknown.
+add(
+  'type "Image-Processing" that image-processor does not serve',
+  'POST',
+  '/api/tasks',
+  task({ type: 'Image-Processing' }),
+  400,
+  'SPILLWAY_FUNCTION_TYPE_MISMATCH',
+);
+add(
+  'unknown task type "Image-Processing"',
+  'POST',
+  '/api/tasks',
+  { ...without('functionName'), type: 'Image-Processing' },
+  400,
+  'SPILLWAY_UNKNOWN_TASK_TYPE',
+);
+for (const type of ['image processing', '../etc/passwd', 'a'.repeat(65), '', 'noop\u0000', 'ñoop'])
   add(`malformed type ${JSON.stringify(type).slice(0, 30)}`, 'POST', '/api/tasks', task({ type }), 400, V);
-for (const fn of ['ghost', 'image-processor-v9', 'x'])
+for (const fn of ['ghost', 'image-processor-v9', 'x', 'Image-Processor', 'image-processor:prod'])
   add(`unknown function ${fn}`, 'POST', '/api/tasks', task({ functionName: fn }), 400, 'SPILLWAY_UNKNOWN_FUNCTION');
-for (const fn of ['../../lambda', 'Image-Processor', 'fn name', ''])
+for (const fn of ['../../lambda', 'fn name', '', 'noop:', 'noop:a:b', 'x'.repeat(65)])
   add(`malformed function ${JSON.stringify(fn)}`, 'POST', '/api/tasks', task({ functionName: fn }), 400, V);
 for (const fn of ['noop', 'report-generator', 'flaky'])
   add(
