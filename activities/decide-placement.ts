@@ -8,6 +8,8 @@ import type { PlacementDecision, TaskInput } from '../domain/task-model';
 import type { LambdaSignals } from '../live/lambda-signals';
 import type { PlacementLeases } from '../live/placement-leases';
 import type { FunctionDirectory } from '../clients/function-directory';
+import type { ControlsReader } from '../clients/operator-controls';
+import { overridePlacement } from '../domain/operator-controls';
 import { functionRef } from './task-event';
 
 /** How long a placed local task may wait in the queue before its reservation lapses. */
@@ -19,8 +21,17 @@ export function createDecidePlacement(deps: {
   leases?: PlacementLeases;
   lambdaSignals: LambdaSignals;
   functions: FunctionDirectory;
+  controls: ControlsReader;
 }) {
   return async function decidePlacement(task: TaskInput): Promise<PlacementDecision> {
+    // An operator's override wins over every signal; the reason says who set it and why.
+    const override = overridePlacement(await deps.controls.current(), 'AUTO');
+    if (override) {
+      if (override.placement === 'LOCAL' && deps.leases) {
+        await deps.leases.holdLocal(task.id, RESERVATION_TTL_MS).catch(() => undefined);
+      }
+      return { placement: override.placement, reason: override.reason, fallbackToLocalOnThrottle: true };
+    }
     // The function may have been deleted since submission: then the attempt fails with its own error, wherever.
     const fn = await deps.functions.resolve(functionRef(task)).catch(() => undefined);
     const expectedDurationMs = fn?.spillway.expectedDurationMs ?? DEFAULT_EXPECTED_DURATION_MS;

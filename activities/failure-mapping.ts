@@ -14,6 +14,30 @@ export function describeError(err: unknown): TaskError {
   return { type: 'Error', message: String(err), nonRetryable: false };
 }
 
-export function toApplicationFailure(error: TaskError): ApplicationFailure {
-  return ApplicationFailure.create({ type: error.type, message: error.message, nonRetryable: error.nonRetryable });
+/** The error a function reported (errorType, errorMessage, and Spillway's retryAfterSeconds when it set one). */
+export function functionError(body: {
+  errorType?: string;
+  errorMessage?: string;
+  retryAfterSeconds?: unknown;
+}): TaskError {
+  const type = body.errorType ?? 'Error';
+  const after = Number(body.retryAfterSeconds);
+  return {
+    type,
+    message: body.errorMessage ?? 'the function failed',
+    nonRetryable: PERMANENT.has(type),
+    ...(body.retryAfterSeconds !== undefined && Number.isFinite(after) && after >= 0
+      ? { retryAfterMs: after * 1000 }
+      : {}),
+  };
+}
+
+/** The failure Temporal's retry policy reads; a known next retry time (see domain/retry-timing.ts) rides along. */
+export function toApplicationFailure(error: TaskError, nextRetryDelayMs?: number): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: error.type,
+    message: error.message,
+    nonRetryable: error.nonRetryable,
+    nextRetryDelay: nextRetryDelayMs,
+  });
 }

@@ -9,14 +9,17 @@ import type { PriceTable } from '../domain/cost-model';
 import type { LambdaSignals } from '../live/lambda-signals';
 import type { PlacementLeases } from '../live/placement-leases';
 import type { TaskProjection } from '../live/task-projection';
+import type { FlowControl } from '../live/flow-control';
+import type { ControlsReader } from '../clients/operator-controls';
 import { createAttemptReporter } from './attempt-reporter';
 import { createDecidePlacement } from './decide-placement';
+import { createFlowActivities } from './flow-gates';
 import { createInvokeLambda } from './lambda-invoke';
 import { createLiveHooks } from './live-hooks';
 import type { LocalRuntime } from './local-runtime';
 import { createRunLocalTask } from './local-task';
 import { createPublishTransition } from './publish-transition';
-import type { TaskActivities, WarmPoolActivities } from './types';
+import type { FlowActivities, TaskActivities, WarmPoolActivities } from './types';
 import { createWarmPoolActivities } from './warm-pool';
 
 export interface ActivityDeps {
@@ -29,11 +32,13 @@ export interface ActivityDeps {
   packages: FunctionPackages;
   runtime: LocalRuntime;
   asyncRetries: AsyncRetryGuard;
+  flow?: FlowControl;
+  controls: ControlsReader;
   config: SpillwayConfig;
   prices: PriceTable;
 }
 
-export function createActivities(deps: ActivityDeps): TaskActivities & WarmPoolActivities {
+export function createActivities(deps: ActivityDeps): TaskActivities & FlowActivities & WarmPoolActivities {
   const reporter = createAttemptReporter(deps.client);
   const live = createLiveHooks(deps.projection, deps.leases);
   return {
@@ -43,12 +48,14 @@ export function createActivities(deps: ActivityDeps): TaskActivities & WarmPoolA
       runtime: deps.runtime,
       reporter,
       live,
+      flow: deps.flow,
       prices: deps.prices,
     }),
     invokeLambda: createInvokeLambda({
       lambda: deps.lambda,
       functions: deps.functions,
       asyncRetries: deps.asyncRetries,
+      controls: deps.controls,
       config: deps.config.lambda,
       prices: deps.prices,
       reporter,
@@ -60,7 +67,9 @@ export function createActivities(deps: ActivityDeps): TaskActivities & WarmPoolA
       leases: deps.leases,
       lambdaSignals: deps.lambdaSignals,
       functions: deps.functions,
+      controls: deps.controls,
     }),
+    ...createFlowActivities({ flow: deps.flow, client: deps.client }),
     publishTransition: createPublishTransition(deps.projection),
     ...createWarmPoolActivities({
       lambda: deps.lambda,

@@ -10,13 +10,15 @@ import type { PriceTable } from '../domain/cost-model';
 import type { DeployedFunction } from '../domain/deployed-function';
 import { lambdaAttemptRecord } from '../domain/lambda-attempt';
 import { parseReportLine } from '../domain/lambda-report';
-import { PERMANENT_ERROR_TYPES } from '../domain/constants';
 import type { SpillwayConfig } from '../domain/config';
 import type { TaskInput } from '../domain/task-model';
 import type { FunctionDirectory } from '../clients/function-directory';
 import type { AsyncRetryGuard } from '../clients/lambda-setup';
+import type { ControlsReader } from '../clients/operator-controls';
+import { overridePlacement } from '../domain/operator-controls';
+import { nextRetryDelayMs } from '../domain/retry-timing';
 import type { AttemptReporter } from './attempt-reporter';
-import { describeError, toApplicationFailure } from './failure-mapping';
+import { describeError, functionError, toApplicationFailure } from './failure-mapping';
 import type { LiveHooks } from './live-hooks';
 import { functionRef, taskEvent } from './task-event';
 import type { AttemptSuccess } from './types';
@@ -25,13 +27,13 @@ export interface LambdaInvokeDeps {
   lambda: LambdaClient;
   functions: FunctionDirectory;
   asyncRetries: AsyncRetryGuard;
+  controls: ControlsReader;
   config: SpillwayConfig['lambda'];
   prices: PriceTable;
   reporter: AttemptReporter;
   live: LiveHooks;
 }
 
-const PERMANENT = new Set<string>(PERMANENT_ERROR_TYPES);
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -60,8 +62,15 @@ export function invokeFailure(err: unknown, functionName: string): ApplicationFa
         `Lambda function "${functionName}" is not ready: ${message}`,
         'LambdaServiceError',
       );
-    case 'TooManyRequestsException':
-      return ApplicationFailure.retryable(`Lambda throttled "${functionName}": ${message}`, 'LambdaThrottledError');
+    case 'TooManyRequestsException': {
+      // Lambda's own hint of when to try again is honoured through Temporal's nextRetryDelay.
+      const hint = Number((err as { retryAfterSeconds?: unknown }).retryAfterSeconds);
+      return ApplicationFailure.create({
+        type: 'LambdaThrottledError',
+        message: `Lambda throttled "${functionName}": ${message}`,
+        nextRetryDelay: Number.isFinite(hint) && hint > 0 ? hint * 1000 : undefined,
+      });
+    }
     default:
       return ApplicationFailure.retryable(`Lambda invocation failed: ${name}: ${message}`, 'LambdaServiceError');
   }
@@ -84,6 +93,11 @@ export function createInvokeLambda(deps: LambdaInvokeDeps) {
     const startedAt = new Date().toISOString();
     if (attempt > 1) {
       await deps.reporter.started(workflowId, { attempt, placement: 'LAMBDA', startedAt, outcome: 'running' });
+    }
+    // An operator drained Lambda while this task's attempts go on: the workflow runs the rest of them locally.
+    const override = overridePlacement(await deps.controls.current(), 'LAMBDA');
+    if (override?.placement === 'LOCAL') {
+      throw ApplicationFailure.nonRetryable(override.reason, 'PlacementOverriddenError');
     }
     let fn: DeployedFunction;
     try {
@@ -163,13 +177,14 @@ export function createInvokeLambda(deps: LambdaInvokeDeps) {
         prices: deps.prices,
       } as const;
       if (response.FunctionError) {
-        const { errorType = 'Error', errorMessage = body } = (parsed ?? {}) as {
-          errorType?: string;
-          errorMessage?: string;
-        };
-        const error = { type: errorType, message: errorMessage, nonRetryable: PERMANENT.has(errorType) };
+        const reported = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as Record<string, unknown>;
+        const error = functionError({
+          errorType: typeof reported.errorType === 'string' ? reported.errorType : undefined,
+          errorMessage: typeof reported.errorMessage === 'string' ? reported.errorMessage : body,
+          retryAfterSeconds: reported.retryAfterSeconds,
+        });
         await deps.reporter.failed(workflowId, lambdaAttemptRecord({ ...common, outcome: 'failed', error }));
-        throw ApplicationFailure.create({ type: errorType, message: errorMessage, nonRetryable: error.nonRetryable });
+        throw toApplicationFailure(error, nextRetryDelayMs(task.retry, attempt, error));
       }
       return { result: parsed, attempt: lambdaAttemptRecord({ ...common, outcome: 'succeeded' }) };
     }
@@ -183,6 +198,8 @@ export function createInvokeLambda(deps: LambdaInvokeDeps) {
       attempt,
       iat: now,
       exp: now + Math.ceil(startToCloseTimeoutMs / 1000) + 60,
+      // The explicit retry schedule's wait after this attempt, for the callback's failure.
+      nrd: task.retry.delaysMs?.[attempt - 1],
       fn: fn.name,
       fv: fn.version,
       sha: fn.codeSha256,

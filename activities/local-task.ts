@@ -4,14 +4,15 @@
 import { randomUUID } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { CancelledFailure } from '@temporalio/common';
-import { PERMANENT_ERROR_TYPES } from '../domain/constants';
 import type { DeployedFunction } from '../domain/deployed-function';
 import { localCost, type PriceTable } from '../domain/cost-model';
 import type { AttemptRecord, TaskError, TaskInput } from '../domain/task-model';
 import type { FunctionDirectory } from '../clients/function-directory';
 import type { FunctionPackages } from '../clients/function-packages';
 import type { AttemptReporter } from './attempt-reporter';
-import { describeError, toApplicationFailure } from './failure-mapping';
+import { describeError, functionError, toApplicationFailure } from './failure-mapping';
+import { nextRetryDelayMs } from '../domain/retry-timing';
+import type { FlowControl } from '../live/flow-control';
 import type { LiveHooks } from './live-hooks';
 import type { LocalRun, LocalRuntime } from './local-runtime';
 import { functionRef, taskEvent } from './task-event';
@@ -24,15 +25,31 @@ export interface LocalTaskDeps {
   reporter: AttemptReporter;
   prices: PriceTable;
   live: LiveHooks;
+  flow?: FlowControl;
   heartbeatIntervalMs?: number;
 }
 
-const PERMANENT = new Set<string>(PERMANENT_ERROR_TYPES);
-
 function runError(run: LocalRun): TaskError | undefined {
   if (run.outcome.kind === 'success') return undefined;
-  const { errorType, errorMessage } = run.outcome.error;
-  return { type: errorType, message: errorMessage, nonRetryable: PERMANENT.has(errorType) };
+  return functionError(run.outcome.error);
+}
+
+/**
+ * A retry of a rate-limited task takes a permit too: the workflow gated the first attempt, Temporal schedules the
+ * retries. It waits here, heartbeating, for at most one period of the rate.
+ */
+async function retryPermit(flow: FlowControl | undefined, task: TaskInput, heartbeat: () => void): Promise<void> {
+  const rate = task.rateLimit;
+  if (!rate || !flow) return;
+  const deadline = Date.now() + rate.periodMs * 2;
+  while (Date.now() < deadline) {
+    const answer = await flow
+      .permit(rate.key, rate.limit, rate.periodMs, `${task.id}:${Date.now()}`)
+      .catch(() => undefined);
+    if (!answer || answer.granted) return;
+    heartbeat();
+    await new Promise((resolve) => setTimeout(resolve, Math.min(answer.waitMs, 1_000)));
+  }
 }
 
 function parseResult(text: string): unknown {
@@ -65,6 +82,7 @@ export function createRunLocalTask(deps: LocalTaskDeps) {
     }, deps.heartbeatIntervalMs ?? 2_000);
     let fn: DeployedFunction | undefined;
     try {
+      if (attempt > 1) await retryPermit(deps.flow, task, () => ctx.heartbeat());
       fn = await deps.functions.resolve(functionRef(task));
       const taskRoot = await deps.packages.taskRoot(fn);
       const versioned: AttemptRecord = { ...record, functionVersion: fn.version, codeSha256: fn.codeSha256 };
@@ -79,7 +97,7 @@ export function createRunLocalTask(deps: LocalTaskDeps) {
       const error = runError(run);
       if (error) {
         await deps.reporter.failed(workflowId, { ...finished, outcome: 'failed', error });
-        throw toApplicationFailure(error);
+        throw toApplicationFailure(error, nextRetryDelayMs(task.retry, attempt, error));
       }
       const result = run.outcome.kind === 'success' ? parseResult(run.outcome.result) : undefined;
       return { result, attempt: { ...finished, outcome: 'succeeded' } };
@@ -98,7 +116,7 @@ export function createRunLocalTask(deps: LocalTaskDeps) {
         finishedAt: new Date().toISOString(),
         error,
       });
-      throw toApplicationFailure(error);
+      throw toApplicationFailure(error, nextRetryDelayMs(task.retry, attempt, error));
     } finally {
       clearInterval(beat);
       await deps.live.localFinished(task);

@@ -23,6 +23,40 @@ export interface TaskActivities {
   publishTransition(transition: TaskTransition): Promise<void>;
 }
 
+export interface SlotRequest {
+  taskId: string;
+  key: string;
+  limit: number;
+  /** How long the slot is held at most if the task never gives it back (a terminated workflow). */
+  leaseMs: number;
+  /** The task's place in line: when it first asked. */
+  enqueuedAt: number;
+}
+
+export interface SlotAnswer {
+  granted: boolean;
+  /** 1 = next in line. */
+  position: number;
+  /** Ask again after this long at the latest (a freed slot also wakes the task with a signal). */
+  retryInMs: number;
+}
+
+export interface FlowActivities {
+  /** Takes a concurrency slot of the task's key, across every worker and placement, or queues the task for one. */
+  acquireSlot(request: SlotRequest): Promise<SlotAnswer>;
+  /** Gives the slot back and wakes the tasks next in line. */
+  releaseSlot(request: Pick<SlotRequest, 'taskId' | 'key' | 'limit'>): Promise<void>;
+  /** One permit of the task's rate limit, or how long to wait for it. */
+  acquirePermit(request: { taskId: string; key: string; limit: number; periodMs: number }): Promise<{
+    granted: boolean;
+    waitMs: number;
+    /** When the permit was taken (the limiter's own clock), ISO. */
+    grantedAt?: string;
+  }>;
+  /** Closes the task's debounce window, so the next submission with the key opens a new one. */
+  closeDebounce(request: { taskId: string; key: string }): Promise<void>;
+}
+
 export interface WarmPoolActivities {
   /** Which functions to warm and how many environments each, per the warm-pool mode. */
   planWarmPool(): Promise<WarmTarget[]>;

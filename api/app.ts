@@ -13,6 +13,14 @@ import type { Redis } from 'ioredis';
 import { createFunctionDirectory, type FunctionDirectory } from '../clients/function-directory';
 import { createFunctionPackages } from '../clients/function-packages';
 import { createLambdaClient } from '../clients/lambda-client';
+import { createControlsReader } from '../clients/operator-controls';
+import { createFlowControl } from '../live/flow-control';
+import { createDebounceService } from './services/debounce-service';
+import { createOperatorService, type OperatorService } from './services/operator-service';
+import { createRedriveService, type RedriveService } from './services/redrive-service';
+import { createScheduleService, type ScheduleService } from './services/schedule-service';
+import { flowRoutes } from './routes/flow';
+import { scheduleRoutes } from './routes/schedules';
 import { WARM_POOL_WORKFLOW_TYPE, WORKFLOW_TASK_QUEUE } from '../domain/constants';
 import type { SpillwayConfig } from '../domain/config';
 import { loadPriceTable } from '../domain/price-table';
@@ -49,6 +57,9 @@ declare module 'fastify' {
   interface FastifyInstance {
     tasks: TaskService;
     functions: FunctionDirectory;
+    redrive: RedriveService;
+    schedules: ScheduleService;
+    operator: OperatorService;
     callbacks: CallbackService;
     feed: EventFeed | undefined;
     stats(): Promise<StatsAnswer>;
@@ -113,16 +124,26 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     });
   }
   app.decorate('functions', functions);
+  const controls = createControlsReader(client, 1_000, (m) => app.log.warn(m));
+  const flow = redis ? createFlowControl(redis, config.redis.prefix) : undefined;
   const tasks = createTaskService({
     client,
     config,
     projection,
     prices,
     functions,
+    controls,
+    debounce: createDebounceService({ client, flow }),
     availableModes: deps.availableModes ?? new Set<ExecutionMode>(['LOCAL', 'LAMBDA', 'AUTO']),
     log: (m) => app.log.warn(m),
   });
   app.decorate('tasks', tasks);
+  app.decorate('redrive', createRedriveService({ client, tasks }));
+  app.decorate(
+    'schedules',
+    createScheduleService({ client, tasks, uiUrl: config.temporal.uiUrl, namespace: config.temporal.namespace }),
+  );
+  app.decorate('operator', createOperatorService({ client, namespace: config.temporal.namespace, controls }));
   app.decorate(
     'callbacks',
     createCallbackService({ client, config: config.lambda, prices, leases, log: (m) => app.log.warn(m) }),
@@ -210,6 +231,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(healthRoutes);
   await app.register(taskRoutes);
   await app.register(functionRoutes);
+  await app.register(flowRoutes);
+  await app.register(scheduleRoutes);
   await app.register(callbackRoutes);
   await app.register(liveRoutes);
 

@@ -1,7 +1,11 @@
 // The one registry of API errors and the one place that maps failures to HTTP. Every error body is
 // { statusCode, code, error, message }, and codes are stable: clients may branch on them.
 import { STATUS_CODES } from 'node:http';
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+} from '@temporalio/client';
 import { ServiceError } from '@temporalio/client';
 import type { FastifyError } from 'fastify';
 
@@ -28,6 +32,16 @@ export const Errors = {
   payloadInvalid: define(400, 'SPILLWAY_PAYLOAD_INVALID'),
   modeNotAvailable: define(400, 'SPILLWAY_MODE_NOT_AVAILABLE'),
   invalidRetry: define(400, 'SPILLWAY_INVALID_RETRY'),
+  invalidStartTime: define(400, 'SPILLWAY_INVALID_START_TIME'),
+  invalidRateLimit: define(400, 'SPILLWAY_INVALID_RATE_LIMIT'),
+  unknownLimit: define(400, 'SPILLWAY_UNKNOWN_LIMIT'),
+  redriveNotAllowed: define(409, 'SPILLWAY_TASK_NOT_REDRIVABLE'),
+  taskNotPausable: define(409, 'SPILLWAY_TASK_NOT_PAUSABLE'),
+  batchNotFound: define(404, 'SPILLWAY_BATCH_NOT_FOUND'),
+  scheduleNotFound: define(404, 'SPILLWAY_SCHEDULE_NOT_FOUND'),
+  scheduleExists: define(409, 'SPILLWAY_SCHEDULE_ALREADY_EXISTS'),
+  invalidSchedule: define(400, 'SPILLWAY_INVALID_SCHEDULE'),
+  invalidControl: define(400, 'SPILLWAY_INVALID_CONTROL'),
   invalidTimeout: define(400, 'SPILLWAY_INVALID_TIMEOUT'),
   payloadTooDeep: define(400, 'SPILLWAY_PAYLOAD_TOO_DEEP'),
   payloadTooLarge: define(400, 'SPILLWAY_PAYLOAD_TOO_LARGE'),
@@ -77,6 +91,8 @@ export function toSpillwayError(err: unknown): SpillwayError {
   if (err instanceof WorkflowExecutionAlreadyStartedError) {
     return Errors.taskAlreadyExists(`a task with id "${err.workflowId}" already exists`);
   }
+  // An update's validator refused it: the request asked for something the workflow does not allow.
+  if (err instanceof WorkflowUpdateFailedError) return Errors.invalidControl(err.cause?.message ?? err.message);
   if (err instanceof ServiceError) {
     const code = (err.cause as { code?: number } | undefined)?.code;
     if (code === 5 /* NOT_FOUND */) return Errors.taskNotFound(err.message);

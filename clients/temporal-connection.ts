@@ -45,17 +45,20 @@ const INDEXED_TYPES = {
   Keyword: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
   Double: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_DOUBLE,
   Int: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_INT,
+  KeywordList: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
 } as const;
 
 /** Registers Spillway's search attributes on the namespace; attributes that already exist are left alone. */
 export async function ensureSearchAttributes(connection: Connection, namespace: string): Promise<void> {
   const existing = await connection.operatorService.listSearchAttributes({ namespace });
-  const missing = Object.keys(SEARCH_ATTRIBUTE_REGISTRATIONS).filter((name) => !existing.customAttributes?.[name]);
+  const missing = (
+    Object.keys(SEARCH_ATTRIBUTE_REGISTRATIONS) as Array<keyof typeof SEARCH_ATTRIBUTE_REGISTRATIONS>
+  ).filter((name) => !existing.customAttributes?.[name]);
   if (missing.length === 0) return;
   await connection.operatorService.addSearchAttributes({
     namespace,
     searchAttributes: Object.fromEntries(
-      missing.map((name) => [name, INDEXED_TYPES[SEARCH_ATTRIBUTE_REGISTRATIONS[name] ?? 'Keyword']]),
+      missing.map((name) => [name, INDEXED_TYPES[SEARCH_ATTRIBUTE_REGISTRATIONS[name] as keyof typeof INDEXED_TYPES]]),
     ),
   });
 }

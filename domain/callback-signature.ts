@@ -21,6 +21,8 @@ export interface CompletionClaims {
   sha?: string;
   /** The function's architecture and memory, for the attempt's cost. */
   arch?: 'x86_64' | 'arm64';
+  /** The explicit retry schedule's wait after this attempt fails, ms (retry.delays). */
+  nrd?: number;
 }
 
 function hmac(secret: string, data: string): Buffer {

@@ -1,6 +1,7 @@
 // Configuration is read from the environment once, checked once, and frozen. A bad value stops the process at
 // start-up with a message that names the variable, instead of failing later in the middle of a task.
 import type { RetrySettings } from './task-model';
+import { parseNamedLimits, parseRate } from './task-options';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -51,6 +52,13 @@ export interface SpillwayConfig {
     callbackMarginSeconds: number;
     /** The execution role `spillway deploy` gives new functions; the local service accepts any ARN-shaped one. */
     roleArn?: string;
+  };
+  flow: {
+    /** Concurrency limits named by key (SPILLWAY_CONCURRENCY_LIMITS="customer-42=3,partner=5"), for tasks that give
+     * a concurrency key without a limit. */
+    concurrencyLimits: Readonly<Record<string, number>>;
+    /** Rate limits named by key (SPILLWAY_TASK_RATE_LIMITS="partner-api=10/s,reports=600/m"). */
+    rateLimits: Readonly<Record<string, { limit: number; periodMs: number }>>;
   };
   functions: {
     /** Where deployed packages are kept once downloaded (by CodeSha256), and unpacked for the local pool. */
@@ -191,6 +199,10 @@ export function loadConfig(env: Env = process.env): SpillwayConfig {
       callbackMarginSeconds: int(env, 'SPILLWAY_CALLBACK_MARGIN_SECONDS', 30, 1, 3600),
       roleArn: roleArn(env),
     },
+    flow: {
+      concurrencyLimits: namedConcurrency(env),
+      rateLimits: namedRates(env),
+    },
     functions: {
       packageCacheDir: str(env, 'SPILLWAY_PACKAGE_CACHE_DIR', 'data/packages'),
       refreshMs: int(env, 'SPILLWAY_FUNCTIONS_REFRESH_MS', 2000, 100, 3_600_000),
@@ -202,6 +214,32 @@ export function loadConfig(env: Env = process.env): SpillwayConfig {
     },
   };
   return deepFreeze(config);
+}
+
+function namedConcurrency(env: Env): Record<string, number> {
+  const limits: Record<string, number> = {};
+  try {
+    for (const [key, raw] of parseNamedLimits(env.SPILLWAY_CONCURRENCY_LIMITS ?? '', 'SPILLWAY_CONCURRENCY_LIMITS')) {
+      const n = Number(raw);
+      if (!Number.isInteger(n) || n < 1) throw new Error(`"${key}=${raw}" is not a whole number of 1 or more`);
+      limits[key] = n;
+    }
+  } catch (err) {
+    throw new ConfigError(`SPILLWAY_CONCURRENCY_LIMITS: ${(err as Error).message}`);
+  }
+  return limits;
+}
+
+function namedRates(env: Env): Record<string, { limit: number; periodMs: number }> {
+  const rates: Record<string, { limit: number; periodMs: number }> = {};
+  try {
+    for (const [key, raw] of parseNamedLimits(env.SPILLWAY_TASK_RATE_LIMITS ?? '', 'SPILLWAY_TASK_RATE_LIMITS')) {
+      rates[key] = parseRate(raw);
+    }
+  } catch (err) {
+    throw new ConfigError(`SPILLWAY_TASK_RATE_LIMITS: ${(err as Error).message}`);
+  }
+  return rates;
 }
 
 function roleArn(env: Env): string | undefined {

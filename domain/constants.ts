@@ -1,3 +1,5 @@
+import type searchAttributeTypes from './search-attributes.json';
+
 // Names that cross process boundaries (task queues, search attributes, schedules) live here and nowhere else.
 
 /** Workflows and the cheap control activities (placement, Lambda invoke) run on this queue. */
@@ -10,7 +12,23 @@ export const WARM_POOL_WORKFLOW_TYPE = 'warmPool';
 export const STATUS_QUERY = 'status';
 export const ATTEMPT_STARTED_SIGNAL = 'attemptStarted';
 export const ATTEMPT_FAILED_SIGNAL = 'attemptFailed';
+/** Operator pause and resume of one task. */
+export const PAUSE_SIGNAL = 'pause';
+export const RESUME_SIGNAL = 'resume';
+/** A concurrency slot of the task's key was freed: try again now rather than at the next timer. */
+export const WAKE_SIGNAL = 'wake';
+/** A trailing-debounced task takes a newer payload while its window is open (an update, so a late one is refused). */
+export const DEBOUNCE_UPDATE = 'debounce';
 
+/** The one workflow that holds operator controls (pauses by type or tenant, placement overrides) and their audit. */
+export const CONTROLS_WORKFLOW_TYPE = 'operatorControls';
+export const CONTROLS_WORKFLOW_ID = 'spillway-controls';
+export const CONTROLS_QUERY = 'controls';
+export const SET_PAUSE_UPDATE = 'setPause';
+export const SET_PLACEMENT_OVERRIDE_UPDATE = 'setPlacementOverride';
+export const AUDIT_UPDATE = 'audit';
+
+/** Our search attributes by role; their types are declared in search-attributes.json, which the names must match. */
 export const SEARCH_ATTRIBUTES = {
   taskType: 'TaskType',
   executionMode: 'ExecutionMode',
@@ -23,12 +41,14 @@ export const SEARCH_ATTRIBUTES = {
   attempts: 'TaskAttempts',
   coldStarts: 'TaskColdStarts',
   warmStarts: 'TaskWarmStarts',
-} as const;
+  labels: 'TaskLabels',
+} as const satisfies Record<string, keyof typeof searchAttributeTypes>;
 
 export const WARM_POOL_SCHEDULE_ID = 'spillway-warm-pool';
 
 /** Error types that Temporal must never retry: retrying cannot change their outcome. */
 export const PERMANENT_ERROR_TYPES = [
+  'TaskExpiredError',
   'UnknownTaskTypeError',
   'UnknownFunctionError',
   'InvalidPayloadError',

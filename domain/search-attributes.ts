@@ -1,8 +1,16 @@
-// Typed keys for our custom search attributes. Names come from constants so the dev server registration, the
-// API's visibility queries and the workflow's upserts cannot drift apart. The numeric ones carry each task's
-// facts into visibility, so the Redis projection can be rebuilt from Temporal alone.
+// Typed keys for our custom search attributes. Each attribute's name and type are declared once, in
+// search-attributes.json, which the launchers (scripts/lib, plain JavaScript) read too, to register them on the
+// dev server and the production server. The numeric ones carry each task's facts into visibility, so the Redis
+// projection can be rebuilt from Temporal alone.
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import registrations from './search-attributes.json';
 import { SEARCH_ATTRIBUTES } from './constants';
+
+export type SearchAttributeName = keyof typeof registrations;
+export type SearchAttributeKind = (typeof registrations)[SearchAttributeName];
+
+/** `--search-attribute` values for `temporal server start-dev` and `temporal operator search-attribute create`. */
+export const SEARCH_ATTRIBUTE_REGISTRATIONS: Readonly<Record<SearchAttributeName, SearchAttributeKind>> = registrations;
 
 export const TASK_TYPE_KEY = defineSearchAttributeKey(SEARCH_ATTRIBUTES.taskType, SearchAttributeType.KEYWORD);
 export const EXECUTION_MODE_KEY = defineSearchAttributeKey(
@@ -21,20 +29,22 @@ export const TASK_DURATION_KEY = defineSearchAttributeKey(SEARCH_ATTRIBUTES.dura
 export const TASK_ATTEMPTS_KEY = defineSearchAttributeKey(SEARCH_ATTRIBUTES.attempts, SearchAttributeType.INT);
 export const TASK_COLD_STARTS_KEY = defineSearchAttributeKey(SEARCH_ATTRIBUTES.coldStarts, SearchAttributeType.INT);
 export const TASK_WARM_STARTS_KEY = defineSearchAttributeKey(SEARCH_ATTRIBUTES.warmStarts, SearchAttributeType.INT);
+/**
+ * The task's facets as `facet:value` keywords (tenant, batch, schedule, redrive-of, error): one KeywordList holds
+ * them all, because SQL visibility has only ten Keyword columns. Query them with `TaskLabels = 'tenant:acme'`.
+ */
+export const TASK_LABELS_KEY = defineSearchAttributeKey(SEARCH_ATTRIBUTES.labels, SearchAttributeType.KEYWORD_LIST);
 
-export type SearchAttributeKind = 'Keyword' | 'Double' | 'Int';
+export type TaskLabelFacet = 'tenant' | 'batch' | 'schedule' | 'redrive-of' | 'error';
 
-/** `--search-attribute` values for `temporal server start-dev` and `temporal operator search-attribute create`. */
-export const SEARCH_ATTRIBUTE_REGISTRATIONS: Record<string, SearchAttributeKind> = {
-  [SEARCH_ATTRIBUTES.taskType]: 'Keyword',
-  [SEARCH_ATTRIBUTES.executionMode]: 'Keyword',
-  [SEARCH_ATTRIBUTES.taskStatus]: 'Keyword',
-  [SEARCH_ATTRIBUTES.placement]: 'Keyword',
-  [SEARCH_ATTRIBUTES.taskName]: 'Keyword',
-  [SEARCH_ATTRIBUTES.requestedMode]: 'Keyword',
-  [SEARCH_ATTRIBUTES.costUsd]: 'Double',
-  [SEARCH_ATTRIBUTES.durationMs]: 'Double',
-  [SEARCH_ATTRIBUTES.attempts]: 'Int',
-  [SEARCH_ATTRIBUTES.coldStarts]: 'Int',
-  [SEARCH_ATTRIBUTES.warmStarts]: 'Int',
-};
+/** Every redrive also carries this bare label, so all redrives are one query away (`TaskLabels = 'redrive'`). */
+export const REDRIVE_LABEL = 'redrive';
+
+export function taskLabel(facet: TaskLabelFacet, value: string): string {
+  return `${facet}:${value}`;
+}
+
+/** A visibility clause for one facet; values are schema-checked keys, quotes are refused there. */
+export function labelClause(facet: TaskLabelFacet, value: string): string {
+  return `${SEARCH_ATTRIBUTES.labels} = '${taskLabel(facet, value).replace(/'/g, '')}'`;
+}

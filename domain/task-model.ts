@@ -1,23 +1,27 @@
 // The task as the API accepts it and as TaskWorkflow reports it. Everything here is plain data so that it
 // can cross Temporal's payload converter and the HTTP boundary unchanged.
+import type { FlowOptions } from './task-options';
 
 export const EXECUTION_MODES = ['LOCAL', 'LAMBDA', 'AUTO'] as const;
 export type ExecutionMode = (typeof EXECUTION_MODES)[number];
 export type Placement = 'LOCAL' | 'LAMBDA';
 
-export const TASK_STATUSES = ['QUEUED', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED'] as const;
+export const TASK_STATUSES = ['QUEUED', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED', 'EXPIRED'] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
-export const FINAL_STATUSES: readonly TaskStatus[] = ['COMPLETED', 'FAILED', 'CANCELLED'];
+/** EXPIRED: the task was not started by its expiresAt, and never ran. */
+export const FINAL_STATUSES: readonly TaskStatus[] = ['COMPLETED', 'FAILED', 'CANCELLED', 'EXPIRED'];
 
 export interface RetrySettings {
   maximumAttempts: number;
   initialIntervalMs: number;
   backoffCoefficient: number;
   maximumIntervalMs: number;
+  /** An explicit schedule instead of the exponential one: the wait before attempt 2, 3, … */
+  delaysMs?: number[];
 }
 
 /** What TaskWorkflow is started with: the submitted task plus the fields the API fills in. */
-export interface TaskInput {
+export interface TaskInput extends FlowOptions {
   /** Input version, bumped only when a field changes meaning; new optional fields do not bump it. */
   version: 1;
   id: string;
@@ -38,6 +42,32 @@ export interface TaskInput {
   submittedAt: string;
   /** Attempts already made elsewhere (a Lambda attempt before a LOCAL fallback); numbering continues after them. */
   attemptOffset?: number;
+  /** The bulk submission the task came in with. */
+  batchId?: string;
+  /** The failed (or cancelled, or expired) task this one re-runs. */
+  redriveOf?: string;
+  /** The schedule that started the task. */
+  scheduleId?: string;
+  /** Set by the API when the task's type or tenant was paused at submission: the task starts paused. */
+  startPaused?: PauseRecord;
+  /** Set by the API when an operator's placement override applied at submission (drain Lambda, force Lambda). */
+  placementOverride?: { placement: Placement; reason: string };
+}
+
+/** Why a task that has not started yet is waiting, and since when. */
+export interface TaskWait {
+  reason: 'concurrency' | 'rate-limit' | 'paused' | 'debounce';
+  detail: string;
+  since: string;
+}
+
+/** Who paused a task, when and why; cleared when it resumes. */
+export interface PauseRecord {
+  by: string;
+  at: string;
+  reason: string;
+  /** Set when the pause comes from a pause of the task's type or tenant rather than of the task itself. */
+  scope?: string;
 }
 
 export interface AttemptRecord {
@@ -66,6 +96,8 @@ export interface TaskError {
   type: string;
   message: string;
   nonRetryable: boolean;
+  /** How long the function (or Lambda) asked to wait before the next attempt. */
+  retryAfterMs?: number;
 }
 
 export interface PlacementDecision {
@@ -93,6 +125,21 @@ export interface TaskState {
   result?: unknown;
   error?: TaskError;
   costUsd?: number;
+  priority?: number;
+  tenant?: string;
+  batchId?: string;
+  redriveOf?: string;
+  scheduleId?: string;
+  startAt?: string;
+  expiresAt?: string;
+  concurrencyKey?: string;
+  rateLimitKey?: string;
+  debounceKey?: string;
+  /** When the task took its rate-limit permit. */
+  permitGrantedAt?: string;
+  /** Set while the task waits for a slot, a permit, its debounce window or a resume. */
+  waiting?: TaskWait;
+  paused?: PauseRecord;
 }
 
 /** The result TaskWorkflow returns when it ends. */

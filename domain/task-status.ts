@@ -6,6 +6,8 @@ export function taskStatusOf(executionStatus: string, taskStatusAttribute: strin
     case 'COMPLETED':
       return 'COMPLETED';
     case 'FAILED':
+      // An expired task ends its workflow failed; its own status says why.
+      return taskStatusAttribute === 'EXPIRED' ? 'EXPIRED' : 'FAILED';
     case 'TIMED_OUT':
     case 'TERMINATED':
       return 'FAILED';

@@ -10,6 +10,8 @@ export interface TransitionEvent {
   type: string;
   name: string;
   executionMode: string;
+  /** The task's fairness key. */
+  tenant?: string;
   placement?: Placement;
   placementReason?: string;
   attempts?: number;

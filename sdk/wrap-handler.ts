@@ -32,7 +32,7 @@ export interface CallbackBody {
   functionName: string;
   outcome: 'succeeded' | 'failed';
   result?: unknown;
-  error?: { type: string; message: string };
+  error?: { type: string; message: string; retryAfterSeconds?: number };
   report: InvocationReport;
 }
 
@@ -77,11 +77,19 @@ async function postCallback(target: CallbackTarget, body: CallbackBody): Promise
   throw lastError;
 }
 
-/** Errors may come from another realm (a VM context, a test runner), so they are read by shape, not instanceof. */
-function describe(err: unknown): { type: string; message: string } {
+/**
+ * Errors may come from another realm (a VM context, a test runner), so they are read by shape, not instanceof. An
+ * error may say when the task should be tried again (`retryAfterSeconds`, e.g. from a downstream Retry-After).
+ */
+function describe(err: unknown): { type: string; message: string; retryAfterSeconds?: number } {
   if (typeof err === 'object' && err !== null && 'message' in err) {
-    const { name, message } = err as { name?: unknown; message?: unknown };
-    return { type: typeof name === 'string' ? name : 'Error', message: String(message) };
+    const { name, message, retryAfterSeconds } = err as {
+      name?: unknown;
+      message?: unknown;
+      retryAfterSeconds?: unknown;
+    };
+    const after = typeof retryAfterSeconds === 'number' && retryAfterSeconds >= 0 ? { retryAfterSeconds } : {};
+    return { type: typeof name === 'string' ? name : 'Error', message: String(message), ...after };
   }
   return { type: 'Error', message: String(err) };
 }

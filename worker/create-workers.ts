@@ -12,6 +12,8 @@ import { createFunctionDirectory } from '../clients/function-directory';
 import { createFunctionPackages } from '../clients/function-packages';
 import { createLambdaClient } from '../clients/lambda-client';
 import { createAsyncRetryGuard } from '../clients/lambda-setup';
+import { createControlsReader } from '../clients/operator-controls';
+import { createFlowControl } from '../live/flow-control';
 import { LOCAL_TASK_QUEUE, WORKFLOW_TASK_QUEUE } from '../domain/constants';
 import type { SpillwayConfig } from '../domain/config';
 import { loadPriceTable } from '../domain/price-table';
@@ -56,6 +58,8 @@ export async function createWorkers(deps: WorkerDeps): Promise<Workers> {
     packages,
     runtime,
     asyncRetries: createAsyncRetryGuard(lambda),
+    flow: deps.redis ? createFlowControl(deps.redis, config.redis.prefix) : undefined,
+    controls: createControlsReader(deps.client),
     config,
     prices: loadPriceTable(),
   });

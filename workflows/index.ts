@@ -1,2 +1,3 @@
 export { runTask } from './run-task';
 export { warmPool } from './warm-pool';
+export { operatorControls } from './operator-controls';

@@ -1,19 +1,33 @@
-// TaskWorkflow: one task, one execution. It places the task, runs one activity whose retry policy owns the backoff,
-// keeps a status that the `status` query returns, and mirrors the status into search attributes.
+// TaskWorkflow: one task, one execution. It waits for what flow control asks (a debounce window, an operator's
+// pause, a concurrency slot, a rate permit), expires a task that was not started in time, places the task, runs one
+// activity whose retry policy owns the backoff, keeps a status that the `status` query returns, and mirrors the
+// status into search attributes. A task with none of the flow options goes straight to its placement.
 import {
   ActivityCancellationType,
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
+  condition,
+  defineSignal,
+  defineUpdate,
   isCancellation,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
+  sleep,
   TimeoutFailure,
   upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { ActivityOptions, RetryPolicy } from '@temporalio/workflow';
-import { LOCAL_TASK_QUEUE, PERMANENT_ERROR_TYPES } from '../domain/constants';
+import {
+  DEBOUNCE_UPDATE,
+  LOCAL_TASK_QUEUE,
+  PAUSE_SIGNAL,
+  PERMANENT_ERROR_TYPES,
+  RESUME_SIGNAL,
+  WAKE_SIGNAL,
+} from '../domain/constants';
 import {
   EXECUTION_MODE_KEY,
   PLACEMENT_KEY,
@@ -21,23 +35,35 @@ import {
   TASK_COLD_STARTS_KEY,
   TASK_COST_KEY,
   TASK_DURATION_KEY,
+  TASK_LABELS_KEY,
   TASK_STATUS_KEY,
   TASK_WARM_STARTS_KEY,
+  REDRIVE_LABEL,
+  taskLabel,
 } from '../domain/search-attributes';
 import type {
   AttemptRecord,
+  PauseRecord,
   Placement,
   PlacementDecision,
   TaskError,
   TaskInput,
   TaskState,
   TaskStatus,
+  TaskWait,
 } from '../domain/task-model';
 import { startCounts, taskDurationMs } from '../domain/task-model';
-import type { AttemptSuccess, TaskActivities } from '../activities/types';
+import type { AttemptSuccess, FlowActivities, TaskActivities } from '../activities/types';
 import { attemptFailedSignal, attemptStartedSignal, statusQuery } from './signals';
 
 const THROTTLED = 'LambdaThrottledError';
+/** Thrown by invokeLambda when an operator drains Lambda while the task's attempts are still going. */
+const OVERRIDDEN = 'PlacementOverriddenError';
+
+export const pauseSignal = defineSignal<[Omit<PauseRecord, 'at'>]>(PAUSE_SIGNAL);
+export const resumeSignal = defineSignal<[{ by: string; reason?: string }]>(RESUME_SIGNAL);
+export const wakeSignal = defineSignal(WAKE_SIGNAL);
+export const debounceUpdate = defineUpdate<{ accepted: true }, [{ payload: unknown; name?: string }]>(DEBOUNCE_UPDATE);
 
 /** The failure profile of a task attempt: the task's own backoff, and never a retry for a permanent error. */
 function retryPolicyFor(task: TaskInput, extraNonRetryable: string[] = []): RetryPolicy {
@@ -50,10 +76,20 @@ function retryPolicyFor(task: TaskInput, extraNonRetryable: string[] = []): Retr
   };
 }
 
+/**
+ * The task's priority and fair share on the local queue. Activities inherit them from the workflow's start; a task a
+ * schedule started has none there, so they are given here too.
+ */
+function priorityOf(task: TaskInput): ActivityOptions['priority'] {
+  if (task.priority === undefined && !task.fairness) return undefined;
+  return { priorityKey: task.priority, fairnessKey: task.fairness?.key, fairnessWeight: task.fairness?.weight };
+}
+
 /** Local attempts heartbeat, so a lost worker is noticed in seconds and cancellation reaches the handler. */
 function localActivityOptions(task: TaskInput): ActivityOptions {
   return {
     taskQueue: LOCAL_TASK_QUEUE,
+    priority: priorityOf(task),
     startToCloseTimeout: task.timeoutSeconds * 1000,
     heartbeatTimeout: 15_000,
     retry: retryPolicyFor(task),
@@ -67,13 +103,14 @@ function localActivityOptions(task: TaskInput): ActivityOptions {
  */
 function lambdaActivityOptions(task: TaskInput, fallbackOnThrottle: boolean): ActivityOptions {
   return {
+    priority: priorityOf(task),
     startToCloseTimeout: task.timeoutSeconds * 1000,
-    retry: retryPolicyFor(task, fallbackOnThrottle ? [THROTTLED] : []),
+    retry: retryPolicyFor(task, fallbackOnThrottle ? [THROTTLED, OVERRIDDEN] : [OVERRIDDEN]),
     cancellationType: ActivityCancellationType.TRY_CANCEL,
   };
 }
 
-const control = proxyActivities<TaskActivities>({
+const control = proxyActivities<TaskActivities & FlowActivities>({
   startToCloseTimeout: 30_000,
   retry: { maximumAttempts: 3, initialInterval: 500 },
 });
@@ -82,6 +119,11 @@ const projection = proxyLocalActivities<TaskActivities>({
   startToCloseTimeout: 5_000,
   retry: { maximumAttempts: 2 },
 });
+
+/** A flow-control wait asks again at least this often, so a lost wake-up signal costs at most this long. */
+const MAX_WAIT_MS = 30_000;
+/** When Redis cannot answer, a gate asks again after this long rather than letting the task through. */
+const GATE_RETRY_MS = 5_000;
 
 function innermost(err: unknown): unknown {
   let cause: unknown = err;
@@ -113,7 +155,21 @@ function nowIso(): string {
   return new Date().toISOString();
 }
 
-export async function runTask(task: TaskInput): Promise<TaskState> {
+/** The longest a task can keep a concurrency slot: every attempt timing out, with the longest backoff between. */
+function slotLeaseMs(task: TaskInput): number {
+  const attempts = task.retry.maximumAttempts;
+  const worst = attempts * task.timeoutSeconds * 1000 + (attempts - 1) * task.retry.maximumIntervalMs + 60_000;
+  return Math.min(worst, 7 * 24 * 3_600_000);
+}
+
+export async function runTask(input: TaskInput): Promise<TaskState> {
+  const info = workflowInfo();
+  // A schedule starts tasks from a template: the id and the submission time are the run's own.
+  const task: TaskInput = {
+    ...input,
+    id: info.workflowId,
+    submittedAt: input.submittedAt || info.startTime.toISOString(),
+  };
   const state: TaskState = {
     id: task.id,
     name: task.name,
@@ -124,14 +180,29 @@ export async function runTask(task: TaskInput): Promise<TaskState> {
     status: 'QUEUED',
     attempts: [],
     submittedAt: task.submittedAt,
+    priority: task.priority,
+    tenant: task.fairness?.key,
+    batchId: task.batchId,
+    redriveOf: task.redriveOf,
+    scheduleId: task.scheduleId,
+    startAt: task.startAt,
+    expiresAt: task.expiresAt,
+    concurrencyKey: task.concurrency?.key,
+    rateLimitKey: task.rateLimit?.key,
+    debounceKey: task.debounce?.key,
+    paused: task.startPaused,
   };
   let placement: Placement = task.executionMode === 'LAMBDA' ? 'LAMBDA' : 'LOCAL';
+  let holdsSlot = false;
+  let woken = false;
+  let debounceOpen = task.debounce?.mode === 'trailing';
 
   /** The task's facts go into visibility with its final status, so the live projection can be rebuilt. */
   const finish = (status: TaskStatus) => {
     state.finishedAt = nowIso();
     state.costUsd = sumCost(state.attempts);
     state.status = status;
+    state.waiting = undefined;
     const starts = startCounts(state.attempts);
     // One upsert, one history event: every extra event is a visibility write on the server.
     upsertSearchAttributes([
@@ -141,6 +212,9 @@ export async function runTask(task: TaskInput): Promise<TaskState> {
       { key: TASK_ATTEMPTS_KEY, value: state.attempts.length },
       { key: TASK_COLD_STARTS_KEY, value: starts.coldStarts },
       { key: TASK_WARM_STARTS_KEY, value: starts.warmStarts },
+      ...(state.error && status !== 'COMPLETED'
+        ? [{ key: TASK_LABELS_KEY, value: [...startLabels(task), taskLabel('error', state.error.type.slice(0, 100))] }]
+        : []),
     ]);
   };
 
@@ -179,15 +253,109 @@ export async function runTask(task: TaskInput): Promise<TaskState> {
   setHandler(statusQuery, () => state);
   setHandler(attemptStartedSignal, recordAttempt);
   setHandler(attemptFailedSignal, recordAttempt);
+  // The operator's word on this task. Pausing a running attempt itself is Temporal's (PauseActivity, by the API);
+  // here the task remembers it, and does not start while paused.
+  setHandler(pauseSignal, (record) => void (state.paused = { ...record, at: nowIso() }));
+  setHandler(resumeSignal, () => void (state.paused = undefined));
+  setHandler(wakeSignal, () => void (woken = true));
+  setHandler(
+    debounceUpdate,
+    ({ payload, name }) => {
+      task.payload = payload;
+      if (name) state.name = task.name = name;
+      return { accepted: true as const };
+    },
+    {
+      validator: (_update) => {
+        if (!debounceOpen) throw new Error('the debounce window of this task has closed');
+      },
+    },
+  );
 
   const publish = () =>
     CancellationScope.nonCancellable(() => projection.publishTransition({ taskId: task.id, state }));
+
+  const expired = () => task.expiresAt !== undefined && Date.now() >= Date.parse(task.expiresAt);
+  /** How long a wait may last before the task must be expired. */
+  const untilExpiry = (ms: number) =>
+    task.expiresAt ? Math.max(1, Math.min(ms, Date.parse(task.expiresAt) - Date.now())) : ms;
+
+  const wait = (reason: TaskWait['reason'], detail: string) => {
+    if (state.waiting?.reason !== reason || state.waiting.detail !== detail)
+      state.waiting = { reason, detail, since: nowIso() };
+  };
+
+  /** Waits while the operator has the task paused (or until it expires). */
+  const whilePaused = async () => {
+    while (state.paused && !expired()) {
+      wait('paused', `paused by ${state.paused.by}: ${state.paused.reason}`);
+      await condition(() => !state.paused, untilExpiry(24 * 3_600_000));
+    }
+  };
+
+  /** Waits for a concurrency slot of the task's key, in arrival order, without holding a worker slot. */
+  const takeSlot = async () => {
+    const cc = task.concurrency;
+    if (!cc) return;
+    const enqueuedAt = Date.now();
+    for (;;) {
+      await whilePaused();
+      if (expired()) return;
+      let answer;
+      try {
+        answer = await control.acquireSlot({
+          taskId: task.id,
+          key: cc.key,
+          limit: cc.limit,
+          leaseMs: slotLeaseMs(task),
+          enqueuedAt,
+        });
+      } catch {
+        answer = { granted: false, position: 0, retryInMs: GATE_RETRY_MS };
+      }
+      if (answer.granted) {
+        holdsSlot = true;
+        return;
+      }
+      wait('concurrency', `waiting for one of ${cc.limit} slots of "${cc.key}" (position ${answer.position || '?'})`);
+      woken = false;
+      await condition(() => woken || Boolean(state.paused), untilExpiry(Math.min(answer.retryInMs, MAX_WAIT_MS)));
+    }
+  };
+
+  /** Waits for a permit of the task's rate limit. */
+  const takePermit = async () => {
+    const rate = task.rateLimit;
+    if (!rate) return;
+    for (;;) {
+      await whilePaused();
+      if (expired()) return;
+      let answer;
+      try {
+        answer = await control.acquirePermit({
+          taskId: task.id,
+          key: rate.key,
+          limit: rate.limit,
+          periodMs: rate.periodMs,
+        });
+      } catch {
+        answer = { granted: false, waitMs: GATE_RETRY_MS, grantedAt: undefined };
+      }
+      if (answer.granted) {
+        state.permitGrantedAt = answer.grantedAt;
+        return;
+      }
+      wait('rate-limit', `at most ${rate.limit} per ${rate.periodMs / 1000} s for "${rate.key}"`);
+      await sleep(untilExpiry(Math.min(answer.waitMs, MAX_WAIT_MS)));
+    }
+  };
 
   /** Records where the task runs. A requested placement is already in the search attributes from the start. */
   const place = (decision: PlacementDecision, alreadyVisible: boolean) => {
     placement = decision.placement;
     state.placement = decision;
     state.status = 'RUNNING';
+    state.waiting = undefined;
     upsertSearchAttributes([
       { key: TASK_STATUS_KEY, value: 'RUNNING' },
       ...(alreadyVisible
@@ -199,13 +367,53 @@ export async function runTask(task: TaskInput): Promise<TaskState> {
     ]);
   };
 
+  /** Runs the rest of the task's attempts locally, numbered after the ones Lambda already made. */
+  const fallBackToLocal = async (reason: string, error: TaskError, decision: PlacementDecision) => {
+    upsertRecord({
+      attempt: state.attempts.length + 1,
+      placement: 'LAMBDA',
+      startedAt: state.startedAt ?? nowIso(),
+      finishedAt: nowIso(),
+      outcome: 'failed',
+      error,
+    });
+    place({ placement: 'LOCAL', reason: `fallback: ${reason} (${decision.reason})`, inputs: decision.inputs }, false);
+    return proxyActivities<TaskActivities>(localActivityOptions(task)).runLocalTask({
+      ...task,
+      attemptOffset: state.attempts.length,
+    });
+  };
+
   try {
-    const decision: PlacementDecision =
-      task.executionMode === 'AUTO'
+    if (task.debounce?.mode === 'trailing') {
+      wait('debounce', `collecting submissions with key "${task.debounce.key}" for ${task.debounce.periodSeconds} s`);
+      await sleep(task.debounce.periodSeconds * 1000);
+      debounceOpen = false;
+      const key = task.debounce.key;
+      // The next submission with the key opens a new window at once, rather than when the lease lapses.
+      await control.closeDebounce({ taskId: task.id, key }).catch(() => undefined);
+    }
+    await whilePaused();
+    await takeSlot();
+    await takePermit();
+    if (expired()) {
+      state.error = {
+        type: 'TaskExpiredError',
+        message: `the task was not started by its expiresAt ${task.expiresAt}`,
+        nonRetryable: true,
+      };
+      finish('EXPIRED');
+      await publish();
+      throw ApplicationFailure.create({ type: state.error.type, message: state.error.message, nonRetryable: true });
+    }
+    const override = task.placementOverride;
+    const decision: PlacementDecision = override
+      ? { placement: override.placement, reason: override.reason }
+      : task.executionMode === 'AUTO'
         ? await control.decidePlacement(task)
         : { placement: task.executionMode, reason: `requested ${task.executionMode}` };
     state.startedAt = nowIso();
-    place(decision, task.executionMode !== 'AUTO');
+    place(decision, task.executionMode !== 'AUTO' && !override);
 
     let success: AttemptSuccess;
     if (placement === 'LOCAL') {
@@ -216,23 +424,12 @@ export async function runTask(task: TaskInput): Promise<TaskState> {
         success = await proxyActivities<TaskActivities>(lambdaActivityOptions(task, fallback)).invokeLambda(task);
       } catch (err) {
         const cause = innermost(err);
-        if (!fallback || !(cause instanceof ApplicationFailure) || cause.type !== THROTTLED) throw err;
-        upsertRecord({
-          attempt: state.attempts.length + 1,
-          placement: 'LAMBDA',
-          startedAt: state.startedAt,
-          finishedAt: nowIso(),
-          outcome: 'failed',
-          error: { type: THROTTLED, message: cause.message, nonRetryable: false },
-        });
-        place(
-          { placement: 'LOCAL', reason: `fallback: Lambda throttled (${decision.reason})`, inputs: decision.inputs },
-          false,
-        );
-        success = await proxyActivities<TaskActivities>(localActivityOptions(task)).runLocalTask({
-          ...task,
-          attemptOffset: state.attempts.length,
-        });
+        if (!(cause instanceof ApplicationFailure)) throw err;
+        const error = { type: cause.type ?? 'Error', message: cause.message, nonRetryable: false };
+        if (cause.type === OVERRIDDEN) success = await fallBackToLocal(cause.message, error, decision);
+        else if (fallback && cause.type === THROTTLED)
+          success = await fallBackToLocal('Lambda throttled', error, decision);
+        else throw err;
       }
     }
     recordAttempt(success.attempt);
@@ -247,6 +444,7 @@ export async function runTask(task: TaskInput): Promise<TaskState> {
       await publish();
       throw err;
     }
+    if (state.status === 'EXPIRED') throw err;
     if (err instanceof ActivityFailure && innermost(err) instanceof TimeoutFailure) {
       const last = Math.max(0, ...state.attempts.map((a) => a.attempt));
       const lastRecord = state.attempts.find((a) => a.attempt === last);
@@ -261,7 +459,24 @@ export async function runTask(task: TaskInput): Promise<TaskState> {
       nonRetryable: true,
       details: [{ attempts: state.attempts.length }],
     });
+  } finally {
+    const cc = task.concurrency;
+    if (holdsSlot && cc) {
+      await CancellationScope.nonCancellable(() =>
+        control.releaseSlot({ taskId: task.id, key: cc.key, limit: cc.limit }).catch(() => undefined),
+      );
+    }
   }
+}
+
+/** The labels the API gave the task at its start, which an upsert of the error label must keep. */
+function startLabels(task: TaskInput): string[] {
+  return [
+    ...(task.fairness ? [taskLabel('tenant', task.fairness.key)] : []),
+    ...(task.batchId ? [taskLabel('batch', task.batchId)] : []),
+    ...(task.scheduleId ? [taskLabel('schedule', task.scheduleId)] : []),
+    ...(task.redriveOf ? [taskLabel('redrive-of', task.redriveOf), REDRIVE_LABEL] : []),
+  ];
 }
 
 function sumCost(attempts: AttemptRecord[]): number | undefined {

@@ -2,6 +2,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { randomUUID } from 'node:crypto';
+import '../schemas/formats';
 import { errorResponses, TaskIdParams } from '../schemas/common';
 import {
   BulkBody,
@@ -64,13 +66,15 @@ export const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const items = request.body.tasks;
+      // Every item carries the batch's id, so the batch can be followed and its failed items redriven.
+      const batchId = `batch-${randomUUID()}`;
       const results = await mapLimited(items, 16, async (item, index) => {
         try {
           if (!createTaskCheck.Check(item)) {
             const first = createTaskCheck.Errors(item).First();
             throw Errors.validation(`tasks[${index}]${first?.path ?? ''} ${first?.message ?? 'is not valid'}`);
           }
-          const task = await app.tasks.createTask(item);
+          const task = await app.tasks.createTask(item, { batchId });
           return { index, ok: true, statusCode: task.idempotentReplay ? 200 : 201, task };
         } catch (err) {
           const error = toSpillwayError(err);
@@ -79,7 +83,13 @@ export const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
         }
       });
       const accepted = results.filter((r) => r.ok).length;
-      return reply.code(207).send({ accepted, rejected: results.length - accepted, results });
+      return reply.code(207).send({
+        batchId,
+        accepted,
+        rejected: results.length - accepted,
+        results,
+        links: { batch: `/api/batches/${batchId}` },
+      });
     },
   );
 

@@ -7,7 +7,12 @@ export const CallbackBody = Type.Object(
     functionName: Type.Optional(Type.String({ maxLength: 140 })),
     result: Type.Optional(Type.Unknown()),
     error: Type.Optional(
-      Type.Object({ type: Type.String({ maxLength: 200 }), message: Type.String({ maxLength: 10_000 }) }),
+      Type.Object({
+        type: Type.String({ maxLength: 200 }),
+        message: Type.String({ maxLength: 10_000 }),
+        /** The function's own ask for when its next attempt should run. */
+        retryAfterSeconds: Type.Optional(Type.Number({ minimum: 0, maximum: 86_400 })),
+      }),
     ),
     report: Type.Object({
       coldStart: Type.Boolean(),

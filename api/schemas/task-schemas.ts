@@ -2,6 +2,14 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { FUNCTION_REF_PATTERN, TASK_TYPE_PATTERN } from '../../domain/function-manifest';
 import { EXECUTION_MODES, TASK_STATUSES } from '../../domain/task-model';
+import {
+  ConcurrencyOption,
+  DebounceOption,
+  DURATION_PATTERN,
+  FairnessOption,
+  PriorityOption,
+  RateLimitOption,
+} from '../../domain/task-options';
 
 export const RetryBody = Type.Object(
   {
@@ -9,6 +17,14 @@ export const RetryBody = Type.Object(
     initialIntervalMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 3_600_000 })),
     backoffCoefficient: Type.Optional(Type.Number({ minimum: 1, maximum: 10 })),
     maximumIntervalMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 86_400_000 })),
+    delays: Type.Optional(
+      Type.Array(Type.String({ pattern: DURATION_PATTERN }), {
+        minItems: 1,
+        maxItems: 99,
+        description:
+          'An explicit schedule instead of the exponential one: the wait before attempt 2, 3, … ("20s", "5m")',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -31,6 +47,18 @@ export const CreateTaskBody = Type.Object(
     timeoutSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 86_400 })),
     idempotencyKey: Type.Optional(Type.String({ minLength: 1, maxLength: 200, pattern: '^[\\x21-\\x7e]+$' })),
     invocation: Type.Optional(Type.Union([Type.Literal('async'), Type.Literal('sync')])),
+    priority: Type.Optional(PriorityOption),
+    fairness: Type.Optional(FairnessOption),
+    concurrency: Type.Optional(ConcurrencyOption),
+    rateLimit: Type.Optional(RateLimitOption),
+    delaySeconds: Type.Optional(
+      Type.Integer({ minimum: 0, maximum: 31_536_000, description: "Temporal's start delay" }),
+    ),
+    startAt: Type.Optional(Type.String({ format: 'date-time', description: 'Start no earlier than this (ISO 8601)' })),
+    expiresAt: Type.Optional(
+      Type.String({ format: 'date-time', description: 'A task not started by then ends EXPIRED and never runs' }),
+    ),
+    debounce: Type.Optional(DebounceOption),
   },
   { additionalProperties: false },
 );
@@ -41,7 +69,19 @@ export const BulkBody = Type.Object(
   { additionalProperties: false },
 );
 
-const TaskErrorSchema = Type.Object({ type: Type.String(), message: Type.String(), nonRetryable: Type.Boolean() });
+const TaskErrorSchema = Type.Object({
+  type: Type.String(),
+  message: Type.String(),
+  nonRetryable: Type.Boolean(),
+  retryAfterMs: Type.Optional(Type.Number({ description: 'When the function (or Lambda) asked to be tried again' })),
+});
+
+const PauseSchema = Type.Object({
+  by: Type.String(),
+  at: Type.String(),
+  reason: Type.String(),
+  scope: Type.Optional(Type.String({ description: 'type:<t> or tenant:<k> when a scope pause paused the task' })),
+});
 
 const AttemptSchema = Type.Object(
   {
@@ -95,6 +135,27 @@ export const TaskResponse = Type.Object(
     costEstimate: Type.Optional(Type.Unknown()),
     costComparison: Type.Optional(Type.Unknown()),
     retry: Type.Optional(Type.Unknown()),
+    priority: Type.Optional(Type.Integer()),
+    tenant: Type.Optional(Type.String()),
+    batchId: Type.Optional(Type.String()),
+    redriveOf: Type.Optional(Type.String()),
+    scheduleId: Type.Optional(Type.String()),
+    startAt: Type.Optional(Type.String()),
+    expiresAt: Type.Optional(Type.String()),
+    concurrencyKey: Type.Optional(Type.String()),
+    rateLimitKey: Type.Optional(Type.String()),
+    debounceKey: Type.Optional(Type.String()),
+    permitGrantedAt: Type.Optional(Type.String()),
+    waiting: Type.Optional(
+      Type.Object({
+        reason: Type.Union(['concurrency', 'rate-limit', 'paused', 'debounce'].map((r) => Type.Literal(r))),
+        detail: Type.String(),
+        since: Type.String(),
+      }),
+    ),
+    paused: Type.Optional(PauseSchema),
+    /** Temporal holds the pending attempt until the task is resumed (PauseActivity). */
+    attemptPaused: Type.Optional(Type.Boolean()),
     links: Links,
   },
   { $id: 'Task' },
@@ -111,11 +172,14 @@ export const CreatedTaskResponse = Type.Object({
   submittedAt: Type.String(),
   idempotencyKey: Type.Optional(Type.String()),
   idempotentReplay: Type.Boolean(),
+  debounced: Type.Optional(Type.Boolean({ description: 'The submission joined the task of an open debounce window' })),
   costEstimate: Type.Optional(Type.Unknown()),
   links: Links,
 });
 
 export const BulkResponse = Type.Object({
+  batchId: Type.String({ description: 'GET /api/batches/:id follows the batch; POST …/redrive re-runs its failures' }),
+  links: Type.Object({ batch: Type.String() }),
   accepted: Type.Integer(),
   rejected: Type.Integer(),
   results: Type.Array(
@@ -172,6 +236,7 @@ export const StatsResponse = Type.Object(
       completed: Type.Integer(),
       failed: Type.Integer(),
       cancelled: Type.Integer(),
+      expired: Type.Optional(Type.Integer()),
     }),
   },
   { additionalProperties: true },

@@ -7,6 +7,7 @@ import { verifyCallbackBody, verifyCompletionToken } from '../../domain/callback
 import { ATTEMPT_FAILED_SIGNAL, PERMANENT_ERROR_TYPES } from '../../domain/constants';
 import type { PriceTable } from '../../domain/cost-model';
 import { lambdaAttemptRecord } from '../../domain/lambda-attempt';
+import { nextRetryDelayMs } from '../../domain/retry-timing';
 import type { SpillwayConfig } from '../../domain/config';
 import type { PlacementLeases } from '../../live/placement-leases';
 import { Errors } from '../errors';
@@ -78,11 +79,21 @@ export function createCallbackService(deps: {
           type,
           message: body.error?.message ?? 'the function failed',
           nonRetryable: PERMANENT.has(type),
+          ...(body.error?.retryAfterSeconds !== undefined ? { retryAfterMs: body.error.retryAfterSeconds * 1000 } : {}),
         };
         // Fail first: if the attempt is already settled this throws, and no stray attempt record is written.
         await deps.client.activity.fail(
           taskToken,
-          ApplicationFailure.create({ type, message: error.message, nonRetryable: error.nonRetryable }),
+          ApplicationFailure.create({
+            type,
+            message: error.message,
+            nonRetryable: error.nonRetryable,
+            nextRetryDelay: nextRetryDelayMs(
+              { delaysMs: claims.nrd === undefined ? undefined : [claims.nrd] },
+              1,
+              error,
+            ),
+          }),
         );
         await handle
           .signal(ATTEMPT_FAILED_SIGNAL, lambdaAttemptRecord({ ...common, outcome: 'failed', error }))

@@ -15,10 +15,14 @@ import {
   type DeployedFunction,
 } from '../../domain/deployed-function';
 import { parseFunctionRef } from '../../domain/function-manifest';
+import { overridePlacement, pauseFor } from '../../domain/operator-controls';
+import type { ControlsReader } from '../../clients/operator-controls';
+import { startOptions, type StartOptions } from './flow-options';
+import { taskSearchAttributes } from './task-attributes';
+import type { DebounceService } from './debounce-service';
 import {
   EXECUTION_MODE_KEY,
   PLACEMENT_KEY,
-  REQUESTED_MODE_KEY,
   TASK_NAME_KEY,
   TASK_STATUS_KEY,
   TASK_TYPE_KEY,
@@ -54,6 +58,8 @@ export interface CreatedTask {
   submittedAt: string;
   idempotencyKey?: string;
   idempotentReplay: boolean;
+  /** The submission joined the task of an open debounce window, whose id this is. */
+  debounced?: boolean;
   costEstimate?: CostEstimate;
   links: Links;
 }
@@ -69,6 +75,7 @@ export interface CostComparison {
 }
 
 export interface TaskView extends TaskState {
+  attemptPaused?: boolean;
   temporalStatus?: string;
   attemptCount: number;
   durationMs?: number;
@@ -84,6 +91,8 @@ export interface TaskServiceOptions {
   projection?: TaskProjection;
   prices: PriceTable;
   functions: FunctionDirectory;
+  controls: ControlsReader;
+  debounce: DebounceService;
   /** Modes this deployment can run; others are refused with SPILLWAY_MODE_NOT_AVAILABLE. */
   availableModes: ReadonlySet<ExecutionMode>;
   log?: (message: string) => void;
@@ -170,17 +179,22 @@ export function createTaskService(options: TaskServiceOptions) {
   }
 
   /** Semantic checks that a schema cannot express; each failure has its own code. */
-  async function toTaskInput(body: CreateTaskBody, id: string): Promise<{ input: TaskInput; fn: DeployedFunction }> {
+  /**
+   * Semantic checks that a schema cannot express, each failure with its own code; the task's input and how it is
+   * started. `extras` are what the API itself adds (a batch, the task a redrive re-runs).
+   */
+  async function toTaskInput(
+    body: CreateTaskBody,
+    id: string,
+    extras: Pick<TaskInput, 'batchId' | 'redriveOf' | 'scheduleId'> = {},
+  ): Promise<{ input: TaskInput; fn: DeployedFunction; start: StartOptions }> {
     const fn = await functionFor(body);
     if (!options.availableModes.has(body.executionMode)) {
       throw Errors.modeNotAvailable(
         `executionMode ${body.executionMode} is not available yet; available: ${[...options.availableModes].join(', ')}`,
       );
     }
-    const retry = { ...config.scheduler.defaultRetry, ...body.retry };
-    if (retry.maximumIntervalMs < retry.initialIntervalMs) {
-      throw Errors.invalidRetry('retry.maximumIntervalMs must not be smaller than retry.initialIntervalMs');
-    }
+    const start = startOptions(body, config, Date.now());
     const payload = body.payload ?? {};
     if (depthOf(payload, MAX_PAYLOAD_DEPTH) > MAX_PAYLOAD_DEPTH) {
       throw Errors.payloadTooDeep(`payload nests deeper than ${MAX_PAYLOAD_DEPTH} levels`);
@@ -196,6 +210,9 @@ export function createTaskService(options: TaskServiceOptions) {
       throw Errors.invalidTimeout("a LAMBDA task cannot run longer than Lambda's 900-second limit");
     }
     const lambdaTimeout = fn.timeoutSeconds + config.lambda.callbackMarginSeconds;
+    const controls = await options.controls.current();
+    const override = overridePlacement(controls, body.executionMode);
+    const pause = pauseFor(controls, body.type, start.flow.fairness?.key);
     const input: TaskInput = {
       version: 1,
       id,
@@ -205,15 +222,68 @@ export function createTaskService(options: TaskServiceOptions) {
       functionName: fn.name,
       functionQualifier: body.functionName ? parseFunctionRef(body.functionName).qualifier : undefined,
       payload,
-      retry,
+      retry: start.retry,
       timeoutSeconds:
         body.timeoutSeconds ??
         (body.executionMode === 'LOCAL' ? config.scheduler.defaultTimeoutSeconds : lambdaTimeout),
       idempotencyKey: body.idempotencyKey,
       invocation: body.invocation,
       submittedAt: new Date().toISOString(),
+      ...start.flow,
+      ...extras,
+      ...(override ? { placementOverride: override } : {}),
+      ...(pause ? { startPaused: { by: pause.by, at: pause.at, reason: pause.reason, scope: pause.scope } } : {}),
     };
-    return { input, fn };
+    return { input, fn, start };
+  }
+
+  /** Starts the workflow of a task whose input is ready. */
+  async function startWorkflow(input: TaskInput, start: StartOptions, memoHash: string): Promise<void> {
+    // Without a deadline the client retries an unreachable server for ~20 s; a caller deserves a quick 503.
+    await client.withDeadline(Date.now() + START_DEADLINE_MS, () =>
+      client.workflow.start(TASK_WORKFLOW_TYPE, {
+        taskQueue: WORKFLOW_TASK_QUEUE,
+        workflowId: input.id,
+        args: [input],
+        // An idempotency key must stay used after its task ends, so ids are never reused.
+        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        memo: { requestHash: memoHash },
+        startDelay: start.startDelayMs,
+        priority: start.priority,
+        typedSearchAttributes: taskSearchAttributes(input),
+      }),
+    );
+  }
+
+  function recordQueued(input: TaskInput): void {
+    options.projection
+      ?.record({
+        taskId: input.id,
+        status: 'QUEUED',
+        type: input.type,
+        name: input.name,
+        executionMode: input.executionMode,
+        tenant: input.fairness?.key,
+        at: input.submittedAt,
+      })
+      .catch((err: Error) => log(`live projection unavailable, QUEUED of ${input.id} not recorded: ${err.message}`));
+  }
+
+  function created(input: TaskInput, fn: DeployedFunction | undefined, replay = false): CreatedTask {
+    return {
+      id: input.id,
+      status: 'QUEUED',
+      name: input.name,
+      type: input.type,
+      executionMode: input.executionMode,
+      functionName: input.functionName,
+      functionQualifier: input.functionQualifier,
+      submittedAt: input.submittedAt,
+      idempotencyKey: input.idempotencyKey,
+      idempotentReplay: replay,
+      costEstimate: input.executionMode === 'LOCAL' ? undefined : estimateFor(fn),
+      links: links(input.id),
+    };
   }
 
   async function replayIdempotent(id: string, body: CreateTaskBody): Promise<CreatedTask> {
@@ -238,63 +308,27 @@ export function createTaskService(options: TaskServiceOptions) {
     };
   }
 
-  async function createTask(body: CreateTaskBody): Promise<CreatedTask> {
+  async function createTask(
+    body: CreateTaskBody,
+    extras: Pick<TaskInput, 'batchId' | 'redriveOf'> = {},
+  ): Promise<CreatedTask> {
     const id = body.idempotencyKey
       ? `task-idem-${createHash('sha256').update(body.idempotencyKey).digest('hex').slice(0, 32)}`
       : `task-${randomUUID()}`;
-    const { input, fn } = await toTaskInput(body, id);
+    const { input, fn, start } = await toTaskInput(body, id, extras);
+    if (input.debounce) {
+      const debounced = await options.debounce.join(input, body);
+      if (debounced) return { ...debounced, links: links(debounced.id) };
+    }
     try {
-      // Without a deadline the client retries an unreachable server for ~20 s; a caller deserves a quick 503.
-      await client.withDeadline(Date.now() + START_DEADLINE_MS, () =>
-        client.workflow.start(TASK_WORKFLOW_TYPE, {
-          taskQueue: WORKFLOW_TASK_QUEUE,
-          workflowId: id,
-          args: [input],
-          // An idempotency key must stay used after its task ends, so ids are never reused.
-          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-          memo: { requestHash: requestHash(body) },
-          typedSearchAttributes: [
-            { key: TASK_TYPE_KEY, value: input.type },
-            { key: EXECUTION_MODE_KEY, value: input.executionMode },
-            { key: REQUESTED_MODE_KEY, value: input.executionMode },
-            ...(input.executionMode === 'AUTO'
-              ? []
-              : [{ key: PLACEMENT_KEY, value: `requested ${input.executionMode}` }]),
-            { key: TASK_STATUS_KEY, value: 'QUEUED' },
-            { key: TASK_NAME_KEY, value: input.name.slice(0, 200) },
-          ],
-        }),
-      );
+      await startWorkflow(input, start, requestHash(body));
     } catch (err) {
+      if (input.debounce) await options.debounce.abandon(input);
       if (err instanceof WorkflowExecutionAlreadyStartedError && body.idempotencyKey) return replayIdempotent(id, body);
       throw err;
     }
-    if (options.projection) {
-      options.projection
-        .record({
-          taskId: id,
-          status: 'QUEUED',
-          type: input.type,
-          name: input.name,
-          executionMode: input.executionMode,
-          at: input.submittedAt,
-        })
-        .catch((err: Error) => log(`live projection unavailable, QUEUED of ${id} not recorded: ${err.message}`));
-    }
-    return {
-      id,
-      status: 'QUEUED',
-      name: input.name,
-      type: input.type,
-      executionMode: input.executionMode,
-      functionName: input.functionName,
-      submittedAt: input.submittedAt,
-      idempotencyKey: input.idempotencyKey,
-      idempotentReplay: false,
-      functionQualifier: input.functionQualifier,
-      costEstimate: input.executionMode === 'LOCAL' ? undefined : estimateFor(fn),
-      links: links(id),
-    };
+    recordQueued(input);
+    return created(input, fn);
   }
 
   async function getTask(id: string): Promise<TaskView> {
@@ -304,11 +338,15 @@ export function createTaskService(options: TaskServiceOptions) {
     if (description.type !== TASK_WORKFLOW_TYPE) throw Errors.taskNotFound(`no task with id "${id}"`);
     const status = statusFromExecution(description);
     let state: TaskState | undefined;
-    try {
-      // A query needs a worker; without one, the task is still shown from visibility.
-      state = await withTimeout(handle.query<TaskState>(STATUS_QUERY), 5_000);
-    } catch (err) {
-      log(`status query for ${id} failed, answering from visibility: ${(err as Error).message}`);
+    // A task with a start delay has not run a line of its workflow yet: a query would wait for its start.
+    const delayedUntil = description.executionTime;
+    if (!delayedUntil || delayedUntil.getTime() <= Date.now() || description.status.name !== 'RUNNING') {
+      try {
+        // A query needs a worker; without one, the task is still shown from visibility.
+        state = await withTimeout(handle.query<TaskState>(STATUS_QUERY), 5_000);
+      } catch (err) {
+        log(`status query for ${id} failed, answering from visibility: ${(err as Error).message}`);
+      }
     }
     const sa = description.typedSearchAttributes;
     const base: TaskState = state ?? {
@@ -325,6 +363,7 @@ export function createTaskService(options: TaskServiceOptions) {
     const durationMs = taskDurationMs(base.startedAt, finishedAt);
     const fn = await functionOf(base);
     const pending = description.raw.pendingActivities?.[0];
+    const attemptPaused = pending?.paused === true ? true : undefined;
     const attemptCount = Math.max(base.attempts.length, pending?.attempt ?? 0, ...base.attempts.map((a) => a.attempt));
     return {
       ...base,
@@ -336,6 +375,7 @@ export function createTaskService(options: TaskServiceOptions) {
       attemptCount,
       costEstimate: base.executionMode === 'LOCAL' ? undefined : estimateFor(fn),
       costComparison: compareCosts(base, fn),
+      attemptPaused,
       links: links(id),
     };
   }
@@ -411,18 +451,30 @@ export function createTaskService(options: TaskServiceOptions) {
     const base = `WorkflowType = '${TASK_WORKFLOW_TYPE}'`;
     const count = async (clause?: string) =>
       (await client.workflow.count(clause ? `${base} AND ${clause}` : base)).count;
-    const [created, queued, running, completed, failed, cancelled] = await Promise.all([
+    const [created, queued, running, completed, failedOrExpired, cancelled, expired] = await Promise.all([
       count(),
       count(`${SEARCH_ATTRIBUTES.taskStatus} = 'QUEUED' AND ExecutionStatus = 'Running'`),
       count(`${SEARCH_ATTRIBUTES.taskStatus} = 'RUNNING' AND ExecutionStatus = 'Running'`),
       count(`ExecutionStatus = 'Completed'`),
       count(`ExecutionStatus IN ('Failed', 'TimedOut', 'Terminated')`),
       count(`ExecutionStatus = 'Canceled'`),
+      count(`ExecutionStatus = 'Failed' AND ${SEARCH_ATTRIBUTES.taskStatus} = 'EXPIRED'`),
     ]);
-    return { created, queued, running, completed, failed, cancelled };
+    return { created, queued, running, completed, failed: failedOrExpired - expired, cancelled, expired };
   }
 
-  return { createTask, getTask, listTasks, cancelTask, countByStatus, checkId, toTaskInput };
+  return {
+    createTask,
+    getTask,
+    listTasks,
+    cancelTask,
+    countByStatus,
+    checkId,
+    toTaskInput,
+    startWorkflow,
+    recordQueued,
+    created,
+  };
 }
 
 export type TaskService = ReturnType<typeof createTaskService>;

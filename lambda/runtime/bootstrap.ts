@@ -32,7 +32,14 @@ function send(message: ChildMessage): void {
 
 function toErrorBody(err: unknown): FunctionErrorBody {
   if (err instanceof Error) {
-    return { errorType: err.name || 'Error', errorMessage: err.message, trace: (err.stack ?? '').split('\n') };
+    // A function may say when it should be tried again (a downstream Retry-After); Spillway honours it.
+    const after = (err as { retryAfterSeconds?: unknown }).retryAfterSeconds;
+    return {
+      errorType: err.name || 'Error',
+      errorMessage: err.message,
+      trace: (err.stack ?? '').split('\n'),
+      ...(typeof after === 'number' && after >= 0 ? { retryAfterSeconds: after } : {}),
+    };
   }
   return { errorType: typeof err === 'string' ? 'string' : 'Error', errorMessage: String(err), trace: [] };
 }

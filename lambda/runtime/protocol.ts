@@ -7,6 +7,8 @@ export interface FunctionErrorBody {
   errorType: string;
   errorMessage: string;
   trace?: string[];
+  /** Spillway's extension: the error asked for its next attempt this many seconds later. */
+  retryAfterSeconds?: number;
 }
 
 export interface InvokeMessage {

@@ -6,20 +6,20 @@ const { mkdirSync, openSync } = require('node:fs');
 const path = require('node:path');
 const { waitForPort, pingRedis, waitForHttp } = require('./net');
 
-// Mirrors domain/search-attributes.ts (this launcher runs before anything is compiled).
-const SEARCH_ATTRIBUTES = {
-  TaskType: 'Keyword',
-  ExecutionMode: 'Keyword',
-  TaskStatus: 'Keyword',
-  Placement: 'Keyword',
-  TaskName: 'Keyword',
-  RequestedMode: 'Keyword',
-  TaskCostUsd: 'Double',
-  TaskDurationMs: 'Double',
-  TaskAttempts: 'Int',
-  TaskColdStarts: 'Int',
-  TaskWarmStarts: 'Int',
-};
+// Declared once, beside the typed keys in domain/search-attributes.ts (this launcher runs before anything is compiled).
+const SEARCH_ATTRIBUTES = require('../../domain/search-attributes.json');
+
+/**
+ * Dynamic config of the dev server; the production profile's lives in config/temporal-server/dynamicconfig.yaml.
+ * Priority and fair shares order each task-queue partition's backlog on its own; a one-machine stack gains nothing
+ * from several partitions, so it keeps one and the order is the same for every task.
+ */
+const DEV_DYNAMIC_CONFIG = [
+  'matching.useNewMatcher=true',
+  'matching.enableFairness=true',
+  'matching.numTaskqueueReadPartitions=1',
+  'matching.numTaskqueueWritePartitions=1',
+];
 
 class Stack {
   constructor({ logDir, log = console.log, inheritOutput = false } = {}) {
@@ -65,6 +65,9 @@ class Stack {
     if (headless) args.push('--headless');
     else args.push('--ui-port', String(uiPort), '--ui-ip', ip);
     for (const [name, kind] of Object.entries(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${name}=${kind}`);
+    // Task priority and fair shares per tenant are Temporal's own: the priority-aware matcher and fairness are off
+    // by default in this server version.
+    for (const value of DEV_DYNAMIC_CONFIG) args.push('--dynamic-config-value', value);
     const entry = this.spawnChild('temporal', cli, args);
     await waitForPort(port, ip, 90_000, () => !entry.exited);
     await this.waitForTemporal(cli, `${ip}:${port}`, () => !entry.exited);

@@ -70,8 +70,11 @@ function installQuietRuntime() {
   }
 }
 
-/** Connects to the test stack and runs an in-process worker until close(). */
-export async function startHarness(options: { env?: Record<string, string> } = {}) {
+/**
+ * Connects to the test stack and runs an in-process worker until close(); `workers: false` connects only (the test
+ * runs worker processes of its own, see worker-processes.ts).
+ */
+export async function startHarness(options: { env?: Record<string, string>; workers?: boolean } = {}) {
   installQuietRuntime();
   const config = testConfig(options.env);
   const connection = await Connection.connect({ address: config.temporal.address });
@@ -79,12 +82,10 @@ export async function startHarness(options: { env?: Record<string, string> } = {
   const nativeConnection = await NativeConnection.connect({ address: config.temporal.address });
   const redis = connectRedis(config.redis.url, 'spillway-test');
   const projection = createTaskProjection(redis, config.redis.prefix);
-  const { workers, close: closeWorkers } = await createWorkers({
-    config,
-    connection: nativeConnection,
-    client,
-    redis,
-  });
+  const { workers, close: closeWorkers } =
+    options.workers === false
+      ? { workers: [], close: async () => undefined }
+      : await createWorkers({ config, connection: nativeConnection, client, redis });
   const running = workers.map((w) => w.run());
   const harness: TestHarness = {
     config,

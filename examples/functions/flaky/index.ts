@@ -27,6 +27,13 @@ export interface FlakyPayload {
   holdUntil?: string;
   /** Stop holding after this long even if the URL never answers 2xx; default 60 000, at most 900 000. */
   holdMaxMs?: number;
+  /** A failure asks for its next attempt this many seconds later (the error's retryAfterSeconds). */
+  retryAfterSeconds?: number;
+  /**
+   * An http(s) URL this task depends on: while it does not answer 2xx, the attempt fails with DependencyUnavailable
+   * (retryable). Demos and tests use it to fail tasks until "the dependency is fixed", then redrive them.
+   */
+  dependsOn?: string;
 }
 
 export interface FlakyResult {
@@ -56,23 +63,36 @@ function parsePayload(payload: unknown) {
     hang: optionalBoolean(fields, 'hang') ?? false,
     crash: optionalBoolean(fields, 'crash') ?? false,
     crashAttempts: optionalInteger(fields, 'crashAttempts', 0, Number.MAX_SAFE_INTEGER) ?? Infinity,
-    holdUntil: holdUrl(optionalString(fields, 'holdUntil')),
+    holdUntil: httpUrl(optionalString(fields, 'holdUntil'), 'holdUntil'),
     holdMaxMs: optionalInteger(fields, 'holdMaxMs', 0, MAX_SLEEP_MS) ?? DEFAULT_HOLD_MS,
+    retryAfterSeconds: optionalInteger(fields, 'retryAfterSeconds', 0, 86_400),
+    dependsOn: httpUrl(optionalString(fields, 'dependsOn'), 'dependsOn'),
   };
 }
 
-function holdUrl(raw: string | undefined): URL | undefined {
+function httpUrl(raw: string | undefined, field: string): URL | undefined {
   if (raw === undefined) return undefined;
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    throw new InvalidPayloadError(`holdUntil must be an http(s) URL, got ${JSON.stringify(raw.slice(0, 80))}`);
+    throw new InvalidPayloadError(`${field} must be an http(s) URL, got ${JSON.stringify(raw.slice(0, 80))}`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new InvalidPayloadError(`holdUntil must be an http(s) URL, got ${url.protocol} one`);
+    throw new InvalidPayloadError(`${field} must be an http(s) URL, got ${url.protocol} one`);
   }
   return url;
+}
+
+/** Whether the URL answers 2xx right now. */
+async function answers(url: URL): Promise<boolean> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+    await res.arrayBuffer();
+    return res.ok;
+  } catch {
+    return false;
+  }
 }
 
 /** Polls url until it answers 2xx, the task is cancelled or maxMs passes; returns the time spent. */
@@ -139,11 +159,21 @@ export const handler = wrapHandler<FlakyPayload, FlakyResult>(async (event, cont
     throw error;
   }
 
+  if (options.dependsOn && !(await answers(options.dependsOn))) {
+    const error = new Error(`the dependency ${options.dependsOn.href} is unavailable`) as Error & {
+      retryAfterSeconds?: number;
+    };
+    error.name = 'DependencyUnavailable';
+    if (options.retryAfterSeconds !== undefined) error.retryAfterSeconds = options.retryAfterSeconds;
+    throw error;
+  }
+
   if (attempt <= options.failAttempts) {
     const message = `flaky failure on attempt ${attempt} (fails while attempt <= ${options.failAttempts})`;
     if (options.permanent) throw new PermanentTaskError(message);
-    const error = new Error(message);
+    const error = new Error(message) as Error & { retryAfterSeconds?: number };
     error.name = options.errorType;
+    if (options.retryAfterSeconds !== undefined) error.retryAfterSeconds = options.retryAfterSeconds;
     throw error;
   }
 

@@ -6,9 +6,27 @@ import { InvalidPayloadError, PermanentTaskError, TaskCancelledError } from '../
 export const MAX_IMAGE_BYTES = 25 * 1024 * 1024;
 export const FETCH_TIMEOUT_MS = 10_000;
 
-/** Retryable: the image could not be fetched for a reason that may go away (network, timeout, HTTP 5xx). */
+/**
+ * Retryable: the image could not be fetched for a reason that may go away (network, timeout, HTTP 5xx). When the
+ * server said when to come back (429 or 503 with Retry-After), retryAfterSeconds carries it, and Spillway schedules
+ * the next attempt then.
+ */
 export class ImageFetchError extends Error {
   override readonly name = 'ImageFetchError';
+  readonly retryAfterSeconds?: number;
+  constructor(message: string, options?: { cause?: unknown; retryAfterSeconds?: number }) {
+    super(message, options);
+    if (options?.retryAfterSeconds !== undefined) this.retryAfterSeconds = options.retryAfterSeconds;
+  }
+}
+
+/** Retry-After as seconds: a number of seconds, or an HTTP date. */
+function retryAfterSeconds(value: string | null): number | undefined {
+  if (!value) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds) && seconds >= 0) return Math.min(seconds, 86_400);
+  const date = Date.parse(value);
+  return Number.isFinite(date) ? Math.min(86_400, Math.max(0, (date - Date.now()) / 1000)) : undefined;
 }
 
 /** A URL fit for results and messages: data: URLs can be megabytes long, so they are cut short. */
@@ -102,7 +120,13 @@ export async function fetchImage(url: string, cancelled: AbortSignal | undefined
       // 408 and 429 are the 4xx answers that mean "try again later"; every other 4xx will not change on retry.
       const retryable = response.status >= 500 || response.status === 408 || response.status === 429;
       if (response.status >= 400 && !retryable) throw new PermanentTaskError(message);
-      throw new ImageFetchError(message);
+      const after =
+        response.status === 429 || response.status === 503
+          ? retryAfterSeconds(response.headers.get('retry-after'))
+          : undefined;
+      throw new ImageFetchError(after === undefined ? message : `${message}, retry after ${after} s`, {
+        retryAfterSeconds: after,
+      });
     }
     const declared = Number(response.headers.get('content-length'));
     if (declared > MAX_IMAGE_BYTES) {

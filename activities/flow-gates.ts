@@ -1,0 +1,78 @@
+// The activities behind flow control: concurrency slots and rate permits on Redis leases (live/flow-control.ts).
+// A freed slot wakes the tasks next in line with a signal, so waiting costs no polling; a holder whose workflow has
+// closed (terminated from outside) is evicted as soon as a waiter is first in line, so a slot is never lost for good.
+import type { Client } from '@temporalio/client';
+import { WAKE_SIGNAL } from '../domain/constants';
+import type { FlowControl } from '../live/flow-control';
+import type { FlowActivities } from './types';
+
+export function createFlowActivities(deps: {
+  flow?: FlowControl;
+  client: Client;
+  log?: (message: string) => void;
+}): FlowActivities {
+  const log = deps.log ?? console.warn;
+  const flow = () => {
+    if (!deps.flow) throw new Error('flow control needs Redis, and this worker has none configured');
+    return deps.flow;
+  };
+
+  /** Holders whose workflow is no longer running give their slot back. */
+  async function evictClosedHolders(key: string): Promise<number> {
+    let evicted = 0;
+    for (const holder of await flow().holders(key)) {
+      const running = await deps.client.workflow
+        .getHandle(holder)
+        .describe()
+        .then((d) => d.status.name === 'RUNNING')
+        .catch((err: { name?: string }) => err.name !== 'WorkflowNotFoundError');
+      if (!running) {
+        await flow().evict(key, holder);
+        evicted++;
+      }
+    }
+    return evicted;
+  }
+
+  return {
+    async acquireSlot(request) {
+      let answer = await flow().acquireSlot(
+        request.key,
+        request.taskId,
+        request.limit,
+        request.leaseMs,
+        request.enqueuedAt,
+      );
+      if (!answer.granted && answer.position === 1 && (await evictClosedHolders(request.key)) > 0) {
+        answer = await flow().acquireSlot(
+          request.key,
+          request.taskId,
+          request.limit,
+          request.leaseMs,
+          request.enqueuedAt,
+        );
+      }
+      // First in line asks again soon, in case a holder closed without giving its slot back; the rest wait to be woken.
+      return { ...answer, retryInMs: answer.position === 1 ? 10_000 : 30_000 };
+    },
+    async releaseSlot(request) {
+      const next = await flow().releaseSlot(request.key, request.taskId, request.limit);
+      await Promise.all(
+        next.map((id) =>
+          deps.client.workflow
+            .getHandle(id)
+            .signal(WAKE_SIGNAL)
+            .catch((err: Error) => log(`could not wake ${id} for a slot of "${request.key}": ${err.message}`)),
+        ),
+      );
+    },
+    async acquirePermit(request) {
+      const at = Date.now();
+      const answer = await flow().permit(request.key, request.limit, request.periodMs, `${request.taskId}:${at}`, at);
+      return answer.granted ? { ...answer, grantedAt: new Date(at).toISOString() } : answer;
+    },
+    async closeDebounce(request) {
+      await flow().closeDebounce(request.key, request.taskId);
+    },
+  };
+}

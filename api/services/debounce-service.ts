@@ -1,0 +1,91 @@
+// Debounce: within a key's period only one task runs. Leading: the first submission's task runs at once and later
+// ones answer with its id. Trailing: the first submission's task waits out the period, each later one hands it its
+// payload (a workflow update, which the task refuses once its window has closed), so it runs with the last one.
+// Redis holds only the pointer from the key to the task whose window is open.
+import type { Client } from '@temporalio/client';
+import { DEBOUNCE_UPDATE } from '../../domain/constants';
+import type { TaskInput } from '../../domain/task-model';
+import type { FlowControl } from '../../live/flow-control';
+import { Errors } from '../errors';
+import type { CreateTaskBody } from '../schemas/task-schemas';
+
+/** The pointer outlives the task's own window a little, so a late submission meets the window's refusal. */
+const POINTER_MARGIN_MS = 5_000;
+
+export interface Debounced {
+  id: string;
+  status: 'QUEUED';
+  name: string;
+  type: string;
+  executionMode: string;
+  functionName: string;
+  submittedAt: string;
+  idempotentReplay: true;
+  debounced: true;
+}
+
+export interface DebounceService {
+  /** The task this submission joins, or undefined when it is the first of a new window (and must be started). */
+  join(input: TaskInput, body: CreateTaskBody): Promise<Debounced | undefined>;
+  /** The task of a new window could not be started: its window pointer goes. */
+  abandon(input: TaskInput): Promise<void>;
+}
+
+export function createDebounceService(deps: { client: Client; flow?: FlowControl }): DebounceService {
+  const flow = () => {
+    if (!deps.flow) throw Errors.redisUnavailable('debounce needs Redis, and this API has none configured');
+    return deps.flow;
+  };
+  const answer = (id: string, input: TaskInput): Debounced => ({
+    id,
+    status: 'QUEUED',
+    name: input.name,
+    type: input.type,
+    executionMode: input.executionMode,
+    functionName: input.functionName,
+    submittedAt: input.submittedAt,
+    idempotentReplay: true,
+    debounced: true,
+  });
+
+  async function join(input: TaskInput, body: CreateTaskBody): Promise<Debounced | undefined> {
+    const d = input.debounce;
+    if (!d) return undefined;
+    const periodMs = d.periodSeconds * 1000;
+    try {
+      if (d.mode === 'leading') {
+        const window = await flow().openDebounce(d.key, input.id, periodMs);
+        return window.opened ? undefined : answer(window.owner, input);
+      }
+      for (let tries = 0; tries < 3; tries++) {
+        const owner = await flow().debounceOwner(d.key);
+        if (!owner) {
+          const window = await flow().openDebounce(d.key, input.id, periodMs + POINTER_MARGIN_MS);
+          if (window.opened) return undefined;
+          continue;
+        }
+        const accepted = await deps.client.workflow
+          .getHandle(owner)
+          .executeUpdate(DEBOUNCE_UPDATE, { args: [{ payload: input.payload, name: body.name }] })
+          .then(
+            () => true,
+            () => false,
+          );
+        if (accepted) return answer(owner, input);
+        // Its window has closed: this submission opens the next one.
+        if (await flow().replaceDebounce(d.key, owner, input.id, periodMs + POINTER_MARGIN_MS)) return undefined;
+      }
+    } catch (err) {
+      if ((err as { name?: string }).name === 'SpillwayError') throw err;
+      throw Errors.redisUnavailable(`debounce needs Redis, which did not answer: ${(err as Error).message}`);
+    }
+    throw Errors.redisUnavailable(`the debounce window of "${d.key}" kept changing; try again`);
+  }
+
+  return {
+    join,
+    abandon: async (input) => {
+      if (input.debounce) await deps.flow?.closeDebounce(input.debounce.key, input.id).catch(() => undefined);
+    },
+  };
+}

@@ -1,0 +1,53 @@
+// Reading and changing the operator controls, whose record is the `spillway-controls` workflow. Readers (the API at
+// submission, placement, each Lambda attempt) see them through a query, cached for a second per process, so a pause
+// or a drain reaches every instance within about a second and costs one query a second, not one per task.
+import { WithStartWorkflowOperation, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { CONTROLS_QUERY, CONTROLS_WORKFLOW_ID, CONTROLS_WORKFLOW_TYPE, WORKFLOW_TASK_QUEUE } from '../domain/constants';
+import { EMPTY_CONTROLS, type ControlsState } from '../domain/operator-controls';
+
+export interface ControlsReader {
+  current(): Promise<ControlsState>;
+  /** Forgets the cached state: the next read asks the workflow (after a change made here). */
+  invalidate(): void;
+}
+
+export function createControlsReader(client: Client, cacheMs = 1_000, log: (m: string) => void = console.warn) {
+  let cached: { at: number; state: Promise<ControlsState> } | undefined;
+  const read = async (): Promise<ControlsState> => {
+    try {
+      return await client.workflow.getHandle(CONTROLS_WORKFLOW_ID).query<ControlsState>(CONTROLS_QUERY);
+    } catch (err) {
+      // Nobody has set a control yet: there are none. Anything else is logged and read as none, so a Temporal
+      // hiccup cannot pause the world; the task attempts themselves need Temporal anyway.
+      if (!(err instanceof WorkflowNotFoundError)) log(`operator controls unreadable: ${(err as Error).message}`);
+      return EMPTY_CONTROLS;
+    }
+  };
+  const reader: ControlsReader = {
+    current() {
+      if (!cached || Date.now() - cached.at > cacheMs) cached = { at: Date.now(), state: read() };
+      return cached.state;
+    },
+    invalidate() {
+      cached = undefined;
+    },
+  };
+  return reader;
+}
+
+/** Applies one change through an update, starting the controls workflow the first time. */
+export async function changeControls<Args extends unknown[]>(
+  client: Client,
+  update: string,
+  args: Args,
+): Promise<ControlsState> {
+  return client.workflow.executeUpdateWithStart<() => Promise<void>, ControlsState, Args>(update, {
+    args,
+    startWorkflowOperation: new WithStartWorkflowOperation(CONTROLS_WORKFLOW_TYPE, {
+      workflowId: CONTROLS_WORKFLOW_ID,
+      taskQueue: WORKFLOW_TASK_QUEUE,
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      args: [],
+    }),
+  });
+}

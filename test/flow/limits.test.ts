@@ -1,0 +1,290 @@
+// Concurrency per key across two worker processes and both placements, rate limits, start delays, expiry and
+// debounce, against the real stack. Where a test needs a known state (slots held, a window open), it holds tasks at
+// a gate instead of guessing with sleeps.
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../api/app';
+import { startHoldGate, type HoldGate } from '../support/hold-gate';
+import { eventually, readStack, startHarness, uniqueId, type TestHarness } from '../support/test-stack';
+import { startWorkerProcess, workerEnv, type WorkerProcess } from '../support/worker-processes';
+
+jest.setTimeout(180_000);
+
+const stack = readStack();
+let harness: TestHarness;
+let app: FastifyInstance;
+let gate: HoldGate;
+const workers: WorkerProcess[] = [];
+
+beforeAll(async () => {
+  harness = await startHarness({ workers: false, env: { SCHEDULER_LOCAL_WORKER_POOL_SIZE: '4' } });
+  app = await buildApp({ config: harness.config, client: harness.client, redis: harness.redis });
+  // Lambda attempts call back here.
+  await app.listen({ host: '127.0.0.1', port: stack.apiPort });
+  for (let i = 0; i < 2; i++) workers.push(await startWorkerProcess(workerEnv(harness.config)));
+}, 120_000);
+
+beforeEach(async () => {
+  gate = await startHoldGate();
+});
+afterEach(async () => gate?.close());
+
+afterAll(async () => {
+  await Promise.all(workers.map((w) => w.stop()));
+  await app?.close();
+  await harness?.close();
+});
+
+interface Attempt {
+  attempt: number;
+  placement: string;
+  startedAt: string;
+  finishedAt?: string;
+  outcome: string;
+}
+interface View {
+  id: string;
+  status: string;
+  attempts: Attempt[];
+  result?: unknown;
+  error?: { type: string; message: string };
+  waiting?: { reason: string };
+  startedAt?: string;
+  submittedAt: string;
+  permitGrantedAt?: string;
+  temporalStatus?: string;
+}
+
+const post = (url: string, payload: unknown) => app.inject({ method: 'POST', url, payload: payload as object });
+const view = async (id: string) => (await app.inject({ method: 'GET', url: `/api/tasks/${id}` })).json() as View;
+const FINAL = ['COMPLETED', 'FAILED', 'CANCELLED', 'EXPIRED'];
+
+async function submit(body: Record<string, unknown>): Promise<{ id: string; debounced?: boolean; statusCode: number }> {
+  const res = await post('/api/tasks', body);
+  expect([200, 201]).toContain(res.statusCode);
+  return { ...res.json(), statusCode: res.statusCode };
+}
+
+async function finished(id: string, timeoutMs = 120_000): Promise<View> {
+  return eventually(async () => {
+    const v = await view(id);
+    return FINAL.includes(v.status) && v.temporalStatus !== 'RUNNING' ? v : undefined;
+  }, timeoutMs);
+}
+
+/** The most attempts that ran at the same moment. */
+function maxOverlap(intervals: Array<[number, number]>): number {
+  const edges = intervals.flatMap(([s, e]) => [
+    [s, 1],
+    [e, -1],
+  ]) as Array<[number, number]>;
+  // At the same instant an end comes before a start: touching intervals do not overlap.
+  edges.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let now = 0;
+  let max = 0;
+  for (const [, d] of edges) max = Math.max(max, (now += d));
+  return max;
+}
+
+test('a concurrency key of 3 is never exceeded, across two workers and both placements', async () => {
+  const key = uniqueId('cc');
+  const ids = await Promise.all(
+    Array.from(
+      { length: 12 },
+      async (_, i) =>
+        (
+          await submit({
+            name: key,
+            type: 'flaky',
+            executionMode: i % 2 === 0 ? 'LOCAL' : 'LAMBDA',
+            payload: { sleepMs: 300 },
+            concurrency: { key, limit: 3 },
+          })
+        ).id,
+    ),
+  );
+  const views = await Promise.all(ids.map((id) => finished(id)));
+  expect(views.map((v) => v.status)).toEqual(views.map(() => 'COMPLETED'));
+  const intervals = views.flatMap((v) =>
+    v.attempts.map((a) => [Date.parse(a.startedAt), Date.parse(a.finishedAt ?? a.startedAt)] as [number, number]),
+  );
+  expect(maxOverlap(intervals)).toBeLessThanOrEqual(3);
+  expect(new Set(views.map((v) => v.attempts[0]?.placement))).toEqual(new Set(['LOCAL', 'LAMBDA']));
+});
+
+test('tasks beyond the limit wait without holding a worker slot, in the order they came', async () => {
+  const key = uniqueId('cc-order');
+  const holders = await Promise.all(
+    [0, 1].map(
+      async () =>
+        (
+          await submit({
+            name: key,
+            type: 'flaky',
+            executionMode: 'LOCAL',
+            payload: { holdUntil: gate.url },
+            concurrency: { key, limit: 2 },
+          })
+        ).id,
+    ),
+  );
+  await eventually(async () =>
+    (await Promise.all(holders.map(view))).every((v) => v.status === 'RUNNING') ? true : undefined,
+  );
+  const waiters: string[] = [];
+  for (let i = 0; i < 3; i++) {
+    waiters.push(
+      (await submit({ name: key, type: 'noop', executionMode: 'LOCAL', concurrency: { key, limit: 2 } })).id,
+    );
+  }
+  const waiting = await eventually(async () => {
+    const vs = await Promise.all(waiters.map(view));
+    return vs.every((v) => v.waiting?.reason === 'concurrency') ? vs : undefined;
+  });
+  expect(waiting.map((v) => v.status)).toEqual(['QUEUED', 'QUEUED', 'QUEUED']);
+  // The slots of the pool are free for other work meanwhile: an unrelated task runs at once.
+  const other = await finished((await submit({ name: uniqueId('free'), type: 'noop', executionMode: 'LOCAL' })).id);
+  expect(other.status).toBe('COMPLETED');
+  gate.release();
+  const done = await Promise.all(waiters.map((id) => finished(id)));
+  const started = done.map((v) => Date.parse(v.startedAt ?? ''));
+  expect(started).toEqual([...started].sort((a, b) => a - b));
+});
+
+test('a rate limit of 5 per second is never exceeded within any second', async () => {
+  const key = uniqueId('rate');
+  const ids = await Promise.all(
+    Array.from(
+      { length: 15 },
+      async () =>
+        (await submit({ name: key, type: 'noop', executionMode: 'LOCAL', rateLimit: { key, perSecond: 5 } })).id,
+    ),
+  );
+  const views = await Promise.all(ids.map((id) => finished(id)));
+  expect(views.map((v) => v.status)).toEqual(views.map(() => 'COMPLETED'));
+  const grants = views.map((v) => Date.parse(v.permitGrantedAt ?? '')).sort((a, b) => a - b);
+  expect(grants.every(Number.isFinite)).toBe(true);
+  for (let i = 0; i + 5 < grants.length; i++) {
+    // The 6th permit after any permit comes a full period later.
+    expect((grants[i + 5] as number) - (grants[i] as number)).toBeGreaterThanOrEqual(1000);
+  }
+});
+
+test('a delayed task does not start before its delay', async () => {
+  const { id } = await submit({ name: uniqueId('delay'), type: 'noop', executionMode: 'LOCAL', delaySeconds: 3 });
+  const early = await view(id);
+  expect(early.status).toBe('QUEUED');
+  const done = await finished(id);
+  expect(done.status).toBe('COMPLETED');
+  expect(Date.parse(done.attempts[0]?.startedAt ?? '') - Date.parse(done.submittedAt)).toBeGreaterThanOrEqual(3000);
+});
+
+test('a task not started by its expiresAt ends EXPIRED and never runs', async () => {
+  const key = uniqueId('expire');
+  const holder = await submit({
+    name: key,
+    type: 'flaky',
+    executionMode: 'LOCAL',
+    payload: { holdUntil: gate.url },
+    concurrency: { key, limit: 1 },
+  });
+  await eventually(async () => ((await view(holder.id)).status === 'RUNNING' ? true : undefined));
+  const { id } = await submit({
+    name: key,
+    type: 'noop',
+    executionMode: 'LOCAL',
+    concurrency: { key, limit: 1 },
+    expiresAt: new Date(Date.now() + 2_000).toISOString(),
+  });
+  const expired = await finished(id);
+  gate.release();
+  expect({ status: expired.status, attempts: expired.attempts, error: expired.error?.type }).toEqual({
+    status: 'EXPIRED',
+    attempts: [],
+    error: 'TaskExpiredError',
+  });
+  expect((await harness.client.workflow.count(`WorkflowId = '${id}' AND TaskStatus = 'EXPIRED'`)).count).toBe(1);
+  expect((await finished(holder.id)).status).toBe('COMPLETED');
+});
+
+test('trailing debounce runs exactly one task per window, with the last payload', async () => {
+  const key = uniqueId('debounce');
+  const answers = [];
+  for (let i = 1; i <= 5; i++) {
+    answers.push(
+      await submit({
+        name: `${key}-${i}`,
+        type: 'flaky',
+        executionMode: 'LOCAL',
+        payload: { sleepMs: i },
+        debounce: { key, periodSeconds: 3 },
+      }),
+    );
+  }
+  const ids = new Set(answers.map((a) => a.id));
+  expect(ids.size).toBe(1);
+  expect(answers.map((a) => a.statusCode)).toEqual([201, 200, 200, 200, 200]);
+  expect(answers.slice(1).every((a) => a.debounced === true)).toBe(true);
+  const done = await finished(answers[0]?.id as string);
+  expect(done.status).toBe('COMPLETED');
+  expect(done.result).toEqual(expect.objectContaining({ sleptMs: expect.any(Number) }));
+  expect((done.result as { sleptMs: number }).sleptMs).toBeGreaterThanOrEqual(5);
+  // After the window a submission opens the next one.
+  const next = await submit({
+    name: `${key}-6`,
+    type: 'noop',
+    executionMode: 'LOCAL',
+    debounce: { key, periodSeconds: 1 },
+  });
+  expect(next.id).not.toBe(answers[0]?.id);
+  expect((await harness.client.workflow.count(`TaskName STARTS_WITH '${key}'`)).count).toBe(2);
+});
+
+test('leading debounce runs the first payload at once; the rest of the window answers with its id', async () => {
+  const key = uniqueId('leading');
+  const first = await submit({
+    name: key,
+    type: 'noop',
+    executionMode: 'LOCAL',
+    debounce: { key, periodSeconds: 30, mode: 'leading' },
+  });
+  const second = await submit({
+    name: key,
+    type: 'noop',
+    executionMode: 'LOCAL',
+    debounce: { key, periodSeconds: 30, mode: 'leading' },
+  });
+  expect(second).toEqual(expect.objectContaining({ id: first.id, debounced: true, statusCode: 200 }));
+  expect((await finished(first.id)).status).toBe('COMPLETED');
+});
+
+test.each([
+  [
+    'delaySeconds and startAt together',
+    { delaySeconds: 5, startAt: new Date(Date.now() + 5000).toISOString() },
+    'SPILLWAY_INVALID_START_TIME',
+  ],
+  ['an expiresAt in the past', { expiresAt: '2020-01-01T00:00:00Z' }, 'SPILLWAY_INVALID_START_TIME'],
+  [
+    'an expiresAt before the start',
+    { delaySeconds: 60, expiresAt: new Date(Date.now() + 30_000).toISOString() },
+    'SPILLWAY_INVALID_START_TIME',
+  ],
+  ['a concurrency key with no limit anywhere', { concurrency: { key: 'nowhere' } }, 'SPILLWAY_UNKNOWN_LIMIT'],
+  [
+    'a rate per second and per minute',
+    { rateLimit: { key: 'x', perSecond: 1, perMinute: 1 } },
+    'SPILLWAY_INVALID_RATE_LIMIT',
+  ],
+  [
+    'delays that contradict maximumAttempts',
+    { retry: { delays: ['1s'], maximumAttempts: 5 } },
+    'SPILLWAY_INVALID_RETRY',
+  ],
+  ['a priority of 0', { priority: 0 }, 'SPILLWAY_VALIDATION_FAILED'],
+  ['a bad duration', { retry: { delays: ['soon'] } }, 'SPILLWAY_VALIDATION_FAILED'],
+  ['a fairness key with a quote', { fairness: { key: "a'b" } }, 'SPILLWAY_VALIDATION_FAILED'],
+])('%s is 400 %s', async (_label, extra, code) => {
+  const res = await post('/api/tasks', { name: uniqueId('bad'), type: 'noop', executionMode: 'LOCAL', ...extra });
+  expect(res.statusCode).toBe(400);
+  expect(res.json()).toEqual(expect.objectContaining({ statusCode: 400, code }));
+});
