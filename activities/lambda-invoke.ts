@@ -91,13 +91,13 @@ export function createInvokeLambda(deps: LambdaInvokeDeps) {
     const attempt = ctx.info.attempt + (task.attemptOffset ?? 0);
     const workflowId = ctx.info.workflowExecution?.workflowId ?? task.id;
     const startedAt = new Date().toISOString();
-    if (attempt > 1) {
-      await deps.reporter.started(workflowId, { attempt, placement: 'LAMBDA', startedAt, outcome: 'running' });
-    }
     // An operator drained Lambda while this task's attempts go on: the workflow runs the rest of them locally.
     const override = overridePlacement(await deps.controls.current(), 'LAMBDA');
     if (override?.placement === 'LOCAL') {
       throw ApplicationFailure.nonRetryable(override.reason, 'PlacementOverriddenError');
+    }
+    if (attempt > 1) {
+      await deps.reporter.started(workflowId, { attempt, placement: 'LAMBDA', startedAt, outcome: 'running' });
     }
     let fn: DeployedFunction;
     try {

@@ -124,7 +124,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     });
   }
   app.decorate('functions', functions);
-  const controls = createControlsReader(client, 1_000, (m) => app.log.warn(m));
+  const controls = createControlsReader(client, config.flow.controlsCacheMs, (m) => app.log.warn(m));
   const flow = redis ? createFlowControl(redis, config.redis.prefix) : undefined;
   const tasks = createTaskService({
     client,

@@ -25,6 +25,13 @@ const USAGE = `usage: spillway <command> [options]
   functions show <name[:q]>    one function with its versions, aliases, tags and payload schema
   functions rm <name>          delete a function (--qualifier <version> deletes one version)
 
+  control status               operator controls in force and their audit (through the API: SPILLWAY_API_URL)
+  control pause --type T | --tenant K --reason R [--by WHO]      pause every task of a type or tenant
+  control resume --type T | --tenant K --reason R [--by WHO]
+  control drain-lambda --reason R    AUTO and LAMBDA tasks run LOCAL    control force-lambda --reason R
+  control clear-override --reason R
+  tasks pause <id> --reason R | tasks resume <id> --reason R | tasks redrive <id> [--mode LOCAL|LAMBDA|AUTO]
+
   common: --endpoint <url> --region <region> --json
 `;
 
@@ -220,11 +227,101 @@ async function functions(lambda: LambdaClient, config: SpillwayConfig, args: str
   }
 }
 
+/** The API, for the commands that act through it (controls, tasks). */
+async function api(method: string, url: string, body?: unknown): Promise<unknown> {
+  const base = process.env.SPILLWAY_API_URL ?? 'http://localhost:8080';
+  const key = process.env.SPILLWAY_API_KEY;
+  const res = await fetch(new URL(url, base), {
+    method,
+    headers: {
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...(key ? { authorization: `Bearer ${key}` } : {}),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  const parsed = text ? (JSON.parse(text) as { code?: string; message?: string }) : {};
+  if (!res.ok) throw new Error(`${res.status} ${parsed.code ?? ''} ${parsed.message ?? text}`.trim());
+  return parsed;
+}
+
+async function control(args: string[]) {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      type: { type: 'string' },
+      tenant: { type: 'string' },
+      reason: { type: 'string' },
+      by: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+  });
+  const [sub] = positionals;
+  const who = { reason: values.reason ?? '', ...(values.by ? { by: values.by } : {}) };
+  const needReason = () => {
+    if (!values.reason) throw new UsageError(`control ${sub} needs --reason (it is kept in the audit)`);
+  };
+  let result: unknown;
+  switch (sub) {
+    case 'status':
+      result = await api('GET', '/api/controls');
+      break;
+    case 'pause':
+    case 'resume':
+      needReason();
+      if ((values.type === undefined) === (values.tenant === undefined))
+        throw new UsageError('give --type or --tenant');
+      result = await api('POST', `/api/controls/${sub}`, { type: values.type, tenant: values.tenant, ...who });
+      break;
+    case 'drain-lambda':
+    case 'force-lambda':
+    case 'clear-override':
+      needReason();
+      result = await api('POST', '/api/controls/placement', { mode: sub === 'clear-override' ? 'none' : sub, ...who });
+      break;
+    default:
+      throw new UsageError(`unknown control command "${sub ?? ''}"`);
+  }
+  print(true, result, '');
+}
+
+async function tasksCommand(args: string[]) {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { reason: { type: 'string' }, by: { type: 'string' }, mode: { type: 'string' } },
+  });
+  const [sub, id] = positionals;
+  if (!id) throw new UsageError(`tasks ${sub ?? ''} takes a task id`);
+  const path = `/api/tasks/${encodeURIComponent(id)}`;
+  if (sub === 'pause' || sub === 'resume') {
+    if (!values.reason) throw new UsageError(`tasks ${sub} needs --reason`);
+    print(
+      true,
+      await api('POST', `${path}/${sub}`, { reason: values.reason, ...(values.by ? { by: values.by } : {}) }),
+      '',
+    );
+  } else if (sub === 'redrive') {
+    print(true, await api('POST', `${path}/redrive`, values.mode ? { executionMode: values.mode } : {}), '');
+  } else {
+    throw new UsageError(`unknown tasks command "${sub ?? ''}"`);
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (!command || command === 'help' || command === '--help' || command === '-h') {
     process.stdout.write(USAGE);
     return command ? 0 : 2;
+  }
+  if (command === 'control') {
+    await control(rest);
+    return 0;
+  }
+  if (command === 'tasks') {
+    await tasksCommand(rest);
+    return 0;
   }
   const flags = parseArgs({
     args: rest,

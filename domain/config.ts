@@ -59,6 +59,8 @@ export interface SpillwayConfig {
     concurrencyLimits: Readonly<Record<string, number>>;
     /** Rate limits named by key (SPILLWAY_TASK_RATE_LIMITS="partner-api=10/s,reports=600/m"). */
     rateLimits: Readonly<Record<string, { limit: number; periodMs: number }>>;
+    /** How long each process keeps the operator controls it read: a change reaches every process within this. */
+    controlsCacheMs: number;
   };
   functions: {
     /** Where deployed packages are kept once downloaded (by CodeSha256), and unpacked for the local pool. */
@@ -202,6 +204,7 @@ export function loadConfig(env: Env = process.env): SpillwayConfig {
     flow: {
       concurrencyLimits: namedConcurrency(env),
       rateLimits: namedRates(env),
+      controlsCacheMs: int(env, 'SPILLWAY_CONTROLS_CACHE_MS', 1000, 0, 60_000),
     },
     functions: {
       packageCacheDir: str(env, 'SPILLWAY_PACKAGE_CACHE_DIR', 'data/packages'),

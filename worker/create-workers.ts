@@ -59,7 +59,7 @@ export async function createWorkers(deps: WorkerDeps): Promise<Workers> {
     runtime,
     asyncRetries: createAsyncRetryGuard(lambda),
     flow: deps.redis ? createFlowControl(deps.redis, config.redis.prefix) : undefined,
-    controls: createControlsReader(deps.client),
+    controls: createControlsReader(deps.client, config.flow.controlsCacheMs),
     config,
     prices: loadPriceTable(),
   });

@@ -1,0 +1,142 @@
+// Recurring tasks on Temporal Schedules: a schedule fires, shows its tasks, pauses, backfills a past range,
+// triggers now and is deleted; `temporal schedule list` sees it too.
+import { spawnSync } from 'node:child_process';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../api/app';
+import { eventually, readStack, startHarness, uniqueId, type TestHarness } from '../support/test-stack';
+
+jest.setTimeout(120_000);
+
+const stack = readStack();
+let harness: TestHarness;
+let app: FastifyInstance;
+
+beforeAll(async () => {
+  harness = await startHarness();
+  app = await buildApp({ config: harness.config, client: harness.client, redis: harness.redis });
+});
+
+afterAll(async () => {
+  await app?.close();
+  await harness?.close();
+});
+
+const post = (url: string, payload?: unknown) =>
+  app.inject({ method: 'POST', url, ...(payload === undefined ? {} : { payload: payload as object }) });
+const get = (url: string) => app.inject({ method: 'GET', url });
+
+interface ScheduleView {
+  id: string;
+  paused: boolean;
+  nextRuns: string[];
+  recentTasks: Array<{ id: string; status: string }>;
+}
+
+const countTasks = async (id: string) =>
+  (await harness.client.workflow.count(`WorkflowType = 'runTask' AND TaskLabels = 'schedule:${id}'`)).count;
+
+test('a schedule fires, pauses, backfills, triggers and is deleted', async () => {
+  const name = uniqueId('sched');
+  const created = await post('/api/schedules', {
+    name,
+    every: '2s',
+    task: { name: `${name} run`, type: 'noop', executionMode: 'LOCAL' },
+  });
+  expect(created.statusCode).toBe(201);
+  expect(created.json()).toEqual(expect.objectContaining({ id: name, paused: false, nextRuns: expect.any(Array) }));
+
+  // It fires: its runs are ordinary tasks, COMPLETED, listed on the schedule.
+  const fired = await eventually(async () => {
+    const v = (await get(`/api/schedules/${name}`)).json() as ScheduleView;
+    return v.recentTasks.some((t) => t.status === 'COMPLETED') ? v : undefined;
+  }, 30_000);
+  const first = fired.recentTasks.find((t) => t.status === 'COMPLETED');
+  const task = (await get(`/api/tasks/${first?.id}`)).json();
+  expect(task).toEqual(expect.objectContaining({ status: 'COMPLETED', type: 'noop', scheduleId: name }));
+
+  // Paused, it starts nothing until unpaused.
+  const paused = await post(`/api/schedules/${name}/pause`, { note: 'maintenance' });
+  expect(paused.json()).toEqual(expect.objectContaining({ paused: true }));
+  const whilePaused = await countTasks(name);
+
+  // A backfill of a past ten seconds runs what would have run then: five runs of every 2 s.
+  const end = new Date(Date.now() - 60_000);
+  const start = new Date(end.getTime() - 10_000);
+  const backfill = await post(`/api/schedules/${name}/backfill`, {
+    start: start.toISOString(),
+    end: end.toISOString(),
+  });
+  expect(backfill.statusCode).toBe(200);
+  await eventually(async () => ((await countTasks(name)) >= whilePaused + 5 ? true : undefined), 30_000);
+  const afterBackfill = await countTasks(name);
+  expect(afterBackfill - whilePaused).toBeGreaterThanOrEqual(5);
+  expect(afterBackfill - whilePaused).toBeLessThanOrEqual(6);
+
+  // Trigger runs one now, paused or not.
+  expect((await post(`/api/schedules/${name}/trigger`)).statusCode).toBe(200);
+  await eventually(async () => ((await countTasks(name)) === afterBackfill + 1 ? true : undefined), 30_000);
+
+  // Temporal's own CLI sees it.
+  const cli = spawnSync(stack.temporalCli, ['schedule', 'list', '--address', stack.temporalAddress, '-o', 'json'], {
+    encoding: 'utf8',
+  });
+  expect(cli.status).toBe(0);
+  expect(cli.stdout).toContain(name);
+
+  const listed = (await get('/api/schedules')).json();
+  expect(listed.schedules.map((s: { id: string }) => s.id)).toContain(name);
+  expect((await app.inject({ method: 'DELETE', url: `/api/schedules/${name}` })).json()).toEqual({
+    id: name,
+    deleted: true,
+  });
+  const gone = await get(`/api/schedules/${name}`);
+  expect(gone.statusCode).toBe(404);
+  expect(gone.json()).toEqual(expect.objectContaining({ code: 'SPILLWAY_SCHEDULE_NOT_FOUND' }));
+});
+
+test('a cron schedule in a time zone shows its next runs', async () => {
+  const name = uniqueId('cron');
+  const res = await post('/api/schedules', {
+    name,
+    cron: '0 2 * * *',
+    timezone: 'Europe/Paris',
+    paused: true,
+    task: { name: 'nightly report', type: 'report-generation', executionMode: 'AUTO' },
+  });
+  expect(res.statusCode).toBe(201);
+  const next = res.json().nextRuns.map((t: string) => new Date(t));
+  expect(next.length).toBeGreaterThan(0);
+  // 02:00 in Paris is 00:00 or 01:00 UTC, depending on summer time.
+  for (const t of next) expect([0, 1]).toContain(t.getUTCHours());
+  expect(
+    (
+      await post('/api/schedules', {
+        name,
+        cron: '0 2 * * *',
+        task: { name: 'x', type: 'noop', executionMode: 'LOCAL' },
+      })
+    ).statusCode,
+  ).toBe(409);
+  await app.inject({ method: 'DELETE', url: `/api/schedules/${name}` });
+});
+
+test.each([
+  ['both cron and every', { cron: '* * * * *', every: '1m' }, 'SPILLWAY_INVALID_SCHEDULE'],
+  ['neither cron nor every', {}, 'SPILLWAY_INVALID_SCHEDULE'],
+  ['a debounced task', { every: '1m', debounce: true }, 'SPILLWAY_INVALID_SCHEDULE'],
+  ['an unknown task type', { every: '1m', type: 'no-such-type' }, 'SPILLWAY_UNKNOWN_TASK_TYPE'],
+])('%s is 400 %s', async (_label, extra, code) => {
+  const { debounce, type, ...spec } = extra as Record<string, unknown>;
+  const res = await post('/api/schedules', {
+    name: uniqueId('bad-sched'),
+    ...spec,
+    task: {
+      name: 'x',
+      type: type ?? 'noop',
+      executionMode: 'LOCAL',
+      ...(debounce ? { debounce: { key: 'k', periodSeconds: 5 } } : {}),
+    },
+  });
+  expect(res.statusCode).toBe(400);
+  expect(res.json()).toEqual(expect.objectContaining({ code }));
+});
