@@ -139,10 +139,11 @@ export class RuntimeApiServer {
   private waiting: ServerResponse | undefined;
   /** The event handed to this environment and not yet sent to the runtime. */
   private queued: InvocationEvent | undefined;
-  /** The event the runtime is working on; its response or error is still to come. */
-  private current: InvocationEvent | undefined;
-  /** Request ids whose outcome is in, so a second answer is refused as AWS refuses it. */
-  private answered = new Set<string>();
+  /**
+   * The event the runtime took last, and whether its answer is in (a second answer is refused, as AWS refuses it).
+   * Kept per delivery, not per request id: an asynchronous retry is the same request id delivered again.
+   */
+  private current: { event: InvocationEvent; answered: boolean } | undefined;
   /** An answer for the current event is being read; a /next pipelined behind it waits for it. */
   private receiving = false;
   private closed = false;
@@ -181,9 +182,7 @@ export class RuntimeApiServer {
   /** The invocation ended without the runtime (timeout, cancellation): later answers for it are refused. */
   abandon(): void {
     this.receiving = false;
-    if (this.current) this.answered.add(this.current.requestId);
-    if (this.queued) this.answered.add(this.queued.requestId);
-    this.current = undefined;
+    if (this.current) this.current.answered = true;
     this.queued = undefined;
   }
 
@@ -204,10 +203,10 @@ export class RuntimeApiServer {
     const event = this.queued;
     if (!res || !event || this.closed) return;
     // The runtime still owes the answer of the event before (its /next came pipelined behind that answer).
-    if (this.current && !this.answered.has(this.current.requestId)) return;
+    if (this.current && !this.current.answered) return;
     this.waiting = undefined;
     this.queued = undefined;
-    this.current = event;
+    this.current = { event, answered: false };
     const headers: Record<string, string | number> = {
       'Content-Type': 'application/json',
       'Content-Length': event.payload.length,
@@ -284,7 +283,7 @@ export class RuntimeApiServer {
 
   private next(req: IncomingMessage, res: ServerResponse): void {
     req.resume();
-    if (this.current && !this.answered.has(this.current.requestId) && !this.receiving) {
+    if (this.current && !this.current.answered && !this.receiving) {
       invalidTransition(res, 'RuntimeInvocationRunning', 'RuntimeReady');
       return;
     }
@@ -315,14 +314,17 @@ export class RuntimeApiServer {
   }
 
   private isCurrent(requestId: string): boolean {
-    return this.current?.requestId === requestId && !this.answered.has(requestId);
+    return this.current?.event.requestId === requestId && !this.current.answered;
+  }
+
+  /** After a wait: the same delivery is still the one running (not timed out and handed out again). */
+  private stillCurrent(delivery: RuntimeApiServer['current']): boolean {
+    return delivery !== undefined && this.current === delivery && !delivery.answered;
   }
 
   private settle(requestId: string, outcome: RuntimeOutcome): void {
     this.receiving = false;
-    this.answered.add(requestId);
-    // Bounded: only ids of this environment's recent invocations matter.
-    if (this.answered.size > 64) this.answered.delete(this.answered.values().next().value as string);
+    if (this.current) this.current.answered = true;
     this.callbacks.onOutcome(requestId, outcome);
   }
 
@@ -333,8 +335,9 @@ export class RuntimeApiServer {
       return;
     }
     this.receiving = true;
+    const delivery = this.current;
     const { body, overflow } = await readLimited(req, this.limits.maxResponseBytes);
-    if (!this.isCurrent(requestId)) {
+    if (!this.stillCurrent(delivery)) {
       invalidRequestId(res);
       return;
     }
@@ -359,7 +362,7 @@ export class RuntimeApiServer {
   }
 
   private async response(requestId: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const event = this.current;
+    const event = this.current?.event;
     if (!event || !this.isCurrent(requestId)) {
       req.resume();
       invalidRequestId(res);
@@ -375,11 +378,12 @@ export class RuntimeApiServer {
     }
     const streaming = mode === 'streaming';
     this.receiving = true;
+    const delivery = this.current;
     event.onResponseStart?.({ contentType: header(req.headers, 'content-type'), streaming });
     if (!streaming || !event.onChunk) {
       const limit = this.limits.maxResponseBytes;
       const { body, overflow } = await readLimited(req, limit);
-      if (!this.isCurrent(requestId)) {
+      if (!this.stillCurrent(delivery)) {
         invalidRequestId(res);
         return;
       }
@@ -395,7 +399,7 @@ export class RuntimeApiServer {
       );
       return;
     }
-    await this.streamResponse(requestId, event, req, res);
+    await this.streamResponse(requestId, event, req, res, delivery);
   }
 
   /** A streamed response goes to the caller chunk by chunk; its error, if any, comes in the trailers. */
@@ -404,6 +408,7 @@ export class RuntimeApiServer {
     event: InvocationEvent,
     req: IncomingMessage,
     res: ServerResponse,
+    delivery: RuntimeApiServer['current'],
   ): Promise<void> {
     const limit = this.limits.maxStreamedResponseBytes;
     let size = 0;
@@ -411,7 +416,7 @@ export class RuntimeApiServer {
     const onChunk = event.onChunk;
     await new Promise<void>((resolve) => {
       req.on('data', (chunk: Buffer) => {
-        if (overflow || !this.isCurrent(requestId)) return;
+        if (overflow || !this.stillCurrent(delivery)) return;
         size += chunk.length;
         if (size > limit) {
           overflow = true;
@@ -423,7 +428,7 @@ export class RuntimeApiServer {
       req.on('error', () => resolve());
       req.on('close', () => resolve());
     });
-    if (!this.isCurrent(requestId)) {
+    if (!this.stillCurrent(delivery)) {
       invalidRequestId(res);
       return;
     }
