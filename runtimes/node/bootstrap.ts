@@ -9,7 +9,9 @@ import { CALLBACK_HANDLER_DEPRECATED, RuntimeError, toErrorResponse, unhandledRe
 import type { Handler, HandlerMetadata } from './handler-loader';
 import { HIGH_WATER_MARK, handlerMetadata, loadHandler, STREAMING } from './handler-loader';
 import { logError, patchConsole, setRequestId } from './logging';
-import { HttpResponseStream, ResponseStream } from './response-stream';
+import { HttpResponseStream } from './http-response-stream';
+import type * as ResponseStreamModule from './response-stream';
+import type { ResponseStream } from './response-stream';
 import type { NextInvocation } from './runtime-api-client';
 import { RuntimeApiClient } from './runtime-api-client';
 
@@ -185,7 +187,10 @@ class Runtime {
 
   private async handleStreaming({ body, headers }: NextInvocation): Promise<void> {
     const requestId = this.begin(headers);
-    const stream = new ResponseStream(this.client, requestId, this.metadata.highWaterMark);
+    // Loaded on the first streamed invocation only (it brings node:stream and node:http).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { ResponseStream: Stream } = require('./response-stream') as typeof ResponseStreamModule;
+    const stream: ResponseStream = new Stream(this.client, requestId, this.metadata.highWaterMark);
     let waitForEmptyEventLoop = true;
     const context = invocationContext(headers, requestId);
     Object.defineProperty(context, 'callbackWaitsForEmptyEventLoop', {

@@ -85,18 +85,3 @@ export class ResponseStream extends Writable {
     return req;
   }
 }
-
-const PRELUDE_CONTENT_TYPE = 'application/vnd.awslambda.http-integration-response';
-
-/** awslambda.HttpResponseStream: a status code and headers before the body, for function URLs. */
-export class HttpResponseStream {
-  static from(stream: ResponseStream, prelude: unknown): ResponseStream {
-    stream.setContentType(PRELUDE_CONTENT_TYPE);
-    const text = JSON.stringify(prelude);
-    stream._onBeforeFirstWrite = (write) => {
-      write(text);
-      write(new Uint8Array(8));
-    };
-    return stream;
-  }
-}
