@@ -122,6 +122,8 @@ export interface EnvironmentSpawnOptions {
   cwd: string;
   limits: RuntimeApiLimits;
   reaper: ProcessReaper;
+  /** Default INIT_TIMEOUT_MS, AWS's 10 seconds. */
+  initTimeoutMs?: number;
 }
 
 export interface InvocationRequest extends Omit<InvocationEvent, 'payload' | 'deadlineMs'> {
@@ -203,7 +205,7 @@ export class ExecutionEnvironment {
           error: { errorType: 'Runtime.InitTimeout', errorMessage: 'INIT phase timed out' },
           log: this.takeLog(),
         });
-      }, INIT_TIMEOUT_MS);
+      }, options.initTimeoutMs ?? INIT_TIMEOUT_MS);
     });
     void this.start();
   }

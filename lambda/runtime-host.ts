@@ -100,6 +100,8 @@ export interface RuntimeHostOptions {
   maxResponseBytes?: number;
   /** The same for a streamed response. Default 200 MB (AWS's). */
   maxStreamedResponseBytes?: number;
+  /** How long a runtime may take to ask for its first event. Default 10 s, AWS's init limit. */
+  initTimeoutMs?: number;
 }
 
 export interface EnvironmentCounts {
@@ -149,6 +151,7 @@ export class RuntimeHost {
   private readonly clients: { node: string; python: string };
   private readonly baseEnvironment: Readonly<Record<string, string>>;
   private readonly limits: { maxResponseBytes: number; maxStreamedResponseBytes: number };
+  private readonly initTimeoutMs: number | undefined;
   private closed = false;
 
   constructor(options: RuntimeHostOptions = {}) {
@@ -164,6 +167,7 @@ export class RuntimeHost {
       maxResponseBytes: options.maxResponseBytes ?? MAX_RESPONSE_BYTES,
       maxStreamedResponseBytes: options.maxStreamedResponseBytes ?? MAX_STREAMED_RESPONSE_BYTES,
     };
+    this.initTimeoutMs = options.initTimeoutMs;
     if (!existsSync(this.clients.node)) {
       throw new BootstrapNotBuiltError(`${this.clients.node} is missing; run npm run build first`);
     }
@@ -365,6 +369,7 @@ export class RuntimeHost {
       cwd: fn.taskRoot,
       limits: this.limits,
       reaper: processReaper(),
+      initTimeoutMs: this.initTimeoutMs,
       env: this.environmentOf(fn, runtime, launch),
     });
     const slot: Slot = {

@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { FunctionVersionDescriptor, RuntimeHost } from '../../lambda/runtime-host';
+import { INIT_TIMEOUT_MS } from '../../lambda/execution-environment';
 import { createRuntimeHost, unpackZip, zipEntries } from '../../lambda/runtime-host';
 import { waitFor } from './helpers';
 
@@ -151,3 +152,29 @@ createRuntimeHost().invoke(${JSON.stringify({ ...d, timeoutSeconds: 120 })}, { p
     await waitFor(() => (isGone(runtimePid ?? 0) && isGone(childPid ?? 0) ? true : undefined), 30_000);
   },
 );
+
+test('a runtime that does not ask for its first event within the init limit is Runtime.InitTimeout', async () => {
+  expect(INIT_TIMEOUT_MS).toBe(10_000);
+  const slowRoot = path.join(dir, 'slow-init');
+  await unpackZip(
+    await zipEntries([{ name: 'bootstrap', data: '#!/bin/sh\necho "initializing slowly"\nsleep 30\n', mode: 0o755 }]),
+    slowRoot,
+  );
+  // The limit is AWS's 10 s; a host of its own with a shorter one shows the behaviour without the wait.
+  const quick = createRuntimeHost({ initTimeoutMs: 300 });
+  try {
+    const run = await quick.invoke(
+      { ...descriptor('shell'), functionName: 'slow-init', taskRoot: slowRoot },
+      { payload: '{}' },
+    );
+    expect(run.outcome).toEqual({
+      kind: 'error',
+      unhandled: true,
+      error: { errorType: 'Runtime.InitTimeout', errorMessage: 'INIT phase timed out' },
+    });
+    expect(run.log).toContain('initializing slowly');
+    expect(quick.counts('slow-init').total).toBe(0);
+  } finally {
+    await quick.close();
+  }
+});
