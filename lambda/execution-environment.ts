@@ -68,17 +68,6 @@ export function processCpuNs(pid: number | undefined): number | undefined {
   }
 }
 
-/** The process's peak resident memory (VmHWM in /proc/<pid>/status, Linux), in bytes. */
-export function processPeakRssBytes(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
-  try {
-    const match = /^VmHWM:\s+(\d+)\s+kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match?.[1] ? Number(match[1]) * 1024 : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * Reads a /proc file of one process through a descriptor kept open: one pread per reading instead of an open, a
  * read and a close, on the path of every invocation.
