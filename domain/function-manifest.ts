@@ -16,7 +16,6 @@ export const TASK_TYPE_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$';
 /** A function name with an optional version or alias: `name`, `name:3`, `name:prod`, `name:$LATEST`. */
 export const FUNCTION_REF_PATTERN = '^[A-Za-z0-9_-]{1,64}(?::(?:\\$LATEST|[0-9]{1,10}|[A-Za-z0-9_-]{1,128}))?$';
 
-export const LAMBDA_RUNTIMES = ['nodejs20.x', 'nodejs22.x', 'nodejs24.x'] as const;
 /** Lambda deprecated its Node.js 20 runtime: new deployments default to 22. */
 export const DEFAULT_RUNTIME = 'nodejs22.x';
 

@@ -3,27 +3,32 @@
 // plus the Spillway status extension.
 import { randomUUID } from 'node:crypto';
 import type { ConcurrencySlots } from './concurrency-slots';
+import { parseDestinationConfig } from './destinations';
 import {
   InvalidParameterValueError,
   InvalidRequestContentError,
-  RequestTooLargeError,
+  RequestEntityTooLargeError,
   ResourceNotFoundError,
   TooManyRequestsError,
 } from './errors';
 import type { EventQueue } from './event-queue';
-import type { EventInvokeConfig, FunctionRegistry, FunctionState } from './function-registry';
+import { invokeCompleteEvent, payloadChunkEvent } from './event-stream';
+import type { EventInvokeConfig, FunctionRegistry, FunctionState, InvokeTarget } from './function-registry';
+import type { ApiResponse } from './http-io';
 import { parseJsonObject } from './http-io';
 import { logTail } from './invocation-log';
-import type { Invoker } from './invoker';
+import type { CompletedInvocation, InvokeExtras, Invoker } from './invoker';
 import { combineQualifier, LATEST, parseFunctionRef } from './qualifiers';
 import type { Handler, Route, RouteContext } from './router';
 import { header, makeRouter } from './router';
+import { MAX_EVENT_PAYLOAD_BYTES, MAX_SYNC_PAYLOAD_BYTES } from './runtime-api-limits';
 import type { RuntimeHost } from './runtime-host';
 import { buildStatus } from './status-report';
 
-/** Lambda's payload limits: 6 MB for a synchronous request, 1 MB for an asynchronous event. */
-export const MAX_SYNC_PAYLOAD_BYTES = 6 * 1024 * 1024;
-export const MAX_EVENT_PAYLOAD_BYTES = 1024 * 1024;
+export { MAX_EVENT_PAYLOAD_BYTES, MAX_SYNC_PAYLOAD_BYTES } from './runtime-api-limits';
+
+/** X-Amz-Function-Error: AWS now reports every function error as Unhandled. */
+export const FUNCTION_ERROR = 'Unhandled';
 
 export interface ServiceParts {
   registry: FunctionRegistry;
@@ -45,13 +50,56 @@ function intInRange(body: Record<string, unknown>, key: string, min: number, max
   return value;
 }
 
-function payloadTooLarge(operation: string, max: number): RequestTooLargeError {
-  return new RequestTooLargeError(`Request must be smaller than ${max} bytes for the ${operation} operation`);
+function payloadTooLarge(operation: string, max: number): RequestEntityTooLargeError {
+  return new RequestEntityTooLargeError(`Request must be smaller than ${max} bytes for the ${operation} operation`);
+}
+
+/** The Invoke response body of a function error: what the runtime posted, byte for byte. */
+export function functionErrorBody(completed: CompletedInvocation): string {
+  const { outcome } = completed;
+  if (outcome.kind === 'success') return outcome.result;
+  return outcome.payload ?? JSON.stringify(outcome.error);
+}
+
+/** X-Amz-Client-Context is base64 JSON on the wire; the runtime gets the JSON. */
+function clientContext(ctx: RouteContext): string | undefined {
+  const raw = header(ctx.headers, 'X-Amz-Client-Context');
+  if (raw === undefined || raw === '') return undefined;
+  const text = Buffer.from(raw, 'base64').toString('utf8');
+  try {
+    JSON.parse(text);
+  } catch {
+    throw new InvalidRequestContentError('Client context must be a valid Base64-encoded JSON object.');
+  }
+  return text;
+}
+
+function checkPayload(payload: string): void {
+  if (payload.trim() === '') return;
+  try {
+    JSON.parse(payload);
+  } catch (err) {
+    throw new InvalidRequestContentError(`Could not parse request body into json: ${(err as Error).message}`);
+  }
 }
 
 export function buildRoutes(parts: ServiceParts): Route[] {
   const { registry, host, slots, queue, invoker } = parts;
   const route = makeRouter(payloadTooLarge);
+
+  /** Takes a concurrency slot for a synchronous call, or throttles as AWS does. */
+  const acquire = (state: FunctionState): void => {
+    const reason = slots.tryAcquire(state);
+    if (!reason) return;
+    state.stats.throttles++;
+    state.stats.lastThrottleAt = new Date().toISOString();
+    throw new TooManyRequestsError(reason);
+  };
+
+  const extrasOf = (ctx: RouteContext): InvokeExtras => ({
+    clientContext: clientContext(ctx),
+    traceId: header(ctx.headers, 'X-Amzn-Trace-Id'),
+  });
 
   const invoke: Handler = async (ctx) => {
     const type = header(ctx.headers, 'X-Amz-Invocation-Type') ?? 'RequestResponse';
@@ -64,38 +112,80 @@ export function buildRoutes(parts: ServiceParts): Route[] {
       throw payloadTooLarge(type === 'Event' ? 'InvokeAsync' : 'InvokeFunction', limit);
     }
     const payload = ctx.body.data.toString('utf8');
-    if (payload.trim() !== '') {
-      try {
-        JSON.parse(payload);
-      } catch (err) {
-        throw new InvalidRequestContentError(`Could not parse request body into json: ${(err as Error).message}`);
-      }
-    }
+    checkPayload(payload);
+    const extras = extrasOf(ctx);
     const { state } = target;
     if (type === 'DryRun') return { status: 204 };
     if (type === 'Event') {
       queue.enqueue(state, target.qualifier, ctx.requestId, payload);
       return { status: 202 };
     }
-
-    const reason = slots.tryAcquire(state);
-    if (reason) {
-      state.stats.throttles++;
-      state.stats.lastThrottleAt = new Date().toISOString();
-      throw new TooManyRequestsError(reason);
-    }
+    acquire(state);
     let completed;
     try {
-      completed = await invoker.invoke(target, ctx.requestId, payload);
+      completed = await invoker.invoke(target, ctx.requestId, payload, extras);
     } finally {
       slots.release(state);
     }
     const headers: Record<string, string> = { 'X-Amz-Executed-Version': completed.executedVersion };
     if (header(ctx.headers, 'X-Amz-Log-Type') === 'Tail') headers['X-Amz-Log-Result'] = logTail(completed.log);
-    const { outcome } = completed;
-    if (outcome.kind === 'success') return { status: 200, headers, body: outcome.result };
-    headers['X-Amz-Function-Error'] = outcome.unhandled ? 'Unhandled' : 'Handled';
-    return { status: 200, headers, body: outcome.error };
+    if (completed.outcome.kind === 'error') headers['X-Amz-Function-Error'] = FUNCTION_ERROR;
+    return { status: 200, headers, body: functionErrorBody(completed) };
+  };
+
+  /**
+   * InvokeWithResponseStream: the response as AWS's event stream, PayloadChunk by PayloadChunk as the function
+   * writes it (awslambda.streamifyResponse), or in one chunk from a function that answers at once, then an
+   * InvokeComplete with the error, if any, and the log tail when asked for.
+   */
+  const invokeWithResponseStream: Handler = (ctx) => {
+    const type = header(ctx.headers, 'X-Amz-Invocation-Type') ?? 'RequestResponse';
+    if (type !== 'RequestResponse' && type !== 'DryRun') {
+      throw new InvalidParameterValueError(
+        `1 validation error detected: Value '${type}' at 'invocationType' failed to satisfy constraint: Member must ` +
+          'satisfy enum value set: [RequestResponse, DryRun]',
+      );
+    }
+    const target: InvokeTarget = registry.invokeTarget(ctx.params[0] ?? '', ctx.query.get('Qualifier'));
+    if (ctx.body.size > MAX_SYNC_PAYLOAD_BYTES)
+      throw payloadTooLarge('InvokeWithResponseStream', MAX_SYNC_PAYLOAD_BYTES);
+    const payload = ctx.body.data.toString('utf8');
+    checkPayload(payload);
+    const extras = extrasOf(ctx);
+    if (type === 'DryRun') return { status: 204 };
+    const { state } = target;
+    acquire(state);
+    const tail = header(ctx.headers, 'X-Amz-Log-Type') === 'Tail';
+    const response: ApiResponse = {
+      status: 200,
+      headers: {
+        'X-Amz-Executed-Version': target.executedVersion,
+        'Content-Type': 'application/vnd.amazon.eventstream',
+      },
+      stream: async (write) => {
+        let streamed = false;
+        let completed: CompletedInvocation;
+        try {
+          completed = await invoker.invoke(target, ctx.requestId, payload, {
+            ...extras,
+            onResponseStart: (info) => (streamed = info.streaming),
+            onChunk: (chunk) => write(payloadChunkEvent(chunk)),
+          });
+        } finally {
+          slots.release(state);
+        }
+        const { outcome } = completed;
+        if (outcome.kind === 'success' && !streamed && outcome.result !== '') {
+          write(payloadChunkEvent(Buffer.from(outcome.result)));
+        }
+        const complete =
+          outcome.kind === 'error'
+            ? { ErrorCode: outcome.error.errorType, ErrorDetails: outcome.error.errorMessage }
+            : {};
+        write(invokeCompleteEvent({ ...complete, ...(tail ? { LogResult: logTail(completed.log) } : {}) }));
+      },
+    };
+    return response;
   };
 
   const concurrencyBody = (state: FunctionState) =>
@@ -109,6 +199,11 @@ export function buildRoutes(parts: ServiceParts): Route[] {
     return { state, qualifier };
   };
 
+  const noEventInvokeConfig = (state: FunctionState, qualifier: string) =>
+    new ResourceNotFoundError(
+      `The function ${registry.arn(state.record.name, qualifier)} doesn't have an EventInvokeConfig`,
+    );
+
   const eventInvokeConfigBody = (state: FunctionState, qualifier: string, config: EventInvokeConfig) => ({
     ...config,
     FunctionArn: registry.arn(state.record.name, qualifier),
@@ -119,15 +214,18 @@ export function buildRoutes(parts: ServiceParts): Route[] {
     (ctx) => {
       const { state, qualifier } = eventConfigTarget(ctx);
       const body = parseJsonObject(ctx.body);
-      const previous = merge ? state.record.eventInvokeConfigs[qualifier] : undefined;
+      const previous = state.record.eventInvokeConfigs[qualifier];
+      // Update merges into a config that must exist, as on AWS; Put replaces whatever was there.
+      if (merge && !previous) throw noEventInvokeConfig(state, qualifier);
+      const base = merge ? previous : undefined;
       const retries = intInRange(body, 'MaximumRetryAttempts', 0, 2);
       const age = intInRange(body, 'MaximumEventAgeInSeconds', 60, 21_600);
+      const destinations = parseDestinationConfig(body.DestinationConfig);
       const config: EventInvokeConfig = {
         LastModified: Date.now() / 1000,
-        MaximumRetryAttempts: retries ?? previous?.MaximumRetryAttempts,
-        MaximumEventAgeInSeconds: age ?? previous?.MaximumEventAgeInSeconds,
-        // Stored and echoed so clients round-trip; the service does not deliver to destinations.
-        DestinationConfig: body.DestinationConfig ?? previous?.DestinationConfig,
+        MaximumRetryAttempts: retries ?? base?.MaximumRetryAttempts,
+        MaximumEventAgeInSeconds: age ?? base?.MaximumEventAgeInSeconds,
+        DestinationConfig: destinations ?? base?.DestinationConfig,
       };
       state.record.eventInvokeConfigs[qualifier] = config;
       registry.save(state);
@@ -149,6 +247,13 @@ export function buildRoutes(parts: ServiceParts): Route[] {
       maxBodyBytes: MAX_SYNC_PAYLOAD_BYTES,
       tooLarge: (_operation, max) => payloadTooLarge('InvokeFunction', max),
     }),
+    route(
+      'POST',
+      '/2021-11-15/functions/{name}/response-streaming-invocations',
+      'InvokeWithResponseStream',
+      invokeWithResponseStream,
+      { maxBodyBytes: MAX_SYNC_PAYLOAD_BYTES },
+    ),
     route('PUT', '/2017-10-31/functions/{name}/concurrency', 'PutFunctionConcurrency', (ctx) => {
       const state = unqualified(ctx);
       registry.setReservedConcurrency(state, parseJsonObject(ctx.body).ReservedConcurrentExecutions);
@@ -181,11 +286,7 @@ export function buildRoutes(parts: ServiceParts): Route[] {
     route('GET', '/2019-09-25/functions/{name}/event-invoke-config', 'GetFunctionEventInvokeConfig', (ctx) => {
       const { state, qualifier } = eventConfigTarget(ctx);
       const config = state.record.eventInvokeConfigs[qualifier];
-      if (!config) {
-        throw new ResourceNotFoundError(
-          `The function ${registry.arn(state.record.name, qualifier)} doesn't have an EventInvokeConfig`,
-        );
-      }
+      if (!config) throw noEventInvokeConfig(state, qualifier);
       return { status: 200, body: eventInvokeConfigBody(state, qualifier, config) };
     }),
     route('DELETE', '/2019-09-25/functions/{name}/event-invoke-config', 'DeleteFunctionEventInvokeConfig', (ctx) => {

@@ -52,12 +52,6 @@ export class InvalidParameterValueError extends LambdaApiError {
   readonly errorType = 'InvalidParameterValueException';
 }
 
-export class RequestTooLargeError extends LambdaApiError {
-  override readonly name = 'RequestTooLargeError';
-  readonly status = 413;
-  readonly errorType = 'RequestTooLargeException';
-}
-
 /** A route that the real Lambda API does not have (or a method it does not allow there). */
 export class UnknownOperationError extends LambdaApiError {
   override readonly name = 'UnknownOperationError';
@@ -91,7 +85,11 @@ export class PreconditionFailedError extends LambdaApiError {
   readonly errorType = 'PreconditionFailedException';
 }
 
-/** A CreateFunction or UpdateFunctionCode body over the 50 MB (zipped, base64-encoded) direct-upload limit. */
+/**
+ * A request body over the operation's limit: an Invoke payload over 6 MB (1 MB for Event), or a CreateFunction or
+ * UpdateFunctionCode body over the 50 MB (zipped, base64-encoded) direct-upload limit. AWS sends this name on the wire
+ * for both, although the SDK models Invoke's as RequestTooLargeException.
+ */
 export class RequestEntityTooLargeError extends LambdaApiError {
   override readonly name = 'RequestEntityTooLargeError';
   readonly status = 413;

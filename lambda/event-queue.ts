@@ -1,23 +1,37 @@
 // The queue behind `InvocationType: Event`. Per function it dispatches in arrival order whenever a concurrency slot
 // is free, retries function errors with exponential back-off up to the function's MaximumRetryAttempts, and drops
-// events that run out of retries or outlive MaximumEventAgeInSeconds, recording why.
+// events that run out of retries or outlive MaximumEventAgeInSeconds, recording why. Every event's end (success,
+// retries exhausted, too old) is reported once, for its destinations.
 import type { ConcurrencySlots } from './concurrency-slots';
+import type { DestinationCondition } from './destinations';
 import type { FunctionRegistry, FunctionState, DroppedEvent } from './function-registry';
+import type { CompletedInvocation } from './invoker';
 import type { JournalEvent, QueueJournal } from './queue-journal';
 
 export interface QueuedEvent extends JournalEvent {
   /** Earliest time (service clock) of the next attempt; later than now while backing off. */
   notBefore: number;
   inFlight: boolean;
+  /** The last attempt's outcome (since the service started), for the invocation record. */
+  last?: CompletedInvocation;
+}
+
+export interface SettledEvent {
+  condition: DestinationCondition;
+  /** Attempts made: the record's approximateInvokeCount. */
+  attempts: number;
+  last?: CompletedInvocation;
 }
 
 export interface EventQueueOptions {
   retryBaseMs: number;
   now: () => number;
   journal?: QueueJournal;
-  /** Runs one delivery with a slot already held; resolves true when the function succeeded. */
-  deliver: (state: FunctionState, event: QueuedEvent) => Promise<boolean>;
+  /** Runs one delivery with a slot already held; resolves to what ran (undefined: it could not run at all). */
+  deliver: (state: FunctionState, event: QueuedEvent) => Promise<CompletedInvocation | undefined>;
   onDrop: (state: FunctionState, dropped: DroppedEvent) => void;
+  /** The event is done with: it succeeded, or it was dropped. */
+  onSettled?: (state: FunctionState, event: QueuedEvent, settled: SettledEvent) => void;
 }
 
 /** Checks ages even when nothing else happens, e.g. while a function is throttled to zero. */
@@ -105,6 +119,11 @@ export class EventQueue {
       if (event.inFlight) continue;
       if (now - event.enqueuedAt > this.registry.maxEventAgeMs(state, event.qualifier)) {
         this.drop(state, event, 'MaximumEventAgeExceeded');
+        this.options.onSettled?.(state, event, {
+          condition: 'EventAgeExceeded',
+          attempts: event.retries,
+          last: event.last,
+        });
         changed = true;
         continue;
       }
@@ -117,25 +136,34 @@ export class EventQueue {
   }
 
   private async dispatch(state: FunctionState, event: QueuedEvent): Promise<void> {
-    let succeeded = false;
+    let completed: CompletedInvocation | undefined;
     try {
-      succeeded = await this.options.deliver(state, event);
+      completed = await this.options.deliver(state, event);
     } catch {
-      succeeded = false;
+      completed = undefined;
     } finally {
       // Released only after the outcome is booked, so the pump this triggers sees the event's new state.
-      this.settle(state, event, succeeded);
+      this.settle(state, event, completed);
       this.slots.release(state);
     }
   }
 
-  private settle(state: FunctionState, event: QueuedEvent, succeeded: boolean): void {
+  private settle(state: FunctionState, event: QueuedEvent, completed: CompletedInvocation | undefined): void {
     if (this.stopped) return;
     event.inFlight = false;
-    if (succeeded) {
+    if (completed) event.last = completed;
+    // A function deleted meanwhile took its queue with it.
+    if (!this.queues.get(event.functionName)?.includes(event)) return;
+    if (completed?.outcome.kind === 'success') {
       this.remove(event);
+      this.options.onSettled?.(state, event, { condition: 'Success', attempts: event.retries + 1, last: completed });
     } else if (event.retries >= this.registry.maxRetryAttempts(state, event.qualifier)) {
       this.drop(state, event, 'RetriesExhausted');
+      this.options.onSettled?.(state, event, {
+        condition: 'RetriesExhausted',
+        attempts: event.retries + 1,
+        last: event.last,
+      });
     } else {
       // AWS waits about a minute, then two; scaled by retryBaseMs (1 s, 2 s by default).
       const delay = this.options.retryBaseMs * 2 ** event.retries;

@@ -25,6 +25,15 @@ export interface DroppedEvent {
   at: string;
 }
 
+/** An invocation record that could not be sent to its destination, and why. */
+export interface UndeliverableRecord {
+  requestId: string;
+  condition: 'Success' | 'RetriesExhausted' | 'EventAgeExceeded';
+  destination: string;
+  reason: string;
+  at: string;
+}
+
 export interface FunctionState {
   record: FunctionRecord;
   inFlight: number;
@@ -35,6 +44,8 @@ export interface FunctionState {
     throttles: number;
     lastThrottleAt: string | undefined;
     droppedEvents: DroppedEvent[];
+    /** Invocation records sent to destinations, and the last ones that could not be sent. */
+    destinations: { delivered: number; undeliverable: UndeliverableRecord[] };
   };
 }
 
@@ -186,14 +197,23 @@ export class FunctionRegistry {
     return Math.max(0, this.accountConcurrencyLimit - this.sumReserved());
   }
 
+  /**
+   * The unreserved concurrency reservations may not eat into. AWS keeps 100 of its default 1,000; the local
+   * account is usually far smaller, so the floor is the same tenth of the account limit, at least 1 and at most 100
+   * (5 of the default 50).
+   */
+  get unreservedMinimum(): number {
+    return Math.min(100, Math.max(1, Math.ceil(this.accountConcurrencyLimit / 10)));
+  }
+
   setReservedConcurrency(state: FunctionState, value: unknown): void {
     if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
       throw new InvalidParameterValueError('ReservedConcurrentExecutions must be a non-negative integer.');
     }
-    if (this.sumReserved(state) + value > this.accountConcurrencyLimit) {
+    if (this.accountConcurrencyLimit - this.sumReserved(state) - value < this.unreservedMinimum) {
       throw new InvalidParameterValueError(
         `Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution ` +
-          `below its minimum value of [0] (account limit ${this.accountConcurrencyLimit}).`,
+          `below its minimum value of [${this.unreservedMinimum}].`,
       );
     }
     state.record.reservedConcurrency = value;
@@ -208,6 +228,12 @@ export class FunctionRegistry {
   recordDropped(state: FunctionState, event: DroppedEvent): void {
     state.stats.droppedEvents.push(event);
     if (state.stats.droppedEvents.length > MAX_DROPPED_EVENTS) state.stats.droppedEvents.shift();
+  }
+
+  recordUndeliverable(state: FunctionState, record: UndeliverableRecord): void {
+    const list = state.stats.destinations.undeliverable;
+    list.push(record);
+    if (list.length > MAX_DROPPED_EVENTS) list.shift();
   }
 
   eventInvokeConfig(state: FunctionState, qualifier: string): EventInvokeConfig | undefined {
@@ -248,6 +274,14 @@ function newState(record: FunctionRecord): FunctionState {
   return {
     record,
     inFlight: 0,
-    stats: { invocations: 0, coldStarts: 0, warmStarts: 0, throttles: 0, lastThrottleAt: undefined, droppedEvents: [] },
+    stats: {
+      invocations: 0,
+      coldStarts: 0,
+      warmStarts: 0,
+      throttles: 0,
+      lastThrottleAt: undefined,
+      droppedEvents: [],
+      destinations: { delivered: 0, undeliverable: [] },
+    },
   };
 }

@@ -8,6 +8,8 @@ export interface ApiResponse {
   headers?: Record<string, string>;
   /** Objects are sent as JSON; strings and buffers as they are. */
   body?: unknown;
+  /** A body written as it is produced (chunked), after the status and headers have gone out. */
+  stream?: (write: (chunk: Buffer) => void) => Promise<void>;
 }
 
 export interface RequestBody {
@@ -67,6 +69,19 @@ export function send(res: ServerResponse, response: ApiResponse, requestId: stri
   }
   res.writeHead(response.status, headers);
   res.end(body);
+}
+
+/** Sends the status and headers at once, then the body as the producer writes it. */
+export async function sendStream(res: ServerResponse, response: ApiResponse, requestId: string): Promise<void> {
+  res.writeHead(response.status, { 'x-amzn-RequestId': requestId, ...response.headers });
+  res.flushHeaders();
+  try {
+    await response.stream?.((chunk) => {
+      if (!res.destroyed) res.write(chunk);
+    });
+  } finally {
+    res.end();
+  }
 }
 
 export function errorResponse(err: LambdaApiError): ApiResponse {

@@ -16,11 +16,12 @@ import {
   UnguardedListenError,
   UnknownOperationError,
 } from './errors';
+import { DestinationDelivery } from './destination-delivery';
 import { EventQueue } from './event-queue';
 import { FunctionLifecycle } from './function-lifecycle';
 import { FunctionRegistry } from './function-registry';
 import { FunctionStore } from './function-store';
-import { errorResponse, readBody, send } from './http-io';
+import { errorResponse, readBody, send, sendStream } from './http-io';
 import { Invoker } from './invoker';
 import { LATEST } from './qualifiers';
 import { QueueJournal } from './queue-journal';
@@ -136,15 +137,17 @@ export async function startLambdaService(options: LambdaServiceOptions = {}): Pr
     retryBaseMs: options.asyncRetryBaseMs ?? DEFAULT_ASYNC_RETRY_BASE_MS,
     now,
     journal: new QueueJournal(options.queueFile ?? path.join(dataDir, 'queue.json')),
-    deliver: async (state, event) => {
+    deliver: (state, event) => {
       const target = registry.invokeTarget(state.record.name, event.qualifier ?? LATEST);
-      return (await invoker.invoke(target, event.requestId, event.payload)).outcome.kind === 'success';
+      return invoker.invoke(target, event.requestId, event.payload);
     },
     onDrop: (state, dropped) => {
       registry.recordDropped(state, dropped);
       writeLog(`[${state.record.name}] dropped event ${dropped.requestId}: ${dropped.reason}\n`);
     },
+    onSettled: (state, event, settled) => destinations.send(state, event, settled),
   });
+  const destinations = new DestinationDelivery(registry, queue, now, writeLog);
   const lifecycle = new FunctionLifecycle(registry, code, runtimeHost, queue, {
     activationDelayMs: options.activationDelayMs ?? 0,
   });
@@ -203,7 +206,8 @@ export async function startLambdaService(options: LambdaServiceOptions = {}): Pr
         requestId,
         baseUrl: baseUrl.replace(/\/+$/, ''),
       });
-      send(res, response, requestId);
+      if (response.stream) await sendStream(res, response, requestId);
+      else send(res, response, requestId);
     } catch (err) {
       const apiError = err instanceof LambdaApiError ? err : new ServiceError((err as Error).message ?? String(err));
       if (!(err instanceof LambdaApiError)) console.error('lambda service error', err);

@@ -21,6 +21,12 @@ export function defaultFunctionsDir(): string {
   return path.join(repoRoot(), 'dist', 'functions');
 }
 
-export function bootstrapPath(): string {
-  return path.join(repoRoot(), 'dist', 'lambda', 'runtime', 'bootstrap.js');
+/** Our Node.js runtime client, compiled from runtimes/node. */
+export function nodeRuntimeClientPath(): string {
+  return path.join(repoRoot(), 'dist', 'runtimes', 'node', 'bootstrap.js');
+}
+
+/** Our Python runtime client: plain Python, run from the source tree. */
+export function pythonRuntimeClientPath(): string {
+  return path.join(repoRoot(), 'runtimes', 'python', 'bootstrap.py');
 }

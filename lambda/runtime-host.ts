@@ -5,20 +5,27 @@
 // Environments are keyed by everything that shapes them (version, package, handler, memory, variables...), so a
 // changed $LATEST never reuses an environment of its old configuration. Warm ones are handed out most recently
 // used first, as Lambda does, so the rest go idle and are reclaimed after idleReclaimMs.
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { BootstrapNotBuiltError } from './errors';
-import type { InvocationOutcome } from './execution-environment';
-import { CANCELLED_ERROR_TYPE, ExecutionEnvironment } from './execution-environment';
+import type { InvocationOutcome, InvocationRun } from './execution-environment';
+import { CANCELLED_ERROR_TYPE, ExecutionEnvironment, LOST } from './execution-environment';
 import type { Architecture } from './function-store';
 import { composeInvocationLog } from './invocation-log';
-import { bootstrapPath as defaultBootstrapPath } from './repo-paths';
-import { HANDLER_ENV, TASK_ROOT_ENV } from './runtime/protocol';
-import { executionEnv, layerModulePaths, runtimeSpec } from './runtimes';
+import { processReaper } from './process-reaper';
+import { nodeRuntimeClientPath, pythonRuntimeClientPath } from './repo-paths';
+import { MAX_RESPONSE_BYTES, MAX_STREAMED_RESPONSE_BYTES } from './runtime-api-limits';
+import type { LaunchCommand, RuntimeSpec } from './runtimes';
+import { executionEnv, InvalidEntrypointError, launchCommand, runtimeSpec } from './runtimes';
 
 export type { InvocationOutcome } from './execution-environment';
-export type { FunctionErrorBody } from './runtime/protocol';
+export type { FunctionErrorBody } from './runtime-api-server';
 export { CANCELLED_ERROR_TYPE } from './execution-environment';
+
+/** Variables the environment sets to tell the runtime what to load, named as in AWS. */
+export const HANDLER_ENV = '_HANDLER';
+export const TASK_ROOT_ENV = 'LAMBDA_TASK_ROOT';
 
 /** Everything needed to run one version of a function from its unpacked package. */
 export interface FunctionVersionDescriptor {
@@ -47,6 +54,18 @@ export interface InvokeOptions {
   payload: string;
   /** Aborting kills the environment running the invocation; the result's outcome is then CANCELLED_ERROR_TYPE. */
   signal?: AbortSignal;
+  /** The ARN the caller invoked (qualified with the alias or version it named); default the descriptor's ARN. */
+  invokedFunctionArn?: string;
+  /** The X-Ray trace header; default a new, unsampled root. */
+  traceId?: string;
+  /** The client context as JSON text (Invoke's X-Amz-Client-Context, base64-decoded). */
+  clientContext?: string;
+  /** The Cognito identity as JSON text ({"cognitoIdentityId","cognitoIdentityPoolId"}). */
+  cognitoIdentity?: string;
+  /** Receives a streamed response (awslambda.streamifyResponse) chunk by chunk; without it the stream is buffered. */
+  onChunk?: (chunk: Buffer) => void;
+  /** Told when the response starts: its content type, and whether the function streams it. */
+  onResponseStart?: (info: { contentType: string | undefined; streaming: boolean }) => void;
 }
 
 export interface InvocationResult {
@@ -73,8 +92,16 @@ export interface RuntimeHostOptions {
   region?: string;
   /** Variables every environment gets before the function's own (PATH, TZ, callback secret...). */
   baseEnvironment?: Readonly<Record<string, string>>;
-  /** Default <repo>/dist/lambda/runtime/bootstrap.js. */
+  /** The Node.js runtime client. Default <repo>/dist/runtimes/node/bootstrap.js. */
   bootstrapPath?: string;
+  /** The Python runtime client. Default <repo>/runtimes/python/bootstrap.py. */
+  pythonBootstrapPath?: string;
+  /** A buffered response larger than this fails with Function.ResponseSizeTooLarge. Default 6291556 (AWS's). */
+  maxResponseBytes?: number;
+  /** The same for a streamed response. Default 200 MB (AWS's). */
+  maxStreamedResponseBytes?: number;
+  /** How long a runtime may take to ask for its first event. Default 10 s, AWS's init limit. */
+  initTimeoutMs?: number;
 }
 
 export interface EnvironmentCounts {
@@ -121,8 +148,10 @@ export class RuntimeHost {
   private readonly maxEnvironments: number;
   private readonly idleReclaimMs: number;
   private readonly region: string;
-  private readonly bootstrap: string;
+  private readonly clients: { node: string; python: string };
   private readonly baseEnvironment: Readonly<Record<string, string>>;
+  private readonly limits: { maxResponseBytes: number; maxStreamedResponseBytes: number };
+  private readonly initTimeoutMs: number | undefined;
   private closed = false;
 
   constructor(options: RuntimeHostOptions = {}) {
@@ -130,9 +159,17 @@ export class RuntimeHost {
     this.idleReclaimMs = options.idleReclaimMs ?? DEFAULT_IDLE_RECLAIM_MS;
     this.region = options.region ?? 'us-east-1';
     this.baseEnvironment = options.baseEnvironment ?? { TZ: 'UTC', PATH: process.env.PATH ?? '/usr/bin:/bin' };
-    this.bootstrap = options.bootstrapPath ?? defaultBootstrapPath();
-    if (!existsSync(this.bootstrap)) {
-      throw new BootstrapNotBuiltError(`${this.bootstrap} is missing; run npm run build first`);
+    this.clients = {
+      node: options.bootstrapPath ?? nodeRuntimeClientPath(),
+      python: options.pythonBootstrapPath ?? pythonRuntimeClientPath(),
+    };
+    this.limits = {
+      maxResponseBytes: options.maxResponseBytes ?? MAX_RESPONSE_BYTES,
+      maxStreamedResponseBytes: options.maxStreamedResponseBytes ?? MAX_STREAMED_RESPONSE_BYTES,
+    };
+    this.initTimeoutMs = options.initTimeoutMs;
+    if (!existsSync(this.clients.node)) {
+      throw new BootstrapNotBuiltError(`${this.clients.node} is missing; run npm run build first`);
     }
   }
 
@@ -143,15 +180,11 @@ export class RuntimeHost {
     const { signal } = options;
     const key = environmentKey(fn);
     this.retireOtherConfigurations(fn, key);
-    let slot = this.idle.get(key)?.pop();
-    // One that died a moment ago may still be parked until its exit is processed.
-    while (slot && slot.env.state !== 'idle') {
-      this.discard(slot);
-      slot = this.idle.get(key)?.pop();
-    }
-    let initDurationMs: number | undefined;
-    const coldStart = !slot;
-    const report = (run: Omit<InvocationResult, 'requestId' | 'log' | 'coldStart' | 'aborted'>, output: string) => ({
+    const report = (
+      run: Omit<InvocationResult, 'requestId' | 'log' | 'coldStart' | 'aborted'>,
+      output: string,
+      coldStart: boolean,
+    ): InvocationResult => ({
       ...run,
       requestId,
       coldStart,
@@ -165,39 +198,70 @@ export class RuntimeHost {
         initDurationMs: run.initDurationMs,
       }),
     });
-    if (signal?.aborted) {
-      if (slot) this.park(slot);
-      return report({ outcome: cancelledOutcome(requestId), durationMs: 0, maxMemoryUsedMB: 0 }, '');
-    }
-    if (slot) {
-      clearTimeout(slot.env.idleTimer);
-    } else {
-      this.makeRoom();
-      slot = this.spawn(fn, key);
-      const starting = slot;
-      const onAbortInit = () => starting.env.kill();
-      signal?.addEventListener('abort', onAbortInit, { once: true });
-      const init = await slot.env.init();
-      signal?.removeEventListener('abort', onAbortInit);
-      if (!init.ok) {
-        this.discard(slot);
-        const outcome: InvocationOutcome = signal?.aborted
-          ? cancelledOutcome(requestId)
-          : { kind: 'error', unhandled: true, error: init.error };
-        return report({ outcome, durationMs: 0, maxMemoryUsedMB: 0 }, init.log);
+    // An environment that died between two invocations never took the event; it goes to a new one, once.
+    for (let attempt = 0; ; attempt++) {
+      let slot = attempt === 0 ? this.takeIdle(key) : undefined;
+      const coldStart = !slot;
+      if (signal?.aborted) {
+        if (slot) this.park(slot);
+        return report({ outcome: cancelledOutcome(requestId), durationMs: 0, maxMemoryUsedMB: 0 }, '', coldStart);
       }
-      initDurationMs = init.initDurationMs;
-    }
-    const running = slot;
-    const onAbort = () => running.env.cancel('The invocation was cancelled by its caller');
-    signal?.addEventListener('abort', onAbort, { once: true });
-    try {
-      const run = await running.env.invoke(requestId, options.payload, fn.timeoutSeconds * 1000);
-      return report({ ...run, initDurationMs }, run.log);
-    } finally {
-      signal?.removeEventListener('abort', onAbort);
-      if (running.env.state === 'idle' && !this.closed) this.park(running);
-      else this.discard(running);
+      let initDurationMs: number | undefined;
+      if (slot) {
+        clearTimeout(slot.env.idleTimer);
+      } else {
+        this.makeRoom();
+        const spawned = this.spawn(fn, key, requestId);
+        if (!spawned.ok) {
+          return report({ outcome: spawned.outcome, durationMs: 0, maxMemoryUsedMB: 0 }, '', true);
+        }
+        slot = spawned.slot;
+        const starting = slot;
+        const onAbortInit = () => starting.env.kill();
+        signal?.addEventListener('abort', onAbortInit, { once: true });
+        const init = await slot.env.init();
+        signal?.removeEventListener('abort', onAbortInit);
+        if (!init.ok) {
+          this.discard(slot);
+          const outcome: InvocationOutcome = signal?.aborted
+            ? cancelledOutcome(requestId)
+            : { kind: 'error', unhandled: true, error: init.error, payload: init.payload };
+          return report({ outcome, durationMs: 0, maxMemoryUsedMB: 0 }, init.log, true);
+        }
+        initDurationMs = init.initDurationMs;
+      }
+      const running = slot;
+      const onAbort = () => running.env.cancel('The invocation was cancelled by its caller');
+      signal?.addEventListener('abort', onAbort, { once: true });
+      let run: InvocationRun | typeof LOST;
+      try {
+        run = await running.env.invoke({
+          requestId,
+          payload: options.payload,
+          timeoutMs: fn.timeoutSeconds * 1000,
+          invokedFunctionArn: options.invokedFunctionArn ?? fn.functionArn,
+          traceId: options.traceId ?? newTraceId(),
+          clientContext: options.clientContext,
+          cognitoIdentity: options.cognitoIdentity,
+          onChunk: options.onChunk,
+          onResponseStart: options.onResponseStart,
+        });
+      } finally {
+        signal?.removeEventListener('abort', onAbort);
+        if (running.env.state === 'idle' && !this.closed) this.park(running);
+        else this.discard(running);
+      }
+      if (run === LOST && attempt === 0 && !this.closed) continue;
+      if (run === LOST) {
+        const errorMessage = `RequestId: ${requestId} Error: Runtime exited before it took the event`;
+        const outcome: InvocationOutcome = {
+          kind: 'error',
+          unhandled: true,
+          error: { errorType: 'Runtime.ExitError', errorMessage },
+        };
+        return report({ outcome, durationMs: 0, maxMemoryUsedMB: 0 }, '', coldStart);
+      }
+      return report({ ...run, initDurationMs }, run.log, coldStart);
     }
   }
 
@@ -272,28 +336,41 @@ export class RuntimeHost {
     }
   }
 
-  private spawn(fn: FunctionVersionDescriptor, key: string): Slot {
+  /** A parked environment of this configuration that is still alive, most recently used first. */
+  private takeIdle(key: string): Slot | undefined {
+    let slot = this.idle.get(key)?.pop();
+    // One that died a moment ago may still be parked until its exit is processed.
+    while (slot && slot.env.state !== 'idle') {
+      this.discard(slot);
+      slot = this.idle.get(key)?.pop();
+    }
+    return slot;
+  }
+
+  private spawn(
+    fn: FunctionVersionDescriptor,
+    key: string,
+    requestId: string,
+  ): { ok: true; slot: Slot } | { ok: false; outcome: InvocationOutcome } {
     const runtime = runtimeSpec(fn.runtime);
+    let launch: LaunchCommand;
+    try {
+      launch = launchCommand(runtime, { taskRoot: fn.taskRoot, memoryMB: fn.memoryMB, clients: this.clients });
+    } catch (err) {
+      if (!(err instanceof InvalidEntrypointError)) throw err;
+      const error = {
+        errorType: 'Runtime.InvalidEntrypoint',
+        errorMessage: `RequestId: ${requestId} Error: ${err.message}`,
+      };
+      return { ok: false, outcome: { kind: 'error', unhandled: true, error } };
+    }
     const env = new ExecutionEnvironment({
-      bootstrapPath: this.bootstrap,
-      memoryMB: fn.memoryMB,
+      launch,
       cwd: fn.taskRoot,
-      env: {
-        ...this.baseEnvironment,
-        // AWS's Node runtimes look in the layer folders; a function may set its own NODE_PATH, as on AWS.
-        NODE_PATH: layerModulePaths(runtime).join(':'),
-        ...fn.environment,
-        AWS_LAMBDA_FUNCTION_NAME: fn.functionName,
-        AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memoryMB),
-        AWS_LAMBDA_FUNCTION_VERSION: fn.version,
-        AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${fn.functionName}`,
-        AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
-        AWS_EXECUTION_ENV: executionEnv(runtime),
-        AWS_REGION: this.region,
-        AWS_DEFAULT_REGION: this.region,
-        [TASK_ROOT_ENV]: fn.taskRoot,
-        [HANDLER_ENV]: fn.handler,
-      },
+      limits: this.limits,
+      reaper: processReaper(),
+      initTimeoutMs: this.initTimeoutMs,
+      env: this.environmentOf(fn, runtime, launch),
     });
     const slot: Slot = {
       env,
@@ -305,7 +382,35 @@ export class RuntimeHost {
     this.live.add(slot);
     // An environment that dies while idle (killed from outside, crashed in a timer) must not be handed out.
     void env.exited.then(() => this.discard(slot));
-    return slot;
+    return { ok: true, slot };
+  }
+
+  /** The variables an environment gets, as AWS sets them; the function's own may override the runtime's paths. */
+  private environmentOf(
+    fn: FunctionVersionDescriptor,
+    runtime: RuntimeSpec,
+    launch: LaunchCommand,
+  ): Record<string, string> {
+    const env: Record<string, string> = {
+      ...this.baseEnvironment,
+      ...launch.runtimeEnvironment,
+      ...fn.environment,
+      AWS_LAMBDA_FUNCTION_NAME: fn.functionName,
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memoryMB),
+      AWS_LAMBDA_FUNCTION_VERSION: fn.version,
+      AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${fn.functionName}`,
+      AWS_LAMBDA_LOG_STREAM_NAME: logStreamName(fn.version),
+      AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+      AWS_REGION: this.region,
+      AWS_DEFAULT_REGION: this.region,
+      LAMBDA_RUNTIME_DIR: path.dirname(runtime.launcher === 'python' ? this.clients.python : this.clients.node),
+      [TASK_ROOT_ENV]: fn.taskRoot,
+      [HANDLER_ENV]: fn.handler,
+    };
+    const executionEnvironment = executionEnv(runtime);
+    if (executionEnvironment) env.AWS_EXECUTION_ENV = executionEnvironment;
+    else delete env.AWS_EXECUTION_ENV;
+    return env;
   }
 
   private park(slot: Slot): void {
@@ -340,6 +445,23 @@ export class RuntimeHost {
     if (!oldest) throw new EnvironmentCapacityError(`All ${this.maxEnvironments} execution environments are busy.`);
     this.discard(oldest);
   }
+}
+
+/** AWS's log stream name: the date and the version that runs, then an id of the environment. */
+function logStreamName(version: string): string {
+  const day = new Date().toISOString().slice(0, 10).replace(/-/g, '/');
+  return `${day}/[${version}]${randomBytes(16).toString('hex')}`;
+}
+
+/** An X-Ray trace header for an invocation nobody traced: a new root, not sampled. */
+export function newTraceId(): string {
+  const seconds = Math.floor(Date.now() / 1000)
+    .toString(16)
+    .padStart(8, '0');
+  // randomUUID draws from a pooled buffer: far cheaper per call than randomBytes.
+  const id = randomUUID().replace(/-/g, '');
+  const parent = randomUUID().replace(/-/g, '');
+  return `Root=1-${seconds}-${id.slice(0, 24)};Parent=${parent.slice(0, 16)};Sampled=0`;
 }
 
 function cancelledOutcome(requestId: string): InvocationOutcome {

@@ -1,7 +1,7 @@
 // GET /_spillway/status: a Spillway extension, not part of the Lambda API. The scheduler polls it for placement
 // and warm-pool decisions, so it only reads counters the service keeps anyway.
 import type { EventQueue } from './event-queue';
-import type { DroppedEvent, FunctionRegistry } from './function-registry';
+import type { DroppedEvent, FunctionRegistry, UndeliverableRecord } from './function-registry';
 import type { EnvironmentCounts, RuntimeHost } from './runtime-host';
 
 export interface VersionStatus {
@@ -25,11 +25,15 @@ export interface FunctionStatus {
   warmStarts: number;
   invocations: number;
   droppedEvents: DroppedEvent[];
+  /** Invocation records sent to OnSuccess / OnFailure destinations, and the last ones that could not be sent. */
+  destinations: { delivered: number; undeliverable: UndeliverableRecord[] };
 }
 
 export interface ServiceStatus {
   accountConcurrencyLimit: number;
   unreservedConcurrency: number;
+  /** The floor reservations cannot push unreserved concurrency below. */
+  unreservedConcurrencyMinimum: number;
   totals: {
     environments: number;
     inFlight: number;
@@ -37,6 +41,7 @@ export interface ServiceStatus {
     throttles: number;
     invocations: number;
     droppedEvents: number;
+    undeliverableRecords: number;
   };
   functions: FunctionStatus[];
 }
@@ -60,11 +65,16 @@ export function buildStatus(registry: FunctionRegistry, host: RuntimeHost, queue
     warmStarts: f.stats.warmStarts,
     invocations: f.stats.invocations,
     droppedEvents: [...f.stats.droppedEvents],
+    destinations: {
+      delivered: f.stats.destinations.delivered,
+      undeliverable: [...f.stats.destinations.undeliverable],
+    },
   }));
   const sum = (pick: (f: FunctionStatus) => number) => functions.reduce((n, f) => n + pick(f), 0);
   return {
     accountConcurrencyLimit: registry.accountConcurrencyLimit,
     unreservedConcurrency: registry.unreservedConcurrency(),
+    unreservedConcurrencyMinimum: registry.unreservedMinimum,
     totals: {
       environments: sum((f) => f.environments.total),
       inFlight: sum((f) => f.inFlight),
@@ -72,6 +82,7 @@ export function buildStatus(registry: FunctionRegistry, host: RuntimeHost, queue
       throttles: sum((f) => f.throttles.count),
       invocations: sum((f) => f.invocations),
       droppedEvents: sum((f) => f.droppedEvents.length),
+      undeliverableRecords: sum((f) => f.destinations.undeliverable.length),
     },
     functions,
   };

@@ -52,7 +52,7 @@ function prepare() {
   }
   const marker = path.join(ROOT, 'dist', 'workflow-bundle.js');
   const sources = Math.max(
-    ...['domain', 'workflows', 'activities', 'api', 'worker', 'lambda', 'live', 'clients', 'cli', 'pipelines'].map((d) =>
+    ...['domain', 'workflows', 'activities', 'api', 'worker', 'lambda', 'runtimes', 'live', 'clients', 'cli', 'pipelines'].map((d) =>
       newestMtime(path.join(ROOT, d)),
     ),
   );

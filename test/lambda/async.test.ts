@@ -184,3 +184,26 @@ test('without LAMBDA_QUEUE_FILE the journal lives in the data directory', async 
   const journal = JSON.parse(readFileSync(path.join(h.dataDir, 'queue.json'), 'utf8')) as { events: unknown[] };
   expect(journal.events).toEqual([expect.objectContaining({ functionName: 'append', qualifier: '$LATEST' })]);
 });
+
+test('a retry keeps its request id, runs in the warm environment and its answer is taken (regression: refused as a second answer)', async () => {
+  const h = await start({ asyncRetryBaseMs: 50, functions: [fixture('flaky', 'flakyFile')] });
+  const file = path.join(dir, 'same-id.txt');
+  await h.client.send(new PutFunctionEventInvokeConfigCommand({ FunctionName: 'flaky', MaximumRetryAttempts: 2 }));
+  const out = await h.client.send(
+    new InvokeCommand({
+      FunctionName: 'flaky',
+      InvocationType: 'Event',
+      Payload: JSON.stringify({ file, failTimes: 1 }),
+    }),
+  );
+  await waitFor(async () => {
+    const status = functionStatus(await fetchStatus(h.service), 'flaky');
+    return status.invocations === 2 && status.inFlight === 0 && status.queuedEvents === 0 ? status : undefined;
+  });
+  const log = h.logs.join('');
+  const id = out.$metadata.requestId ?? '';
+  expect(log.match(new RegExp(`REPORT RequestId: ${id}`, 'g'))).toHaveLength(2);
+  expect(log).not.toContain('Task timed out');
+  const status = functionStatus(await fetchStatus(h.service), 'flaky');
+  expect(status).toMatchObject({ coldStarts: 1, warmStarts: 1, droppedEvents: [] });
+});

@@ -164,8 +164,8 @@ describe('CreateFunction', () => {
     ],
     [
       'an unsupported runtime',
-      { Runtime: 'python3.12' },
-      "Value 'python3.12' at 'runtime' failed to satisfy constraint: Member must satisfy enum value set: [nodejs20.x, nodejs22.x, nodejs24.x]",
+      { Runtime: 'java21' },
+      "Value 'java21' at 'runtime' failed to satisfy constraint: Member must satisfy enum value set: [nodejs20.x, nodejs22.x, nodejs24.x, python3.11, python3.12, python3.13, python3.14, provided.al2023, provided.al2]",
     ],
     ['a retired runtime', { Runtime: 'nodejs16.x' }, 'The runtime parameter of nodejs16.x is no longer supported'],
     ['memory under 128 MB', { MemorySize: 64 }, 'Member must have value greater than or equal to 128'],

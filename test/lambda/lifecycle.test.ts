@@ -21,7 +21,7 @@ test('an environment idle longer than idleReclaimMs is reclaimed and the next ca
   await waitFor(async () => {
     const status = functionStatus(await fetchStatus(h.service), 'echo');
     return status.environments.total === 0 ? status : undefined;
-  }, 3000);
+  });
 
   const cold = await h.client.send(new InvokeCommand({ FunctionName: 'echo', LogType: 'Tail' }));
   expect(decodeLog(cold.LogResult)).toContain('Init Duration');

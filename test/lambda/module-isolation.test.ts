@@ -72,3 +72,30 @@ test('an ES module handler (index.mjs) loads, as AWS tries .js, .mjs and .cjs', 
   expect(out.FunctionError).toBeUndefined();
   expect(decodePayload(out.Payload)).toEqual({ esm: true });
 });
+
+test('an ES module handler cannot import a package Spillway has but the package lacks', async () => {
+  const zip = await zipOf([
+    { name: 'index.mjs', data: "import yauzl from 'yauzl';\nexport const handler = async () => typeof yauzl;" },
+  ]);
+  await deploy(h.client, { name: 'esm-borrows-yauzl', handler: 'index.handler', zip });
+  const out = await h.client.send(new InvokeCommand({ FunctionName: 'esm-borrows-yauzl' }));
+  expect(out.FunctionError).toBe('Unhandled');
+  const body = decodePayload(out.Payload) as { errorType: string; errorMessage: string };
+  expect(body.errorType).toBe('Runtime.ImportModuleError');
+  expect(body.errorMessage).toMatch(/^Error: Cannot find package 'yauzl' imported from .*index\.mjs$/);
+});
+
+test('an ES module handler imports the packages it ships, and node: builtins', async () => {
+  const zip = await zipOf([
+    { name: 'node_modules/shout/package.json', data: '{"name":"shout","type":"module","exports":"./main.js"}' },
+    { name: 'node_modules/shout/main.js', data: 'export default (s) => s.toUpperCase();' },
+    {
+      name: 'index.mjs',
+      data: "import shout from 'shout';\nimport { basename } from 'node:path';\nexport const handler = async () => shout(basename('/a/ok'));",
+    },
+  ]);
+  await deploy(h.client, { name: 'esm-own-package', handler: 'index.handler', zip });
+  const out = await h.client.send(new InvokeCommand({ FunctionName: 'esm-own-package' }));
+  expect(out.FunctionError).toBeUndefined();
+  expect(decodePayload(out.Payload)).toBe('OK');
+});

@@ -1,6 +1,6 @@
 // The embeddable pool, as the worker will use it: a descriptor of an unpacked version, warm reuse, cancellation
 // through an AbortSignal and a bound on the number of environments.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { FunctionVersionDescriptor, RuntimeHost } from '../../lambda/runtime-host';
@@ -18,8 +18,29 @@ let taskRoot: string;
 
 const HANDLERS = `
 exports.echo = async (event, context) => ({ event, pid: process.pid, version: context.functionVersion });
-exports.hang = () => new Promise(() => setInterval(() => {}, 1000));
+exports.hang = async (event) => {
+  if (event.pidFile) require('node:fs').writeFileSync(event.pidFile, String(process.pid));
+  await new Promise(() => setInterval(() => {}, 1000));
+};
 `;
+
+/** Gone, or a zombie nobody has reaped yet: either way it runs nothing. */
+function isGone(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.startsWith('Z') ?? true;
+  } catch {
+    return true;
+  }
+}
+
+async function until<T>(probe: () => T | undefined, what: string): Promise<T> {
+  for (let i = 0; i < 600; i++) {
+    const value = probe();
+    if (value !== undefined) return value;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`${what}: not in time`);
+}
 
 function descriptor(overrides: Partial<FunctionVersionDescriptor> = {}): FunctionVersionDescriptor {
   return {
@@ -69,16 +90,21 @@ test('runs a version cold, then warm in the same environment, with an AWS-shaped
   expect(host.counts('hosted')).toEqual({ total: 1, idle: 1, busy: 0 });
 });
 
-test('aborting the signal kills the environment and reports the invocation cancelled', async () => {
+test('aborting the signal kills the environment running the handler and reports the invocation cancelled', async () => {
   const controller = new AbortController();
+  const pidFile = path.join(dir, 'hang.pid');
   const running = host.invoke(descriptor({ handler: 'index.hang', timeoutSeconds: 60 }), {
-    payload: '{}',
+    payload: JSON.stringify({ pidFile }),
     signal: controller.signal,
   });
-  // Abort once the environment is busy running it.
-  for (let i = 0; i < 200 && host.counts('hosted').busy === 0; i++) await new Promise((r) => setTimeout(r, 25));
+  // Abort once the handler runs.
+  const pid = await until(
+    () => (existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8')) : undefined),
+    'the handler starts',
+  );
   controller.abort();
   const run = await running;
+  await until(() => (isGone(pid) ? true : undefined), 'the environment dies');
   expect(run.aborted).toBe(true);
   expect(run.outcome).toEqual({
     kind: 'error',

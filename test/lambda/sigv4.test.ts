@@ -108,10 +108,10 @@ test('without keys the service refuses a non-loopback address, in process and as
   expect(run.stderr).toContain('Refusing to listen on 0.0.0.0 without access keys');
 });
 
-test('an oversized Invoke is RequestTooLargeException even when signed, not a signature error', async () => {
+test('an oversized Invoke is 413 RequestEntityTooLargeException even when signed, not a signature error', async () => {
   const big = JSON.stringify({ blob: 'x'.repeat(6 * 1024 * 1024) });
   const err = await failure(h.client.send(new InvokeCommand({ FunctionName: 'echo', Payload: big })));
-  expect(err.name).toBe('RequestTooLargeException');
+  expect(err.name).toBe('RequestEntityTooLargeException');
   expect(err.$metadata.httpStatusCode).toBe(413);
   expect(err.message).toBe('Request must be smaller than 6291456 bytes for the InvokeFunction operation');
 });
