@@ -110,7 +110,7 @@ if (!postgres.reachable) {
           Object.fromEntries(
             Object.entries(SEARCH_ATTRIBUTE_REGISTRATIONS).map(([name, kind]) => [
               name,
-              `INDEXED_VALUE_TYPE_${kind.toUpperCase()}`,
+              `INDEXED_VALUE_TYPE_${kind.replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase()}`,
             ]),
           ),
         ),

@@ -60,7 +60,7 @@ if (!postgres.reachable) {
       const expected = Object.fromEntries(
         Object.entries(SEARCH_ATTRIBUTE_REGISTRATIONS).map(([name, kind]) => [
           name,
-          `INDEXED_VALUE_TYPE_${kind.toUpperCase()}`,
+          `INDEXED_VALUE_TYPE_${kind.replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase()}`,
         ]),
       );
       expect(listed.customAttributes).toEqual(expect.objectContaining(expected));
