@@ -1,7 +1,6 @@
 // Rebuilds the Redis projection from Temporal visibility, the record. Every task's status, placement and facts
 // (cost, duration, attempts, cold starts) are search attributes, so a flushed Redis loses nothing that matters.
 import type { Client } from '@temporalio/client';
-import { executionInfoFromRaw } from '@temporalio/client/lib/helpers';
 import type { Redis } from 'ioredis';
 import { TASK_WORKFLOW_TYPE, WARM_POOL_WORKFLOW_TYPE } from '../domain/constants';
 import {
@@ -45,7 +44,7 @@ export async function reconcile(deps: {
   const tasks: Array<[string, string, string]> = [];
   let warmPoolRuns = 0;
 
-  for await (const info of listAll(deps.client, deps.namespace, `WorkflowType = '${TASK_WORKFLOW_TYPE}'`)) {
+  for await (const info of listAll(deps.client, `WorkflowType = '${TASK_WORKFLOW_TYPE}'`)) {
     const sa = info.typedSearchAttributes;
     const status = taskStatusOf(info.status.name, sa.get(TASK_STATUS_KEY));
     const mode = sa.get(EXECUTION_MODE_KEY);
@@ -88,7 +87,7 @@ export async function reconcile(deps: {
       series.set(bucket, fields);
     }
   }
-  for await (const info of listAll(deps.client, deps.namespace, `WorkflowType = '${WARM_POOL_WORKFLOW_TYPE}'`)) {
+  for await (const info of listAll(deps.client, `WorkflowType = '${WARM_POOL_WORKFLOW_TYPE}'`)) {
     warmPoolRuns++;
     add('cost:warming', info.typedSearchAttributes.get(TASK_COST_KEY) ?? 0);
   }
@@ -122,18 +121,7 @@ export async function reconcile(deps: {
   return { tasks: tasks.length, warmPoolRuns, durationMs: Math.round(performance.now() - started), counters };
 }
 
-async function* listAll(client: Client, namespace: string, query: string) {
-  let nextPageToken: Uint8Array | undefined;
-  do {
-    const page = await client.workflowService.listWorkflowExecutions({
-      namespace,
-      pageSize: 1000,
-      nextPageToken,
-      query,
-    });
-    for (const raw of page.executions) {
-      yield await executionInfoFromRaw(raw, client.options.loadedDataConverter, raw, namespace);
-    }
-    nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
-  } while (nextPageToken);
+/** Every execution that matches, page by page (the client's own list, 1000 to a page). */
+function listAll(client: Client, query: string) {
+  return client.workflow.list({ query, pageSize: 1000 });
 }
