@@ -40,6 +40,7 @@ export const callbackRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
       schema: {
         tags: ['callbacks'],
+        operationId: 'completeLambdaAttempt',
         summary: 'Completion of an asynchronous Lambda attempt (signed by the function wrapper)',
         body: CallbackBody,
         response: { 200: CallbackResponse, ...errorResponses(400, 401, 413, 415, 503) },

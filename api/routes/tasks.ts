@@ -33,6 +33,7 @@ export const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
       bodyLimit: TASK_BODY_LIMIT,
       schema: {
         tags: ['tasks'],
+        operationId: 'createTask',
         summary: 'Create a task',
         body: CreateTaskBody,
         response: {
@@ -57,6 +58,7 @@ export const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
       bodyLimit: BULK_BODY_LIMIT,
       schema: {
         tags: ['tasks'],
+        operationId: 'createTasks',
         summary: 'Create up to 1,000 tasks; each item succeeds or fails on its own',
         body: BulkBody,
         response: { 207: BulkResponse, ...errorResponses(400, 413, 415, 429, 503) },
@@ -88,6 +90,7 @@ export const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags: ['tasks'],
+        operationId: 'listTasks',
         summary: 'List tasks from Temporal visibility: running ones first, then the most recently finished',
         querystring: ListQuery,
         response: { 200: ListResponse, ...errorResponses(400, 429, 503) },
@@ -101,6 +104,7 @@ export const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags: ['tasks'],
+        operationId: 'getTaskStats',
         summary: 'Task statistics',
         response: { 200: StatsResponse, ...errorResponses(429, 503) },
       },
@@ -113,6 +117,7 @@ export const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags: ['tasks'],
+        operationId: 'getTask',
         summary: 'The whole state of one task',
         params: TaskIdParams,
         response: { 200: TaskResponse, ...errorResponses(400, 404, 429, 503) },
@@ -126,6 +131,7 @@ export const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags: ['tasks'],
+        operationId: 'cancelTask',
         summary: 'Request cancellation of a running task',
         params: TaskIdParams,
         response: { 202: CancelResponse, ...errorResponses(400, 404, 409, 429, 503) },
