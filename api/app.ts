@@ -33,6 +33,7 @@ import { liveRoutes } from './routes/live';
 import { taskRoutes } from './routes/tasks';
 import { ErrorResponse } from './schemas/common';
 import { withTimeout } from './with-timeout';
+import { tracingPlugin } from '../telemetry/http';
 import { createCallbackService, type CallbackService } from './services/callback-service';
 import { createMetrics } from './services/metrics';
 import { createTaskService, type TaskService } from './services/task-service';
@@ -195,6 +196,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return components;
   });
 
+  await app.register(tracingPlugin);
   await app.register(securityPlugin, { config, redis });
   await app.register(swagger, {
     openapi: {

@@ -4,6 +4,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { SIGNATURE_HEADER } from '../../domain/callback-signature';
 import { CallbackBody, CallbackResponse } from '../schemas/callback-schemas';
 import { errorResponses } from '../schemas/common';
+import { setSpanAttributes } from '../../telemetry/lambda';
+import { SpanAttributes } from '../../telemetry/tracing';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -46,6 +48,19 @@ export const callbackRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: CallbackResponse, ...errorResponses(400, 401, 413, 415, 503) },
       },
     },
-    async (request) => app.callbacks.settle(request.body),
+    async (request) => {
+      const settled = await app.callbacks.settle(request.body);
+      setSpanAttributes({
+        [SpanAttributes.taskId]: settled.workflowId,
+        [SpanAttributes.attempt]: settled.attempt,
+        [SpanAttributes.placement]: 'LAMBDA',
+        [SpanAttributes.functionName]: request.body.functionName,
+        [SpanAttributes.coldStart]: request.body.report.coldStart,
+        [SpanAttributes.durationMs]: request.body.report.durationMs,
+        'spillway.callback.outcome': request.body.outcome,
+        'spillway.callback.accepted': settled.accepted,
+      });
+      return settled;
+    },
   );
 };
