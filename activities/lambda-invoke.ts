@@ -21,6 +21,7 @@ import type { AttemptReporter } from './attempt-reporter';
 import { describeError, functionError, toApplicationFailure } from './failure-mapping';
 import type { LiveHooks } from './live-hooks';
 import { functionRef, taskEvent } from './task-event';
+import { traceLambdaInvoke } from '../telemetry/lambda';
 import type { AttemptSuccess } from './types';
 
 export interface LambdaInvokeDeps {
@@ -117,6 +118,14 @@ export function createInvokeLambda(deps: LambdaInvokeDeps) {
     // The exact version resolved: an alias or $LATEST moving during the attempt cannot change what it runs.
     const qualifier = fn.version === '$LATEST' ? undefined : fn.version;
     const pinned = { functionVersion: fn.version, codeSha256: fn.codeSha256 };
+    const span = (invocationType: 'Event' | 'RequestResponse') => ({
+      taskId: workflowId,
+      taskType: task.type,
+      functionName: fn.name,
+      functionVersion: fn.version,
+      attempt,
+      invocationType,
+    });
 
     /** An Invoke that Lambda refused is still an attempt: the task records it with its real cause. */
     const invokeFailed = async (err: unknown): Promise<ApplicationFailure> => {
@@ -139,15 +148,17 @@ export function createInvokeLambda(deps: LambdaInvokeDeps) {
     if (task.invocation === 'sync' || fn.spillway.event !== 'task') {
       let response;
       try {
-        response = await deps.lambda.send(
-          new InvokeCommand({
-            FunctionName: task.functionName,
-            Qualifier: qualifier,
-            InvocationType: 'RequestResponse',
-            LogType: 'Tail',
-            Payload: encoder.encode(JSON.stringify(taskEvent(task, attempt, fn))),
-          }),
-          { abortSignal: ctx.cancellationSignal },
+        response = await traceLambdaInvoke(span('RequestResponse'), (trace) =>
+          deps.lambda.send(
+            new InvokeCommand({
+              FunctionName: task.functionName,
+              Qualifier: qualifier,
+              InvocationType: 'RequestResponse',
+              LogType: 'Tail',
+              Payload: encoder.encode(JSON.stringify(taskEvent(task, attempt, fn, trace.event))),
+            }),
+            { abortSignal: ctx.cancellationSignal },
+          ),
         );
       } catch (err) {
         throw await invokeFailed(err);
@@ -206,16 +217,24 @@ export function createInvokeLambda(deps: LambdaInvokeDeps) {
       arch: fn.architecture,
     });
     try {
-      await deps.lambda.send(
-        new InvokeCommand({
-          FunctionName: task.functionName,
-          Qualifier: qualifier,
-          InvocationType: 'Event',
-          Payload: encoder.encode(
-            JSON.stringify(taskEvent(task, attempt, fn, { callback: { url: deps.config.callbackUrl, token } })),
-          ),
-        }),
-        { abortSignal: ctx.cancellationSignal },
+      // The event carries the trace on: the callback URL continues it (telemetry/lambda.ts; untouched untraced).
+      await traceLambdaInvoke(span('Event'), (trace) =>
+        deps.lambda.send(
+          new InvokeCommand({
+            FunctionName: task.functionName,
+            Qualifier: qualifier,
+            InvocationType: 'Event',
+            Payload: encoder.encode(
+              JSON.stringify(
+                taskEvent(task, attempt, fn, {
+                  callback: { url: trace.callbackUrl(deps.config.callbackUrl), token },
+                  ...trace.event,
+                }),
+              ),
+            ),
+          }),
+          { abortSignal: ctx.cancellationSignal },
+        ),
       );
     } catch (err) {
       await deps.live.lambdaFinished(task);

@@ -93,15 +93,8 @@ export function createWarmPoolActivities(deps: {
         architecture: spec?.architecture ?? 'x86_64',
       });
     }
-    if (deps.projection) {
-      await deps.projection.redis
-        .multi()
-        .hincrbyfloat(deps.projection.keys.counters, 'cost:warming', costUsd)
-        .hincrby(deps.projection.keys.counters, 'warmups', warmed)
-        .hincrby(deps.projection.keys.counters, 'warmupColdStarts', coldStarts)
-        .exec()
-        .catch(() => undefined);
-    }
+    // Best effort: the projection is rebuilt from Temporal, and warming must not fail for it.
+    await deps.projection?.recordWarmups({ warmed, coldStarts, costUsd }).catch(() => undefined);
     return {
       name: target.name,
       requested: target.count,

@@ -33,7 +33,7 @@ import { readStats, type TaskStats } from '../live/stats-reader';
 import { createTaskProjection } from '../live/task-projection';
 import type { WarmPoolResult } from '../workflows/warm-pool';
 import { errorBody, Errors, toSpillwayError } from './errors';
-import { securityPlugin } from './plugins/security';
+import { needsKey, securityPlugin } from './plugins/security';
 import { callbackRoutes } from './routes/callbacks';
 import { functionRoutes } from './routes/functions';
 import { healthRoutes } from './routes/health';
@@ -41,6 +41,7 @@ import { liveRoutes } from './routes/live';
 import { taskRoutes } from './routes/tasks';
 import { ErrorResponse } from './schemas/common';
 import { withTimeout } from './with-timeout';
+import { tracingPlugin } from '../telemetry/http';
 import { createCallbackService, type CallbackService } from './services/callback-service';
 import { createMetrics } from './services/metrics';
 import { createTaskService, type TaskService } from './services/task-service';
@@ -216,6 +217,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return components;
   });
 
+  await app.register(tracingPlugin);
   await app.register(securityPlugin, { config, redis });
   await app.register(swagger, {
     openapi: {
@@ -223,8 +225,40 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         title: 'Spillway API',
         version: '0.1.0',
         description: 'Hybrid task scheduler on Temporal and AWS Lambda',
+        license: { name: 'UNLICENSED' },
+      },
+      // Relative: the API that serves this document (a client is given its base URL).
+      servers: [{ url: '/', description: 'The API that serves this document' }],
+      components: {
+        securitySchemes: {
+          bearerAuth: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'One of SPILLWAY_API_KEYS, when the deployment sets them (otherwise no key is asked for)',
+          },
+          accessToken: {
+            type: 'apiKey',
+            in: 'query',
+            name: 'access_token',
+            description: 'The same key as a query parameter, for EventSource, which cannot send headers',
+          },
+        },
       },
     },
+    // Shared schemas keep their $id as their name (ErrorResponse, Task), so generated clients name them too.
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
+    // Which operations need a key is decided where it is enforced (needsKey in plugins/security.ts).
+    transform: ({ schema, url }) => ({
+      schema: {
+        ...schema,
+        security: !needsKey(url)
+          ? []
+          : url === '/api/events'
+            ? [{ bearerAuth: [] }, { accessToken: [] }]
+            : [{ bearerAuth: [] }],
+      } as typeof schema,
+      url,
+    }),
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 

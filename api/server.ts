@@ -5,12 +5,18 @@ import { Client } from '@temporalio/client';
 import { loadConfig } from '../domain/config';
 import { connectClient } from '../clients/temporal-connection';
 import { connectRedis } from '../live/redis-client';
+import { clientInterceptors, startTracing } from '../telemetry/tracing';
 import { buildApp } from './app';
 
 async function main() {
+  const tracing = startTracing('spillway-api');
   const config = loadConfig();
   const connection = await connectClient(config.temporal);
-  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const client = new Client({
+    connection,
+    namespace: config.temporal.namespace,
+    interceptors: clientInterceptors(),
+  });
   const redis = connectRedis(config.redis.url, 'spillway-api');
   const app = await buildApp({
     config,
@@ -38,6 +44,7 @@ async function main() {
     await app.close();
     await connection.close();
     redis.disconnect();
+    await tracing.shutdown();
     process.exit(0);
   };
   process.once('SIGINT', () => void shutdown('SIGINT'));

@@ -36,8 +36,8 @@ export const ConcurrencyOption = Type.Object(
 export const RateLimitOption = Type.Object(
   {
     key: FlowKey,
-    perSecond: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 100_000 })),
-    perMinute: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 6_000_000 })),
+    perSecond: Type.Optional(Type.Number({ minimum: 0.0001, maximum: 100_000 })),
+    perMinute: Type.Optional(Type.Number({ minimum: 0.0001, maximum: 6_000_000 })),
   },
   { additionalProperties: false },
 );

@@ -1,29 +1,7 @@
 // In-flight work per placement, shared by every worker and API instance. Each slot is a lease with an expiry, so a
 // worker that dies without cleaning up cannot leave the count inflated: its leases simply run out.
 import type { Redis } from 'ioredis';
-
-// Reserves a local slot atomically when fewer than the threshold are in flight, so a burst of simultaneous AUTO
-// placements cannot all see "0 in flight" and all stay local.
-const RESERVE_SCRIPT = `
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
-local count = redis.call('ZCARD', KEYS[1])
-if redis.call('ZSCORE', KEYS[1], ARGV[3]) then return { count - 1, 1 } end
-if count < tonumber(ARGV[2]) then
-  redis.call('ZADD', KEYS[1], ARGV[4], ARGV[3])
-  return { count, 1 }
-end
-return { count, 0 }
-`;
-
-const HOLD_SCRIPT = `
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
-redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
-local count = redis.call('ZCARD', KEYS[1])
-local peak = tonumber(redis.call('HGET', KEYS[2], ARGV[4]) or '0')
-if count > peak then redis.call('HSET', KEYS[2], ARGV[4], count) end
-redis.call('EXPIRE', KEYS[2], 3600)
-return count
-`;
+import { scriptCommand } from './redis-scripts';
 
 export interface PlacementLeases {
   /** Reserves a local slot if in-flight is below threshold; returns the in-flight count seen before reserving. */
@@ -46,24 +24,18 @@ export function createPlacementLeases(redis: Redis, prefix: string, now: () => n
   const throttlesKey = (fn: string) => `${prefix}throttles:${fn}`;
   const peaksKey = (fn: string) => `${prefix}peaks:${fn}`;
   const minute = (ms: number) => String(Math.floor(ms / 60_000));
+  const reserveSlot = scriptCommand(redis, 'reserve-local-slot', 1);
+  const holdSlot = scriptCommand(redis, 'hold-slot', 2);
 
   return {
     async reserveLocal(taskId, threshold, ttlMs) {
       const t = now();
-      const [count, reserved] = (await redis.eval(
-        RESERVE_SCRIPT,
-        1,
-        localKey,
-        String(t),
-        String(threshold),
-        taskId,
-        String(t + ttlMs),
-      )) as [number, number];
+      const [count, reserved] = (await reserveSlot(localKey, t, threshold, taskId, t + ttlMs)) as [number, number];
       return { inFlight: count, reserved: reserved === 1 };
     },
     async holdLocal(taskId, ttlMs) {
       const t = now();
-      await redis.eval(HOLD_SCRIPT, 2, localKey, peaksKey('LOCAL'), String(t), String(t + ttlMs), taskId, minute(t));
+      await holdSlot(localKey, peaksKey('LOCAL'), t, t + ttlMs, taskId, minute(t));
     },
     async releaseLocal(taskId) {
       await redis.zrem(localKey, taskId);
@@ -73,7 +45,7 @@ export function createPlacementLeases(redis: Redis, prefix: string, now: () => n
     },
     async holdLambda(fn, taskId, ttlMs) {
       const t = now();
-      await redis.eval(HOLD_SCRIPT, 2, lambdaKey(fn), peaksKey(fn), String(t), String(t + ttlMs), taskId, minute(t));
+      await holdSlot(lambdaKey(fn), peaksKey(fn), t, t + ttlMs, taskId, minute(t));
     },
     async releaseLambda(fn, taskId) {
       await redis.zrem(lambdaKey(fn), taskId);

@@ -1,7 +1,6 @@
 // Rebuilds the Redis projection from Temporal visibility, the record. Every task's status, placement and facts
 // (cost, duration, attempts, cold starts) are search attributes, so a flushed Redis loses nothing that matters.
 import type { Client } from '@temporalio/client';
-import { executionInfoFromRaw } from '@temporalio/client/lib/helpers';
 import type { Redis } from 'ioredis';
 import { TASK_WORKFLOW_TYPE, WARM_POOL_WORKFLOW_TYPE } from '../domain/constants';
 import {
@@ -15,9 +14,9 @@ import {
   TASK_WARM_STARTS_KEY,
 } from '../domain/search-attributes';
 import { taskStatusOf } from '../domain/task-status';
+import { addCounters, transitionEffect } from './projection-rules';
 import { DURATION_SAMPLES, projectionKeys, SERIES_BUCKET_MS } from './task-projection';
 
-const TERMINAL = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
 const SERIES_WINDOW_MS = 5 * 60_000;
 
 export interface ReconcileResult {
@@ -37,7 +36,6 @@ export async function reconcile(deps: {
   const now = Date.now();
   const keys = projectionKeys(deps.prefix);
   const counters: Record<string, number> = {};
-  const add = (field: string, by = 1) => (counters[field] = (counters[field] ?? 0) + by);
   const durations: Record<string, number[]> = { LOCAL: [], LAMBDA: [] };
   const completions: Array<[number, string]> = [];
   const series = new Map<number, Record<string, number>>();
@@ -45,52 +43,45 @@ export async function reconcile(deps: {
   const tasks: Array<[string, string, string]> = [];
   let warmPoolRuns = 0;
 
-  for await (const info of listAll(deps.client, deps.namespace, `WorkflowType = '${TASK_WORKFLOW_TYPE}'`)) {
+  for await (const info of listAll(deps.client, `WorkflowType = '${TASK_WORKFLOW_TYPE}'`)) {
     const sa = info.typedSearchAttributes;
-    const status = taskStatusOf(info.status.name, sa.get(TASK_STATUS_KEY));
     const mode = sa.get(EXECUTION_MODE_KEY);
-    const placement = mode === 'LOCAL' || mode === 'LAMBDA' ? mode : undefined;
-    add('created');
-    add(`status:${status}`);
-    if (placement) add(`${status}:${placement}`);
+    // Each task is folded in as one transition into the state visibility records, by the live path's own rules.
+    const effect = transitionEffect(undefined, {
+      status: taskStatusOf(info.status.name, sa.get(TASK_STATUS_KEY)),
+      placement: mode === 'LOCAL' || mode === 'LAMBDA' ? mode : undefined,
+      executionMode: sa.get(REQUESTED_MODE_KEY) ?? mode ?? '',
+      attempts: sa.get(TASK_ATTEMPTS_KEY),
+      durationMs: sa.get(TASK_DURATION_KEY),
+      costUsd: sa.get(TASK_COST_KEY),
+      coldStarts: sa.get(TASK_COLD_STARTS_KEY),
+      warmStarts: sa.get(TASK_WARM_STARTS_KEY),
+    });
+    addCounters(counters, effect.counters);
+    const { status, placement } = effect.next;
     tasks.push([info.workflowId, status, placement ?? '']);
-    if (!TERMINAL.has(status)) continue;
-    const attempts = sa.get(TASK_ATTEMPTS_KEY) ?? 0;
-    if (attempts > 0) add(`attempts:${attempts}`);
-    if (attempts > 1) add('retried');
-    const cost = sa.get(TASK_COST_KEY) ?? 0;
-    if (cost > 0) add(`cost:${placement ?? 'NONE'}`, cost);
-    add('cold', sa.get(TASK_COLD_STARTS_KEY) ?? 0);
-    add('warm', sa.get(TASK_WARM_STARTS_KEY) ?? 0);
-    if (sa.get(REQUESTED_MODE_KEY) === 'AUTO' && placement) add(`auto:${placement}`);
+    if (Object.keys(effect.series).length === 0) continue;
     const closedAt = info.closeTime?.getTime() ?? now;
     const bucket = Math.floor(closedAt / SERIES_BUCKET_MS) * SERIES_BUCKET_MS;
-    const inWindow = now - closedAt <= SERIES_WINDOW_MS;
-    const duration = sa.get(TASK_DURATION_KEY);
-    if (status === 'COMPLETED') {
-      // Visibility lists the most recently closed first, so the first samples are the newest, as LPUSH keeps them.
-      if (placement && duration !== undefined && (durations[placement]?.length ?? 0) < DURATION_SAMPLES) {
-        durations[placement]?.push(duration);
-      }
-      if (now - closedAt <= 3_600_000) completions.push([closedAt, keys.task(info.workflowId)]);
-      if (inWindow) {
-        const fields = series.get(bucket) ?? {};
-        fields[`completed:${placement ?? 'NONE'}`] = (fields[`completed:${placement ?? 'NONE'}`] ?? 0) + 1;
-        series.set(bucket, fields);
-        if (placement && duration !== undefined) {
-          const key = keys.seriesDurations(bucket, placement);
-          seriesDurations.set(key, [...(seriesDurations.get(key) ?? []), duration]);
-        }
-      }
-    } else if (inWindow) {
+    const sample = effect.durationSample;
+    // Visibility lists the most recently closed first, so the first samples are the newest, as LPUSH keeps them.
+    if (sample && (durations[sample.placement] ??= []).length < DURATION_SAMPLES) {
+      durations[sample.placement]?.push(sample.ms);
+    }
+    if (effect.completed && now - closedAt <= 3_600_000) completions.push([closedAt, keys.task(info.workflowId)]);
+    if (now - closedAt <= SERIES_WINDOW_MS) {
       const fields = series.get(bucket) ?? {};
-      fields[status.toLowerCase()] = (fields[status.toLowerCase()] ?? 0) + 1;
+      addCounters(fields, effect.series);
       series.set(bucket, fields);
+      if (sample) {
+        const key = keys.seriesDurations(bucket, sample.placement);
+        seriesDurations.set(key, [...(seriesDurations.get(key) ?? []), sample.ms]);
+      }
     }
   }
-  for await (const info of listAll(deps.client, deps.namespace, `WorkflowType = '${WARM_POOL_WORKFLOW_TYPE}'`)) {
+  for await (const info of listAll(deps.client, `WorkflowType = '${WARM_POOL_WORKFLOW_TYPE}'`)) {
     warmPoolRuns++;
-    add('cost:warming', info.typedSearchAttributes.get(TASK_COST_KEY) ?? 0);
+    addCounters(counters, { 'cost:warming': info.typedSearchAttributes.get(TASK_COST_KEY) ?? 0 });
   }
 
   const write = deps.redis.multi();
@@ -105,7 +96,12 @@ export async function reconcile(deps: {
     b <= now;
     b += SERIES_BUCKET_MS
   ) {
-    write.del(keys.series(b), keys.seriesDurations(b, 'LOCAL'), keys.seriesDurations(b, 'LAMBDA'));
+    write.del(
+      keys.series(b),
+      keys.seriesDurations(b, 'LOCAL'),
+      keys.seriesDurations(b, 'LAMBDA'),
+      keys.seriesDurations(b, 'NONE'),
+    );
   }
   for (const [bucket, fields] of series) write.hset(keys.series(bucket), fields).expire(keys.series(bucket), 3600);
   for (const [key, values] of seriesDurations) write.rpush(key, ...values.slice(0, 200).map(String)).expire(key, 3600);
@@ -122,18 +118,7 @@ export async function reconcile(deps: {
   return { tasks: tasks.length, warmPoolRuns, durationMs: Math.round(performance.now() - started), counters };
 }
 
-async function* listAll(client: Client, namespace: string, query: string) {
-  let nextPageToken: Uint8Array | undefined;
-  do {
-    const page = await client.workflowService.listWorkflowExecutions({
-      namespace,
-      pageSize: 1000,
-      nextPageToken,
-      query,
-    });
-    for (const raw of page.executions) {
-      yield await executionInfoFromRaw(raw, client.options.loadedDataConverter, raw, namespace);
-    }
-    nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
-  } while (nextPageToken);
+/** Every execution that matches, page by page (the client's own list, 1000 to a page). */
+function listAll(client: Client, query: string) {
+  return client.workflow.list({ query, pageSize: 1000 });
 }

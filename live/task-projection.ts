@@ -1,8 +1,17 @@
 // The live projection of tasks in Redis: the status of each task, counts per status and placement, costs, durations,
 // retries, cold starts, throughput buckets, and a capped stream of transitions that the dashboard follows.
-// Temporal holds the record; everything here is rebuilt from it by the reconcile step.
+// Temporal holds the record; everything here is rebuilt from it by the reconcile step. What a transition changes is
+// decided by transitionEffect() (projection-rules.ts); live/lua/apply-transition.lua writes it atomically.
 import type { Redis } from 'ioredis';
 import type { Placement, TaskStatus } from '../domain/task-model';
+import {
+  isFractionalCounter,
+  likelyPrevious,
+  transitionEffect,
+  type ProjectedTask,
+  type TransitionEffect,
+} from './projection-rules';
+import { scriptCommand } from './redis-scripts';
 
 export interface TransitionEvent {
   taskId: string;
@@ -44,111 +53,110 @@ export function projectionKeys(prefix: string) {
   };
 }
 
-// A transition moves one task from its last recorded status to the new one, atomically and idempotently: repeating
-// a transition, or delivering an older one late, never moves a counter twice. Terminal transitions also record the
-// task's facts (cost, duration, attempts, cold starts) once.
-const TRANSITION_SCRIPT = `
-local rank = { QUEUED = 1, RUNNING = 2, COMPLETED = 3, FAILED = 3, CANCELLED = 3 }
-local taskKey, counters, stream = KEYS[1], KEYS[2], KEYS[3]
-local new, placementArg, event, maxLen = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local previous = redis.call('HGET', taskKey, 'status')
-local placement = redis.call('HGET', taskKey, 'placement')
-if previous == new then
-  if placementArg == '' or placement == placementArg then return 0 end
-elseif previous and rank[previous] and rank[new] and rank[previous] >= rank[new] then
-  return 0
-end
-if previous then
-  redis.call('HINCRBY', counters, 'status:' .. previous, -1)
-  if placement and placement ~= '' then redis.call('HINCRBY', counters, previous .. ':' .. placement, -1) end
-else
-  redis.call('HINCRBY', counters, 'created', 1)
-end
-redis.call('HINCRBY', counters, 'status:' .. new, 1)
-if placementArg ~= '' then placement = placementArg end
-if placement and placement ~= '' then
-  redis.call('HINCRBY', counters, new .. ':' .. placement, 1)
-  redis.call('HSET', taskKey, 'placement', placement)
-end
-redis.call('HSET', taskKey, 'status', new)
-redis.call('EXPIRE', taskKey, 1209600)
-redis.call('XADD', stream, 'MAXLEN', '~', maxLen, '*', 'event', event)
-if rank[new] == 3 and previous ~= new then
-  local p = placement or 'NONE'
-  local attempts = tonumber(ARGV[5]) or 0
-  local duration = tonumber(ARGV[6])
-  local cost = tonumber(ARGV[7]) or 0
-  local nowMs = tonumber(ARGV[10])
-  local bucket = tonumber(ARGV[11])
-  if attempts > 0 then redis.call('HINCRBY', counters, 'attempts:' .. attempts, 1) end
-  if attempts > 1 then redis.call('HINCRBY', counters, 'retried', 1) end
-  if cost > 0 then redis.call('HINCRBYFLOAT', counters, 'cost:' .. p, cost) end
-  redis.call('HINCRBY', counters, 'cold', tonumber(ARGV[8]) or 0)
-  redis.call('HINCRBY', counters, 'warm', tonumber(ARGV[9]) or 0)
-  if ARGV[12] == 'AUTO' and placement then redis.call('HINCRBY', counters, 'auto:' .. placement, 1) end
-  local seriesKey = KEYS[4]
-  if new == 'COMPLETED' then
-    if duration then
-      redis.call('LPUSH', KEYS[5], duration)
-      redis.call('LTRIM', KEYS[5], 0, tonumber(ARGV[13]) - 1)
-      redis.call('LPUSH', KEYS[6], duration)
-      redis.call('LTRIM', KEYS[6], 0, tonumber(ARGV[15]) - 1)
-      redis.call('EXPIRE', KEYS[6], tonumber(ARGV[14]))
-    end
-    redis.call('ZADD', KEYS[7], nowMs, taskKey)
-    redis.call('HINCRBY', seriesKey, 'completed:' .. p, 1)
-  else
-    redis.call('HINCRBY', seriesKey, string.lower(new), 1)
-  end
-  redis.call('EXPIRE', seriesKey, tonumber(ARGV[14]))
-end
-return 1
-`;
+/** Per-task state is kept two weeks, long past any retry, so a late duplicate is still recognised. */
+const TASK_TTL_SECONDS = 1_209_600;
+/** A transition that keeps meeting a different state than it expected is given up after this many tries. */
+const MAX_ROUNDS = 5;
+
+export interface WarmupFacts {
+  warmed: number;
+  coldStarts: number;
+  costUsd: number;
+}
 
 export interface TaskProjection {
+  /** Applies a transition; false when it changed nothing (a repeat, or older than what is recorded). */
   record(event: TransitionEvent, nowMs?: number): Promise<boolean>;
+  /** Counts a warm-pool run's warm-ups and their cost, apart from tasks. */
+  recordWarmups(facts: WarmupFacts): Promise<void>;
   counts(): Promise<Record<string, number>>;
   streamKey: string;
   keys: ReturnType<typeof projectionKeys>;
   redis: Redis;
 }
 
+const asState = (status: string, placement: string): ProjectedTask | undefined =>
+  status ? { status: status as TaskStatus, ...(placement ? { placement: placement as Placement } : {}) } : undefined;
+
 export function createTaskProjection(redis: Redis, prefix: string): TaskProjection {
   const keys = projectionKeys(prefix);
+  const applyTransition = scriptCommand(redis, 'apply-transition', 7);
+
+  /** Writes the effect if the task is still in `previous`; otherwise answers the state it is really in. */
+  async function apply(
+    event: TransitionEvent,
+    previous: ProjectedTask | undefined,
+    effect: TransitionEffect,
+    nowMs: number,
+  ) {
+    const bucket = Math.floor(nowMs / SERIES_BUCKET_MS) * SERIES_BUCKET_MS;
+    const where = effect.next.placement ?? 'NONE';
+    const counters = Object.entries(effect.counters).flatMap(([field, by]) => [
+      field,
+      isFractionalCounter(field) ? 'f' : 'i',
+      String(by),
+    ]);
+    const reply = (await applyTransition(
+      keys.task(event.taskId),
+      keys.counters,
+      keys.events,
+      keys.series(bucket),
+      keys.durations(where),
+      keys.seriesDurations(bucket, where),
+      keys.completions,
+      previous?.status ?? '',
+      previous?.placement ?? '',
+      effect.next.status,
+      effect.next.placement ?? '',
+      JSON.stringify(event),
+      STREAM_MAX_LENGTH,
+      nowMs,
+      TASK_TTL_SECONDS,
+      SERIES_TTL_SECONDS,
+      effect.durationSample ? String(effect.durationSample.ms) : '',
+      DURATION_SAMPLES,
+      BUCKET_SAMPLES,
+      effect.completed ? '1' : '0',
+      counters.length / 3,
+      ...counters,
+      ...Object.entries(effect.series).flatMap(([field, by]) => [field, String(by)]),
+    )) as [number, string, string];
+    return { applied: reply[0] === 1, actual: asState(reply[1], reply[2]) };
+  }
+
   return {
     streamKey: keys.events,
     keys,
     redis,
     async record(event, nowMs = Date.now()) {
-      const bucket = Math.floor(nowMs / SERIES_BUCKET_MS) * SERIES_BUCKET_MS;
-      const placement = event.placement ?? 'NONE';
-      const changed = await redis.eval(
-        TRANSITION_SCRIPT,
-        7,
-        keys.task(event.taskId),
-        keys.counters,
-        keys.events,
-        keys.series(bucket),
-        keys.durations(placement),
-        keys.seriesDurations(bucket, placement),
-        keys.completions,
-        event.status,
-        event.placement ?? '',
-        JSON.stringify(event),
-        String(STREAM_MAX_LENGTH),
-        String(event.attempts ?? 0),
-        event.durationMs === undefined ? '' : String(Math.round(event.durationMs * 1000) / 1000),
-        String(event.costUsd ?? 0),
-        String(event.coldStarts ?? 0),
-        String(event.warmStarts ?? 0),
-        String(nowMs),
-        String(bucket),
-        event.executionMode,
-        String(DURATION_SAMPLES),
-        String(SERIES_TTL_SECONDS),
-        String(BUCKET_SAMPLES),
-      );
-      return changed === 1;
+      // Usually one round trip: the transition is worked out from the state it most likely finds.
+      let previous = likelyPrevious(event);
+      for (let round = 0; round < MAX_ROUNDS; round++) {
+        const effect = transitionEffect(previous, event);
+        if (!effect.changed) {
+          if (round > 0) return false;
+          // Only a guess said "no change"; learn the real state.
+          previous = asState(
+            ...((await redis.hmget(keys.task(event.taskId), 'status', 'placement')).map((v) => v ?? '') as [
+              string,
+              string,
+            ]),
+          );
+          continue;
+        }
+        const { applied, actual } = await apply(event, previous, effect, nowMs);
+        if (applied) return true;
+        previous = actual;
+      }
+      throw new Error(`the projection of ${event.taskId} kept changing under a ${event.status} transition`);
+    },
+    async recordWarmups({ warmed, coldStarts, costUsd }) {
+      await redis
+        .multi()
+        .hincrbyfloat(keys.counters, 'cost:warming', costUsd)
+        .hincrby(keys.counters, 'warmups', warmed)
+        .hincrby(keys.counters, 'warmupColdStarts', coldStarts)
+        .exec();
     },
     async counts() {
       const raw = await redis.hgetall(keys.counters);

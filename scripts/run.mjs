@@ -3,7 +3,19 @@
 // running in the background; `npm stop` ends it.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
@@ -213,11 +225,54 @@ async function startTemporalOnly() {
   console.log(`Temporal dev server on 127.0.0.1:${temporalPort}, Web UI http://localhost:${uiPort}`);
 }
 
+/**
+ * Follows a log file from `offset`, handing each complete new line to `onLine`, until stop() is called: the
+ * background stack's progress (npm packages, builds, the first-time Temporal CLI build) shows in the terminal.
+ */
+function followLog(file, offset, onLine) {
+  let position = offset;
+  let partial = '';
+  const read = () => {
+    let fd;
+    try {
+      fd = openSync(file, 'r');
+      const size = fstatSync(fd).size;
+      if (size < position) position = 0; // truncated: start over
+      while (position < size) {
+        const buffer = Buffer.alloc(Math.min(64 * 1024, size - position));
+        const n = readSync(fd, buffer, 0, buffer.length, position);
+        if (n <= 0) break;
+        position += n;
+        partial += buffer.subarray(0, n).toString('utf8');
+      }
+    } catch {
+      return; // not there yet
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
+    const lines = partial.split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) onLine(line);
+  };
+  const timer = setInterval(read, 250);
+  return {
+    stop() {
+      clearInterval(timer);
+      read();
+    },
+  };
+}
+
+/** Waiting stops only when the stack is up, its starter exited, or nothing happened for this long. */
+const DETACHED_QUIET_LIMIT_MS = 15 * 60_000;
+
 async function startDetached() {
   temporalProfile(); // a bad --profile stops here, before any build
   prepare();
   mkdirSync(path.join(DATA, 'logs'), { recursive: true });
-  const out = openSync(path.join(DATA, 'logs', 'stack.log'), 'a');
+  const logFile = path.join(DATA, 'logs', 'stack.log');
+  const out = openSync(logFile, 'a');
+  const offset = fstatSync(out).size;
   const child = spawn(process.execPath, [fileURLToPath(import.meta.url), 'start', ...profileFlags()], {
     cwd: ROOT,
     detached: true,
@@ -226,16 +281,52 @@ async function startDetached() {
   });
   child.unref();
   let exited = false;
-  child.on('exit', () => (exited = true));
+  let exitCode = null;
+  child.on('exit', (code) => {
+    exited = true;
+    exitCode = code;
+  });
+  // What the background start does shows here as it happens (it also stays in data/logs/stack.log). A first start
+  // builds the Temporal CLI, minutes without a line, so a quiet spell gets a note now and then; the wait lasts as
+  // long as the start makes progress, not a fixed time.
+  const started = Date.now();
+  let lastActivity = Date.now();
+  let summaryReached = false;
+  const tail = followLog(logFile, offset, (line) => {
+    lastActivity = Date.now();
+    if (/^Spillway is up\./.test(line)) summaryReached = true;
+    if (!summaryReached && line.trim()) console.log(`  ${line}`);
+  });
+  const note = setInterval(() => {
+    if (Date.now() - lastActivity < 30_000) return;
+    const seconds = Math.round((Date.now() - started) / 1000);
+    console.log(`  … still starting (${Math.floor(seconds / 60)} min ${seconds % 60} s; data/logs/stack.log)`);
+  }, 30_000);
+  const healthUrl = `http://127.0.0.1:${apiPort}/actuator/health`;
   try {
-    await waitForHttp(`http://127.0.0.1:${apiPort}/actuator/health`, 600_000, () => !exited);
+    for (;;) {
+      try {
+        await waitForHttp(healthUrl, 5_000, () => !exited);
+        break;
+      } catch (err) {
+        if (exited) throw new Error(`the background start exited (${exitCode ?? 'killed'})`);
+        if (Date.now() - lastActivity > DETACHED_QUIET_LIMIT_MS) {
+          throw new Error(`nothing happened for ${DETACHED_QUIET_LIMIT_MS / 60_000} minutes (${err.message})`);
+        }
+      }
+    }
   } catch (err) {
+    tail.stop();
+    clearInterval(note);
     console.error(`Spillway did not come up: ${err.message}. See data/logs/stack.log`);
     process.exit(1);
   }
+  tail.stop();
+  clearInterval(note);
   console.log(`Spillway is up in the background.
   Dashboard and API   http://localhost:${apiPort}
   Temporal Web UI     ${webUiLine(env.TEMPORAL_ADDRESS || `127.0.0.1:${temporalPort}`)}
+  Logs                data/logs/
   Stop it with        npm stop`);
   process.exit(0);
 }

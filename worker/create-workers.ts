@@ -22,6 +22,7 @@ import { createPlacementLeases } from '../live/placement-leases';
 import { createTaskProjection } from '../live/task-projection';
 import { WORKFLOW_BUNDLE_PATH } from './bundle-workflows';
 import { createLocalRuntime, unpackPackage } from './local-runtime';
+import { tracedWorkerOptions } from '../telemetry/worker';
 
 export interface WorkerDeps {
   config: SpillwayConfig;
@@ -67,22 +68,30 @@ export async function createWorkers(deps: WorkerDeps): Promise<Workers> {
     ? { workflowBundle: { codePath: WORKFLOW_BUNDLE_PATH } }
     : { workflowsPath: require.resolve('../workflows') };
   const { runLocalTask, ...control } = activities;
-  const workflowWorker = await Worker.create({
-    connection,
-    namespace: config.temporal.namespace,
-    taskQueue: WORKFLOW_TASK_QUEUE,
-    ...workflowSource,
-    activities: control,
-  });
-  const localWorker = await Worker.create({
-    connection,
-    namespace: config.temporal.namespace,
-    taskQueue: LOCAL_TASK_QUEUE,
-    activities: { runLocalTask },
-    maxConcurrentActivityTaskExecutions: config.scheduler.localWorkerPoolSize,
-    // Cancellation reaches a running handler only with a heartbeat's answer, so heartbeats must not wait long.
-    maxHeartbeatThrottleInterval: 1_000,
-  });
+  // With tracing on (OTEL_EXPORTER_OTLP_ENDPOINT), Temporal's OpenTelemetry interceptors; untraced, unchanged.
+  const workflowWorker = await Worker.create(
+    tracedWorkerOptions(
+      {
+        connection,
+        namespace: config.temporal.namespace,
+        taskQueue: WORKFLOW_TASK_QUEUE,
+        ...workflowSource,
+        activities: control,
+      },
+      require.resolve('../workflows'),
+    ),
+  );
+  const localWorker = await Worker.create(
+    tracedWorkerOptions({
+      connection,
+      namespace: config.temporal.namespace,
+      taskQueue: LOCAL_TASK_QUEUE,
+      activities: { runLocalTask },
+      maxConcurrentActivityTaskExecutions: config.scheduler.localWorkerPoolSize,
+      // Cancellation reaches a running handler only with a heartbeat's answer, so heartbeats must not wait long.
+      maxHeartbeatThrottleInterval: 1_000,
+    }),
+  );
   return {
     workers: [workflowWorker, localWorker],
     close: async () => {

@@ -4,10 +4,12 @@ import { Runtime } from '@temporalio/worker';
 import { loadConfig } from '../domain/config';
 import { connectClient, connectWorker, ensureSearchAttributes } from '../clients/temporal-connection';
 import { connectRedis } from '../live/redis-client';
+import { startTracing } from '../telemetry/tracing';
 import { createWorkers } from './create-workers';
 import { ensureWarmPoolSchedule } from './warm-pool-schedule';
 
 async function main() {
+  const tracing = startTracing('spillway-worker');
   const config = loadConfig();
   const metricsAddress = process.env.WORKER_METRICS_ADDRESS ?? '127.0.0.1:9464';
   Runtime.install({
@@ -34,6 +36,7 @@ async function main() {
   await connection.close();
   await clientConnection.close();
   redis.disconnect();
+  await tracing.shutdown();
 }
 
 main().catch((err) => {

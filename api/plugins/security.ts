@@ -13,7 +13,7 @@ import { errorBody, Errors } from '../errors';
 const OPEN_PATHS = ['/health', '/actuator/health', '/api/callbacks/lambda'];
 
 /** Dashboard files and sample images are public: the page must load before it can ask for a key. */
-function needsKey(url: string): boolean {
+export function needsKey(url: string): boolean {
   const path = url.split('?')[0] ?? '';
   if (OPEN_PATHS.includes(path)) return false;
   return path.startsWith('/api/') || path === '/metrics' || path.startsWith('/docs');

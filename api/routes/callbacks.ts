@@ -4,6 +4,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { SIGNATURE_HEADER } from '../../domain/callback-signature';
 import { CallbackBody, CallbackResponse } from '../schemas/callback-schemas';
 import { errorResponses } from '../schemas/common';
+import { setSpanAttributes } from '../../telemetry/lambda';
+import { SpanAttributes } from '../../telemetry/tracing';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -40,11 +42,25 @@ export const callbackRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
       schema: {
         tags: ['callbacks'],
+        operationId: 'completeLambdaAttempt',
         summary: 'Completion of an asynchronous Lambda attempt (signed by the function wrapper)',
         body: CallbackBody,
         response: { 200: CallbackResponse, ...errorResponses(400, 401, 413, 415, 503) },
       },
     },
-    async (request) => app.callbacks.settle(request.body),
+    async (request) => {
+      const settled = await app.callbacks.settle(request.body);
+      setSpanAttributes({
+        [SpanAttributes.taskId]: settled.workflowId,
+        [SpanAttributes.attempt]: settled.attempt,
+        [SpanAttributes.placement]: 'LAMBDA',
+        [SpanAttributes.functionName]: request.body.functionName,
+        [SpanAttributes.coldStart]: request.body.report.coldStart,
+        [SpanAttributes.durationMs]: request.body.report.durationMs,
+        'spillway.callback.outcome': request.body.outcome,
+        'spillway.callback.accepted': settled.accepted,
+      });
+      return settled;
+    },
   );
 };

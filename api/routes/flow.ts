@@ -31,6 +31,7 @@ export const flowRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags: ['dead letters'],
+        operationId: 'redriveTask',
         summary: 'Re-run a FAILED, CANCELLED or EXPIRED task as a new task linked to it',
         params: TaskIdParams,
         body: RedriveBody,
@@ -45,6 +46,7 @@ export const flowRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags: ['dead letters'],
+        operationId: 'getBatch',
         summary: "A bulk submission's items by status (each item's latest redrive counts)",
         params: BatchParams,
         response: { 200: BatchView, ...errorResponses(400, 404, 429, 503) },
@@ -57,6 +59,7 @@ export const flowRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags: ['dead letters'],
+        operationId: 'redriveBatch',
         summary: 'Re-run only the items of a batch that FAILED, were CANCELLED or EXPIRED',
         params: BatchParams,
         body: RedriveBody,
@@ -70,6 +73,7 @@ export const flowRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags: ['dead letters'],
+        operationId: 'listDeadLetters',
         summary: 'Failed tasks not yet redriven, grouped by type and error, with their last errors',
         response: { 200: DeadLetters, ...errorResponses(429, 503) },
       },
@@ -81,6 +85,7 @@ export const flowRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags: ['dead letters'],
+        operationId: 'redriveDeadLetters',
         summary: 'Re-run every dead letter of one type and error',
         body: DeadLetterRedriveBody,
         response: { 200: RedriveResults, ...errorResponses(400, 429, 503) },
@@ -99,6 +104,7 @@ export const flowRoutes: FastifyPluginAsyncTypebox = async (app) => {
       {
         schema: {
           tags: ['controls'],
+          operationId: `${action}Task`,
           summary,
           params: TaskIdParams,
           body: ActorBody,
@@ -119,6 +125,7 @@ export const flowRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags: ['controls'],
+        operationId: 'getControls',
         summary: 'Operator controls in force, and their audit',
         response: { 200: ControlsView, ...errorResponses(429, 503) },
       },
@@ -134,6 +141,7 @@ export const flowRoutes: FastifyPluginAsyncTypebox = async (app) => {
       {
         schema: {
           tags: ['controls'],
+          operationId: `${action}Scope`,
           summary: `${paused ? 'Pause' : 'Resume'} every task of a type or a tenant, running and new`,
           body: ScopePauseBody,
           response: { 200: ScopePauseResult, ...errorResponses(400, 429, 503) },
@@ -156,6 +164,7 @@ export const flowRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags: ['controls'],
+        operationId: 'setPlacementOverride',
         summary: 'Override placement: drain Lambda, force Lambda, or none',
         body: PlacementOverrideBody,
         response: { 200: ControlsView, ...errorResponses(400, 429, 503) },

@@ -25,6 +25,7 @@ export const functionRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags: ['functions'],
+        operationId: 'listFunctions',
         summary: 'Every deployed function ($LATEST), its task types and payload schema',
         response: { 200: FunctionList, ...errorResponses(401, 429, 503) },
       },
@@ -44,6 +45,7 @@ export const functionRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags: ['functions'],
+        operationId: 'getFunction',
         summary: 'One deployed function with its versions, aliases and tags',
         params: FunctionParams,
         response: { 200: FunctionDetailSchema, ...errorResponses(400, 401, 404, 429, 503) },

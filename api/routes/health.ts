@@ -18,6 +18,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
       {
         schema: {
           tags: ['health'],
+          operationId: url === '/health' ? 'getHealth' : 'getActuatorHealth',
           summary: 'UP or DOWN per dependency',
           response: { 200: HealthResponse, 503: HealthResponse },
         },

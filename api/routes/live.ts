@@ -58,6 +58,7 @@ export const liveRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags: ['live'],
+        operationId: 'streamEvents',
         summary: 'Server-Sent Events: `task` transitions and `stats` snapshots; resumes from Last-Event-ID',
         querystring: Type.Object(
           {
@@ -66,7 +67,13 @@ export const liveRoutes: FastifyPluginAsyncTypebox = async (app) => {
           },
           { additionalProperties: false },
         ),
-        response: { ...errorResponses(400, 401, 503) },
+        response: {
+          200: {
+            description: 'An endless text/event-stream: `task` events (a transition, with its stream id) and `stats`',
+            content: { 'text/event-stream': { schema: Type.String() } },
+          },
+          ...errorResponses(400, 401, 503),
+        },
       },
     },
     async (request, reply) => {
@@ -128,8 +135,16 @@ export const liveRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags: ['live'],
+        operationId: 'getMetrics',
         summary: 'Prometheus metrics: task statistics and the worker SDK metrics',
         hide: false,
+        response: {
+          200: {
+            description: 'Prometheus text exposition format',
+            content: { 'text/plain': { schema: Type.String() } },
+          },
+          ...errorResponses(401, 429),
+        },
       },
     },
     async (_request, reply) => reply.type('text/plain; version=0.0.4; charset=utf-8').send(await app.metricsText()),
@@ -140,6 +155,7 @@ export const liveRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags: ['admin'],
+        operationId: 'reconcileProjection',
         summary: 'Rebuild the Redis projection from Temporal visibility',
         response: { 200: ReconcileResponse, ...errorResponses(401, 429, 503) },
       },
@@ -152,6 +168,7 @@ export const liveRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags: ['tasks'],
+        operationId: 'runWarmPool',
         summary: 'Run the warm pool now and report, per function, what was warmed and what it cost',
         response: { 200: WarmPoolResponse, ...errorResponses(401, 429, 503) },
       },

@@ -20,6 +20,7 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags,
+        operationId: 'createSchedule',
         summary: 'Create a recurring task (cron or interval), backed by a Temporal Schedule',
         body: CreateScheduleBody,
         response: { 201: ScheduleView, ...errorResponses(400, 409, 429, 503) },
@@ -29,7 +30,14 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox = async (app) => {
   );
   app.get(
     '/api/schedules',
-    { schema: { tags, summary: 'Every recurring task', response: { 200: ScheduleList, ...errorResponses(429, 503) } } },
+    {
+      schema: {
+        tags,
+        operationId: 'listSchedules',
+        summary: 'Every recurring task',
+        response: { 200: ScheduleList, ...errorResponses(429, 503) },
+      },
+    },
     async () => app.schedules.list(),
   );
   app.get(
@@ -37,6 +45,7 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags,
+        operationId: 'getSchedule',
         summary: 'A recurring task: its next runs and the tasks it started',
         params: ScheduleIdParams,
         response: { 200: ScheduleView, ...errorResponses(400, 404, 429, 503) },
@@ -53,6 +62,7 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox = async (app) => {
       {
         schema: {
           tags,
+          operationId: `${action}Schedule`,
           summary,
           params: ScheduleIdParams,
           body: Type.Optional(NoteBody),
@@ -67,6 +77,7 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags,
+        operationId: 'triggerSchedule',
         summary: 'Start one run of a recurring task now',
         params: ScheduleIdParams,
         response: { 200: Done, ...errorResponses(400, 404, 429, 503) },
@@ -79,6 +90,7 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags,
+        operationId: 'backfillSchedule',
         summary: 'Run a recurring task for every time it would have run in a past range',
         params: ScheduleIdParams,
         body: BackfillBody,
@@ -92,6 +104,7 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags,
+        operationId: 'deleteSchedule',
         summary: 'Delete a recurring task (the tasks it started stay)',
         params: ScheduleIdParams,
         response: { 200: Done, ...errorResponses(400, 404, 429, 503) },

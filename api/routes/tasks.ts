@@ -35,6 +35,7 @@ export const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
       bodyLimit: TASK_BODY_LIMIT,
       schema: {
         tags: ['tasks'],
+        operationId: 'createTask',
         summary: 'Create a task',
         body: CreateTaskBody,
         response: {
@@ -59,6 +60,7 @@ export const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
       bodyLimit: BULK_BODY_LIMIT,
       schema: {
         tags: ['tasks'],
+        operationId: 'createTasks',
         summary: 'Create up to 1,000 tasks; each item succeeds or fails on its own',
         body: BulkBody,
         response: { 207: BulkResponse, ...errorResponses(400, 413, 415, 429, 503) },
@@ -98,6 +100,7 @@ export const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags: ['tasks'],
+        operationId: 'listTasks',
         summary: 'List tasks from Temporal visibility: running ones first, then the most recently finished',
         querystring: ListQuery,
         response: { 200: ListResponse, ...errorResponses(400, 429, 503) },
@@ -111,6 +114,7 @@ export const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags: ['tasks'],
+        operationId: 'getTaskStats',
         summary: 'Task statistics',
         response: { 200: StatsResponse, ...errorResponses(429, 503) },
       },
@@ -123,6 +127,7 @@ export const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags: ['tasks'],
+        operationId: 'getTask',
         summary: 'The whole state of one task',
         params: TaskIdParams,
         response: { 200: TaskResponse, ...errorResponses(400, 404, 429, 503) },
@@ -136,6 +141,7 @@ export const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags: ['tasks'],
+        operationId: 'cancelTask',
         summary: 'Request cancellation of a running task',
         params: TaskIdParams,
         response: { 202: CancelResponse, ...errorResponses(400, 404, 409, 429, 503) },

@@ -9,7 +9,8 @@ import { FINAL_STATUSES } from './types';
 
 export interface DetailHandlers {
   onCancel(id: string, name: string, button: HTMLButtonElement): void;
-  onClosed(): void;
+  /** The detail of task `id` was closed (by the user, or because the route moved away from it). */
+  onClosed(id: string): void;
 }
 
 export class DetailDialog {
@@ -26,11 +27,16 @@ export class DetailDialog {
   private resultOpen = true;
 
   constructor(private readonly handlers: DetailHandlers) {
+    // The close event is dispatched a moment after the dialog hides. By then the page may have moved on: a new
+    // #/tasks/<id> may already be in the address bar, or even shown in the reopened dialog. Only a close that still
+    // describes the dialog's state is acted on, and it names the task that was closed.
     this.dialog.addEventListener('close', () => {
+      if (this.dialog.open) return;
+      const closed = this.currentId;
       this.currentId = null;
       this.task = null;
       window.clearTimeout(this.refreshTimer);
-      this.handlers.onClosed();
+      if (closed) this.handlers.onClosed(closed);
       // The row may have been redrawn by a live update meanwhile: then focus its new link.
       let target = this.returnFocus;
       if (target && !target.isConnected && target instanceof HTMLAnchorElement) {

@@ -161,8 +161,10 @@ const table = new TaskTable({
 });
 const detail = new DetailDialog({
   onCancel: (id, name, btn) => void cancelTask(id, name, btn),
-  onClosed: () => {
-    if (taskIdFromHash()) history.replaceState(null, '', `${location.pathname}${location.search}`);
+  // Clears the deep link of the task that was closed, and only that one: a hash that already names another task
+  // is a navigation that happened while the close event was on its way, and it must open that task.
+  onClosed: (id) => {
+    if (taskIdFromHash() === id) history.replaceState(null, '', `${location.pathname}${location.search}`);
   },
 });
 

@@ -1,4 +1,18 @@
-// The API's shapes as the dashboard reads them. Everything the backend may still be building is optional.
+// The API's shapes as the dashboard reads them. Most come from the typed client (client/), generated from the API's
+// OpenAPI document; the statistics are read defensively, field by field, as their schema is open-ended.
+import type {
+  Attempt as ApiAttempt,
+  BulkResponse as ApiBulkResponse,
+  CreatedTask as ApiCreatedTask,
+  CreateTaskRequest,
+  ErrorBody,
+  Task,
+  TaskError as ApiTaskError,
+  TaskLinks as ApiTaskLinks,
+  TaskList as ApiTaskList,
+  TaskSummary as ApiTaskSummary,
+  WarmPoolResult,
+} from '../../client';
 
 export type TaskStatus = 'QUEUED' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELLED';
 export type Placement = 'LOCAL' | 'LAMBDA';
@@ -9,20 +23,8 @@ export const EXECUTION_MODES: readonly ExecutionMode[] = ['LOCAL', 'LAMBDA', 'AU
 export const TASK_TYPES = ['noop', 'image-processing', 'report-generation', 'data-aggregation', 'flaky'] as const;
 export const FINAL_STATUSES: readonly string[] = ['COMPLETED', 'FAILED', 'CANCELLED'];
 
-export interface TransitionEvent {
-  taskId: string;
-  status: TaskStatus;
-  type: string;
-  name: string;
-  executionMode: string;
-  placement?: Placement;
-  placementReason?: string;
-  attempts?: number;
-  durationMs?: number;
-  costUsd?: number;
-  error?: string;
-  at: string;
-}
+// The transition event of the live feed, as the projection writes it (the dashboard's own copy had drifted).
+export type { TransitionEvent } from '../../client';
 
 export interface PerPlacement<T> {
   LOCAL?: T;
@@ -58,129 +60,24 @@ export interface TaskStats {
   series?: { bucketSeconds?: number; buckets?: SeriesBucket[] };
 }
 
-export interface TaskSummary {
-  id: string;
-  name?: string;
-  type?: string;
-  executionMode?: string;
-  placement?: string;
-  placementReason?: string;
-  status: string;
+// The API's shapes, from the client generated from the OpenAPI document: they cannot drift from the routes.
+
+/** A row of GET /api/tasks, or one the dashboard learned of from the live feed or a create call (no Temporal
+ * status yet), with what those add. */
+export type TaskSummary = Omit<ApiTaskSummary, 'temporalStatus'> & {
   temporalStatus?: string;
-  startedAt?: string;
-  finishedAt?: string;
-  durationMs?: number;
-  /** Set on rows the dashboard learned of from the live feed or a create call, not from a list. */
   submittedAt?: string;
   costUsd?: number;
   attempts?: number;
-}
-
-export interface TaskList {
-  tasks: TaskSummary[];
-  nextCursor: string | null;
-}
-
-export interface TaskError {
-  type: string;
-  message: string;
-  nonRetryable: boolean;
-}
-
-export interface Attempt {
-  attempt: number;
-  placement: string;
-  startedAt: string;
-  finishedAt?: string;
-  durationMs?: number;
-  outcome: 'running' | 'succeeded' | 'failed' | string;
-  error?: TaskError;
-  backoffMs?: number;
-  coldStart?: boolean;
-  initDurationMs?: number;
-  billedDurationMs?: number;
-  memoryMB?: number;
-  maxMemoryUsedMB?: number;
-  cpuTimeMs?: number;
-  costUsd?: number;
-}
-
-export interface TaskLinks {
-  self: string;
-  cancel: string;
-  temporalUi: string;
-}
-
-export interface TaskDetail {
-  id: string;
-  name: string;
-  type: string;
-  executionMode: string;
-  functionName: string;
-  status: TaskStatus;
-  temporalStatus?: string;
-  placement?: { placement: string; reason: string; inputs?: unknown };
-  attempts: Attempt[];
-  attemptCount: number;
-  submittedAt: string;
-  startedAt?: string;
-  finishedAt?: string;
-  durationMs?: number;
-  result?: unknown;
-  error?: TaskError;
-  costUsd?: number;
-  costEstimate?: unknown;
-  links: TaskLinks;
-}
-
-export interface CreatedTask {
-  id: string;
-  status: TaskStatus;
-  name: string;
-  type: string;
-  executionMode: string;
-  functionName: string;
-  submittedAt: string;
-}
-
-export interface ApiErrorBody {
-  statusCode: number;
-  code: string;
-  error: string;
-  message: string;
-}
-
-export interface BulkResult {
-  index: number;
-  ok: boolean;
-  statusCode: number;
-  task?: CreatedTask;
-  error?: ApiErrorBody;
-}
-
-export interface BulkResponse {
-  accepted: number;
-  rejected: number;
-  results: BulkResult[];
-}
-
-export interface WarmPoolResponse {
-  functions: {
-    name: string;
-    requested?: number;
-    warmed?: number;
-    coldStarts?: number;
-    durationMs?: number;
-    costUsd?: number;
-    errors?: string[];
-  }[];
-  totalCostUsd?: number;
-}
-
-export interface CreateTaskBody {
-  name: string;
-  type: string;
-  executionMode: ExecutionMode;
-  payload?: Record<string, unknown>;
-  retry?: { maximumAttempts?: number; initialIntervalMs?: number; backoffCoefficient?: number };
-}
+};
+export type TaskList = Omit<ApiTaskList, 'tasks'> & { tasks: TaskSummary[] };
+export type TaskError = ApiTaskError;
+export type Attempt = ApiAttempt;
+export type TaskLinks = ApiTaskLinks;
+export type TaskDetail = Task;
+export type CreatedTask = ApiCreatedTask;
+export type ApiErrorBody = ErrorBody;
+export type BulkResponse = ApiBulkResponse;
+export type BulkResult = BulkResponse['results'][number];
+export type WarmPoolResponse = WarmPoolResult;
+export type CreateTaskBody = CreateTaskRequest;
