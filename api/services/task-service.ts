@@ -7,13 +7,7 @@ import { executionInfoFromRaw } from '@temporalio/client/lib/helpers';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
 import { TASK_WORKFLOW_TYPE, WORKFLOW_TASK_QUEUE, SEARCH_ATTRIBUTES, STATUS_QUERY } from '../../domain/constants';
 import type { FunctionDirectory } from '../../clients/function-directory';
-import {
-  AmbiguousTaskTypeError,
-  FunctionTypeMismatchError,
-  UnknownFunctionError,
-  UnknownTaskTypeError,
-  type DeployedFunction,
-} from '../../domain/deployed-function';
+import type { DeployedFunction } from '../../domain/deployed-function';
 import { parseFunctionRef } from '../../domain/function-manifest';
 import {
   EXECUTION_MODE_KEY,
@@ -26,15 +20,15 @@ import {
 import type { SpillwayConfig } from '../../domain/config';
 import { estimateCosts, lambdaCost, localCost, type CostEstimate, type PriceTable } from '../../domain/cost-model';
 import { taskStatusOf } from '../../domain/task-status';
+import { buildTaskInput, TaskInputError } from '../../domain/task-input';
 import { taskDurationMs } from '../../domain/task-model';
 import type { ExecutionMode, TaskInput, TaskState, TaskStatus } from '../../domain/task-model';
 import type { TaskProjection } from '../../live/task-projection';
-import { Errors } from '../errors';
+import { Errors, taskInputProblem } from '../errors';
 import { withTimeout } from '../with-timeout';
 import type { CreateTaskBody, ListQuery } from '../schemas/task-schemas';
 
 export const TASK_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
-const MAX_PAYLOAD_DEPTH = 32;
 const START_DEADLINE_MS = 5_000;
 
 export interface Links {
@@ -89,16 +83,6 @@ export interface TaskServiceOptions {
   log?: (message: string) => void;
 }
 
-function depthOf(value: unknown, limit: number, depth = 0): number {
-  if (depth > limit || typeof value !== 'object' || value === null) return depth;
-  let max = depth;
-  for (const inner of Object.values(value)) {
-    max = Math.max(max, depthOf(inner, limit, depth + 1));
-    if (max > limit) break;
-  }
-  return max;
-}
-
 function requestHash(body: CreateTaskBody): string {
   const { idempotencyKey: _key, ...rest } = body;
   return createHash('sha256').update(JSON.stringify(rest)).digest('hex');
@@ -146,74 +130,21 @@ export function createTaskService(options: TaskServiceOptions) {
     };
   }
 
-  /** The deployed function a submission runs, with each way of not finding one mapped to its own code. */
-  async function functionFor(body: CreateTaskBody): Promise<DeployedFunction> {
+  /** Semantic checks that a schema cannot express (domain/task-input.ts); each failure has its own code. */
+  async function toTaskInput(body: CreateTaskBody, id: string): Promise<{ input: TaskInput; fn: DeployedFunction }> {
     try {
-      return await options.functions.forTask(body.type, body.functionName);
+      return await buildTaskInput(
+        { id, ...body },
+        { functions: options.functions, config, availableModes: options.availableModes, log },
+      );
     } catch (err) {
-      if (err instanceof UnknownTaskTypeError) {
-        const known = [...(await options.functions.taskTypes().catch(() => new Map())).keys()].sort();
-        throw Errors.unknownTaskType(
-          `${err.message}; known types: ${known.length ? known.join(', ') : 'none (deploy a function first)'}`,
-        );
-      }
-      if (err instanceof UnknownFunctionError) throw Errors.unknownFunction(err.message);
-      if (err instanceof FunctionTypeMismatchError) throw Errors.functionTypeMismatch(err.message);
-      if (err instanceof AmbiguousTaskTypeError) throw Errors.ambiguousTaskType(err.message);
-      log(`the deployed functions could not be read: ${(err as Error).message}`);
-      throw Errors.lambdaUnavailable('the Lambda endpoint, which holds the deployed functions, is not reachable');
+      if (err instanceof TaskInputError) throw taskInputProblem(err);
+      throw err;
     }
   }
 
   function checkId(id: string): void {
     if (!TASK_ID_PATTERN.test(id)) throw Errors.invalidTaskId(`"${id.slice(0, 64)}" is not a valid task id`);
-  }
-
-  /** Semantic checks that a schema cannot express; each failure has its own code. */
-  async function toTaskInput(body: CreateTaskBody, id: string): Promise<{ input: TaskInput; fn: DeployedFunction }> {
-    const fn = await functionFor(body);
-    if (!options.availableModes.has(body.executionMode)) {
-      throw Errors.modeNotAvailable(
-        `executionMode ${body.executionMode} is not available yet; available: ${[...options.availableModes].join(', ')}`,
-      );
-    }
-    const retry = { ...config.scheduler.defaultRetry, ...body.retry };
-    if (retry.maximumIntervalMs < retry.initialIntervalMs) {
-      throw Errors.invalidRetry('retry.maximumIntervalMs must not be smaller than retry.initialIntervalMs');
-    }
-    const payload = body.payload ?? {};
-    if (depthOf(payload, MAX_PAYLOAD_DEPTH) > MAX_PAYLOAD_DEPTH) {
-      throw Errors.payloadTooDeep(`payload nests deeper than ${MAX_PAYLOAD_DEPTH} levels`);
-    }
-    const problems = options.functions.validatePayload(fn, payload);
-    if (problems.length > 0) {
-      throw Errors.payloadInvalid(
-        `the payload does not match the schema of ${fn.name}:${fn.version}: ` +
-          problems.map((p) => `payload${p.path === '/' ? '' : p.path} ${p.message}`).join('; '),
-      );
-    }
-    if (body.executionMode === 'LAMBDA' && body.timeoutSeconds !== undefined && body.timeoutSeconds > 900) {
-      throw Errors.invalidTimeout("a LAMBDA task cannot run longer than Lambda's 900-second limit");
-    }
-    const lambdaTimeout = fn.timeoutSeconds + config.lambda.callbackMarginSeconds;
-    const input: TaskInput = {
-      version: 1,
-      id,
-      name: body.name,
-      type: body.type,
-      executionMode: body.executionMode,
-      functionName: fn.name,
-      functionQualifier: body.functionName ? parseFunctionRef(body.functionName).qualifier : undefined,
-      payload,
-      retry,
-      timeoutSeconds:
-        body.timeoutSeconds ??
-        (body.executionMode === 'LOCAL' ? config.scheduler.defaultTimeoutSeconds : lambdaTimeout),
-      idempotencyKey: body.idempotencyKey,
-      invocation: body.invocation,
-      submittedAt: new Date().toISOString(),
-    };
-    return { input, fn };
   }
 
   async function replayIdempotent(id: string, body: CreateTaskBody): Promise<CreatedTask> {
