@@ -15,8 +15,9 @@ import { createInvokeLambda } from './lambda-invoke';
 import { createLiveHooks } from './live-hooks';
 import type { LocalRuntime } from './local-runtime';
 import { createRunLocalTask } from './local-task';
+import { createPipelineActivities } from './pipeline-tasks';
 import { createPublishTransition } from './publish-transition';
-import type { TaskActivities, WarmPoolActivities } from './types';
+import type { PipelineActivities, TaskActivities, WarmPoolActivities } from './types';
 import { createWarmPoolActivities } from './warm-pool';
 
 export interface ActivityDeps {
@@ -33,7 +34,7 @@ export interface ActivityDeps {
   prices: PriceTable;
 }
 
-export function createActivities(deps: ActivityDeps): TaskActivities & WarmPoolActivities {
+export function createActivities(deps: ActivityDeps): TaskActivities & WarmPoolActivities & PipelineActivities {
   const reporter = createAttemptReporter(deps.client);
   const live = createLiveHooks(deps.projection, deps.leases);
   return {
@@ -70,5 +71,6 @@ export function createActivities(deps: ActivityDeps): TaskActivities & WarmPoolA
       projection: deps.projection,
       functions: deps.functions,
     }),
+    ...createPipelineActivities({ functions: deps.functions, config: deps.config }),
   };
 }

@@ -22,6 +22,16 @@ export const TASK_ATTEMPTS_KEY = defineSearchAttributeKey(SEARCH_ATTRIBUTES.atte
 export const TASK_COLD_STARTS_KEY = defineSearchAttributeKey(SEARCH_ATTRIBUTES.coldStarts, SearchAttributeType.INT);
 export const TASK_WARM_STARTS_KEY = defineSearchAttributeKey(SEARCH_ATTRIBUTES.warmStarts, SearchAttributeType.INT);
 
+export const PIPELINE_NAME_KEY = defineSearchAttributeKey(SEARCH_ATTRIBUTES.pipelineName, SearchAttributeType.KEYWORD);
+export const PIPELINE_STATUS_KEY = defineSearchAttributeKey(
+  SEARCH_ATTRIBUTES.pipelineStatus,
+  SearchAttributeType.KEYWORD,
+);
+export const PIPELINE_EXECUTION_KEY = defineSearchAttributeKey(
+  SEARCH_ATTRIBUTES.pipelineExecution,
+  SearchAttributeType.KEYWORD,
+);
+
 export type SearchAttributeKind = 'Keyword' | 'Double' | 'Int';
 
 /** `--search-attribute` values for `temporal server start-dev` and `temporal operator search-attribute create`. */
@@ -37,4 +47,7 @@ export const SEARCH_ATTRIBUTE_REGISTRATIONS: Record<string, SearchAttributeKind>
   [SEARCH_ATTRIBUTES.attempts]: 'Int',
   [SEARCH_ATTRIBUTES.coldStarts]: 'Int',
   [SEARCH_ATTRIBUTES.warmStarts]: 'Int',
+  [SEARCH_ATTRIBUTES.pipelineName]: 'Keyword',
+  [SEARCH_ATTRIBUTES.pipelineStatus]: 'Keyword',
+  [SEARCH_ATTRIBUTES.pipelineExecution]: 'Keyword',
 };

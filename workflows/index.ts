@@ -1,2 +1,5 @@
 export { runTask } from './run-task';
 export { warmPool } from './warm-pool';
+export { runPipeline } from './run-pipeline';
+export { runPipelineMapBatch } from './pipeline-map-batch';
+export { pipelineStateMachine } from './pipeline-state-machine';

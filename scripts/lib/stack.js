@@ -19,6 +19,9 @@ const SEARCH_ATTRIBUTES = {
   TaskAttempts: 'Int',
   TaskColdStarts: 'Int',
   TaskWarmStarts: 'Int',
+  PipelineName: 'Keyword',
+  PipelineStatus: 'Keyword',
+  PipelineExecution: 'Keyword',
 };
 
 class Stack {
