@@ -30,11 +30,15 @@ import { callbackRoutes } from './routes/callbacks';
 import { functionRoutes } from './routes/functions';
 import { healthRoutes } from './routes/health';
 import { liveRoutes } from './routes/live';
+import { pipelineRoutes } from './routes/pipelines';
+import { stepFunctionsRoutes } from './routes/stepfunctions';
 import { taskRoutes } from './routes/tasks';
 import { ErrorResponse } from './schemas/common';
 import { withTimeout } from './with-timeout';
 import { createCallbackService, type CallbackService } from './services/callback-service';
 import { createMetrics } from './services/metrics';
+import { createPipelineService, type PipelineService } from './services/pipeline-service';
+import { loadSfnConfig, type SfnConfig } from './services/sfn-config';
 import { createTaskService, type TaskService } from './services/task-service';
 
 export interface ComponentHealth {
@@ -56,6 +60,8 @@ declare module 'fastify' {
     metricsText(): Promise<string>;
     reconcile(): Promise<ReconcileResult>;
     warmPoolNow(): Promise<WarmPoolResult & { workflowId: string }>;
+    pipelines: PipelineService;
+    sfnConfig: SfnConfig;
   }
 }
 
@@ -68,6 +74,8 @@ export interface AppDeps {
   logger?: boolean | object;
   /** The deployed functions; by default learned from the configured Lambda endpoint. */
   functions?: FunctionDirectory;
+  /** Pipeline settings (ARN region and account, a remote Step Functions); by default from the environment. */
+  sfn?: SfnConfig;
 }
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -135,6 +143,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     app.addHook('onClose', async () => feed?.stop());
   }
   app.decorate('feed', feed);
+
+  const sfnConfig = deps.sfn ?? loadSfnConfig(config);
+  app.decorate('sfnConfig', sfnConfig);
+  app.decorate(
+    'pipelines',
+    createPipelineService({ client, config, scope: sfnConfig, log: (m) => app.log.warn(m) }),
+  );
 
   const stats = async (): Promise<StatsAnswer> => {
     if (redis) {
@@ -212,6 +227,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(functionRoutes);
   await app.register(callbackRoutes);
   await app.register(liveRoutes);
+  await app.register(pipelineRoutes);
+  await app.register(stepFunctionsRoutes);
 
   const samples = path.resolve(REPO_ROOT, config.api.samplesDir);
   if (existsSync(samples)) {

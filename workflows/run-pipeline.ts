@@ -53,7 +53,8 @@ export async function runPipeline(input: PipelineInput): Promise<PipelineResult>
   });
 
   const seed = (): RedriveSeed | undefined => {
-    if (!finished || record.status === 'SUCCEEDED' || !top) return undefined;
+    // Asked of a closed run only (the API checks); a terminated run never got to `finished`.
+    if (record.status === 'SUCCEEDED' || !top) return undefined;
     return {
       stateName: top.stateName,
       input: top.input,
@@ -65,7 +66,7 @@ export async function runPipeline(input: PipelineInput): Promise<PipelineResult>
   };
   setHandler(describeExecutionQuery, (): PipelineDescription => {
     const { events: _events, ...rest } = record;
-    return { context, definition, type: input.type, record: rest, redrivable: seed() !== undefined };
+    return { context, definition, type: input.type, record: rest, redrivable: finished && seed() !== undefined };
   });
   setHandler(executionHistoryQuery, () => ({ events: record.events, dropped: record.dropped }));
   setHandler(redriveSeedQuery, seed);
