@@ -259,7 +259,6 @@ function historyEventOf(event: PipelineEvent): { type: string; details?: [string
             input: JSON.stringify(event.input),
             inputDetails: { truncated: false },
             roleArn: event.roleArn,
-            stateMachineArn: event.stateMachineArn,
           },
         ],
       };

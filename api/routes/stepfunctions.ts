@@ -331,6 +331,7 @@ export async function stepFunctionsRoutes(app: FastifyInstance): Promise<void> {
       return sendError(reply, type === 'ServiceUnavailable' ? 503 : 400, type, err.message);
     }
     request.log.error({ err }, 'Step Functions request failed');
+    if (process.env.SFN_DEBUG) console.error(err);
     return sendError(reply, 500, 'InternalFailure', 'An internal error occurred; it has been logged');
   });
   app.post(

@@ -400,7 +400,7 @@ export function createPipelineService(options: PipelineServiceOptions) {
         args: [input],
         // An execution's name stays used once it has ended: a redrive is the only way to run it again.
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-        memo: { inputHash: inputHash(text), revisionId: machine.revisionId },
+        memo: { inputHash: inputHash(text), revisionId: machine.revisionId, startDate: startTime.getTime() },
         typedSearchAttributes: [
           { key: PIPELINE_NAME_KEY, value: machine.name },
           { key: PIPELINE_STATUS_KEY, value: 'RUNNING' },
@@ -411,7 +411,8 @@ export function createPipelineService(options: PipelineServiceOptions) {
       const existing = await client.workflow.getHandle(workflowId).describe();
       // As Step Functions: the same name and input while it runs is the same execution; anything else is refused.
       if (existing.status.name === 'RUNNING' && existing.memo?.inputHash === inputHash(text)) {
-        return { executionArn: arn, startDate: existing.startTime.getTime(), existed: true, workflowId };
+        const startDate = typeof existing.memo?.startDate === 'number' ? existing.memo.startDate : existing.startTime.getTime();
+        return { executionArn: arn, startDate, existed: true, workflowId };
       }
       throw pipelineError('ExecutionAlreadyExists', `Execution Already Exists: '${arn}'`);
     }
@@ -603,10 +604,8 @@ export function createPipelineService(options: PipelineServiceOptions) {
     try {
       await handle.executeUpdate(PIPELINE_TASK_TOKEN_UPDATE, { args: [{ entry: claims.e, outcome }] });
     } catch (err) {
-      if (err instanceof WorkflowNotFoundError) {
-        throw pipelineError('TaskDoesNotExist', 'Task Does Not Exist: the execution of this token is gone');
-      }
-      if (err instanceof WorkflowUpdateFailedError || /completed|not found|TaskTimedOut/i.test((err as Error).message)) {
+      // The token was signed here, so its execution existed: it has ended, and its task with it.
+      if (err instanceof WorkflowNotFoundError || err instanceof WorkflowUpdateFailedError || /completed|not found|TaskTimedOut/i.test((err as Error).message)) {
         throw pipelineError('TaskTimedOut', 'Task Timed Out: the task of this token is no longer waiting');
       }
       throw err;
