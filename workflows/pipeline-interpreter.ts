@@ -329,6 +329,9 @@ export class Interpreter {
     });
     if (!prepared.ok) return fail(prepared.error, prepared.cause);
     const task = prepared.task;
+    const requested = task.executionMode === 'AUTO' ? undefined : task.executionMode;
+    const failTask = (error: string, cause: string, timedOut?: boolean) =>
+      fail(error, cause, { ...(timedOut ? { timedOut } : {}), ...(requested ? { placement: requested } : {}) });
     // The task runs in its own scope, so a state timeout can cancel it.
     const taskScope = new CancellationScope();
     const child = await taskScope.run(() => startChild(TASK_WORKFLOW_TYPE, {
@@ -375,12 +378,10 @@ export class Interpreter {
         const within = deadline === undefined ? true : await condition(() => settled, deadline - this.now());
         if (!within) {
           taskScope.cancel();
-          return fail(STATES_ERRORS.Timeout, `The task did not finish within ${action.timeoutSeconds} seconds`, {
-            timedOut: true,
-          });
+          return failTask(STATES_ERRORS.Timeout, `The task did not finish within ${action.timeoutSeconds} seconds`, true);
         }
         await taskDone;
-        if (taskError) return fail(taskError.error, taskError.cause, { timedOut: taskError.timedOut });
+        if (taskError) return failTask(taskError.error, taskError.cause, taskError.timedOut);
         const result = resultOf(action, taskState!);
         const placement = taskState!.placement?.placement;
         this.emit({
