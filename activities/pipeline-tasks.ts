@@ -57,10 +57,15 @@ export function createPipelineActivities(deps: PipelineActivityDeps): PipelineAc
       if (r.kind === 'spillway-task') {
         task = { ...base, type: r.taskType, payload: request.payload };
       } else if (r.kind === 'lambda-function') {
-        task = { ...base, functionName: r.qualifier ? `${r.functionName}:${r.qualifier}` : r.functionName, payload: request.payload };
+        task = {
+          ...base,
+          functionName: r.qualifier ? `${r.functionName}:${r.qualifier}` : r.functionName,
+          payload: request.payload,
+        };
       } else {
         const lambda = request.lambda;
-        if (!lambda) return { ok: false, error: 'States.Runtime', cause: 'lambda:invoke needs Parameters.FunctionName' };
+        if (!lambda)
+          return { ok: false, error: 'States.Runtime', cause: 'lambda:invoke needs Parameters.FunctionName' };
         task = {
           ...base,
           functionName: lambda.qualifier ? `${lambda.functionName}:${lambda.qualifier}` : lambda.functionName,

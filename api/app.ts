@@ -146,10 +146,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   const sfnConfig = deps.sfn ?? loadSfnConfig(config);
   app.decorate('sfnConfig', sfnConfig);
-  app.decorate(
-    'pipelines',
-    createPipelineService({ client, config, scope: sfnConfig, log: (m) => app.log.warn(m) }),
-  );
+  app.decorate('pipelines', createPipelineService({ client, config, scope: sfnConfig, log: (m) => app.log.warn(m) }));
 
   const stats = async (): Promise<StatsAnswer> => {
     if (redis) {

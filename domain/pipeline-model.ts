@@ -76,9 +76,7 @@ export interface PipelineFailureDetails {
 
 /** SendTaskSuccess / SendTaskFailure / SendTaskHeartbeat for one `.waitForTaskToken` state entry. */
 export type TaskTokenOutcome =
-  | { kind: 'success'; output: JsonValue }
-  | { kind: 'failure'; error: string; cause: string }
-  | { kind: 'heartbeat' };
+  { kind: 'success'; output: JsonValue } | { kind: 'failure'; error: string; cause: string } | { kind: 'heartbeat' };
 
 export interface TaskTokenUpdate {
   entry: string;
@@ -113,8 +111,7 @@ export interface PrepareTaskRequest {
 
 /** The TaskInput to start as a child `runTask`, or why the state fails before any task starts. */
 export type PreparedTask =
-  | { ok: true; task: TaskInput; functionArn: string }
-  | { ok: false; error: string; cause: string };
+  { ok: true; task: TaskInput; functionArn: string } | { ok: false; error: string; cause: string };
 
 export interface SignTaskTokenRequest {
   claims: TaskTokenClaims;

@@ -7,7 +7,9 @@ import type { TaskTokenClaims } from './pipeline-model';
 const DOMAIN = 'spillway-sfn-task-token.v1.';
 
 function mac(secret: string, body: string): Buffer {
-  return createHmac('sha256', secret).update(DOMAIN + body).digest();
+  return createHmac('sha256', secret)
+    .update(DOMAIN + body)
+    .digest();
 }
 
 export function signTaskToken(secret: string, claims: TaskTokenClaims): string {

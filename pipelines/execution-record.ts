@@ -176,7 +176,13 @@ export type PipelineEvent =
       toleratedFailurePercentage: number;
     })
   | (At & { kind: 'mapRunProgress'; seq: number; items: MapCounts; executions: MapCounts })
-  | (At & { kind: 'mapRunEnded'; seq: number; status: 'SUCCEEDED' | 'FAILED' | 'ABORTED'; error?: string; cause?: string })
+  | (At & {
+      kind: 'mapRunEnded';
+      seq: number;
+      status: 'SUCCEEDED' | 'FAILED' | 'ABORTED';
+      error?: string;
+      cause?: string;
+    })
   | (At & { kind: 'parallelStarted'; name: string })
   | (At & { kind: 'parallelEnded'; name: string; status: 'succeeded' | 'failed' | 'aborted' })
   | (At & { kind: 'stateViews'; views: StateView[] })
@@ -429,7 +435,8 @@ export function appendHistory(
   const shaped = historyEventOf(event);
   if (!shaped) return record;
   const overBudget =
-    record.events.length >= limits.maxEvents || (event.inItem === true && record.events.length >= limits.itemEventBudget);
+    record.events.length >= limits.maxEvents ||
+    (event.inItem === true && record.events.length >= limits.itemEventBudget);
   if (overBudget) return { ...record, dropped: record.dropped + 1 };
   const id = record.nextEventId;
   const historyEvent: HistoryEvent = {

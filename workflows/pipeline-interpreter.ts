@@ -23,11 +23,7 @@ import {
   ChildWorkflowCancellationType,
 } from '@temporalio/workflow';
 import type { PipelineActivities } from '../activities/pipeline-tasks';
-import {
-  PIPELINE_MAP_BATCH_WORKFLOW_TYPE,
-  TASK_WORKFLOW_TYPE,
-  WORKFLOW_TASK_QUEUE,
-} from '../domain/constants';
+import { PIPELINE_MAP_BATCH_WORKFLOW_TYPE, TASK_WORKFLOW_TYPE, WORKFLOW_TASK_QUEUE } from '../domain/constants';
 import type { MapBatchInput, MapBatchResult, PipelineContext, TaskTokenOutcome } from '../domain/pipeline-model';
 import {
   EXECUTION_MODE_KEY,
@@ -175,7 +171,11 @@ export class Interpreter {
       if (run.transitions >= MAX_TRANSITIONS) {
         run = advanceRun(
           run,
-          { kind: 'fail', error: STATES_ERRORS.Runtime, cause: `The run exceeded ${MAX_TRANSITIONS} state transitions` },
+          {
+            kind: 'fail',
+            error: STATES_ERRORS.Runtime,
+            cause: `The run exceeded ${MAX_TRANSITIONS} state transitions`,
+          },
           this.now(),
         );
         break;
@@ -184,7 +184,14 @@ export class Interpreter {
       if (!state) throw ApplicationFailure.nonRetryable(`no state named ${run.stateName}`, 'UnknownStateError');
       const firstEntry = totalRetries(run.retryCounters) === 0;
       if (firstEntry) {
-        this.emit({ kind: 'stateEntered', at: this.now(), inItem, name: run.stateName, stateType: state.Type, input: run.input });
+        this.emit({
+          kind: 'stateEntered',
+          at: this.now(),
+          inItem,
+          name: run.stateName,
+          stateType: state.Type,
+          input: run.input,
+        });
       }
       let completion: Completion;
       try {
@@ -212,7 +219,14 @@ export class Interpreter {
         case 'next':
         case 'succeed':
           if (state.Type !== 'Fail') {
-            this.emit({ kind: 'stateExited', at, inItem, name: run.stateName, stateType: state.Type, output: completion.output });
+            this.emit({
+              kind: 'stateExited',
+              at,
+              inItem,
+              name: run.stateName,
+              stateType: state.Type,
+              output: completion.output,
+            });
           }
           if (completion.kind === 'next' && completion.caught) {
             this.emit({
@@ -281,7 +295,7 @@ export class Interpreter {
       case 'map': {
         const outcome =
           action.mode === 'DISTRIBUTED'
-            ? await this.runDistributedMap(action, path, executionInput)
+            ? await this.runDistributedMap(action, path)
             : await this.runInlineMap(action, path, inItem, executionInput);
         return completeMap(machine, run.stateName, run.input, outcome, run.retryCounters, envWithInput());
       }
@@ -297,7 +311,12 @@ export class Interpreter {
   // ------------------------------------------------------------------------------------------------------------
   // Task states
 
-  private async runTask(action: TaskAction, seq: number, token: string | undefined, inItem: boolean): Promise<TaskOutcome> {
+  private async runTask(
+    action: TaskAction,
+    seq: number,
+    token: string | undefined,
+    inItem: boolean,
+  ): Promise<TaskOutcome> {
     const c = this.options.context;
     const taskId = pipelineTaskId(this.options.executionKey, this.options.taskScope, seq, action.stateName);
     const resource = resourceInfo(action, c.region);
@@ -314,7 +333,17 @@ export class Interpreter {
       ...(action.heartbeatSeconds !== undefined ? { heartbeatSeconds: action.heartbeatSeconds } : {}),
     });
     const fail = (error: string, cause: string, extra: { timedOut?: boolean; placement?: 'LOCAL' | 'LAMBDA' } = {}) => {
-      this.emit({ kind: 'taskFailed', at: this.now(), inItem, name: action.stateName, taskId, resource, error, cause, ...extra });
+      this.emit({
+        kind: 'taskFailed',
+        at: this.now(),
+        inItem,
+        name: action.stateName,
+        taskId,
+        resource,
+        error,
+        cause,
+        ...extra,
+      });
       return { status: 'failed', error, cause } as const;
     };
     const prepared = await control.preparePipelineTask({
@@ -334,23 +363,25 @@ export class Interpreter {
       fail(error, cause, { ...(timedOut ? { timedOut } : {}), ...(requested ? { placement: requested } : {}) });
     // The task runs in its own scope, so a state timeout can cancel it.
     const taskScope = new CancellationScope();
-    const child = await taskScope.run(() => startChild(TASK_WORKFLOW_TYPE, {
-      workflowId: taskId,
-      taskQueue: WORKFLOW_TASK_QUEUE,
-      args: [task],
-      parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
-      cancellationType: ChildWorkflowCancellationType.WAIT_CANCELLATION_REQUESTED,
-      typedSearchAttributes: [
-        { key: TASK_TYPE_KEY, value: task.type },
-        { key: EXECUTION_MODE_KEY, value: task.executionMode },
-        { key: REQUESTED_MODE_KEY, value: task.executionMode },
-        ...(task.executionMode === 'AUTO' ? [] : [{ key: PLACEMENT_KEY, value: `requested ${task.executionMode}` }]),
-        { key: TASK_STATUS_KEY, value: 'QUEUED' },
-        { key: TASK_NAME_KEY, value: task.name.slice(0, 200) },
-        { key: PIPELINE_NAME_KEY, value: c.stateMachineName },
-        { key: PIPELINE_EXECUTION_KEY, value: c.executionArn },
-      ],
-    }));
+    const child = await taskScope.run(() =>
+      startChild(TASK_WORKFLOW_TYPE, {
+        workflowId: taskId,
+        taskQueue: WORKFLOW_TASK_QUEUE,
+        args: [task],
+        parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+        cancellationType: ChildWorkflowCancellationType.WAIT_CANCELLATION_REQUESTED,
+        typedSearchAttributes: [
+          { key: TASK_TYPE_KEY, value: task.type },
+          { key: EXECUTION_MODE_KEY, value: task.executionMode },
+          { key: REQUESTED_MODE_KEY, value: task.executionMode },
+          ...(task.executionMode === 'AUTO' ? [] : [{ key: PLACEMENT_KEY, value: `requested ${task.executionMode}` }]),
+          { key: TASK_STATUS_KEY, value: 'QUEUED' },
+          { key: TASK_NAME_KEY, value: task.name.slice(0, 200) },
+          { key: PIPELINE_NAME_KEY, value: c.stateMachineName },
+          { key: PIPELINE_EXECUTION_KEY, value: c.executionArn },
+        ],
+      }),
+    );
     this.emit({ kind: 'taskStarted', at: this.now(), inItem, name: action.stateName, taskId, resource });
     const entry = this.entryId(seq);
     const waiting: WaitingToken | undefined = token ? { stateName: action.stateName, heartbeats: 0 } : undefined;
@@ -378,7 +409,11 @@ export class Interpreter {
         const within = deadline === undefined ? true : await condition(() => settled, deadline - this.now());
         if (!within) {
           taskScope.cancel();
-          return failTask(STATES_ERRORS.Timeout, `The task did not finish within ${action.timeoutSeconds} seconds`, true);
+          return failTask(
+            STATES_ERRORS.Timeout,
+            `The task did not finish within ${action.timeoutSeconds} seconds`,
+            true,
+          );
         }
         await taskDone;
         if (taskError) return failTask(taskError.error, taskError.cause, taskError.timedOut);
@@ -406,7 +441,9 @@ export class Interpreter {
         );
         const done = () => waiting.outcome !== undefined || taskError !== undefined || waiting.heartbeats !== beats;
         const within =
-          limitMs >= Number.MAX_SAFE_INTEGER ? (await condition(done), true) : await condition(done, Math.max(0, limitMs));
+          limitMs >= Number.MAX_SAFE_INTEGER
+            ? (await condition(done), true)
+            : await condition(done, Math.max(0, limitMs));
         if (waiting.outcome) break;
         if (taskError) return fail(taskError.error, taskError.cause, { timedOut: taskError.timedOut });
         if (within) continue; // a heartbeat: the heartbeat timer starts again
@@ -416,11 +453,9 @@ export class Interpreter {
             timedOut: true,
           });
         }
-        return fail(
-          STATES_ERRORS.HeartbeatTimeout,
-          `No SendTaskHeartbeat within ${action.heartbeatSeconds} seconds`,
-          { timedOut: true },
-        );
+        return fail(STATES_ERRORS.HeartbeatTimeout, `No SendTaskHeartbeat within ${action.heartbeatSeconds} seconds`, {
+          timedOut: true,
+        });
       }
       const outcome = waiting.outcome!;
       if (outcome.kind === 'failure') return fail(outcome.error, outcome.cause);
@@ -468,7 +503,14 @@ export class Interpreter {
         scopes.push(scope);
         try {
           const outcome = await scope.run(() =>
-            this.runBranch(`${path}${action.stateName}#${i}/`, branch.machine, branch.input, branch.variables, inItem, executionInput),
+            this.runBranch(
+              `${path}${action.stateName}#${i}/`,
+              branch.machine,
+              branch.input,
+              branch.variables,
+              inItem,
+              executionInput,
+            ),
           );
           if (outcome.status === 'failed' && !first) {
             first = { error: outcome.error, cause: outcome.cause };
@@ -488,7 +530,10 @@ export class Interpreter {
       return { status: 'failed', ...first } as const;
     }
     this.emit({ kind: 'parallelEnded', at: this.now(), inItem, name: action.stateName, status: 'succeeded' });
-    return { status: 'succeeded', outputs: outcomes.map((o) => (o?.status === 'succeeded' ? o.output : null)) } as const;
+    return {
+      status: 'succeeded',
+      outputs: outcomes.map((o) => (o?.status === 'succeeded' ? o.output : null)),
+    } as const;
   }
 
   private async runInlineMap(action: MapAction, path: string, inItem: boolean, executionInput: JsonValue) {
@@ -507,10 +552,24 @@ export class Interpreter {
         const item = action.items[i]!;
         const scope = new CancellationScope();
         running.set(i, scope);
-        this.emit({ kind: 'mapItem', at: this.now(), inItem: true, name: action.stateName, index: i, status: 'started' });
+        this.emit({
+          kind: 'mapItem',
+          at: this.now(),
+          inItem: true,
+          name: action.stateName,
+          index: i,
+          status: 'started',
+        });
         try {
           const outcome = await scope.run(() =>
-            this.runBranch(`${path}${action.stateName}#${i}/`, item.machine, item.input, item.variables, true, executionInput),
+            this.runBranch(
+              `${path}${action.stateName}#${i}/`,
+              item.machine,
+              item.input,
+              item.variables,
+              true,
+              executionInput,
+            ),
           );
           outcomes[i] = outcome;
           this.emit({
@@ -531,7 +590,14 @@ export class Interpreter {
           }
         } catch (err) {
           if (!(stopping && isCancellation(err))) throw err;
-          this.emit({ kind: 'mapItem', at: this.now(), inItem: true, name: action.stateName, index: i, status: 'aborted' });
+          this.emit({
+            kind: 'mapItem',
+            at: this.now(),
+            inItem: true,
+            name: action.stateName,
+            index: i,
+            status: 'aborted',
+          });
         } finally {
           running.delete(i);
         }
@@ -552,7 +618,7 @@ export class Interpreter {
   // ------------------------------------------------------------------------------------------------------------
   // Distributed Map: batches of items as child workflows, a Map Run as DescribeMapRun reports it
 
-  private async runDistributedMap(action: MapAction, path: string, executionInput: JsonValue) {
+  private async runDistributedMap(action: MapAction, path: string) {
     const c = this.options.context;
     const seq = ++this.mapSeq;
     const label = action.label ?? action.stateName;
@@ -693,7 +759,14 @@ export class Interpreter {
       this.emit({ kind: 'mapRunEnded', at: this.now(), seq, status: 'SUCCEEDED' });
       this.emit({ kind: 'mapEnded', at: this.now(), name: action.stateName, status: 'succeeded' });
     } else {
-      this.emit({ kind: 'mapRunEnded', at: this.now(), seq, status: 'FAILED', error: outcome.error, cause: outcome.cause });
+      this.emit({
+        kind: 'mapRunEnded',
+        at: this.now(),
+        seq,
+        status: 'FAILED',
+        error: outcome.error,
+        cause: outcome.cause,
+      });
       this.emit({ kind: 'mapEnded', at: this.now(), name: action.stateName, status: 'failed' });
     }
     return outcome;
@@ -714,7 +787,11 @@ export function resourceInfo(action: Pick<TaskAction, 'resource' | 'lambda'>, re
   if (r.kind === 'lambda-invoke') {
     return { resourceType: 'lambda', resource: r.waitForTaskToken ? 'invoke.waitForTaskToken' : 'invoke', region };
   }
-  return { resourceType: 'spillway', resource: r.waitForTaskToken ? `${r.taskType}.waitForTaskToken` : r.taskType, region };
+  return {
+    resourceType: 'spillway',
+    resource: r.waitForTaskToken ? `${r.taskType}.waitForTaskToken` : r.taskType,
+    region,
+  };
 }
 
 /** What a finished task gives the state: the function's output, or lambda:invoke's envelope around it. */
@@ -750,7 +827,11 @@ function taskErrorOf(err: unknown, action: TaskAction): { error: string; cause: 
   if (err instanceof ChildWorkflowFailure || err instanceof ActivityFailure) {
     return { error: STATES_ERRORS.TaskFailed, cause: err.message, timedOut: false };
   }
-  return { error: STATES_ERRORS.TaskFailed, cause: cause instanceof Error ? cause.message : String(cause), timedOut: false };
+  return {
+    error: STATES_ERRORS.TaskFailed,
+    cause: cause instanceof Error ? cause.message : String(cause),
+    timedOut: false,
+  };
 }
 
 /** Whether a Task Resource is one the interpreter accepts (for early checks). */

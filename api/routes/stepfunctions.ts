@@ -334,25 +334,21 @@ export async function stepFunctionsRoutes(app: FastifyInstance): Promise<void> {
     if (process.env.SFN_DEBUG) console.error(err);
     return sendError(reply, 500, 'InternalFailure', 'An internal error occurred; it has been logged');
   });
-  app.post(
-    '/',
-    { schema: { hide: true } as Record<string, unknown> },
-    async (request, reply) => {
-      const target = String(request.headers['x-amz-target'] ?? '');
-      reply.header('x-amzn-requestid', randomUUID());
-      if (!target.startsWith(TARGET_PREFIX)) {
-        return sendError(reply, 400, 'UnknownOperationException', `Unknown target "${target}"`);
-      }
-      const handler = handlers[target.slice(TARGET_PREFIX.length)];
-      if (!handler) {
-        return sendError(reply, 400, 'UnknownOperationException', `Operation ${target} is not supported by Spillway`);
-      }
-      const body = (request.body ?? {}) as Body;
-      if (typeof body !== 'object' || Array.isArray(body)) {
-        return sendError(reply, 400, 'SerializationException', 'The request body must be a JSON object');
-      }
-      const answer = await handler(body);
-      return reply.code(200).header('content-type', CONTENT_TYPE).send(JSON.stringify(answer));
-    },
-  );
+  app.post('/', { schema: { hide: true } as Record<string, unknown> }, async (request, reply) => {
+    const target = String(request.headers['x-amz-target'] ?? '');
+    reply.header('x-amzn-requestid', randomUUID());
+    if (!target.startsWith(TARGET_PREFIX)) {
+      return sendError(reply, 400, 'UnknownOperationException', `Unknown target "${target}"`);
+    }
+    const handler = handlers[target.slice(TARGET_PREFIX.length)];
+    if (!handler) {
+      return sendError(reply, 400, 'UnknownOperationException', `Operation ${target} is not supported by Spillway`);
+    }
+    const body = (request.body ?? {}) as Body;
+    if (typeof body !== 'object' || Array.isArray(body)) {
+      return sendError(reply, 400, 'SerializationException', 'The request body must be a JSON object');
+    }
+    const answer = await handler(body);
+    return reply.code(200).header('content-type', CONTENT_TYPE).send(JSON.stringify(answer));
+  });
 }

@@ -6,7 +6,10 @@ import { EXECUTION_STATUSES } from '../../pipelines/execution-record';
 
 const Name = Type.String({ minLength: 1, maxLength: 80, pattern: '^[^\\s<>{}\\[\\]?*"#%\\\\^|~`$&,;:/]+$' });
 const Mode = Type.Union(EXECUTION_MODES.map((m) => Type.Literal(m)));
-const Definition = Type.Union([Type.String({ minLength: 1, maxLength: 1_048_576 }), Type.Object({}, { additionalProperties: true })]);
+const Definition = Type.Union([
+  Type.String({ minLength: 1, maxLength: 1_048_576 }),
+  Type.Object({}, { additionalProperties: true }),
+]);
 
 export const PipelineParams = Type.Object({ name: Name }, { additionalProperties: false });
 export const ExecutionParams = Type.Object({ name: Name, execution: Name }, { additionalProperties: false });
@@ -56,7 +59,10 @@ export const ListExecutionsQuery = Type.Object(
 );
 
 export const ListPipelinesQuery = Type.Object(
-  { limit: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,2}$' })), cursor: Type.Optional(Type.String({ maxLength: 4096 })) },
+  {
+    limit: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,2}$' })),
+    cursor: Type.Optional(Type.String({ maxLength: 4096 })),
+  },
   { additionalProperties: false },
 );
 

@@ -168,14 +168,20 @@ export function createPipelineService(options: PipelineServiceOptions) {
     try {
       definition = JSON.parse(text);
     } catch (err) {
-      throw pipelineError('InvalidDefinition', `Invalid State Machine Definition: not JSON (${(err as Error).message})`);
+      throw pipelineError(
+        'InvalidDefinition',
+        `Invalid State Machine Definition: not JSON (${(err as Error).message})`,
+      );
     }
     const result = validateDefinition(definition);
     if (!result.valid) throw pipelineError('InvalidDefinition', definitionProblemsText(result.problems));
     return definition as StateMachineDefinition;
   }
 
-  function defaultModeOf(request: { defaultExecutionMode?: ExecutionMode; tags?: Array<{ key: string; value: string }> }) {
+  function defaultModeOf(request: {
+    defaultExecutionMode?: ExecutionMode;
+    tags?: Array<{ key: string; value: string }>;
+  }) {
     const tagged = request.tags?.find((t) => t.key === EXECUTION_MODE_TAG)?.value;
     const mode = request.defaultExecutionMode ?? tagged ?? 'LOCAL';
     if (!(EXECUTION_MODES as readonly string[]).includes(mode)) {
@@ -411,7 +417,8 @@ export function createPipelineService(options: PipelineServiceOptions) {
       const existing = await client.workflow.getHandle(workflowId).describe();
       // As Step Functions: the same name and input while it runs is the same execution; anything else is refused.
       if (existing.status.name === 'RUNNING' && existing.memo?.inputHash === inputHash(text)) {
-        const startDate = typeof existing.memo?.startDate === 'number' ? existing.memo.startDate : existing.startTime.getTime();
+        const startDate =
+          typeof existing.memo?.startDate === 'number' ? existing.memo.startDate : existing.startTime.getTime();
         return { executionArn: arn, startDate, existed: true, workflowId };
       }
       throw pipelineError('ExecutionAlreadyExists', `Execution Already Exists: '${arn}'`);
@@ -512,7 +519,11 @@ export function createPipelineService(options: PipelineServiceOptions) {
       };
       clauses.push(byStatus[request.statusFilter]);
     }
-    const page = await listPage(clauses.join(' AND '), Math.min(Math.max(request.maxResults ?? 100, 1), 1000), request.nextToken);
+    const page = await listPage(
+      clauses.join(' AND '),
+      Math.min(Math.max(request.maxResults ?? 100, 1), 1000),
+      request.nextToken,
+    );
     // A redriven execution has several runs; the newest (listed first) is the execution.
     const seen = new Set<string>();
     const executions: ExecutionSummary[] = [];
@@ -605,7 +616,11 @@ export function createPipelineService(options: PipelineServiceOptions) {
       await handle.executeUpdate(PIPELINE_TASK_TOKEN_UPDATE, { args: [{ entry: claims.e, outcome }] });
     } catch (err) {
       // The token was signed here, so its execution existed: it has ended, and its task with it.
-      if (err instanceof WorkflowNotFoundError || err instanceof WorkflowUpdateFailedError || /completed|not found|TaskTimedOut/i.test((err as Error).message)) {
+      if (
+        err instanceof WorkflowNotFoundError ||
+        err instanceof WorkflowUpdateFailedError ||
+        /completed|not found|TaskTimedOut/i.test((err as Error).message)
+      ) {
         throw pipelineError('TaskTimedOut', 'Task Timed Out: the task of this token is no longer waiting');
       }
       throw err;

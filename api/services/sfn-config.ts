@@ -14,7 +14,10 @@ export interface SfnConfig {
   remotePollMs: number;
 }
 
-export function loadSfnConfig(config: SpillwayConfig, env: Record<string, string | undefined> = process.env): SfnConfig {
+export function loadSfnConfig(
+  config: SpillwayConfig,
+  env: Record<string, string | undefined> = process.env,
+): SfnConfig {
   const account = env.SFN_ACCOUNT_ID || '123456789012';
   if (!/^\d{12}$/.test(account)) throw new ConfigError(`SFN_ACCOUNT_ID must be 12 digits, got "${account}"`);
   const region = env.SFN_REGION || config.lambda.region;

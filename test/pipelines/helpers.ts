@@ -1,7 +1,12 @@
 // Starting pipeline executions straight on Temporal, for the workflow tests.
 import type { Client } from '@temporalio/client';
 import { WorkflowFailedError } from '@temporalio/client';
-import { PIPELINE_DESCRIBE_QUERY, PIPELINE_HISTORY_QUERY, PIPELINE_WORKFLOW_TYPE, WORKFLOW_TASK_QUEUE } from '../../domain/constants';
+import {
+  PIPELINE_DESCRIBE_QUERY,
+  PIPELINE_HISTORY_QUERY,
+  PIPELINE_WORKFLOW_TYPE,
+  WORKFLOW_TASK_QUEUE,
+} from '../../domain/constants';
 import type { PipelineDescription, PipelineHistory, PipelineInput } from '../../domain/pipeline-model';
 import { executionArn, executionWorkflowId, stateMachineArn } from '../../pipelines/arns';
 import type { StateMachineDefinition } from '../../pipelines/definition';

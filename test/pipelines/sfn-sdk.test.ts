@@ -81,11 +81,20 @@ test('CreateStateMachine, DescribeStateMachine, UpdateStateMachine, ListStateMac
   const again = await sfn.send(new CreateStateMachineCommand({ name, definition: passMachine, roleArn: ROLE }));
   expect(again.stateMachineArn).toBe(arn);
   await expectError(
-    sfn.send(new CreateStateMachineCommand({ name, definition: passMachine.replace('"Result":"World"', '"Result":"Earth"'), roleArn: ROLE })),
+    sfn.send(
+      new CreateStateMachineCommand({
+        name,
+        definition: passMachine.replace('"Result":"World"', '"Result":"Earth"'),
+        roleArn: ROLE,
+      }),
+    ),
     'StateMachineAlreadyExists',
   );
   const updated = await sfn.send(
-    new UpdateStateMachineCommand({ stateMachineArn: arn, definition: passMachine.replace('"Result":"World"', '"Result":"Earth"') }),
+    new UpdateStateMachineCommand({
+      stateMachineArn: arn,
+      definition: passMachine.replace('"Result":"World"', '"Result":"Earth"'),
+    }),
   );
   expect(updated.updateDate).toEqual(expect.any(Date));
   expect(updated.revisionId).toEqual(expect.any(String));
@@ -112,7 +121,11 @@ test('definitions are validated at creation, naming the state and the field', as
   const checked = await sfn.send(new ValidateStateMachineDefinitionCommand({ definition: bad }));
   expect(checked.result).toBe('FAIL');
   expect(checked.diagnostics?.[0]).toEqual(
-    expect.objectContaining({ severity: 'ERROR', message: expect.stringContaining('Nowhere'), location: expect.stringContaining('/States/A') }),
+    expect.objectContaining({
+      severity: 'ERROR',
+      message: expect.stringContaining('Nowhere'),
+      location: expect.stringContaining('/States/A'),
+    }),
   );
   const ok = await sfn.send(new ValidateStateMachineDefinitionCommand({ definition: passMachine }));
   expect(ok).toEqual(expect.objectContaining({ result: 'OK', diagnostics: [], truncated: false }));
@@ -151,7 +164,10 @@ test('StartExecution with a name is idempotent for the same input; DescribeExecu
     sfn.send(new StartExecutionCommand({ stateMachineArn: arn, name: 'run-1', input: '{"a":1}' })),
     'ExecutionAlreadyExists',
   );
-  await expectError(sfn.send(new StartExecutionCommand({ stateMachineArn: arn, input: 'not json' })), 'InvalidExecutionInput');
+  await expectError(
+    sfn.send(new StartExecutionCommand({ stateMachineArn: arn, input: 'not json' })),
+    'InvalidExecutionInput',
+  );
   await expectError(
     sfn.send(new StartExecutionCommand({ stateMachineArn: arn.replace(machine, 'missing-machine') })),
     'StateMachineDoesNotExist',
@@ -178,7 +194,12 @@ test('StartExecution with a name is idempotent for the same input; DescribeExecu
   );
   expect(paged.events?.map((e) => e.id)).toEqual([6, 5, 4, 3]);
   const rest = await sfn.send(
-    new GetExecutionHistoryCommand({ executionArn: first.executionArn, maxResults: 4, reverseOrder: true, nextToken: paged.nextToken }),
+    new GetExecutionHistoryCommand({
+      executionArn: first.executionArn,
+      maxResults: 4,
+      reverseOrder: true,
+      nextToken: paged.nextToken,
+    }),
   );
   expect(rest.events?.map((e) => e.id)).toEqual([2, 1]);
   expect(rest.nextToken).toBeUndefined();
@@ -198,7 +219,12 @@ test('StartExecution with a name is idempotent for the same input; DescribeExecu
   expect(succeeded.nextToken).toEqual(expect.any(String));
   expect(succeeded.executions).toHaveLength(1);
   const next = await sfn.send(
-    new ListExecutionsCommand({ stateMachineArn: arn, statusFilter: 'SUCCEEDED', maxResults: 1, nextToken: succeeded.nextToken }),
+    new ListExecutionsCommand({
+      stateMachineArn: arn,
+      statusFilter: 'SUCCEEDED',
+      maxResults: 1,
+      nextToken: succeeded.nextToken,
+    }),
   );
   expect(next.executions).toHaveLength(1);
   expect(next.executions?.[0]?.name).not.toBe(succeeded.executions?.[0]?.name);
@@ -209,7 +235,9 @@ test('StartExecution with a name is idempotent for the same input; DescribeExecu
 });
 
 test('a running execution with the same name and input is the same execution; StopExecution aborts it', async () => {
-  const { arn } = await create(JSON.stringify({ StartAt: 'Nap', States: { Nap: { Type: 'Wait', Seconds: 60, End: true } } }));
+  const { arn } = await create(
+    JSON.stringify({ StartAt: 'Nap', States: { Nap: { Type: 'Wait', Seconds: 60, End: true } } }),
+  );
   const a = await sfn.send(new StartExecutionCommand({ stateMachineArn: arn, name: 'sleepy', input: '{}' }));
   const b = await sfn.send(new StartExecutionCommand({ stateMachineArn: arn, name: 'sleepy', input: '{}' }));
   expect(b.executionArn).toBe(a.executionArn);
@@ -218,13 +246,22 @@ test('a running execution with the same name and input is the same execution; St
     sfn.send(new StartExecutionCommand({ stateMachineArn: arn, name: 'sleepy', input: '{"x":2}' })),
     'ExecutionAlreadyExists',
   );
-  const stopped = await sfn.send(new StopExecutionCommand({ executionArn: a.executionArn, error: 'Bored', cause: 'took too long' }));
+  const stopped = await sfn.send(
+    new StopExecutionCommand({ executionArn: a.executionArn, error: 'Bored', cause: 'took too long' }),
+  );
   expect(stopped.stopDate).toEqual(expect.any(Date));
   const d = await waitEnd(a.executionArn!);
-  expect(d).toEqual(expect.objectContaining({ status: 'ABORTED', error: 'Bored', cause: 'took too long', redriveStatus: 'REDRIVABLE' }));
-  const history = await sfn.send(new GetExecutionHistoryCommand({ executionArn: a.executionArn, reverseOrder: true, maxResults: 1 }));
+  expect(d).toEqual(
+    expect.objectContaining({ status: 'ABORTED', error: 'Bored', cause: 'took too long', redriveStatus: 'REDRIVABLE' }),
+  );
+  const history = await sfn.send(
+    new GetExecutionHistoryCommand({ executionArn: a.executionArn, reverseOrder: true, maxResults: 1 }),
+  );
   expect(history.events?.[0]).toEqual(
-    expect.objectContaining({ type: 'ExecutionAborted', executionAbortedEventDetails: { error: 'Bored', cause: 'took too long' } }),
+    expect.objectContaining({
+      type: 'ExecutionAborted',
+      executionAbortedEventDetails: { error: 'Bored', cause: 'took too long' },
+    }),
   );
 });
 
@@ -249,14 +286,27 @@ test('RedriveExecution restarts a failed execution from the failed state and kee
   const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn: arn, name: 'redrive-me' }));
   const failed = await waitEnd(executionArn!);
   expect(failed).toEqual(
-    expect.objectContaining({ status: 'FAILED', error: 'States.IntrinsicFailure', cause: expect.stringContaining('out of bounds'), redriveStatus: 'REDRIVABLE' }),
+    expect.objectContaining({
+      status: 'FAILED',
+      error: 'States.IntrinsicFailure',
+      cause: expect.stringContaining('out of bounds'),
+      redriveStatus: 'REDRIVABLE',
+    }),
   );
-  await expectError(sfn.send(new RedriveExecutionCommand({ executionArn: `${executionArn}x` })), 'ExecutionDoesNotExist');
+  await expectError(
+    sfn.send(new RedriveExecutionCommand({ executionArn: `${executionArn}x` })),
+    'ExecutionDoesNotExist',
+  );
   const redriven = await sfn.send(new RedriveExecutionCommand({ executionArn }));
   expect(redriven.redriveDate).toEqual(expect.any(Date));
   const done = await waitEnd(executionArn!);
   expect(done).toEqual(
-    expect.objectContaining({ status: 'SUCCEEDED', redriveCount: 1, redriveDate: expect.any(Date), output: '{"first":"kept","picked":7}' }),
+    expect.objectContaining({
+      status: 'SUCCEEDED',
+      redriveCount: 1,
+      redriveDate: expect.any(Date),
+      output: '{"first":"kept","picked":7}',
+    }),
   );
   const history = await sfn.send(new GetExecutionHistoryCommand({ executionArn }));
   const types = history.events?.map((e) => e.type) ?? [];
@@ -294,7 +344,9 @@ test('SendTaskSuccess, SendTaskFailure and SendTaskHeartbeat complete .waitForTa
   await sfn.send(new SendTaskHeartbeatCommand({ taskToken: token }));
   await expectError(sfn.send(new SendTaskSuccessCommand({ taskToken: token, output: 'nope' })), 'InvalidOutput');
   await sfn.send(new SendTaskSuccessCommand({ taskToken: token, output: '{"approved":true}' }));
-  expect(await waitEnd(ok.executionArn!)).toEqual(expect.objectContaining({ status: 'SUCCEEDED', output: '{"approved":true}' }));
+  expect(await waitEnd(ok.executionArn!)).toEqual(
+    expect.objectContaining({ status: 'SUCCEEDED', output: '{"approved":true}' }),
+  );
   await expectError(sfn.send(new SendTaskSuccessCommand({ taskToken: token, output: '{}' })), 'TaskTimedOut');
   await expectError(sfn.send(new SendTaskSuccessCommand({ taskToken: `${token}x`, output: '{}' })), 'InvalidToken');
   await expectError(sfn.send(new SendTaskHeartbeatCommand({ taskToken: 'forged.token' })), 'InvalidToken');
@@ -311,7 +363,12 @@ test('StartSyncExecution runs an EXPRESS machine to its end; a STANDARD one is r
   const { arn } = await create(passMachine, { type: 'EXPRESS' });
   const out = await sfn.send(new StartSyncExecutionCommand({ stateMachineArn: arn, input: '{}' }));
   expect(out).toEqual(
-    expect.objectContaining({ status: 'SUCCEEDED', output: '"World"', startDate: expect.any(Date), stopDate: expect.any(Date) }),
+    expect.objectContaining({
+      status: 'SUCCEEDED',
+      output: '"World"',
+      startDate: expect.any(Date),
+      stopDate: expect.any(Date),
+    }),
   );
   const standard = await create(passMachine);
   await expectError(
@@ -340,7 +397,9 @@ test('DescribeMapRun and ListMapRuns report a distributed Map', async () => {
     }),
   );
   const items = Array.from({ length: 250 }, (_, n) => ({ n }));
-  const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn: arn, input: JSON.stringify({ items }) }));
+  const { executionArn } = await sfn.send(
+    new StartExecutionCommand({ stateMachineArn: arn, input: JSON.stringify({ items }) }),
+  );
   const done = await waitEnd(executionArn!);
   expect(done.status).toBe('SUCCEEDED');
   expect(JSON.parse(done.output!)).toEqual(items.map(({ n }) => ({ v: 2 * n })));

@@ -59,10 +59,14 @@ test('Pass, Choice, Wait, Succeed and a LOCAL noop Task run in order, with the h
 });
 
 test('Fail with ErrorPath and CausePath ends the execution FAILED with them', async () => {
-  const run = await runToEnd(harness.client, {
-    StartAt: 'Stop',
-    States: { Stop: { Type: 'Fail', ErrorPath: '$.code', CausePath: "States.Format('bad {}', $.what)" } },
-  }, { code: 'E42', what: 'input' });
+  const run = await runToEnd(
+    harness.client,
+    {
+      StartAt: 'Stop',
+      States: { Stop: { Type: 'Fail', ErrorPath: '$.code', CausePath: "States.Format('bad {}', $.what)" } },
+    },
+    { code: 'E42', what: 'input' },
+  );
   expect(run.status).toBe('FAILED');
   expect(run.error).toBe('E42');
   expect(run.cause).toBe('bad input');
@@ -70,33 +74,37 @@ test('Fail with ErrorPath and CausePath ends the execution FAILED with them', as
 });
 
 test('Parallel branches and an inline Map with MaxConcurrency give their outputs in order', async () => {
-  const run = await runToEnd(harness.client, {
-    StartAt: 'Both',
-    States: {
-      Both: {
-        Type: 'Parallel',
-        Branches: [
-          { StartAt: 'A', States: { A: { Type: 'Pass', Result: 'a', End: true } } },
-          {
-            StartAt: 'Each',
-            States: {
-              Each: {
-                Type: 'Map',
-                ItemsPath: '$.xs',
-                MaxConcurrency: 2,
-                ItemProcessor: {
-                  StartAt: 'Ping',
-                  States: { Ping: { Type: 'Task', Resource: 'noop', ResultSelector: { 'ok.$': '$.ok' }, End: true } },
+  const run = await runToEnd(
+    harness.client,
+    {
+      StartAt: 'Both',
+      States: {
+        Both: {
+          Type: 'Parallel',
+          Branches: [
+            { StartAt: 'A', States: { A: { Type: 'Pass', Result: 'a', End: true } } },
+            {
+              StartAt: 'Each',
+              States: {
+                Each: {
+                  Type: 'Map',
+                  ItemsPath: '$.xs',
+                  MaxConcurrency: 2,
+                  ItemProcessor: {
+                    StartAt: 'Ping',
+                    States: { Ping: { Type: 'Task', Resource: 'noop', ResultSelector: { 'ok.$': '$.ok' }, End: true } },
+                  },
+                  End: true,
                 },
-                End: true,
               },
             },
-          },
-        ],
-        End: true,
+          ],
+          End: true,
+        },
       },
     },
-  }, { xs: [{ i: 1 }, { i: 2 }, { i: 3 }] });
+    { xs: [{ i: 1 }, { i: 2 }, { i: 3 }] },
+  );
   expect(run.status).toBe('SUCCEEDED');
   expect(run.output).toEqual(['a', [{ ok: true }, { ok: true }, { ok: true }]]);
   expect(run.description.record.states.Ping).toEqual(expect.objectContaining({ attempts: 3, succeeded: 3 }));
@@ -104,23 +112,27 @@ test('Parallel branches and an inline Map with MaxConcurrency give their outputs
 
 test('a distributed Map over 5,000 items finishes in batch child workflows, far below the history limit', async () => {
   const items = Array.from({ length: 5000 }, (_, i) => i);
-  const run = await runToEnd(harness.client, {
-    StartAt: 'Fan',
-    States: {
-      Fan: {
-        Type: 'Map',
-        ItemsPath: '$.items',
-        ItemSelector: { 'n.$': '$$.Map.Item.Value' },
-        ItemProcessor: {
-          ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
-          StartAt: 'Square',
-          States: { Square: { Type: 'Pass', Parameters: { 'sum.$': 'States.MathAdd($.n, $.n)' }, End: true } },
+  const run = await runToEnd(
+    harness.client,
+    {
+      StartAt: 'Fan',
+      States: {
+        Fan: {
+          Type: 'Map',
+          ItemsPath: '$.items',
+          ItemSelector: { 'n.$': '$$.Map.Item.Value' },
+          ItemProcessor: {
+            ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
+            StartAt: 'Square',
+            States: { Square: { Type: 'Pass', Parameters: { 'sum.$': 'States.MathAdd($.n, $.n)' }, End: true } },
+          },
+          ResultSelector: { 'count.$': 'States.ArrayLength($)', 'last.$': '$[4999]' },
+          End: true,
         },
-        ResultSelector: { 'count.$': 'States.ArrayLength($)', 'last.$': '$[4999]' },
-        End: true,
       },
     },
-  }, { items });
+    { items },
+  );
   expect(run.status).toBe('SUCCEEDED');
   expect(run.output).toEqual({ count: 5000, last: { sum: 9998 } });
   const [mapRun] = run.description.record.mapRuns;
