@@ -15,9 +15,10 @@ import { createInvokeLambda } from './lambda-invoke';
 import { createLiveHooks } from './live-hooks';
 import type { LocalRuntime } from './local-runtime';
 import { createRunLocalTask } from './local-task';
+import { createPipelineRemoteActivities } from './pipeline-remote';
 import { createPipelineActivities } from './pipeline-tasks';
 import { createPublishTransition } from './publish-transition';
-import type { PipelineActivities, TaskActivities, WarmPoolActivities } from './types';
+import type { PipelineActivities, PipelineRemoteActivities, TaskActivities, WarmPoolActivities } from './types';
 import { createWarmPoolActivities } from './warm-pool';
 
 export interface ActivityDeps {
@@ -34,7 +35,9 @@ export interface ActivityDeps {
   prices: PriceTable;
 }
 
-export function createActivities(deps: ActivityDeps): TaskActivities & WarmPoolActivities & PipelineActivities {
+export function createActivities(
+  deps: ActivityDeps,
+): TaskActivities & WarmPoolActivities & PipelineActivities & PipelineRemoteActivities {
   const reporter = createAttemptReporter(deps.client);
   const live = createLiveHooks(deps.projection, deps.leases);
   return {
@@ -72,5 +75,6 @@ export function createActivities(deps: ActivityDeps): TaskActivities & WarmPoolA
       functions: deps.functions,
     }),
     ...createPipelineActivities({ functions: deps.functions, config: deps.config }),
+    ...createPipelineRemoteActivities(deps.config),
   };
 }

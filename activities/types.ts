@@ -31,3 +31,4 @@ export interface WarmPoolActivities {
 }
 
 export type { PipelineActivities } from './pipeline-tasks';
+export type { PipelineRemoteActivities } from './pipeline-remote';

@@ -146,7 +146,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   const sfnConfig = deps.sfn ?? loadSfnConfig(config);
   app.decorate('sfnConfig', sfnConfig);
-  app.decorate('pipelines', createPipelineService({ client, config, scope: sfnConfig, log: (m) => app.log.warn(m) }));
+  const pipelines = createPipelineService({
+    client,
+    config,
+    scope: sfnConfig,
+    sfn: sfnConfig,
+    log: (m) => app.log.warn(m),
+  });
+  app.decorate('pipelines', pipelines);
+  app.addHook('onClose', async () => pipelines.remote.close());
 
   const stats = async (): Promise<StatsAnswer> => {
     if (redis) {

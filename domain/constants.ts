@@ -43,6 +43,7 @@ export const PIPELINE_TASK_TOKEN_UPDATE = 'taskTokenOutcome';
 export const STATE_MACHINE_QUERY = 'describeStateMachine';
 export const STATE_MACHINE_UPDATE = 'updateStateMachine';
 export const STATE_MACHINE_DELETE_UPDATE = 'deleteStateMachine';
+export const REMOTE_PIPELINE_QUERY = 'remoteExecution';
 
 export const WARM_POOL_SCHEDULE_ID = 'spillway-warm-pool';
 

@@ -182,3 +182,30 @@ export interface StateMachineChange {
   at: number;
   revisionId: string;
 }
+
+// ---------- executions on a remote Step Functions ----------
+
+/** Where an execution on AWS Step Functions (or a compatible endpoint) runs; credentials are the worker's own. */
+export interface RemoteExecutionTarget {
+  executionArn: string;
+  region: string;
+  endpoint?: string;
+}
+
+export interface RemoteExecutionStatus {
+  executionArn: string;
+  status: string;
+  startDate?: number;
+  stopDate?: number;
+  /** JSON text, as Step Functions returns it. */
+  output?: string;
+  error?: string;
+  cause?: string;
+  redriveCount?: number;
+  polls?: number;
+}
+
+export interface FollowRemoteInput {
+  target: RemoteExecutionTarget;
+  pollMs: number;
+}

@@ -3,3 +3,4 @@ export { warmPool } from './warm-pool';
 export { runPipeline } from './run-pipeline';
 export { runPipelineMapBatch } from './pipeline-map-batch';
 export { pipelineStateMachine } from './pipeline-state-machine';
+export { followRemotePipeline } from './follow-remote-pipeline';

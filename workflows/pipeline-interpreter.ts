@@ -13,7 +13,6 @@ import {
   executeChild,
   isCancellation,
   ParentClosePolicy,
-  proxyActivities,
   proxyLocalActivities,
   sleep,
   startChild,
@@ -80,7 +79,8 @@ export const MAX_MAP_BATCHES = 20;
 /** Step Functions caps an execution at 25,000 history events; this caps the transitions of one run the same. */
 export const MAX_TRANSITIONS = 25_000;
 
-const control = proxyActivities<PipelineActivities>({
+/** Building a task reads the cached function directory: a local activity, no round trip through the server. */
+const control = proxyLocalActivities<PipelineActivities>({
   startToCloseTimeout: 30_000,
   retry: { maximumAttempts: 5, initialInterval: 500 },
 });

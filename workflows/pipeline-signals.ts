@@ -9,10 +9,12 @@ import {
   STATE_MACHINE_DELETE_UPDATE,
   STATE_MACHINE_QUERY,
   STATE_MACHINE_UPDATE,
+  REMOTE_PIPELINE_QUERY,
 } from '../domain/constants';
 import type {
   PipelineDescription,
   PipelineHistory,
+  RemoteExecutionStatus,
   RedriveSeed,
   StateMachineChange,
   StateMachineRecord,
@@ -32,3 +34,5 @@ export const taskTokenUpdate = defineUpdate<void, [TaskTokenUpdate]>(PIPELINE_TA
 export const describeStateMachineQuery = defineQuery<StateMachineRecord>(STATE_MACHINE_QUERY);
 export const updateStateMachineUpdate = defineUpdate<StateMachineRecord, [StateMachineChange]>(STATE_MACHINE_UPDATE);
 export const deleteStateMachineUpdate = defineUpdate<void, []>(STATE_MACHINE_DELETE_UPDATE);
+
+export const remoteStatusQuery = defineQuery<RemoteExecutionStatus>(REMOTE_PIPELINE_QUERY);

@@ -18,10 +18,13 @@ import {
   StartedExecutionResponse,
   StartExecutionBody,
   StopBody,
+  RemoteExecutionResponse,
+  RemoteStartBody,
   UpdatePipelineBody,
   ValidateBody,
   ValidationResponse,
 } from '../schemas/pipeline-schemas';
+import { Type } from '@sinclair/typebox';
 import { PipelineError, restError } from '../services/pipeline-errors';
 import type { StateMachineRecord } from '../../domain/pipeline-model';
 import { executionArn, stateMachineArn } from '../../pipelines/arns';
@@ -386,5 +389,87 @@ export const pipelineRoutes: FastifyPluginAsyncTypebox = async (app) => {
           links: execLinks(request.params.name, request.params.execution),
         });
       }),
+  );
+
+  // ---------- executions on a remote (AWS) Step Functions ----------
+  const remoteView = (r: {
+    executionArn: string;
+    workflowId: string;
+    status: string;
+    startDate?: number;
+    stopDate?: number;
+    output?: string;
+    error?: string;
+    cause?: string;
+    polls?: number;
+    endpoint?: string;
+  }) => {
+    let output: unknown = r.output;
+    try {
+      if (typeof r.output === 'string') output = JSON.parse(r.output);
+    } catch {
+      // Shown as text.
+    }
+    return {
+      executionArn: r.executionArn,
+      workflowId: r.workflowId,
+      status: r.status,
+      ...(r.startDate !== undefined ? { startDate: iso(r.startDate) } : {}),
+      ...(r.stopDate !== undefined ? { stopDate: iso(r.stopDate) } : {}),
+      ...(output !== undefined ? { output } : {}),
+      ...(r.error !== undefined ? { error: r.error } : {}),
+      ...(r.cause !== undefined ? { cause: r.cause } : {}),
+      ...(r.polls !== undefined ? { polls: r.polls } : {}),
+      ...(r.endpoint !== undefined ? { endpoint: r.endpoint } : {}),
+    };
+  };
+
+  app.post(
+    '/api/pipelines/remote/executions',
+    {
+      schema: {
+        tags,
+        summary: 'Start an execution on the configured AWS Step Functions and follow it (SFN_ENDPOINT / SFN_REMOTE)',
+        body: RemoteStartBody,
+        response: { 201: RemoteExecutionResponse, ...errorResponses(400, 409, 415, 429, 503) },
+      },
+    },
+    async (request, reply) =>
+      rest(async () => {
+        const started = await svc.remote.start({
+          stateMachineArn: request.body.stateMachineArn,
+          ...(request.body.name ? { name: request.body.name } : {}),
+          ...(request.body.input !== undefined ? { input: JSON.stringify(request.body.input) } : {}),
+        });
+        return reply.code(201).send(remoteView({ ...started, status: 'RUNNING' }));
+      }),
+  );
+
+  app.get(
+    '/api/pipelines/remote/executions',
+    {
+      schema: {
+        tags,
+        summary: 'Executions followed on the remote Step Functions, from Temporal visibility',
+        response: {
+          200: Type.Object({ executions: Type.Array(RemoteExecutionResponse) }),
+          ...errorResponses(429, 503),
+        },
+      },
+    },
+    async () => rest(async () => ({ executions: (await svc.remote.list()).map(remoteView) })),
+  );
+
+  app.get(
+    '/api/pipelines/remote/executions/:id',
+    {
+      schema: {
+        tags,
+        summary: 'One followed remote execution: its last DescribeExecution',
+        params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false }),
+        response: { 200: RemoteExecutionResponse, ...errorResponses(400, 404, 429, 503) },
+      },
+    },
+    async (request) => rest(async () => remoteView(await svc.remote.describe(request.params.id))),
   );
 };

@@ -56,6 +56,8 @@ import type { JsonValue } from '../../pipelines/json';
 import { validateDefinition, type DefinitionProblem } from '../../pipelines/validate';
 import { withTimeout } from '../with-timeout';
 import { pipelineError } from './pipeline-errors';
+import { createRemotePipelines } from './sfn-remote';
+import type { SfnConfig } from './sfn-config';
 
 const QUERY_TIMEOUT_MS = 15_000;
 /** Step Functions' limit on an execution's input and a task's output. */
@@ -68,6 +70,8 @@ export interface PipelineServiceOptions {
   client: Client;
   config: SpillwayConfig;
   scope: ArnScope;
+  /** A remote Step Functions to run pipelines on as well (api/services/sfn-remote.ts). */
+  sfn?: SfnConfig;
   log?: (message: string) => void;
 }
 
@@ -655,8 +659,15 @@ export function createPipelineService(options: PipelineServiceOptions) {
   const temporalUi = (workflowId: string) =>
     `${config.temporal.uiUrl}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}`;
 
+  const remote = createRemotePipelines({
+    client,
+    config,
+    sfn: options.sfn ?? { ...scope, remotePollMs: 2000 },
+  });
+
   return {
     scope,
+    remote,
     temporalUi,
     createStateMachine,
     describeStateMachine,

@@ -14,8 +14,8 @@ export interface SfnStack {
 
 export const ROLE = 'arn:aws:iam::123456789012:role/pipelines';
 
-export async function startSfnStack(): Promise<SfnStack> {
-  const harness = await startHarness();
+export async function startSfnStack(env: Record<string, string> = {}): Promise<SfnStack> {
+  const harness = await startHarness({ env });
   const app = await buildApp({
     config: harness.config,
     client: harness.client,
