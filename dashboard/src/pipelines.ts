@@ -355,7 +355,9 @@ export class PipelinesView {
         `/api/pipelines/${encodeURIComponent(key.machine)}/executions/${encodeURIComponent(key.execution)}`,
       );
       if (this.openKey !== key) return;
+      const changed = this.detail?.status !== data.status;
       this.detail = data;
+      if (changed) void this.loadList();
       this.taskIds = new Set(Object.values(data.states).flatMap((s) => s.taskIds));
       this.render();
       window.clearTimeout(this.timer);
