@@ -12,9 +12,12 @@ export interface ArnScope {
   account: string;
 }
 
-/** AWS's rule for state machine, execution and Map Run names: 1–80 characters, none of these. */
+/**
+ * AWS's rule for state machine, execution and Map Run names: 1–80 characters, none of these. Spillway also refuses
+ * the single quote, which AWS allows: names go into Temporal visibility queries as quoted literals.
+ */
 // eslint-disable-next-line no-control-regex -- control characters are exactly what the rule forbids
-const FORBIDDEN_NAME_CHARS = /[\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]/u;
+const FORBIDDEN_NAME_CHARS = /[\s<>{}[\]?*"'#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]/u;
 export const MAX_NAME_LENGTH = 80;
 
 /** Why a name is not a valid state machine or execution name, or undefined when it is. */
@@ -22,7 +25,7 @@ export function nameProblem(name: unknown, what = 'name'): string | undefined {
   if (typeof name !== 'string' || name.length === 0) return `${what} must be a non-empty string`;
   if (name.length > MAX_NAME_LENGTH) return `${what} must be at most ${MAX_NAME_LENGTH} characters`;
   if (FORBIDDEN_NAME_CHARS.test(name)) {
-    return `${what} "${name}" contains a character Step Functions does not allow (whitespace, brackets, wildcards, or any of " # % \\ ^ | ~ \` $ & , ; : /)`;
+    return `${what} "${name}" contains a character Step Functions does not allow (whitespace, brackets, wildcards, or any of " ' # % \\ ^ | ~ \` $ & , ; : /)`;
   }
   return undefined;
 }

@@ -692,7 +692,8 @@ export class Interpreter {
           executionKey: this.options.executionKey,
           path,
           stateName: action.stateName,
-          done: this.options.seedDone,
+          // Only what succeeded inside this batch's items (nested Maps, branches) before a redrive.
+          done: seedBelow(this.options.seedDone, indices.map(keyOf)),
           failFast,
         };
         try {
@@ -771,6 +772,15 @@ export class Interpreter {
     }
     return outcome;
   }
+}
+
+/** The entries of a redrive seed under any of the given path prefixes. */
+function seedBelow(seed: Record<string, JsonValue>, prefixes: string[]): Record<string, JsonValue> {
+  const out: Record<string, JsonValue> = {};
+  const keys = Object.keys(seed);
+  if (keys.length === 0) return out;
+  for (const key of keys) if (prefixes.some((p) => key.startsWith(p))) out[key] = seed[key]!;
+  return out;
 }
 
 /** The task resource as the history names it. */

@@ -4,7 +4,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { EXECUTION_MODES } from '../../domain/task-model';
 import { EXECUTION_STATUSES } from '../../pipelines/execution-record';
 
-const Name = Type.String({ minLength: 1, maxLength: 80, pattern: '^[^\\s<>{}\\[\\]?*"#%\\\\^|~`$&,;:/]+$' });
+const Name = Type.String({ minLength: 1, maxLength: 80, pattern: '^[^\\s<>{}\\[\\]?*"\'#%\\\\^|~`$&,;:/]+$' });
 const Mode = Type.Union(EXECUTION_MODES.map((m) => Type.Literal(m)));
 const Definition = Type.Union([
   Type.String({ minLength: 1, maxLength: 1_048_576 }),

@@ -545,7 +545,8 @@ export function createPipelineService(options: PipelineServiceOptions) {
         status,
         startDate: info.startTime.getTime(),
         ...(info.closeTime ? { stopDate: info.closeTime.getTime() } : {}),
-        redriveCount: 0,
+        redriveCount: typeof info.memo?.redriveCount === 'number' ? info.memo.redriveCount : 0,
+        ...(typeof info.memo?.redriveDate === 'number' ? { redriveDate: info.memo.redriveDate } : {}),
       });
     }
     return { executions, ...(page.nextToken ? { nextToken: page.nextToken } : {}) };
@@ -597,7 +598,7 @@ export function createPipelineService(options: PipelineServiceOptions) {
         workflowId,
         args: [input],
         workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
-        memo: description.memo ?? {},
+        memo: { ...(description.memo ?? {}), redriveCount: input.redrive!.count, redriveDate },
         typedSearchAttributes: [
           { key: PIPELINE_NAME_KEY, value: d.context.stateMachineName },
           { key: PIPELINE_STATUS_KEY, value: 'RUNNING' },

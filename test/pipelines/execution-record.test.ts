@@ -281,6 +281,7 @@ describe('ARNs and ids', () => {
     ['x'.repeat(81), 'name must be at most 80 characters'],
     ['a b', expect.stringContaining('contains a character')],
     ['a:b', expect.stringContaining('contains a character')],
+    ["it's", expect.stringContaining('contains a character')],
   ])('nameProblem(%j)', (name, expected) => {
     expect(nameProblem(name)).toEqual(expected);
   });
