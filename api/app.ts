@@ -233,7 +233,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(callbackRoutes);
   await app.register(liveRoutes);
   await app.register(pipelineRoutes);
-  await app.register(stepFunctionsRoutes);
+  await app.register(stepFunctionsRoutes, { apiKeys: config.api.keys });
 
   const samples = path.resolve(REPO_ROOT, config.api.samplesDir);
   if (existsSync(samples)) {

@@ -2,7 +2,7 @@
 // `X-Amz-Target: AWSStepFunctions.<Operation>`), so `aws stepfunctions --endpoint-url http://localhost:8080 …` and
 // @aws-sdk/client-sfn work unchanged. Errors come in Step Functions' shape (`__type` and `message`, HTTP 400).
 // This plugin is encapsulated: its content-type parser and error handler apply to its route only.
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ExecutionStatus, HistoryEvent, MapRunView } from '../../pipelines/execution-record';
 import { EXECUTION_STATUSES } from '../../pipelines/execution-record';
@@ -314,8 +314,26 @@ function sendError(reply: FastifyReply, status: number, type: string, message: s
     .send({ __type: `com.amazonaws.states#${type}`, message });
 }
 
-export async function stepFunctionsRoutes(app: FastifyInstance): Promise<void> {
+/** The key a Step Functions client presents: a bearer key, or the access key id of its SigV4 Authorization. */
+function presentedKey(authorization: string | undefined): string | undefined {
+  if (!authorization) return undefined;
+  if (authorization.startsWith('Bearer ')) return authorization.slice('Bearer '.length).trim();
+  return /^AWS4-HMAC-SHA256 Credential=([^/,\s]+)\//.exec(authorization)?.[1];
+}
+
+const digest = (value: string) => createHash('sha256').update(value).digest();
+
+export interface StepFunctionsOptions {
+  /**
+   * SPILLWAY_API_KEYS. When set, a client must present one: as its AWS access key id (AWS_ACCESS_KEY_ID=<key>), whose
+   * SigV4 signature is not checked, or as a bearer token. The key travels in clear text either way, as bearer keys do.
+   */
+  apiKeys?: readonly string[];
+}
+
+export async function stepFunctionsRoutes(app: FastifyInstance, options: StepFunctionsOptions = {}): Promise<void> {
   const handlers = operations(app.pipelines);
+  const keys = (options.apiKeys ?? []).map(digest);
   app.addContentTypeParser(CONTENT_TYPE, { parseAs: 'string' }, (_request, body, done) => {
     try {
       done(null, body === '' ? {} : JSON.parse(body as string));
@@ -337,6 +355,19 @@ export async function stepFunctionsRoutes(app: FastifyInstance): Promise<void> {
   app.post('/', { schema: { hide: true } as Record<string, unknown> }, async (request, reply) => {
     const target = String(request.headers['x-amz-target'] ?? '');
     reply.header('x-amzn-requestid', randomUUID());
+    if (keys.length > 0) {
+      const key = presentedKey(request.headers.authorization);
+      if (!key) return sendError(reply, 403, 'MissingAuthenticationTokenException', 'Missing Authentication Token');
+      const presented = digest(key);
+      if (!keys.some((k) => timingSafeEqual(k, presented))) {
+        return sendError(
+          reply,
+          403,
+          'UnrecognizedClientException',
+          'The security token included in the request is invalid.',
+        );
+      }
+    }
     if (!target.startsWith(TARGET_PREFIX)) {
       return sendError(reply, 400, 'UnknownOperationException', `Unknown target "${target}"`);
     }

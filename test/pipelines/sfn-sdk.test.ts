@@ -19,7 +19,7 @@ import {
   StopExecutionCommand,
   UpdateStateMachineCommand,
   ValidateStateMachineDefinitionCommand,
-  type SFNClient,
+  SFNClient,
 } from '@aws-sdk/client-sfn';
 import { eventually, uniqueId } from '../support/test-stack';
 import { ROLE, startSfnStack, type SfnStack } from './sfn-api';
@@ -418,4 +418,39 @@ test('DescribeMapRun and ListMapRuns report a distributed Map', async () => {
     }),
   );
   await expectError(sfn.send(new DescribeMapRunCommand({ mapRunArn: `${mapRunArn}9` })), 'ResourceNotFound');
+});
+
+describe('with SPILLWAY_API_KEYS set', () => {
+  const KEY = 'pipelines-test-key-0123456789';
+  let keyed: SfnStack;
+  beforeAll(async () => {
+    keyed = await startSfnStack({ SPILLWAY_API_KEYS: KEY });
+  });
+  afterAll(async () => {
+    await keyed?.close();
+  });
+  const client = (accessKeyId: string) =>
+    new SFNClient({
+      endpoint: keyed.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId, secretAccessKey: 'anything' },
+      maxAttempts: 1,
+    });
+
+  test('a client whose access key id is an API key is served; any other is refused', async () => {
+    const good = client(KEY);
+    const bad = client('someone-else');
+    try {
+      await expect(good.send(new ListStateMachinesCommand({}))).resolves.toEqual(
+        expect.objectContaining({ stateMachines: expect.any(Array) }),
+      );
+      await expect(bad.send(new ListStateMachinesCommand({}))).rejects.toMatchObject({
+        name: 'UnrecognizedClientException',
+        $metadata: expect.objectContaining({ httpStatusCode: 403 }),
+      });
+    } finally {
+      good.destroy();
+      bad.destroy();
+    }
+  });
 });
