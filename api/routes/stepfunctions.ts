@@ -349,7 +349,6 @@ export async function stepFunctionsRoutes(app: FastifyInstance, options: StepFun
       return sendError(reply, type === 'ServiceUnavailable' ? 503 : 400, type, err.message);
     }
     request.log.error({ err }, 'Step Functions request failed');
-    if (process.env.SFN_DEBUG) console.error(err);
     return sendError(reply, 500, 'InternalFailure', 'An internal error occurred; it has been logged');
   });
   app.post('/', { schema: { hide: true } as Record<string, unknown> }, async (request, reply) => {
