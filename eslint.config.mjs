@@ -97,4 +97,23 @@ export default tseslint.config(
       'no-restricted-globals': ['error', 'process', 'setTimeout', 'setInterval', 'Buffer', 'require'],
     },
   },
+  {
+    // The ASL library runs inside workflows too (validate.ts alone is for the API process).
+    files: ['pipelines/**/*.ts'],
+    ignores: ['pipelines/validate.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(?!jsonata$|@noble/hashes(/.*)?$|\\.{1,2}/|.*domain/).*',
+              message: 'The pipelines library runs in the workflow sandbox: pure imports only (jsonata, @noble/hashes).',
+            },
+          ],
+        },
+      ],
+      'no-restricted-globals': ['error', 'process', 'setTimeout', 'setInterval', 'Buffer', 'require'],
+    },
+  },
 );

@@ -18,8 +18,16 @@ import { createInvokeLambda } from './lambda-invoke';
 import { createLiveHooks } from './live-hooks';
 import type { LocalRuntime } from './local-runtime';
 import { createRunLocalTask } from './local-task';
+import { createPipelineRemoteActivities } from './pipeline-remote';
+import { createPipelineActivities } from './pipeline-tasks';
 import { createPublishTransition } from './publish-transition';
-import type { FlowActivities, TaskActivities, WarmPoolActivities } from './types';
+import type {
+  FlowActivities,
+  PipelineActivities,
+  PipelineRemoteActivities,
+  TaskActivities,
+  WarmPoolActivities,
+} from './types';
 import { createWarmPoolActivities } from './warm-pool';
 
 export interface ActivityDeps {
@@ -38,7 +46,9 @@ export interface ActivityDeps {
   prices: PriceTable;
 }
 
-export function createActivities(deps: ActivityDeps): TaskActivities & FlowActivities & WarmPoolActivities {
+export function createActivities(
+  deps: ActivityDeps,
+): TaskActivities & FlowActivities & WarmPoolActivities & PipelineActivities & PipelineRemoteActivities {
   const reporter = createAttemptReporter(deps.client);
   const live = createLiveHooks(deps.projection, deps.leases);
   return {
@@ -79,5 +89,7 @@ export function createActivities(deps: ActivityDeps): TaskActivities & FlowActiv
       projection: deps.projection,
       functions: deps.functions,
     }),
+    ...createPipelineActivities({ functions: deps.functions, config: deps.config }),
+    ...createPipelineRemoteActivities(deps.config),
   };
 }

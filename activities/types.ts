@@ -63,3 +63,6 @@ export interface WarmPoolActivities {
   /** Invokes the function's warm-ups concurrently and reports what they met and cost. */
   warmFunction(target: WarmTarget): Promise<WarmResult>;
 }
+
+export type { PipelineActivities } from './pipeline-tasks';
+export type { PipelineRemoteActivities } from './pipeline-remote';

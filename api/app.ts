@@ -38,12 +38,16 @@ import { callbackRoutes } from './routes/callbacks';
 import { functionRoutes } from './routes/functions';
 import { healthRoutes } from './routes/health';
 import { liveRoutes } from './routes/live';
+import { pipelineRoutes } from './routes/pipelines';
+import { stepFunctionsRoutes } from './routes/stepfunctions';
 import { taskRoutes } from './routes/tasks';
 import { ErrorResponse } from './schemas/common';
 import { withTimeout } from './with-timeout';
 import { tracingPlugin } from '../telemetry/http';
 import { createCallbackService, type CallbackService } from './services/callback-service';
 import { createMetrics } from './services/metrics';
+import { createPipelineService, type PipelineService } from './services/pipeline-service';
+import { loadSfnConfig, type SfnConfig } from './services/sfn-config';
 import { createTaskService, type TaskService } from './services/task-service';
 
 export interface ComponentHealth {
@@ -68,6 +72,8 @@ declare module 'fastify' {
     metricsText(): Promise<string>;
     reconcile(): Promise<ReconcileResult>;
     warmPoolNow(): Promise<WarmPoolResult & { workflowId: string }>;
+    pipelines: PipelineService;
+    sfnConfig: SfnConfig;
   }
 }
 
@@ -80,6 +86,8 @@ export interface AppDeps {
   logger?: boolean | object;
   /** The deployed functions; by default learned from the configured Lambda endpoint. */
   functions?: FunctionDirectory;
+  /** Pipeline settings (ARN region and account, a remote Step Functions); by default from the environment. */
+  sfn?: SfnConfig;
 }
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -157,6 +165,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     app.addHook('onClose', async () => feed?.stop());
   }
   app.decorate('feed', feed);
+
+  const sfnConfig = deps.sfn ?? loadSfnConfig(config);
+  app.decorate('sfnConfig', sfnConfig);
+  const pipelines = createPipelineService({
+    client,
+    config,
+    scope: sfnConfig,
+    sfn: sfnConfig,
+    log: (m) => app.log.warn(m),
+  });
+  app.decorate('pipelines', pipelines);
+  app.addHook('onClose', async () => pipelines.remote.close());
 
   const stats = async (): Promise<StatsAnswer> => {
     if (redis) {
@@ -269,6 +289,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(scheduleRoutes);
   await app.register(callbackRoutes);
   await app.register(liveRoutes);
+  await app.register(pipelineRoutes);
+  await app.register(stepFunctionsRoutes, { apiKeys: config.api.keys });
 
   const samples = path.resolve(REPO_ROOT, config.api.samplesDir);
   if (existsSync(samples)) {

@@ -8,6 +8,7 @@ import {
 } from '@temporalio/client';
 import { ServiceError } from '@temporalio/client';
 import type { FastifyError } from 'fastify';
+import type { TaskInputError } from '../domain/task-input';
 
 export class SpillwayError extends Error {
   override readonly name = 'SpillwayError';
@@ -63,7 +64,44 @@ export const Errors = {
   lambdaUnavailable: define(503, 'SPILLWAY_LAMBDA_UNAVAILABLE'),
   functionNotFound: define(404, 'SPILLWAY_FUNCTION_NOT_FOUND'),
   internal: define(500, 'SPILLWAY_INTERNAL_ERROR'),
+  // Pipelines (api/routes/pipelines.ts)
+  pipelineNotFound: define(404, 'SPILLWAY_PIPELINE_NOT_FOUND'),
+  pipelineAlreadyExists: define(409, 'SPILLWAY_PIPELINE_ALREADY_EXISTS'),
+  pipelineDefinitionInvalid: define(400, 'SPILLWAY_PIPELINE_DEFINITION_INVALID'),
+  pipelineExecutionNotFound: define(404, 'SPILLWAY_PIPELINE_EXECUTION_NOT_FOUND'),
+  pipelineExecutionAlreadyExists: define(409, 'SPILLWAY_PIPELINE_EXECUTION_ALREADY_EXISTS'),
+  pipelineExecutionNotRedrivable: define(409, 'SPILLWAY_PIPELINE_EXECUTION_NOT_REDRIVABLE'),
+  pipelineExecutionNotRunning: define(409, 'SPILLWAY_PIPELINE_EXECUTION_NOT_RUNNING'),
+  pipelineInvalidName: define(400, 'SPILLWAY_PIPELINE_INVALID_NAME'),
+  pipelineInvalidInput: define(400, 'SPILLWAY_PIPELINE_INVALID_INPUT'),
+  pipelineRemoteUnavailable: define(503, 'SPILLWAY_PIPELINE_REMOTE_UNAVAILABLE'),
 } as const;
+
+/** The API error for a task request that domain/task-input.ts refused. */
+export function taskInputProblem(err: TaskInputError): SpillwayError {
+  switch (err.problem) {
+    case 'UNKNOWN_TASK_TYPE':
+      return Errors.unknownTaskType(err.message);
+    case 'UNKNOWN_FUNCTION':
+      return Errors.unknownFunction(err.message);
+    case 'FUNCTION_TYPE_MISMATCH':
+      return Errors.functionTypeMismatch(err.message);
+    case 'AMBIGUOUS_TASK_TYPE':
+      return Errors.ambiguousTaskType(err.message);
+    case 'LAMBDA_UNAVAILABLE':
+      return Errors.lambdaUnavailable(err.message);
+    case 'MODE_NOT_AVAILABLE':
+      return Errors.modeNotAvailable(err.message);
+    case 'INVALID_RETRY':
+      return Errors.invalidRetry(err.message);
+    case 'PAYLOAD_TOO_DEEP':
+      return Errors.payloadTooDeep(err.message);
+    case 'PAYLOAD_INVALID':
+      return Errors.payloadInvalid(err.message);
+    case 'INVALID_TIMEOUT':
+      return Errors.invalidTimeout(err.message);
+  }
+}
 
 export interface ErrorBody {
   statusCode: number;

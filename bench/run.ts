@@ -14,6 +14,7 @@ import { localOverhead, type LocalOverheadResult } from './local-overhead';
 import { MemorySampler } from './memory';
 import { memoryReport } from './memory-report';
 import { parseOptions, USAGE, type BenchOptions } from './options';
+import { pipelineOverhead } from './pipeline-overhead';
 import { formatProfile, summarizeProfile, type ProfileSummary } from './profile-summary';
 import { readPaths, type ReadPathsResult } from './read-paths';
 import { markdownTable, targetsTable, type Row, type TargetResult } from './report';
@@ -23,7 +24,7 @@ const REQUIRED = [
   ['dist', 'api', 'server.js'],
   ['dist', 'lambda', 'server.js'],
   ['dist', 'workflow-bundle.js'],
-  ['dist', 'functions', 'noop', 'index.js'],
+  ['examples', 'functions', 'noop', 'spillway.json'],
   ['dist', 'bench', 'baseline-worker.js'],
 ];
 
@@ -156,12 +157,15 @@ async function main(): Promise<number> {
       log(`section ${name} took ${Math.round((Date.now() - started) / 1000)} s`);
     };
     let local: LocalOverheadResult | undefined;
-    if (options.sections.includes('local')) {
+    const onlyPipelines = process.env.BENCH_PIPELINES === 'only';
+    if (!onlyPipelines && options.sections.includes('local')) {
       await run('localOverhead', async () => (local = await localOverhead(ctx)));
     }
-    if (options.sections.includes('lambda')) await run('lambdaPath', () => lambdaPath(ctx));
-    if (options.sections.includes('auto')) await run('autoBurst', () => autoBurst(ctx));
-    if (options.sections.includes('reads')) await run('readPaths', () => readPaths(ctx));
+    if (!onlyPipelines && options.sections.includes('lambda')) await run('lambdaPath', () => lambdaPath(ctx));
+    if (!onlyPipelines && options.sections.includes('auto')) await run('autoBurst', () => autoBurst(ctx));
+    if (!onlyPipelines && options.sections.includes('reads')) await run('readPaths', () => readPaths(ctx));
+    // Pipelines: with every run unless BENCH_PIPELINES=off (or =only, to run it alone with any --only).
+    if (process.env.BENCH_PIPELINES !== 'off') await run('pipelineOverhead', () => pipelineOverhead(ctx));
     const whole = memory.end('whole');
     sections.memory = memoryReport(ctx, options.memorySize, local?.memory.spillway, local?.memory.baseline, whole);
     sections.memoryWholeRun = whole;

@@ -42,7 +42,27 @@ export const SEARCH_ATTRIBUTES = {
   coldStarts: 'TaskColdStarts',
   warmStarts: 'TaskWarmStarts',
   labels: 'TaskLabels',
+  // Pipelines: the state machine's name on its executions (and on its record), the execution's Step Functions
+  // status, and on every task a Task state ran, the execution it belongs to.
+  pipelineName: 'PipelineName',
+  pipelineStatus: 'PipelineStatus',
+  pipelineExecution: 'PipelineExecution',
 } as const satisfies Record<string, keyof typeof searchAttributeTypes>;
+
+// Pipelines (workflows/run-pipeline.ts, workflows/pipeline-state-machine.ts)
+export const PIPELINE_WORKFLOW_TYPE = 'runPipeline';
+export const PIPELINE_MAP_BATCH_WORKFLOW_TYPE = 'runPipelineMapBatch';
+export const STATE_MACHINE_WORKFLOW_TYPE = 'pipelineStateMachine';
+export const REMOTE_PIPELINE_WORKFLOW_TYPE = 'followRemotePipeline';
+export const PIPELINE_DESCRIBE_QUERY = 'describeExecution';
+export const PIPELINE_HISTORY_QUERY = 'executionHistory';
+export const PIPELINE_REDRIVE_QUERY = 'redriveSeed';
+export const PIPELINE_STOP_SIGNAL = 'stopExecution';
+export const PIPELINE_TASK_TOKEN_UPDATE = 'taskTokenOutcome';
+export const STATE_MACHINE_QUERY = 'describeStateMachine';
+export const STATE_MACHINE_UPDATE = 'updateStateMachine';
+export const STATE_MACHINE_DELETE_UPDATE = 'deleteStateMachine';
+export const REMOTE_PIPELINE_QUERY = 'remoteExecution';
 
 export const WARM_POOL_SCHEDULE_ID = 'spillway-warm-pool';
 

@@ -48,3 +48,13 @@ export function taskLabel(facet: TaskLabelFacet, value: string): string {
 export function labelClause(facet: TaskLabelFacet, value: string): string {
   return `${SEARCH_ATTRIBUTES.labels} = '${taskLabel(facet, value).replace(/'/g, '')}'`;
 }
+
+export const PIPELINE_NAME_KEY = defineSearchAttributeKey(SEARCH_ATTRIBUTES.pipelineName, SearchAttributeType.KEYWORD);
+export const PIPELINE_STATUS_KEY = defineSearchAttributeKey(
+  SEARCH_ATTRIBUTES.pipelineStatus,
+  SearchAttributeType.KEYWORD,
+);
+export const PIPELINE_EXECUTION_KEY = defineSearchAttributeKey(
+  SEARCH_ATTRIBUTES.pipelineExecution,
+  SearchAttributeType.KEYWORD,
+);

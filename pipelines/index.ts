@@ -18,3 +18,6 @@ export * from './run-machine';
 export * from './run-state';
 export * from './task-resource';
 export * from './timestamps';
+export * from './arns';
+export * from './execution-record';
+export * from './map-run';

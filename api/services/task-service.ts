@@ -14,13 +14,7 @@ import {
 import { temporal } from '@temporalio/proto';
 import { TASK_WORKFLOW_TYPE, WORKFLOW_TASK_QUEUE, SEARCH_ATTRIBUTES, STATUS_QUERY } from '../../domain/constants';
 import type { FunctionDirectory } from '../../clients/function-directory';
-import {
-  AmbiguousTaskTypeError,
-  FunctionTypeMismatchError,
-  UnknownFunctionError,
-  UnknownTaskTypeError,
-  type DeployedFunction,
-} from '../../domain/deployed-function';
+import type { DeployedFunction } from '../../domain/deployed-function';
 import { parseFunctionRef } from '../../domain/function-manifest';
 import { overridePlacement, pauseFor } from '../../domain/operator-controls';
 import type { ControlsReader } from '../../clients/operator-controls';
@@ -38,15 +32,15 @@ import {
 import type { SpillwayConfig } from '../../domain/config';
 import { estimateCosts, lambdaCost, localCost, type CostEstimate, type PriceTable } from '../../domain/cost-model';
 import { taskStatusOf } from '../../domain/task-status';
+import { buildTaskInput, TaskInputError } from '../../domain/task-input';
 import { taskDurationMs } from '../../domain/task-model';
 import type { ExecutionMode, TaskInput, TaskState, TaskStatus } from '../../domain/task-model';
 import type { TaskProjection } from '../../live/task-projection';
-import { Errors } from '../errors';
+import { Errors, taskInputProblem } from '../errors';
 import { withTimeout } from '../with-timeout';
 import type { CreateTaskBody, ListQuery } from '../schemas/task-schemas';
 
 export const TASK_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
-const MAX_PAYLOAD_DEPTH = 32;
 const START_DEADLINE_MS = 5_000;
 
 export interface Links {
@@ -104,16 +98,6 @@ export interface TaskServiceOptions {
   /** Modes this deployment can run; others are refused with SPILLWAY_MODE_NOT_AVAILABLE. */
   availableModes: ReadonlySet<ExecutionMode>;
   log?: (message: string) => void;
-}
-
-function depthOf(value: unknown, limit: number, depth = 0): number {
-  if (depth > limit || typeof value !== 'object' || value === null) return depth;
-  let max = depth;
-  for (const inner of Object.values(value)) {
-    max = Math.max(max, depthOf(inner, limit, depth + 1));
-    if (max > limit) break;
-  }
-  return max;
 }
 
 function requestHash(body: CreateTaskBody): string {
@@ -205,30 +189,10 @@ export function createTaskService(options: TaskServiceOptions) {
     };
   }
 
-  /** The deployed function a submission runs, with each way of not finding one mapped to its own code. */
-  async function functionFor(body: CreateTaskBody): Promise<DeployedFunction> {
-    try {
-      return await options.functions.forTask(body.type, body.functionName);
-    } catch (err) {
-      if (err instanceof UnknownTaskTypeError) {
-        const known = [...(await options.functions.taskTypes().catch(() => new Map())).keys()].sort();
-        throw Errors.unknownTaskType(
-          `${err.message}; known types: ${known.length ? known.join(', ') : 'none (deploy a function first)'}`,
-        );
-      }
-      if (err instanceof UnknownFunctionError) throw Errors.unknownFunction(err.message);
-      if (err instanceof FunctionTypeMismatchError) throw Errors.functionTypeMismatch(err.message);
-      if (err instanceof AmbiguousTaskTypeError) throw Errors.ambiguousTaskType(err.message);
-      log(`the deployed functions could not be read: ${(err as Error).message}`);
-      throw Errors.lambdaUnavailable('the Lambda endpoint, which holds the deployed functions, is not reachable');
-    }
-  }
-
   function checkId(id: string): void {
     if (!TASK_ID_PATTERN.test(id)) throw Errors.invalidTaskId(`"${id.slice(0, 64)}" is not a valid task id`);
   }
 
-  /** Semantic checks that a schema cannot express; each failure has its own code. */
   /**
    * Semantic checks that a schema cannot express, each failure with its own code; the task's input and how it is
    * started. `extras` are what the API itself adds (a batch, the task a redrive re-runs).
@@ -238,47 +202,24 @@ export function createTaskService(options: TaskServiceOptions) {
     id: string,
     extras: Pick<TaskInput, 'batchId' | 'redriveOf' | 'scheduleId'> = {},
   ): Promise<{ input: TaskInput; fn: DeployedFunction; start: StartOptions }> {
-    const fn = await functionFor(body);
-    if (!options.availableModes.has(body.executionMode)) {
-      throw Errors.modeNotAvailable(
-        `executionMode ${body.executionMode} is not available yet; available: ${[...options.availableModes].join(', ')}`,
-      );
-    }
     const start = startOptions(body, config, Date.now());
-    const payload = body.payload ?? {};
-    if (depthOf(payload, MAX_PAYLOAD_DEPTH) > MAX_PAYLOAD_DEPTH) {
-      throw Errors.payloadTooDeep(`payload nests deeper than ${MAX_PAYLOAD_DEPTH} levels`);
-    }
-    const problems = options.functions.validatePayload(fn, payload);
-    if (problems.length > 0) {
-      throw Errors.payloadInvalid(
-        `the payload does not match the schema of ${fn.name}:${fn.version}: ` +
-          problems.map((p) => `payload${p.path === '/' ? '' : p.path} ${p.message}`).join('; '),
+    let built;
+    try {
+      // The checks every task shares, however it was submitted (domain/task-input.ts).
+      built = await buildTaskInput(
+        { id, ...body, retry: start.retry },
+        { functions: options.functions, config, availableModes: options.availableModes, log },
       );
+    } catch (err) {
+      if (err instanceof TaskInputError) throw taskInputProblem(err);
+      throw err;
     }
-    if (body.executionMode === 'LAMBDA' && body.timeoutSeconds !== undefined && body.timeoutSeconds > 900) {
-      throw Errors.invalidTimeout("a LAMBDA task cannot run longer than Lambda's 900-second limit");
-    }
-    const lambdaTimeout = fn.timeoutSeconds + config.lambda.callbackMarginSeconds;
+    const { fn } = built;
     const controls = await options.controls.current();
     const override = overridePlacement(controls, body.executionMode);
     const pause = pauseFor(controls, body.type, start.flow.fairness?.key);
     const input: TaskInput = {
-      version: 1,
-      id,
-      name: body.name,
-      type: body.type,
-      executionMode: body.executionMode,
-      functionName: fn.name,
-      functionQualifier: body.functionName ? parseFunctionRef(body.functionName).qualifier : undefined,
-      payload,
-      retry: start.retry,
-      timeoutSeconds:
-        body.timeoutSeconds ??
-        (body.executionMode === 'LOCAL' ? config.scheduler.defaultTimeoutSeconds : lambdaTimeout),
-      idempotencyKey: body.idempotencyKey,
-      invocation: body.invocation,
-      submittedAt: new Date().toISOString(),
+      ...built.input,
       ...start.flow,
       ...extras,
       ...(override ? { placementOverride: override } : {}),

@@ -8,6 +8,7 @@ import { byId, h } from './dom';
 import { fmtInt, fmtMs, fmtTime, fmtUsd, titleCase } from './format';
 import { LiveFeed, type LiveState } from './live';
 import { renderMetricCards, updateMetrics } from './metrics';
+import { PipelinesView } from './pipelines';
 import { TaskTable } from './table';
 import { toast } from './toast';
 import type { BulkResponse, CreateTaskBody, TaskDetail, TaskStats, WarmPoolResponse } from './types';
@@ -179,10 +180,14 @@ function openTask(id: string): void {
   else location.hash = hash;
 }
 
+const pipelines = new PipelinesView({ root: byId('pipelines'), onOpenTask: (id) => openTask(id) });
+
 function route(): void {
   const id = taskIdFromHash();
   if (id) void detail.open(id);
   else detail.close();
+  const execution = PipelinesView.route(location.hash);
+  if (execution) pipelines.open(execution);
 }
 window.addEventListener('hashchange', route);
 
@@ -452,6 +457,7 @@ const feed = new LiveFeed({
   onTask(event) {
     table.applyEvent(event);
     detail.changed(event.taskId);
+    pipelines.onTaskEvent(event.taskId);
     statsSoon();
   },
   onStats: applyStats,
@@ -460,6 +466,7 @@ const feed = new LiveFeed({
     const jobs: Promise<boolean>[] = [fetchStats()];
     if (table.onFirstPage) jobs.push(table.load());
     if (detail.openId && detail.isRunning) void detail.fetch();
+    void pipelines.loadList();
     const results = await Promise.all(jobs);
     return results.every(Boolean);
   },
@@ -473,5 +480,6 @@ onApiKeyChange(() => {
 // ---------- start ----------
 void fetchStats();
 void table.load();
+void pipelines.loadList();
 route();
 void feed.start();

@@ -1,0 +1,99 @@
+// The real-AWS adapter, tested against the Step Functions endpoint of a second Spillway API, which speaks the same
+// protocol: an execution started there through @aws-sdk/client-sfn is followed by polling DescribeExecution.
+import { CreateStateMachineCommand } from '@aws-sdk/client-sfn';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../api/app';
+import { eventually, uniqueId } from '../support/test-stack';
+import { ROLE, startSfnStack, type SfnStack } from './sfn-api';
+
+let stack: SfnStack;
+let remoteApp: FastifyInstance;
+beforeAll(async () => {
+  // The worker follows remote executions with its own AWS credentials.
+  stack = await startSfnStack({ AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' });
+  // The app under test: its SFN_ENDPOINT is the other app's Step Functions endpoint.
+  remoteApp = await buildApp({
+    config: stack.harness.config,
+    client: stack.harness.client,
+    sfn: {
+      region: 'us-east-1',
+      account: '123456789012',
+      remotePollMs: 200,
+      remote: { endpoint: stack.endpoint, region: 'us-east-1', accessKeyId: 'test', secretAccessKey: 'test' },
+    },
+  });
+});
+afterAll(async () => {
+  await remoteApp?.close();
+  await stack?.close();
+});
+
+test('a pipeline started on the remote Step Functions is followed to its end and listed', async () => {
+  const name = uniqueId('remote').replace(/^test-/, 'r');
+  const { stateMachineArn } = await stack.sfn.send(
+    new CreateStateMachineCommand({
+      name,
+      roleArn: ROLE,
+      definition: JSON.stringify({
+        StartAt: 'Nap',
+        States: {
+          Nap: { Type: 'Wait', Seconds: 1, Next: 'Say' },
+          Say: { Type: 'Pass', Result: { hi: 'aws' }, End: true },
+        },
+      }),
+    }),
+  );
+  const started = await remoteApp.inject({
+    method: 'POST',
+    url: '/api/pipelines/remote/executions',
+    payload: { stateMachineArn, name: 'remote-1', input: { a: 1 } },
+  });
+  expect(started.statusCode).toBe(201);
+  const body = started.json();
+  expect(body).toEqual({
+    executionArn: `arn:aws:states:us-east-1:123456789012:execution:${name}:remote-1`,
+    workflowId: expect.stringMatching(/^sfn-remote:/),
+    status: 'RUNNING',
+    startDate: expect.any(String),
+  });
+  const done = await eventually(
+    async () => {
+      const res = await remoteApp.inject({ method: 'GET', url: `/api/pipelines/remote/executions/${body.workflowId}` });
+      const r = res.json();
+      return r.status === 'SUCCEEDED' ? r : undefined;
+    },
+    30_000,
+    200,
+  );
+  expect(done).toEqual(
+    expect.objectContaining({
+      status: 'SUCCEEDED',
+      output: { hi: 'aws' },
+      polls: expect.any(Number),
+      endpoint: stack.endpoint,
+    }),
+  );
+  expect(done.polls).toBeGreaterThan(1);
+  const listed = await eventually(async () => {
+    const res = await remoteApp.inject({ method: 'GET', url: '/api/pipelines/remote/executions' });
+    return (res.json().executions as Array<{ workflowId: string; status: string }>).find(
+      (e) => e.workflowId === body.workflowId && e.status === 'SUCCEEDED',
+    );
+  });
+  expect(listed).toEqual(expect.objectContaining({ executionArn: body.executionArn }));
+});
+
+test('without a remote configured the route answers 503 SPILLWAY_PIPELINE_REMOTE_UNAVAILABLE', async () => {
+  const res = await stack.app.inject({
+    method: 'POST',
+    url: '/api/pipelines/remote/executions',
+    payload: { stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:x' },
+  });
+  expect(res.statusCode).toBe(503);
+  expect(res.json()).toEqual({
+    statusCode: 503,
+    code: 'SPILLWAY_PIPELINE_REMOTE_UNAVAILABLE',
+    error: 'Service Unavailable',
+    message: 'no remote Step Functions is configured (set SFN_ENDPOINT or SFN_REMOTE=aws)',
+  });
+});

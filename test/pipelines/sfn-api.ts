@@ -1,0 +1,47 @@
+// A test API with the Step Functions endpoint listening on a free port, and an @aws-sdk/client-sfn client for it.
+import { SFNClient } from '@aws-sdk/client-sfn';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../api/app';
+import { startHarness, type TestHarness } from '../support/test-stack';
+
+export interface SfnStack {
+  harness: TestHarness;
+  app: FastifyInstance;
+  endpoint: string;
+  sfn: SFNClient;
+  close(): Promise<void>;
+}
+
+export const ROLE = 'arn:aws:iam::123456789012:role/pipelines';
+
+export async function startSfnStack(env: Record<string, string> = {}): Promise<SfnStack> {
+  const harness = await startHarness({ env });
+  const app = await buildApp({
+    config: harness.config,
+    client: harness.client,
+    redis: harness.redis,
+    sfn: { region: 'us-east-1', account: '123456789012', remotePollMs: 200 },
+  });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  const endpoint = `http://127.0.0.1:${port}`;
+  const sfn = new SFNClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    disableHostPrefix: true,
+    maxAttempts: 1,
+  });
+  return {
+    harness,
+    app,
+    endpoint,
+    sfn,
+    async close() {
+      sfn.destroy();
+      await app.close();
+      await harness.close();
+    },
+  };
+}

@@ -1,0 +1,179 @@
+// runPipeline: one Step Functions execution is one workflow. It interprets the definition deterministically
+// (workflows/pipeline-interpreter.ts), keeps the execution record (history in Step Functions' shape, a view per
+// state, Map Runs) as workflow state served by queries, mirrors the status into the PipelineStatus search
+// attribute, and ends as Temporal ends things: Completed (SUCCEEDED), Failed (FAILED, TIMED_OUT) or Canceled
+// (ABORTED, after StopExecution). A redrive is a new run of the same workflow id seeded with where this one stopped.
+import {
+  ApplicationFailure,
+  CancellationScope,
+  isCancellation,
+  setHandler,
+  sleep,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type {
+  PipelineDescription,
+  PipelineInput,
+  PipelineResult,
+  RedriveSeed,
+  StopRequest,
+} from '../domain/pipeline-model';
+import { PIPELINE_STATUS_KEY } from '../domain/search-attributes';
+import type { ExecutionRecord, ExecutionStatus, PipelineEvent, RunState } from '../pipelines';
+import { executionKey, NO_RETRIES, newExecutionRecord, reduceExecution, STATES_ERRORS } from '../pipelines';
+import { Interpreter } from './pipeline-interpreter';
+import {
+  describeExecutionQuery,
+  executionHistoryQuery,
+  redriveSeedQuery,
+  stopExecutionSignal,
+  taskTokenUpdate,
+} from './pipeline-signals';
+
+export async function runPipeline(input: PipelineInput): Promise<PipelineResult> {
+  const { definition, context } = input;
+  const startMs = Date.parse(context.startTime);
+  const redrive = input.redrive;
+  let record: ExecutionRecord = redrive ? redrive.seed.record : newExecutionRecord(input.input, startMs);
+  const emit = (event: PipelineEvent) => {
+    record = reduceExecution(record, event);
+  };
+  let top: RunState | undefined;
+  let stop: StopRequest | undefined;
+  let finished = false;
+
+  const interpreter = new Interpreter({
+    context,
+    executionKey: executionKey(workflowInfo().workflowId),
+    taskScope: `r${redrive?.count ?? 0}`,
+    record: emit,
+    seedDone: redrive ? { ...redrive.seed.done } : {},
+    redriveCount: redrive?.count ?? 0,
+  });
+
+  const seed = (): RedriveSeed | undefined => {
+    // Asked of a closed run only (the API checks); a terminated run never got to `finished`.
+    if (record.status === 'SUCCEEDED' || !top) return undefined;
+    return {
+      stateName: top.stateName,
+      input: top.input,
+      variables: { ...top.variables },
+      transitions: top.transitions,
+      done: { ...interpreter.done },
+      record,
+    };
+  };
+  setHandler(describeExecutionQuery, (): PipelineDescription => {
+    const { events: _events, ...rest } = record;
+    return { context, definition, type: input.type, record: rest, redrivable: finished && seed() !== undefined };
+  });
+  setHandler(executionHistoryQuery, () => ({ events: record.events, dropped: record.dropped }));
+  setHandler(redriveSeedQuery, seed);
+  setHandler(stopExecutionSignal, (request) => {
+    stop = request;
+  });
+  setHandler(
+    taskTokenUpdate,
+    ({ entry, outcome }) => {
+      const waiting = interpreter.waiting.get(entry)!;
+      if (outcome.kind === 'heartbeat') waiting.heartbeats++;
+      else waiting.outcome ??= outcome;
+    },
+    {
+      validator: ({ entry }) => {
+        if (!interpreter.waiting.has(entry) || interpreter.waiting.get(entry)!.outcome) {
+          throw new Error('TaskTimedOut: the task of this token is no longer waiting');
+        }
+      },
+    },
+  );
+
+  const setStatus = (status: ExecutionStatus) => upsertSearchAttributes([{ key: PIPELINE_STATUS_KEY, value: status }]);
+  if (redrive) {
+    emit({ kind: 'executionRedriven', at: Date.now(), redriveCount: redrive.count });
+    setStatus('RUNNING');
+  } else {
+    emit({
+      kind: 'executionStarted',
+      at: startMs,
+      input: input.input,
+      roleArn: context.roleArn,
+      stateMachineArn: context.stateMachineArn,
+      redriveCount: 0,
+    });
+  }
+
+  const start: RunState | undefined = redrive
+    ? {
+        version: 1,
+        status: 'running',
+        stateName: redrive.seed.stateName,
+        input: redrive.seed.input,
+        variables: redrive.seed.variables,
+        retryCounters: NO_RETRIES,
+        enteredAtMs: Date.now(),
+        transitions: redrive.seed.transitions,
+      }
+    : undefined;
+
+  // The machine's TimeoutSeconds: a timer that cancels the run's scope.
+  const runScope = new CancellationScope();
+  let timedOut = false;
+  const timeoutMs = (definition.TimeoutSeconds ?? 0) * 1000;
+  const remaining = timeoutMs > 0 ? Math.max(0, startMs + timeoutMs - Date.now()) : 0;
+  if (timeoutMs > 0) {
+    void CancellationScope.nonCancellable(async () => {
+      await sleep(remaining);
+      if (!finished) {
+        timedOut = true;
+        runScope.cancel();
+      }
+    }).catch(() => undefined);
+  }
+
+  try {
+    const run = await runScope.run(() =>
+      interpreter.runMachine(definition, input.input, {}, '', false, input.input, {
+        ...(start ? { start } : {}),
+        onStep: (r) => {
+          if (top && r.transitions !== top.transitions) interpreter.resetDone();
+          top = r;
+        },
+      }),
+    );
+    finished = true;
+    if (run.status === 'succeeded') {
+      emit({ kind: 'executionSucceeded', at: Date.now(), output: run.output ?? null });
+      setStatus('SUCCEEDED');
+      return { status: 'SUCCEEDED', output: run.output ?? null };
+    }
+    const error = run.error ?? '';
+    const cause = run.cause ?? '';
+    emit({ kind: 'executionFailed', at: Date.now(), error, cause });
+    setStatus('FAILED');
+    throw ApplicationFailure.create({
+      type: error || 'States.Failed',
+      message: cause || error || 'The execution failed',
+      nonRetryable: true,
+      details: [{ status: 'FAILED', error, cause }],
+    });
+  } catch (err) {
+    if (!isCancellation(err)) throw err;
+    finished = true;
+    if (timedOut) {
+      const cause = `The execution did not finish within its TimeoutSeconds (${definition.TimeoutSeconds} s)`;
+      emit({ kind: 'executionTimedOut', at: Date.now(), error: STATES_ERRORS.Timeout, cause });
+      setStatus('TIMED_OUT');
+      throw ApplicationFailure.create({
+        type: STATES_ERRORS.Timeout,
+        message: cause,
+        nonRetryable: true,
+        details: [{ status: 'TIMED_OUT', error: STATES_ERRORS.Timeout, cause }],
+      });
+    }
+    emit({ kind: 'executionAborted', at: Date.now(), error: stop?.error ?? '', cause: stop?.cause ?? '' });
+    setStatus('ABORTED');
+    throw err;
+  }
+}
