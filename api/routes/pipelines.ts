@@ -90,6 +90,7 @@ export const pipelineRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags,
+        operationId: 'listPipelines',
         summary: 'List pipelines (state machines)',
         querystring: ListPipelinesQuery,
         response: { 200: PipelineListResponse, ...errorResponses(400, 429, 503) },
@@ -118,6 +119,7 @@ export const pipelineRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags,
+        operationId: 'createPipeline',
         summary: 'Create a pipeline from an Amazon States Language definition (validated)',
         body: CreatePipelineBody,
         response: { 200: PipelineResponse, 201: PipelineResponse, ...errorResponses(400, 409, 413, 415, 429, 503) },
@@ -146,6 +148,7 @@ export const pipelineRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags,
+        operationId: 'validatePipeline',
         summary: 'Validate a definition; every problem names the state and the field',
         body: ValidateBody,
         response: { 200: ValidationResponse, ...errorResponses(400, 413, 415, 429) },
@@ -159,6 +162,7 @@ export const pipelineRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags,
+        operationId: 'getPipeline',
         summary: 'A pipeline and its definition',
         params: PipelineParams,
         response: { 200: PipelineResponse, ...errorResponses(400, 404, 429, 503) },
@@ -173,6 +177,7 @@ export const pipelineRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags,
+        operationId: 'updatePipeline',
         summary: 'Update a pipeline: a new revision; running executions keep theirs',
         params: PipelineParams,
         body: UpdatePipelineBody,
@@ -197,6 +202,7 @@ export const pipelineRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags,
+        operationId: 'deletePipeline',
         summary: 'Delete a pipeline; its running executions go on',
         params: PipelineParams,
         response: { 204: { type: 'null' }, ...errorResponses(400, 404, 429, 503) },
@@ -215,6 +221,7 @@ export const pipelineRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags,
+        operationId: 'startPipelineExecution',
         summary: 'Start an execution; its name is an idempotency key (same name and input: the same execution)',
         params: PipelineParams,
         body: StartExecutionBody,
@@ -252,6 +259,7 @@ export const pipelineRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags,
+        operationId: 'listPipelineExecutions',
         summary: "A pipeline's executions from Temporal visibility, newest first",
         params: PipelineParams,
         querystring: ListExecutionsQuery,
@@ -289,6 +297,7 @@ export const pipelineRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags,
+        operationId: 'getPipelineExecution',
         summary: 'One execution: status, input and output, every state with its attempts, placement and cost, Map Runs',
         params: ExecutionParams,
         response: { 200: ExecutionResponse, ...errorResponses(400, 404, 429, 503) },
@@ -328,6 +337,7 @@ export const pipelineRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags,
+        operationId: 'getPipelineExecutionHistory',
         summary: "The execution's history in Step Functions' shape (bounded: see `dropped`)",
         params: ExecutionParams,
         response: { 200: HistoryResponse, ...errorResponses(400, 404, 429, 503) },
@@ -345,6 +355,7 @@ export const pipelineRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags,
+        operationId: 'stopPipelineExecution',
         summary: 'Stop a running execution (it ends ABORTED; its running tasks are cancelled)',
         params: ExecutionParams,
         body: StopBody,
@@ -373,6 +384,7 @@ export const pipelineRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags,
+        operationId: 'redrivePipelineExecution',
         summary: 'Redrive a FAILED, TIMED_OUT or ABORTED execution from the states that did not succeed',
         params: ExecutionParams,
         response: { 202: ActionResponse, ...errorResponses(400, 404, 409, 429, 503) },
@@ -429,6 +441,7 @@ export const pipelineRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags,
+        operationId: 'startRemotePipelineExecution',
         summary: 'Start an execution on the configured AWS Step Functions and follow it (SFN_ENDPOINT / SFN_REMOTE)',
         body: RemoteStartBody,
         response: { 201: RemoteExecutionResponse, ...errorResponses(400, 409, 415, 429, 503) },
@@ -450,6 +463,7 @@ export const pipelineRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags,
+        operationId: 'listRemotePipelineExecutions',
         summary: 'Executions followed on the remote Step Functions, from Temporal visibility',
         response: {
           200: Type.Object({ executions: Type.Array(RemoteExecutionResponse) }),
@@ -465,6 +479,7 @@ export const pipelineRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags,
+        operationId: 'getRemotePipelineExecution',
         summary: 'One followed remote execution: its last DescribeExecution',
         params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false }),
         response: { 200: RemoteExecutionResponse, ...errorResponses(400, 404, 429, 503) },

@@ -3,13 +3,13 @@
 // record behind queries), lists come from visibility, and a redrive is a new run of the execution's workflow id.
 // Both the Step Functions endpoint (api/routes/stepfunctions.ts) and /api/pipelines call this service.
 import { createHash, randomUUID } from 'node:crypto';
-import type { Client, WorkflowExecutionDescription, WorkflowExecutionInfo } from '@temporalio/client';
+import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
 import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
 } from '@temporalio/client';
-import { executionInfoFromRaw } from '@temporalio/client/lib/helpers';
+import { fromVisibility, type VisibleExecution } from '../../clients/visibility-page';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
 import {
   PIPELINE_DESCRIBE_QUERY,
@@ -326,9 +326,7 @@ export function createPipelineService(options: PipelineServiceOptions) {
       }
       throw err;
     }
-    const infos: WorkflowExecutionInfo[] = await Promise.all(
-      response.executions.map((raw) => executionInfoFromRaw(raw, client.options.loadedDataConverter, raw, namespace)),
-    );
+    const infos: VisibleExecution[] = response.executions.map((raw) => fromVisibility(raw, client));
     const next = response.nextPageToken;
     return { infos, nextToken: next && next.length > 0 ? Buffer.from(next).toString('base64url') : undefined };
   }

@@ -3,17 +3,10 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import {
-  defaultPayloadConverter,
-  defineSearchAttributeKey,
-  SearchAttributeType,
-  TypedSearchAttributes,
-  WorkflowIdReusePolicy,
-  type SearchAttributePair,
-} from '@temporalio/common';
-import { temporal } from '@temporalio/proto';
+import { WorkflowIdReusePolicy } from '@temporalio/common';
 import { TASK_WORKFLOW_TYPE, WORKFLOW_TASK_QUEUE, SEARCH_ATTRIBUTES, STATUS_QUERY } from '../../domain/constants';
 import type { FunctionDirectory } from '../../clients/function-directory';
+import { fromVisibility } from '../../clients/visibility-page';
 import type { DeployedFunction } from '../../domain/deployed-function';
 import { parseFunctionRef } from '../../domain/function-manifest';
 import { overridePlacement, pauseFor } from '../../domain/operator-controls';
@@ -24,7 +17,6 @@ import type { DebounceService } from './debounce-service';
 import {
   EXECUTION_MODE_KEY,
   PLACEMENT_KEY,
-  SEARCH_ATTRIBUTE_REGISTRATIONS,
   TASK_NAME_KEY,
   TASK_STATUS_KEY,
   TASK_TYPE_KEY,
@@ -107,48 +99,6 @@ function requestHash(body: CreateTaskBody): string {
 
 function statusFromExecution(info: Pick<WorkflowExecutionInfo, 'status' | 'typedSearchAttributes'>): TaskStatus {
   return taskStatusOf(info.status.name, info.typedSearchAttributes.get(TASK_STATUS_KEY));
-}
-
-const SA_TYPES: Record<string, SearchAttributeType> = {
-  Keyword: SearchAttributeType.KEYWORD,
-  Double: SearchAttributeType.DOUBLE,
-  Int: SearchAttributeType.INT,
-  KeywordList: SearchAttributeType.KEYWORD_LIST,
-};
-const STATUS_NAMES: Record<number, string> = Object.fromEntries(
-  Object.entries(temporal.api.enums.v1.WorkflowExecutionStatus)
-    .filter(([, code]) => typeof code === 'number')
-    .map(([name, code]) => [code, name.replace('WORKFLOW_EXECUTION_STATUS_', '').replace('CANCELED', 'CANCELLED')]),
-);
-const toDate = (ts: temporal.api.workflow.v1.IWorkflowExecutionInfo['startTime']) =>
-  ts ? new Date(Number(ts.seconds ?? 0) * 1000 + Math.floor((ts.nanos ?? 0) / 1e6)) : undefined;
-
-/**
- * One execution of a visibility page, in the client's shape, through public API only: a page needs its raw
- * `nextPageToken`, which `client.workflow.list()` does not expose, so the page is read raw and decoded here.
- * Only Spillway's own search attributes are decoded (search attribute payloads are JSON).
- */
-function fromVisibility(raw: temporal.api.workflow.v1.IWorkflowExecutionInfo) {
-  const fields = raw.searchAttributes?.indexedFields ?? {};
-  const pairs: SearchAttributePair[] = [];
-  for (const [name, kind] of Object.entries(SEARCH_ATTRIBUTE_REGISTRATIONS)) {
-    const payload = fields[name];
-    if (!payload) continue;
-    const type = SA_TYPES[kind];
-    if (!type) continue;
-    const value = defaultPayloadConverter.fromPayload<unknown>(payload);
-    // A list attribute is the list; the others come as one-element lists from older servers.
-    const decoded = type === SearchAttributeType.KEYWORD_LIST ? value : Array.isArray(value) ? value[0] : value;
-    if (decoded === undefined || decoded === null) continue;
-    pairs.push({ key: defineSearchAttributeKey(name, type), value: decoded } as SearchAttributePair);
-  }
-  return {
-    workflowId: raw.execution?.workflowId ?? '',
-    status: { name: STATUS_NAMES[raw.status ?? 0] ?? 'UNSPECIFIED' } as WorkflowExecutionInfo['status'],
-    startTime: toDate(raw.startTime) ?? new Date(0),
-    closeTime: toDate(raw.closeTime),
-    typedSearchAttributes: new TypedSearchAttributes(pairs),
-  };
 }
 
 export function createTaskService(options: TaskServiceOptions) {
