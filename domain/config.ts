@@ -265,6 +265,8 @@ export interface PlacementConfig {
   latencyUsdPerSecond: number;
   /** SCHEDULER_AUTO_INVOKE_OVERHEAD_MS: an async Invoke's time before the handler starts, until measured. @default 15 */
   invokeOverheadMs: number;
+  /** SCHEDULER_AUTO_LOCAL_OVERHEAD_MS: time a local slot is held beyond the handler's run, until measured. @default 0 */
+  localOverheadMs: number;
   /** SCHEDULER_AUTO_DEFAULT_INIT_MS: a cold start's Init Duration before one is measured. @default 250 */
   defaultInitMs: number;
   /** SPILLWAY_PLACEMENT_HALF_LIFE_MS: learned durations lose half their weight in this long. @default 3600000 (1 h) */
@@ -347,6 +349,7 @@ function placementConfig(env: Env, lambda: { endpoint: string; region: string })
     objective: oneOf(env, 'SCHEDULER_AUTO_OBJECTIVE', AUTO_OBJECTIVES, 'balanced'),
     latencyUsdPerSecond: num(env, 'SCHEDULER_AUTO_LATENCY_USD_PER_SECOND', 0.00001, 0, 1),
     invokeOverheadMs: int(env, 'SCHEDULER_AUTO_INVOKE_OVERHEAD_MS', 15, 0, 60_000),
+    localOverheadMs: int(env, 'SCHEDULER_AUTO_LOCAL_OVERHEAD_MS', 0, 0, 60_000),
     defaultInitMs: int(env, 'SCHEDULER_AUTO_DEFAULT_INIT_MS', 250, 0, 60_000),
     statsHalfLifeMs: int(env, 'SPILLWAY_PLACEMENT_HALF_LIFE_MS', 3_600_000, 1000, 30 * 86_400_000),
     priorWeight: num(env, 'SPILLWAY_PLACEMENT_PRIOR_WEIGHT', 3, 0, 1000),

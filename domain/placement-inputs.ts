@@ -53,6 +53,7 @@ export function predictorParams(
     objective: config.objective,
     latencyUsdPerSecond: config.latencyUsdPerSecond,
     invokeOverheadMs: config.invokeOverheadMs,
+    localOverheadMs: config.localOverheadMs,
     largePayloadBytes: config.largePayloadBytes,
     s3Available: options.s3Available,
     fallbackToLocalOnThrottle: options.fallbackToLocalOnThrottle,

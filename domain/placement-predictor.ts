@@ -41,6 +41,11 @@ export interface LocalCandidate {
   /** Local tasks placed or running across every worker, this one not counted. */
   inFlight: number;
   poolSize: number;
+  /**
+   * Time left, ms, of each task running in a local slot, when known (from the slots' leases). With it the wait is
+   * worked out slot by slot, which is right for a burst that started together; without it, queue ÷ throughput.
+   */
+  runningRemainingMs?: readonly number[];
 }
 
 export interface LambdaCandidate {
@@ -103,6 +108,8 @@ export interface PredictorParams {
   /** How fast a function reads its input from S3 (and writes its result), bytes per ms. */
   s3BytesPerMs: number;
   fallbackToLocalOnThrottle: boolean;
+  /** Time a local slot is held beyond the handler's run (dispatch, heartbeats, reporting), ms. */
+  localOverheadMs: number;
 }
 
 export const DEFAULT_PREDICTOR_PARAMS: PredictorParams = Object.freeze({
@@ -114,6 +121,7 @@ export const DEFAULT_PREDICTOR_PARAMS: PredictorParams = Object.freeze({
   s3Available: false,
   s3BytesPerMs: 50_000,
   fallbackToLocalOnThrottle: true,
+  localOverheadMs: 0,
 });
 
 export interface PredictionInput {
@@ -250,7 +258,10 @@ function localEstimate(input: PredictionInput, objective: AutoObjective): Target
       : (local.poolSize * 1000) / Math.max(1, durationMs);
   // Tasks that must finish before this one gets a slot: those beyond the pool, plus the one whose slot it takes.
   const ahead = Math.max(0, local.inFlight - local.poolSize + 1);
-  const queueMs = (ahead / throughput) * 1000;
+  const queueMs =
+    local.runningRemainingMs === undefined
+      ? (ahead / throughput) * 1000
+      : slotWaitMs(local.runningRemainingMs, local.poolSize, local.inFlight, durationMs + input.params.localOverheadMs);
   const computeUsd = localCost(input.prices, durationMs * learned.localCpuShare);
   const transferUsd = transferCost(input.transfer, {
     dataRegion: task.dataRegion,
@@ -268,7 +279,7 @@ function localEstimate(input: PredictionInput, objective: AutoObjective): Target
       queueMs,
       coldStartProbability: 0,
       initMs: 0,
-      overheadMs: 0,
+      overheadMs: input.params.localOverheadMs,
       durationMs,
       transferMs: 0,
       penaltyMs: 0,
@@ -276,6 +287,31 @@ function localEstimate(input: PredictionInput, objective: AutoObjective): Target
       transferUsd,
     },
   });
+}
+
+/**
+ * The wait for a local slot when the remaining times of the running tasks are known: the tasks queued ahead take
+ * the earliest free slots one by one, each for `serviceMs`, and this task gets the next slot to free up.
+ */
+export function slotWaitMs(
+  runningRemainingMs: readonly number[],
+  poolSize: number,
+  inFlight: number,
+  serviceMs: number,
+): number {
+  if (inFlight < poolSize) return 0;
+  const free = Array.from({ length: poolSize }, (_, i) => Math.max(0, runningRemainingMs[i] ?? 0)).sort(
+    (a, b) => a - b,
+  );
+  const queuedAhead = Math.min(100_000, Math.max(0, inFlight - Math.min(poolSize, runningRemainingMs.length)));
+  for (let i = 0; i < queuedAhead; i++) {
+    // The earliest slot takes the next queued task; keep the list sorted by inserting its new free time.
+    const next = (free.shift() as number) + serviceMs;
+    let at = free.findIndex((f) => f > next);
+    if (at < 0) at = free.length;
+    free.splice(at, 0, next);
+  }
+  return free[0] ?? 0;
 }
 
 function lambdaEstimate(

@@ -45,6 +45,8 @@ export type PolicySpec = Static<typeof PolicySpecSchema>;
 
 export interface SimulationSettings {
   localPoolSize: number;
+  /** Time a local slot is held beyond the task's run (dispatch, reporting), ms; default 0. */
+  localOverheadMs?: number;
   lambda: {
     concurrency: number;
     initMs: number;
@@ -148,6 +150,8 @@ export function simulate(
 
   const results: Array<SimulatedTask | undefined> = new Array(trace.length);
   let localRunning = 0;
+  const runningLocal = new Set<number>();
+  const localOverheadMs = settings.localOverheadMs ?? 0;
   const localQueue: number[] = [];
   const lambdaQueue: number[] = [];
   const envs: Env[] = Array.from({ length: settings.lambda.warmAtStart }, () => ({ busyUntil: 0, freeSince: 0 }));
@@ -160,17 +164,19 @@ export function simulate(
   const startLocal = (index: number, now: number) => {
     const t = trace[index] as TraceTask;
     const d = durationOf(t, 'LOCAL');
+    const held = d + localOverheadMs;
     localRunning++;
+    runningLocal.add(index);
     results[index] = {
       index,
       placement: 'LOCAL',
       start: now,
-      finish: now + d,
-      latencyMs: now + d - t.submittedAt,
+      finish: now + held,
+      latencyMs: now + held - t.submittedAt,
       coldStart: false,
       costUsd: localCost(settings.prices, d * (t.cpuShare ?? 1)),
     };
-    push({ at: now + d, kind: 'local-done', index });
+    push({ at: now + held, kind: 'local-done', index });
   };
 
   const startLambda = (index: number, now: number) => {
@@ -242,7 +248,12 @@ export function simulate(
               localCpuShare: t.cpuShare ?? 1,
               samples: { local: local.samples, lambda: lambda.samples, init: 1 },
             },
-            local: { region: 'sim', inFlight: localInFlight, poolSize: settings.localPoolSize },
+            local: {
+              region: 'sim',
+              inFlight: localInFlight,
+              poolSize: settings.localPoolSize,
+              runningRemainingMs: [...runningLocal].map((i) => (results[i]?.finish ?? now) - now),
+            },
             lambda: [
               {
                 name: 'sim',
@@ -264,6 +275,7 @@ export function simulate(
             params: {
               ...DEFAULT_PREDICTOR_PARAMS,
               invokeOverheadMs: settings.lambda.overheadMs,
+              localOverheadMs,
               ...settings.predictor,
               objective: policy.objective as AutoObjective,
             },
@@ -290,6 +302,7 @@ export function simulate(
       else lambdaQueue.push(e.index);
     } else if (e.kind === 'local-done') {
       localRunning--;
+      runningLocal.delete(e.index);
       learn(t.functionName, 'LOCAL', durationOf(t, 'LOCAL'), e.at);
       const next = localQueue.shift();
       if (next !== undefined) startLocal(next, e.at);

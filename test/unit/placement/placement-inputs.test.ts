@@ -40,6 +40,7 @@ test('the config becomes the predictor parameters', () => {
     s3Available: true,
     s3BytesPerMs: 50_000,
     fallbackToLocalOnThrottle: false,
+    localOverheadMs: 0,
   });
 });
 

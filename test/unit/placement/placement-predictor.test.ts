@@ -4,6 +4,7 @@ import {
   DEFAULT_PREDICTOR_PARAMS,
   NoAllowedTargetError,
   predictPlacement,
+  slotWaitMs,
   PredictiveDecisionSchema,
   type LambdaCandidate,
   type PredictionInput,
@@ -236,6 +237,28 @@ const rows: Array<[string, PredictionInput, string, RegExp]> = [
     /LAMBDA us-east-1 2\.02 s .*throttled recently/,
   ],
   [
+    'queue ÷ throughput thinks a burst will clear sooner than it does',
+    input({ local: { inFlight: 11 }, lambda: [{ warmIdle: 0 }], params: { objective: 'latency' } }),
+    'LOCAL',
+    /^LOCAL 1\.20 s/,
+  ],
+  [
+    'slot by slot, a burst that started together makes the next task wait a whole run',
+    input({
+      local: { inFlight: 11, runningRemainingMs: Array(10).fill(1000) },
+      lambda: [{ warmIdle: 0 }],
+      params: { objective: 'latency' },
+    }),
+    'us-east-1',
+    /beats LOCAL 2\.00 s/,
+  ],
+  [
+    'local overhead holds the slot longer',
+    input({ params: { objective: 'latency', localOverheadMs: 100 }, learned: { lambdaDurationMs: 1050 } }),
+    'us-east-1',
+    /beats LOCAL 1\.10 s/,
+  ],
+  [
     'durations not yet measured say so',
     input({ learned: { samples: { local: 0, lambda: 0, init: 0 } } }),
     'LOCAL',
@@ -309,5 +332,17 @@ describe('predictPlacement', () => {
   it('gives the same decision for the same input', () => {
     const given = input({ local: { inFlight: 33 }, lambda: [{ warmIdle: 0 }, eu] });
     expect(predictPlacement(given)).toEqual(predictPlacement(given));
+  });
+});
+
+describe('slotWaitMs', () => {
+  it.each([
+    ['a free slot', [500], 2, 1, 1000, 0],
+    ['the earliest slot to free', [300, 800], 2, 2, 1000, 300],
+    ['queued tasks take the earliest slots first', [300, 800], 2, 3, 1000, 800],
+    ['two rounds behind', [300, 800], 2, 5, 1000, 1800],
+    ['tasks placed but not yet running take the free slots first', [700], 3, 3, 1000, 700],
+  ])('%s', (_name, remaining, pool, inFlight, service, wait) => {
+    expect(slotWaitMs(remaining, pool, inFlight, service)).toBe(wait);
   });
 });

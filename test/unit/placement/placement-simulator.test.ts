@@ -134,3 +134,16 @@ test('a recorded duration on one placement stands for the other', () => {
   const r = simulate([{ ...task(0), durations: { LAMBDA: 500 } }], settings, { kind: 'LOCAL' });
   expect(r.makespanMs).toBe(500);
 });
+
+test('local overhead holds each slot longer', () => {
+  const r = simulate(burst, { ...settings, localOverheadMs: 100 }, { kind: 'LOCAL' });
+  expect(r.makespanMs).toBe(2200);
+});
+
+test('predictive sees the slots of a burst that started together: long tasks spill at once', () => {
+  // Pool 2, 5-second tasks, cold start 200 ms: the third would wait a whole run, so it goes to Lambda.
+  const long = [task(0, 5000), task(0, 5000), task(0, 5000)];
+  const r = simulate(long, settings, { kind: 'predictive', objective: 'latency' });
+  expect(r.perTask.map((t) => t.placement)).toEqual(['LOCAL', 'LOCAL', 'LAMBDA']);
+  expect(r.makespanMs).toBe(5200);
+});
