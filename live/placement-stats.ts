@@ -40,6 +40,8 @@ export interface LearnedQuery {
 }
 
 export interface LearnedFiguresWithRatios extends LearnedFigures {
+  /** Expected time left of each local attempt running now (across workers), ascending; for the slot-by-slot wait. */
+  runningRemainingMs: number[];
   /** Decayed share of Lambda attempts that met a cold environment (undefined: none measured). */
   lambdaColdRatio?: number;
   /** Local completions in the last minute, per second. */
@@ -48,6 +50,10 @@ export interface LearnedFiguresWithRatios extends LearnedFigures {
 
 export interface PlacementStats {
   record(sample: AttemptSample): Promise<void>;
+  /** A local attempt took a slot and is expected to hold it this long (the learned local duration). */
+  localStarted(taskId: string, expectedMs: number, now: number): Promise<void>;
+  /** The local attempt left its slot (finished, failed or was cancelled). */
+  localFinished(taskId: string): Promise<void>;
   read(query: LearnedQuery): Promise<LearnedFiguresWithRatios>;
   keys: ReturnType<typeof placementStatsKeys>;
 }
@@ -83,6 +89,8 @@ export function placementStatsKeys(prefix: string) {
     fn: (fn: string) => `${prefix}pstats:fn:${fn}`,
     pool: `${prefix}pstats:pool`,
     poolDone: `${prefix}pstats:pool:done`,
+    /** Local attempts running now, scored by their expected end (epoch ms). */
+    localRunning: `${prefix}pstats:pool:running`,
   };
 }
 
@@ -95,6 +103,7 @@ function scriptFile(): string {
 let lua: string | undefined;
 const COMMAND = 'spillwayRecordPlacementSample';
 const TTL_SECONDS = 30 * 86_400;
+const RUNNING_FORGET_MS = 3_600_000;
 
 type WithCommand = Redis & {
   [COMMAND](...args: Array<string | number>): Promise<number>;
@@ -131,6 +140,18 @@ export function createPlacementStats(redis: Redis, prefix: string, halfLifeMs: n
         String(TTL_SECONDS),
       );
     },
+    async localStarted(taskId, expectedMs, now) {
+      await redis
+        .multi()
+        .zadd(keys.localRunning, now + expectedMs, taskId)
+        // An attempt whose worker died never says it finished: forget it an hour after it should have.
+        .zremrangebyscore(keys.localRunning, '-inf', now - RUNNING_FORGET_MS)
+        .expire(keys.localRunning, TTL_SECONDS)
+        .exec();
+    },
+    async localFinished(taskId) {
+      await redis.zrem(keys.localRunning, taskId);
+    },
     async read(q) {
       const results =
         (await redis
@@ -139,6 +160,7 @@ export function createPlacementStats(redis: Redis, prefix: string, halfLifeMs: n
           .hgetall(keys.fn(q.functionName))
           .hgetall(keys.pool)
           .zcount(keys.poolDone, q.now - 60_000, '+inf')
+          .zrangebyscore(keys.localRunning, q.now - RUNNING_FORGET_MS, '+inf', 'WITHSCORES', 'LIMIT', 0, 10_000)
           .exec()) ?? [];
       const hash = (i: number) => {
         const [err, value] = results[i] ?? [null, {}];
@@ -147,7 +169,13 @@ export function createPlacementStats(redis: Redis, prefix: string, halfLifeMs: n
       };
       const [versionHash, fnHash, poolHash] = [hash(0), hash(1), hash(2)];
       const done = Number(results[3]?.[1] ?? 0);
-      return learnedFigures(versionHash, fnHash, poolHash, done, q, halfLifeMs, priorWeight);
+      const running = (results[4]?.[1] ?? []) as string[];
+      const remaining: number[] = [];
+      for (let i = 1; i < running.length; i += 2) remaining.push(Math.max(0, Number(running[i]) - q.now));
+      return {
+        ...learnedFigures(versionHash, fnHash, poolHash, done, q, halfLifeMs, priorWeight),
+        runningRemainingMs: remaining,
+      };
     },
   };
   return stats;
@@ -177,7 +205,7 @@ export function learnedFigures(
   q: LearnedQuery,
   halfLifeMs: number,
   priorWeight: number,
-): LearnedFiguresWithRatios {
+): Omit<LearnedFiguresWithRatios, 'runningRemainingMs'> {
   const pick = (field: string) => {
     const own = meanOf(versionHash, field);
     return own && own.weight >= 1 ? own : (meanOf(fnHash, field) ?? own);

@@ -58,7 +58,20 @@ test('before anything is measured the figures are the manifest expectation', asy
     samples: { local: 0, lambda: 0, init: 0 },
     lambdaColdRatio: undefined,
     localObservedPerSec: 0,
+    runningRemainingMs: [],
   });
+});
+
+test('running local attempts give the time left in each slot', async () => {
+  const stats = createPlacementStats(redis, prefix, HOUR, 0);
+  await stats.localStarted('task-a', 1000, T0 - 400);
+  await stats.localStarted('task-b', 1000, T0 - 100);
+  await stats.localStarted('task-c', 500, T0 - 900);
+  expect((await stats.read(query())).runningRemainingMs).toEqual([0, 600, 900]);
+  await stats.localFinished('task-b');
+  expect((await stats.read(query())).runningRemainingMs).toEqual([0, 600]);
+  // An attempt an hour overdue (its worker died) is forgotten.
+  expect((await stats.read(query({ now: T0 + 2 * HOUR }))).runningRemainingMs).toEqual([]);
 });
 
 test('measured runs move the figure from the prior towards what was measured', async () => {
