@@ -9,6 +9,7 @@
 // Switching the worker between the threshold and the predictive policy needs the stack's help: the caller passes
 // setAutoPolicy (restart the worker with SCHEDULER_AUTO_POLICY); without it the AUTO runs use whatever the worker
 // has, and are labelled so.
+import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { loadPriceTable } from '../domain/price-table';
 import { comparePolicies, type PolicySpec, type SimulationResult, type TraceTask } from '../domain/placement-simulator';
@@ -170,22 +171,34 @@ export function traceOf(run: PolicyBurstRun): TraceTask[] {
 export interface Calibration {
   /** Slot time beyond the run, from the all-LOCAL run: makespan × pool / tasks − mean run. */
   localOverheadMs: number;
-  /** What a cold start added in the all-LAMBDA run: median latency − mean run − invoke overhead. */
+  /**
+   * The local Lambda service starts about one environment per core at a time: a burst of n cold starts takes
+   * n / cores inits, so one init is (all-LAMBDA makespan − mean run − overhead) × cores / n.
+   */
   initMs: number;
+  coldStartConcurrency: number;
   overheadMs: number;
 }
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 
 /** The simulator's model fitted to this machine from the two single-placement runs of the same burst. */
-export function calibrate(local: PolicyBurstRun, lambda: PolicyBurstRun, pool: number, overheadMs = 20): Calibration {
+export function calibrate(
+  local: PolicyBurstRun,
+  lambda: PolicyBurstRun,
+  pool: number,
+  cores: number,
+  overheadMs = 20,
+): Calibration {
   const localRun = mean(local.trace.map((t) => t.runMs));
   const slots = Math.min(pool, Math.max(1, local.trace.length));
   const lambdaRun = mean(lambda.trace.map((t) => t.runMs));
+  const colds = Math.max(1, lambda.trace.filter((t) => t.coldStart).length);
+  const coldWindow = Math.max(0, lambda.makespanMs - lambdaRun - overheadMs);
   return {
     localOverheadMs: round(Math.max(0, (local.makespanMs * slots) / Math.max(1, local.trace.length) - localRun)),
-    initMs: round(Math.max(0, median(lambda.trace.map((t) => t.latencyMs)) - lambdaRun - overheadMs)),
+    initMs: round((coldWindow * Math.min(cores, colds)) / colds),
+    coldStartConcurrency: Math.max(1, cores),
     overheadMs,
   };
 }
@@ -215,8 +228,11 @@ export async function autoPolicy(ctx: BenchContext, deps: AutoPolicyDeps = {}): 
     const local = runs.find((r) => r.burst === spec.name && r.run === 'LOCAL');
     const lambdaRun = runs.find((r) => r.burst === spec.name && r.run === 'LAMBDA');
     if (local && lambdaRun && local.trace.length > 0) {
-      const fit = calibrate(local, lambdaRun, options.pool);
-      log(`  simulator fitted: local overhead ${fit.localOverheadMs} ms per task, cold start ${fit.initMs} ms`);
+      const fit = calibrate(local, lambdaRun, options.pool, os.cpus().length);
+      log(
+        `  simulator fitted: local overhead ${fit.localOverheadMs} ms per task, ` +
+          `cold start ${fit.initMs} ms, ${fit.coldStartConcurrency} at a time`,
+      );
       const policies: PolicySpec[] = [
         { kind: 'LOCAL' },
         { kind: 'LAMBDA' },
@@ -227,12 +243,14 @@ export async function autoPolicy(ctx: BenchContext, deps: AutoPolicyDeps = {}): 
         traceOf(local),
         {
           localPoolSize: options.pool,
+          localOverheadMs: fit.localOverheadMs,
           lambda: {
             concurrency: 1000,
-            initMs: 250,
-            overheadMs: 20,
+            initMs: fit.initMs,
+            overheadMs: fit.overheadMs,
             warmAtStart: 0,
             idleLifetimeMs: options.lambdaIdleReclaimMs,
+            coldStartConcurrency: fit.coldStartConcurrency,
           },
           defaultMemoryMB: 128,
           prices: loadPriceTable(),

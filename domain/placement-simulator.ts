@@ -56,6 +56,11 @@ export interface SimulationSettings {
     warmAtStart: number;
     /** How long an idle environment stays warm. */
     idleLifetimeMs: number;
+    /**
+     * Environments that can start at once; more cold starts wait for one to finish its init. AWS: unlimited (the
+     * default); a local Lambda service on a small machine: about its cores.
+     */
+    coldStartConcurrency?: number;
   };
   defaultMemoryMB: number;
   prices: PriceTable;
@@ -156,6 +161,11 @@ export function simulate(
   const lambdaQueue: number[] = [];
   const envs: Env[] = Array.from({ length: settings.lambda.warmAtStart }, () => ({ busyUntil: 0, freeSince: 0 }));
   const memoryOf = (t: TraceTask) => t.memoryMB ?? settings.defaultMemoryMB;
+  const initSlots: number[] = Number.isFinite(settings.lambda.coldStartConcurrency ?? Infinity)
+    ? Array.from({ length: Math.max(1, settings.lambda.coldStartConcurrency ?? 1) }, () => 0)
+    : [];
+  /** When a cold start asked for at `at` could begin its init. */
+  const initStartAt = (at: number) => (initSlots.length === 0 ? at : Math.max(at, Math.min(...initSlots)));
 
   const warmIdle = (now: number) =>
     envs.filter((e) => e.busyUntil <= now && now - e.freeSince <= settings.lambda.idleLifetimeMs).length;
@@ -194,7 +204,13 @@ export function simulate(
     }
     const d = durationOf(t, 'LAMBDA');
     const init = cold ? settings.lambda.initMs : 0;
-    const finish = now + settings.lambda.overheadMs + init + d;
+    let ready = now + settings.lambda.overheadMs + init;
+    if (cold && initSlots.length > 0) {
+      const slot = initSlots.indexOf(Math.min(...initSlots));
+      ready = initStartAt(now + settings.lambda.overheadMs) + init;
+      initSlots[slot] = ready;
+    }
+    const finish = ready + d;
     env.busyUntil = finish;
     env.freeSince = finish;
     results[index] = {
@@ -265,7 +281,11 @@ export function simulate(
                 pending: lambdaQueue.length,
                 warmIdle: warmIdle(now),
                 recentThrottles: 0,
-                latencyMs: 0,
+                // A cold start here would first wait for a free init slot.
+                latencyMs:
+                  warmIdle(now) - lambdaQueue.length >= 1
+                    ? 0
+                    : initStartAt(now + settings.lambda.overheadMs) - (now + settings.lambda.overheadMs),
                 callbackDelayMs: 0,
                 prices: settings.prices,
               },

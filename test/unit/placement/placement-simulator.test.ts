@@ -147,3 +147,12 @@ test('predictive sees the slots of a burst that started together: long tasks spi
   expect(r.perTask.map((t) => t.placement)).toEqual(['LOCAL', 'LOCAL', 'LAMBDA']);
   expect(r.makespanMs).toBe(5200);
 });
+
+test('cold starts beyond the init concurrency wait for an init slot', () => {
+  const r = simulate(
+    burst,
+    { ...settings, lambda: { ...settings.lambda, coldStartConcurrency: 2 } },
+    { kind: 'LAMBDA' },
+  );
+  expect(r.perTask.map((t) => t.finish)).toEqual([1200, 1200, 1400, 1400]);
+});
