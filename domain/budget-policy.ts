@@ -40,6 +40,19 @@ export const BudgetsFileSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** The stable API code of a task refused by a budget at 100 % whose action is `refuse`. */
+export const BUDGET_EXCEEDED_CODE = 'SPILLWAY_BUDGET_EXCEEDED';
+
+/** Thrown at admission (POST /api/tasks) when a budget refuses the task; the API answers 402 with its message. */
+export class BudgetExceededError extends Error {
+  override readonly name = 'BudgetExceededError';
+  readonly code = BUDGET_EXCEEDED_CODE;
+  readonly statusCode = 402;
+  constructor(readonly verdict: BudgetVerdict) {
+    super(verdict.message);
+  }
+}
+
 /** Thrown by parseBudgets when the budgets are not valid JSON, do not match the schema, or repeat an id. */
 export class BudgetConfigError extends Error {
   override readonly name = 'BudgetConfigError';

@@ -1,4 +1,5 @@
 import {
+  BudgetExceededError,
   budgetStatus,
   BudgetConfigError,
   crossedLevels,
@@ -175,4 +176,20 @@ test('budgets are parsed once with a message that names the problem', () => {
   expect(() => parseBudgets('{"budgets":[{"id":"x"}]}')).toThrow(BudgetConfigError);
   expect(() => parseBudgets(JSON.stringify({ budgets: [daily, daily] }))).toThrow(/names the budget "daily" twice/);
   expect(() => parseBudgets(JSON.stringify({ budgets: [{ ...daily, limitUsd: 0 }] }))).toThrow(/limitUsd/);
+});
+
+test('a refusal carries the 402 code and the verdict', () => {
+  const verdict = evaluateBudgets(
+    [{ ...daily, onExceeded: 'refuse' }],
+    spend([['deployment', 'day', 10]]),
+    { type: 'x' },
+    NOW,
+  );
+  const err = new BudgetExceededError(verdict);
+  expect({ name: err.name, code: err.code, statusCode: err.statusCode, message: err.message }).toEqual({
+    name: 'BudgetExceededError',
+    code: 'SPILLWAY_BUDGET_EXCEEDED',
+    statusCode: 402,
+    message: 'budget daily is at 100 % of $10 this day: new tasks are refused',
+  });
 });
