@@ -1,7 +1,11 @@
 // Configuration is read from the environment once, checked once, and frozen. A bad value stops the process at
 // start-up with a message that names the variable, instead of failing later in the middle of a task.
+import { readFileSync } from 'node:fs';
 import type { RetrySettings } from './task-model';
 import { parseNamedLimits, parseRate } from './task-options';
+import { BudgetConfigError, parseBudgets, type Budget } from './budget-policy';
+import { AUTO_OBJECTIVES, AUTO_POLICIES, type AutoObjective, type AutoPolicy } from './placement-predictor';
+import { LambdaTargetsError, parseLambdaTargets, REGION_PATTERN, type LambdaTarget } from './region-model';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -72,6 +76,7 @@ export interface SpillwayConfig {
     /** Names of the worker's environment variables that its local execution environments also get. */
     localPassthroughEnv: readonly string[];
   };
+  placement: PlacementConfig;
 }
 
 type Env = Record<string, string | undefined>;
@@ -215,6 +220,13 @@ export function loadConfig(env: Env = process.env): SpillwayConfig {
         .map((n) => n.trim())
         .filter(Boolean),
     },
+    placement: placementConfig(env, {
+      endpoint: url(env, 'LAMBDA_ENDPOINT', `http://127.0.0.1:${int(env, 'LAMBDA_PORT', 9001, 1, 65535)}`, [
+        'http:',
+        'https:',
+      ]),
+      region: str(env, 'AWS_REGION', 'us-east-1'),
+    }),
   };
   return deepFreeze(config);
 }
@@ -276,4 +288,127 @@ function callbackSecret(env: Env): string {
   if (env.NODE_ENV === 'production') throw new ConfigError('SPILLWAY_CALLBACK_SECRET is required in production');
   // Laptop stacks get a real random secret from `npm start`; this fallback only serves ad-hoc local runs.
   return 'spillway-insecure-development-secret';
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Predictive placement, Lambda targets (regions), large payloads through S3 and budgets (issue 14). Every variable
+// is read here, once; each field says its variable and its default.
+
+export interface PlacementConfig {
+  /** SCHEDULER_AUTO_POLICY: `threshold` (the rule of placement-policy.ts) or `predictive`. @default 'threshold' */
+  autoPolicy: AutoPolicy;
+  /** SCHEDULER_AUTO_OBJECTIVE: what predictive AUTO minimises: `balanced`, `latency` or `cost`. @default 'balanced' */
+  objective: AutoObjective;
+  /**
+   * SCHEDULER_AUTO_LATENCY_USD_PER_SECOND: under `balanced`, what one second of a task's completion time is worth.
+   * @default 0.00001 (a second matters as much as the cost of about 0.6 GB-seconds of Lambda)
+   */
+  latencyUsdPerSecond: number;
+  /** SCHEDULER_AUTO_INVOKE_OVERHEAD_MS: an async Invoke's time before the handler starts, until measured. @default 15 */
+  invokeOverheadMs: number;
+  /** SCHEDULER_AUTO_LOCAL_OVERHEAD_MS: time a local slot is held beyond the handler's run, until measured. @default 0 */
+  localOverheadMs: number;
+  /** SCHEDULER_AUTO_DEFAULT_INIT_MS: a cold start's Init Duration before one is measured. @default 250 */
+  defaultInitMs: number;
+  /** SPILLWAY_PLACEMENT_HALF_LIFE_MS: learned durations lose half their weight in this long. @default 3600000 (1 h) */
+  statsHalfLifeMs: number;
+  /** SPILLWAY_PLACEMENT_PRIOR_WEIGHT: the manifest's expectedDurationMs counts as this many samples. @default 3 */
+  priorWeight: number;
+  /** SPILLWAY_LOCAL_REGION: the region the local pool runs in, for residency and transfer. @default AWS_REGION */
+  localRegion: string;
+  /**
+   * LAMBDA_TARGETS: a JSON list of Lambda targets (`[{"name","region","endpoint","credentials","prices",
+   * "concurrency"}]`, see domain/region-model.ts), or the path of a file holding it.
+   * @default one target: LAMBDA_ENDPOINT in AWS_REGION, named after the region
+   */
+  lambdaTargets: readonly LambdaTarget[];
+  /** SPILLWAY_TRANSFER_PRICES_FILE: inter-region transfer prices. @default config/transfer-prices.json if present */
+  transferPricesFile?: string;
+  /**
+   * SPILLWAY_LARGE_PAYLOAD_BYTES: payloads and results above this go through S3 when an object store is set
+   * (and always above Lambda's 1 MB async limit). @default 262144 (256 KB)
+   */
+  largePayloadBytes: number;
+  objectStore?: ObjectStoreConfig;
+  /** SPILLWAY_BUDGETS: `{"budgets": [...]}` (domain/budget-policy.ts) inline or the path of a file. @default none */
+  budgets: readonly Budget[];
+}
+
+export interface ObjectStoreConfig {
+  /** SPILLWAY_S3_ENDPOINT: an S3-compatible endpoint; unset means no object store (and on AWS: set it empty and */
+  /** SPILLWAY_S3_AWS=true to use AWS's own endpoints). */
+  endpoint?: string;
+  /** SPILLWAY_S3_BUCKET_PREFIX: buckets are `<prefix><region>`. @default 'spillway-payloads-' */
+  bucketPrefix: string;
+  /** SPILLWAY_S3_ACCESS_KEY_ID / SPILLWAY_S3_SECRET_ACCESS_KEY. @default the AWS credentials */
+  accessKeyId?: string;
+  secretAccessKey?: string;
+  /** SPILLWAY_S3_FORCE_PATH_STYLE: path-style URLs (S3-compatible servers). @default true with an endpoint */
+  forcePathStyle: boolean;
+  /** SPILLWAY_S3_URL_TTL_SECONDS: how long a pre-signed URL is valid. @default 3600 */
+  urlTtlSeconds: number;
+}
+
+/** A value that is inline JSON, or else the path of a file holding it. */
+function jsonOrFile(env: Env, key: string): { text: string; source: string } | undefined {
+  const raw = env[key]?.trim();
+  if (!raw) return undefined;
+  if (raw.startsWith('[') || raw.startsWith('{')) return { text: raw, source: key };
+  try {
+    return { text: readFileSync(raw, 'utf8'), source: `${key} (${raw})` };
+  } catch (err) {
+    throw new ConfigError(`${key} is neither JSON nor a readable file: ${(err as Error).message}`);
+  }
+}
+
+function oneOf<T extends string>(env: Env, key: string, values: readonly T[], fallback: T): T {
+  const raw = str(env, key, fallback);
+  if ((values as readonly string[]).includes(raw)) return raw as T;
+  throw new ConfigError(`${key} must be one of ${values.join(', ')}, got "${raw}"`);
+}
+
+function placementConfig(env: Env, lambda: { endpoint: string; region: string }): PlacementConfig {
+  const localRegion = str(env, 'SPILLWAY_LOCAL_REGION', lambda.region);
+  if (!new RegExp(REGION_PATTERN).test(localRegion)) {
+    throw new ConfigError(`SPILLWAY_LOCAL_REGION must be a region name, got "${localRegion}"`);
+  }
+  let lambdaTargets: LambdaTarget[];
+  let budgets: Budget[];
+  try {
+    const targets = jsonOrFile(env, 'LAMBDA_TARGETS');
+    lambdaTargets = parseLambdaTargets(targets?.text, lambda, targets?.source);
+    const budgetText = jsonOrFile(env, 'SPILLWAY_BUDGETS');
+    budgets = parseBudgets(budgetText?.text, budgetText?.source);
+  } catch (err) {
+    if (err instanceof LambdaTargetsError || err instanceof BudgetConfigError) throw new ConfigError(err.message);
+    throw err;
+  }
+  const s3Endpoint = env.SPILLWAY_S3_ENDPOINT || undefined;
+  const s3Aws = bool(env, 'SPILLWAY_S3_AWS', false);
+  return {
+    autoPolicy: oneOf(env, 'SCHEDULER_AUTO_POLICY', AUTO_POLICIES, 'threshold'),
+    objective: oneOf(env, 'SCHEDULER_AUTO_OBJECTIVE', AUTO_OBJECTIVES, 'balanced'),
+    latencyUsdPerSecond: num(env, 'SCHEDULER_AUTO_LATENCY_USD_PER_SECOND', 0.00001, 0, 1),
+    invokeOverheadMs: int(env, 'SCHEDULER_AUTO_INVOKE_OVERHEAD_MS', 15, 0, 60_000),
+    localOverheadMs: int(env, 'SCHEDULER_AUTO_LOCAL_OVERHEAD_MS', 0, 0, 60_000),
+    defaultInitMs: int(env, 'SCHEDULER_AUTO_DEFAULT_INIT_MS', 250, 0, 60_000),
+    statsHalfLifeMs: int(env, 'SPILLWAY_PLACEMENT_HALF_LIFE_MS', 3_600_000, 1000, 30 * 86_400_000),
+    priorWeight: num(env, 'SPILLWAY_PLACEMENT_PRIOR_WEIGHT', 3, 0, 1000),
+    localRegion,
+    lambdaTargets,
+    transferPricesFile: env.SPILLWAY_TRANSFER_PRICES_FILE || undefined,
+    largePayloadBytes: int(env, 'SPILLWAY_LARGE_PAYLOAD_BYTES', 256 * 1024, 1024, 1024 * 1024),
+    objectStore:
+      s3Endpoint || s3Aws
+        ? {
+            endpoint: s3Endpoint ? url(env, 'SPILLWAY_S3_ENDPOINT', s3Endpoint, ['http:', 'https:']) : undefined,
+            bucketPrefix: str(env, 'SPILLWAY_S3_BUCKET_PREFIX', 'spillway-payloads-'),
+            accessKeyId: env.SPILLWAY_S3_ACCESS_KEY_ID || env.AWS_ACCESS_KEY_ID || undefined,
+            secretAccessKey: env.SPILLWAY_S3_SECRET_ACCESS_KEY || env.AWS_SECRET_ACCESS_KEY || undefined,
+            forcePathStyle: bool(env, 'SPILLWAY_S3_FORCE_PATH_STYLE', Boolean(s3Endpoint)),
+            urlTtlSeconds: int(env, 'SPILLWAY_S3_URL_TTL_SECONDS', 3600, 60, 7 * 86_400),
+          }
+        : undefined,
+    budgets,
+  };
 }

@@ -1,0 +1,340 @@
+// Section "AUTO policies" (issue 14; registered by bench/run.ts once the predictive policy is wired): three bursts,
+// measured in one run, each under all-LOCAL, all-LAMBDA, threshold AUTO and predictive AUTO:
+//   burst: the AUTO section's own (options.burst × flaky {sleepMs: options.burstSleepMs});
+//   short: options.burst × flaky {sleepMs: 100}, where a cold start costs more than the queue;
+//   long:  2 × options.pool × flaky {sleepMs: 5000}, where the queue costs more than a cold start.
+// Makespan is first submission to last completion; cost is the sum of costUsd of GET /api/tasks/:id. Beside the
+// measured runs, the policy simulator (domain/placement-simulator.ts) replays the measured LOCAL run's arrivals and
+// run times through each policy, so the simulator's figures can be compared with the re-run.
+// Switching the worker between the threshold and the predictive policy needs the stack's help: the caller passes
+// setAutoPolicy (restart the worker with SCHEDULER_AUTO_POLICY); without it the AUTO runs use whatever the worker
+// has, and are labelled so.
+import os from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { loadPriceTable } from '../domain/price-table';
+import { comparePolicies, type PolicySpec, type SimulationResult, type TraceTask } from '../domain/placement-simulator';
+import type { AutoPolicy } from '../domain/placement-predictor';
+import type { BenchContext } from './context';
+import { request, requestJson } from './http';
+import { fmt, usd, verdict } from './report';
+import { ratio, round, sleep, summarize, withTimeout, type Summary } from './stats';
+
+export type PolicyRun = 'LOCAL' | 'LAMBDA' | 'AUTO threshold' | 'AUTO predictive';
+export const POLICY_RUNS: readonly PolicyRun[] = ['LOCAL', 'LAMBDA', 'AUTO threshold', 'AUTO predictive'];
+
+export interface BurstSpec {
+  name: 'burst' | 'short' | 'long';
+  size: number;
+  sleepMs: number;
+}
+
+export interface AutoPolicyDeps {
+  /** Restarts the worker (and the API if it decides) with SCHEDULER_AUTO_POLICY=policy and waits until it polls. */
+  setAutoPolicy?: (policy: AutoPolicy) => Promise<void>;
+}
+
+export interface PolicyBurstRun {
+  burst: BurstSpec['name'];
+  run: PolicyRun;
+  /** False when setAutoPolicy was not given: the AUTO run used the worker's own policy. */
+  policyConfirmed: boolean;
+  size: number;
+  completed: number;
+  makespanMs: number;
+  latencyMs: Summary;
+  costUsd: number;
+  placements: Record<string, number>;
+  coldStarts: number;
+  errors: string[];
+  /** Submission offset, run time and client-seen latency of each task, for the simulator and its calibration. */
+  trace: Array<{ offsetMs: number; runMs: number; latencyMs: number; coldStart: boolean }>;
+}
+
+export interface AutoPolicyResult {
+  runs: PolicyBurstRun[];
+  simulated: Array<{ burst: BurstSpec['name']; calibration: Calibration; results: SimulationResult[] }>;
+}
+
+interface TaskView {
+  status: string;
+  costUsd?: number;
+  placement?: { placement: string };
+  attempts: Array<{ placement: string; coldStart?: boolean; durationMs?: number; outcome?: string }>;
+}
+
+export function burstSpecs(options: BenchContext['options']): BurstSpec[] {
+  return [
+    { name: 'burst', size: options.burst, sleepMs: options.burstSleepMs },
+    { name: 'short', size: options.burst, sleepMs: 100 },
+    { name: 'long', size: options.pool * 2, sleepMs: 5000 },
+  ];
+}
+
+async function waitNoEnvironments(ctx: BenchContext): Promise<void> {
+  const deadline = Date.now() + ctx.options.lambdaIdleReclaimMs + 15_000;
+  while (Date.now() < deadline) {
+    const status = await requestJson<{ functions: Array<{ name: string; environments: { total: number } }> }>(
+      `${ctx.stack.lambdaUrl}/_spillway/status`,
+    );
+    if ((status.functions.find((f) => f.name === 'flaky')?.environments.total ?? 0) === 0) return;
+    await sleep(200);
+  }
+  ctx.log('  warning: flaky environments were not reclaimed before the run');
+}
+
+async function runOne(ctx: BenchContext, spec: BurstSpec, run: PolicyRun, confirmed: boolean): Promise<PolicyBurstRun> {
+  const { stack, client } = ctx;
+  const mode = run.startsWith('AUTO') ? 'AUTO' : run;
+  const ids: Array<{ id: string; offsetMs: number }> = [];
+  const latencyById = new Map<string, number>();
+  const latencies: number[] = [];
+  const errors: string[] = [];
+  let lastDone = 0;
+  const start = performance.now();
+  const timeoutMs = Math.max(180_000, spec.sleepMs * spec.size * 2);
+  await Promise.all(
+    Array.from({ length: spec.size }, async (_, i) => {
+      const t0 = performance.now();
+      try {
+        const created = await requestJson<{ id: string }>(
+          `${stack.apiUrl}/api/tasks`,
+          {
+            body: JSON.stringify({
+              name: `bench policy ${spec.name} ${run} ${i}`,
+              type: 'flaky',
+              executionMode: mode,
+              payload: { sleepMs: spec.sleepMs },
+            }),
+          },
+          [201],
+        );
+        ids.push({ id: created.id, offsetMs: t0 - start });
+        await withTimeout(client.workflow.getHandle(created.id).result(), timeoutMs, `task ${created.id}`);
+        const done = performance.now();
+        latencies.push(done - t0);
+        latencyById.set(created.id, done - t0);
+        lastDone = Math.max(lastDone, done);
+      } catch (err) {
+        if (errors.length < 5) errors.push((err as Error).message);
+      }
+    }),
+  );
+  let costUsd = 0;
+  let coldStarts = 0;
+  const placements: Record<string, number> = {};
+  const trace: PolicyBurstRun['trace'] = [];
+  for (const { id, offsetMs } of ids) {
+    const res = await request(`${stack.apiUrl}/api/tasks/${id}`);
+    if (res.status !== 200) continue;
+    const view = JSON.parse(res.body) as TaskView;
+    costUsd += view.costUsd ?? 0;
+    const where = view.placement?.placement ?? 'unknown';
+    placements[where] = (placements[where] ?? 0) + 1;
+    coldStarts += view.attempts.filter((a) => a.coldStart === true).length;
+    const ok = view.attempts.find((a) => a.outcome === 'succeeded' && a.durationMs !== undefined);
+    trace.push({
+      offsetMs: round(offsetMs),
+      runMs: ok?.durationMs ?? spec.sleepMs,
+      latencyMs: round(latencyById.get(id) ?? 0),
+      coldStart: view.attempts.some((a) => a.coldStart === true),
+    });
+  }
+  return {
+    burst: spec.name,
+    run,
+    policyConfirmed: confirmed,
+    size: spec.size,
+    completed: latencies.length,
+    makespanMs: round((lastDone || performance.now()) - start),
+    latencyMs: summarize(latencies),
+    costUsd,
+    placements,
+    coldStarts,
+    errors,
+    trace,
+  };
+}
+
+/** The measured LOCAL run as a simulator trace: its arrivals and the run time each task had. */
+export function traceOf(run: PolicyBurstRun): TraceTask[] {
+  return run.trace.map((t, i) => ({
+    id: String(i),
+    submittedAt: t.offsetMs,
+    type: 'flaky',
+    functionName: 'flaky',
+    payloadBytes: 20,
+    durations: { LOCAL: t.runMs },
+    cpuShare: 0.01,
+  }));
+}
+
+export interface Calibration {
+  /** Slot time beyond the run, from the all-LOCAL run: makespan × pool / tasks − mean run. */
+  localOverheadMs: number;
+  /**
+   * The local Lambda service starts about one environment per core at a time: a burst of n cold starts takes
+   * n / cores inits, so one init is (all-LAMBDA makespan − mean run − overhead) × cores / n.
+   */
+  initMs: number;
+  coldStartConcurrency: number;
+  overheadMs: number;
+}
+
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+
+/** The simulator's model fitted to this machine from the two single-placement runs of the same burst. */
+export function calibrate(
+  local: PolicyBurstRun,
+  lambda: PolicyBurstRun,
+  pool: number,
+  cores: number,
+  overheadMs = 20,
+): Calibration {
+  const localRun = mean(local.trace.map((t) => t.runMs));
+  const slots = Math.min(pool, Math.max(1, local.trace.length));
+  const lambdaRun = mean(lambda.trace.map((t) => t.runMs));
+  const colds = Math.max(1, lambda.trace.filter((t) => t.coldStart).length);
+  const coldWindow = Math.max(0, lambda.makespanMs - lambdaRun - overheadMs);
+  return {
+    localOverheadMs: round(Math.max(0, (local.makespanMs * slots) / Math.max(1, local.trace.length) - localRun)),
+    initMs: round((coldWindow * Math.min(cores, colds)) / colds),
+    coldStartConcurrency: Math.max(1, cores),
+    overheadMs,
+  };
+}
+
+export async function autoPolicy(ctx: BenchContext, deps: AutoPolicyDeps = {}): Promise<AutoPolicyResult> {
+  const { options, log } = ctx;
+  const runs: PolicyBurstRun[] = [];
+  const simulated: AutoPolicyResult['simulated'] = [];
+  for (const spec of burstSpecs(options)) {
+    for (const run of POLICY_RUNS) {
+      let confirmed = !run.startsWith('AUTO');
+      if (run.startsWith('AUTO') && deps.setAutoPolicy) {
+        await deps.setAutoPolicy(run === 'AUTO predictive' ? 'predictive' : 'threshold');
+        confirmed = true;
+      }
+      if (run !== 'LOCAL') await waitNoEnvironments(ctx);
+      await sleep(1000);
+      log(`AUTO policies, ${spec.name}: ${spec.size} × flaky {sleepMs: ${spec.sleepMs}} as ${run} ...`);
+      const r = await runOne(ctx, spec, run, confirmed);
+      log(
+        `  makespan ${fmt(r.makespanMs)} ms, p95 ${fmt(r.latencyMs.p95)} ms, cost ${usd(r.costUsd)}, ` +
+          `placements ${JSON.stringify(r.placements)}${confirmed ? '' : ' (policy not switched)'}` +
+          (r.completed < r.size ? `, ${r.size - r.completed} FAILED (${r.errors[0]})` : ''),
+      );
+      runs.push(r);
+    }
+    const local = runs.find((r) => r.burst === spec.name && r.run === 'LOCAL');
+    const lambdaRun = runs.find((r) => r.burst === spec.name && r.run === 'LAMBDA');
+    if (local && lambdaRun && local.trace.length > 0) {
+      const fit = calibrate(local, lambdaRun, options.pool, os.cpus().length);
+      log(
+        `  simulator fitted: local overhead ${fit.localOverheadMs} ms per task, ` +
+          `cold start ${fit.initMs} ms, ${fit.coldStartConcurrency} at a time`,
+      );
+      const policies: PolicySpec[] = [
+        { kind: 'LOCAL' },
+        { kind: 'LAMBDA' },
+        { kind: 'threshold', threshold: options.threshold },
+        { kind: 'predictive', objective: 'balanced' },
+      ];
+      const results = comparePolicies(
+        traceOf(local),
+        {
+          localPoolSize: options.pool,
+          localOverheadMs: fit.localOverheadMs,
+          lambda: {
+            concurrency: 1000,
+            initMs: fit.initMs,
+            overheadMs: fit.overheadMs,
+            warmAtStart: 0,
+            idleLifetimeMs: options.lambdaIdleReclaimMs,
+            coldStartConcurrency: fit.coldStartConcurrency,
+          },
+          defaultMemoryMB: 128,
+          prices: loadPriceTable(),
+        },
+        policies,
+      );
+      simulated.push({ burst: spec.name, calibration: fit, results });
+    }
+  }
+  report(ctx, runs, simulated);
+  return { runs, simulated };
+}
+
+function report(ctx: BenchContext, runs: PolicyBurstRun[], simulated: AutoPolicyResult['simulated']): void {
+  for (const spec of burstSpecs(ctx.options)) {
+    const of = (run: PolicyRun) => runs.find((r) => r.burst === spec.name && r.run === run);
+    const local = of('LOCAL');
+    const lambda = of('LAMBDA');
+    if (!local || !lambda) continue;
+    const better = local.makespanMs <= lambda.makespanMs ? local : lambda;
+    const section = `AUTO policies, ${spec.name} (${spec.size} × ${spec.sleepMs} ms, pool ${ctx.options.pool})`;
+    for (const r of runs.filter((x) => x.burst === spec.name)) {
+      const judged = r.run === 'AUTO predictive' && r.policyConfirmed;
+      const ok = r.completed === r.size;
+      ctx.rows.push(
+        {
+          section,
+          figure: `${r.run}: makespan${r.policyConfirmed ? '' : ' (policy not switched)'}`,
+          measured: r.makespanMs,
+          unit: 'ms',
+          baseline: better.makespanMs,
+          baselineName: `better of LOCAL/LAMBDA (${better.run})`,
+          ratio: ratio(r.makespanMs, better.makespanMs),
+          target: judged ? '≤ better of LOCAL/LAMBDA' : undefined,
+          verdict: judged ? verdict(ok && r.makespanMs <= better.makespanMs) : undefined,
+        },
+        {
+          section,
+          figure: `${r.run}: cost (${Object.entries(r.placements)
+            .map(([k, v]) => `${v} ${k}`)
+            .join(', ')})`,
+          measured: r.costUsd,
+          unit: 'USD',
+          baseline: lambda.costUsd,
+          baselineName: 'all-LAMBDA',
+          ratio: ratio(r.costUsd, lambda.costUsd),
+          target: judged ? '< all-LAMBDA' : undefined,
+          verdict: judged ? verdict(ok && r.costUsd < lambda.costUsd) : undefined,
+        },
+      );
+    }
+    const sim = simulated.find((s) => s.burst === spec.name);
+    for (const s of sim?.results ?? []) {
+      const measuredRun = of(
+        s.policy === 'all LOCAL'
+          ? 'LOCAL'
+          : s.policy === 'all LAMBDA'
+            ? 'LAMBDA'
+            : s.policy.startsWith('threshold')
+              ? 'AUTO threshold'
+              : 'AUTO predictive',
+      );
+      ctx.rows.push({
+        section,
+        figure: `simulated ${s.policy}: makespan`,
+        measured: round(s.makespanMs),
+        unit: 'ms',
+        baseline: measuredRun?.makespanMs ?? null,
+        baselineName: 'measured re-run',
+        ratio: ratio(s.makespanMs, measuredRun?.makespanMs),
+      });
+    }
+    const predictive = of('AUTO predictive');
+    if (predictive?.policyConfirmed) {
+      ctx.targets.push({
+        section,
+        target: `predictive AUTO: makespan ≤ better of all-LOCAL/all-LAMBDA and cost < all-LAMBDA (${spec.name})`,
+        measured: `${fmt(predictive.makespanMs)} ms vs ${fmt(better.makespanMs)} ms; ${usd(predictive.costUsd)} vs ${usd(lambda.costUsd)}`,
+        verdict: verdict(
+          predictive.completed === predictive.size &&
+            predictive.makespanMs <= better.makespanMs &&
+            predictive.costUsd < lambda.costUsd,
+        ),
+      });
+    }
+  }
+}

@@ -1,0 +1,102 @@
+// Budget spend counters in Redis, under the projection prefix: per scope (deployment, tenant, task type) and per UTC
+// day and month, the spend of finished tasks and the committed spend (estimates) of tasks placed and not finished.
+// Placement commits a task's estimate; its final transition settles it with the actual cost. Both are idempotent
+// (live/budget-spend.lua), so a repeated or late transition never counts twice. A projection: the spent figures can
+// be summed again from Temporal visibility (TaskCostUsd and CloseTime of the period's tasks).
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Redis } from 'ioredis';
+import { BUDGET_PERIODS, periodOf, spendKey, type ScopeSpend } from '../domain/budget-policy';
+
+/** Keys are kept a week past the end of their period, for the dashboard's look back. */
+const KEEP_AFTER_PERIOD_MS = 7 * 86_400_000;
+const COMMAND = 'spillwayBudgetSpend';
+
+export interface SpendChange {
+  /** `scope:periodKey`, as evaluateBudgets looks it up. */
+  key: string;
+  before: ScopeSpend;
+  after: ScopeSpend;
+}
+
+export interface BudgetSpend {
+  /** Adds a placed task's estimate to the committed spend of each scope, in the day and month of `now`. */
+  commit(taskId: string, scopes: readonly string[], estimateUsd: number, now: number): Promise<SpendChange[]>;
+  /** Moves a finished task's commitment to spent at its actual cost (0 for a task that never ran). */
+  settle(taskId: string, scopes: readonly string[], costUsd: number, now: number): Promise<SpendChange[]>;
+  /** Spend of each scope in the day and month of `now`, keyed by spendKey(scope, periodKey), in one round trip. */
+  read(scopes: readonly string[], now: number): Promise<Map<string, ScopeSpend>>;
+}
+
+export function budgetSpendKey(prefix: string, key: string): string {
+  return `${prefix}budget:${key}`;
+}
+
+function scriptFile(): string {
+  const here = path.join(__dirname, 'budget-spend.lua');
+  return existsSync(here) ? here : path.resolve(__dirname, '..', '..', 'live', 'budget-spend.lua');
+}
+
+let lua: string | undefined;
+type WithCommand = { [COMMAND](...args: Array<string | number>): Promise<string[][]> };
+
+function periodKeys(scopes: readonly string[], now: number) {
+  return scopes.flatMap((scope) =>
+    BUDGET_PERIODS.map((period) => {
+      const p = periodOf(period, now);
+      return { key: spendKey(scope, p.key), expireAt: Math.ceil((p.end + KEEP_AFTER_PERIOD_MS) / 1000) };
+    }),
+  );
+}
+
+const clean = (n: string | undefined) => {
+  const v = Number(n ?? 0);
+  // HINCRBYFLOAT leaves crumbs such as -1e-21 after a commit and its settle.
+  return Number.isFinite(v) && Math.abs(v) > 1e-15 ? v : 0;
+};
+
+export function createBudgetSpend(redis: Redis, prefix: string): BudgetSpend {
+  const r = redis as unknown as Redis & Partial<WithCommand>;
+  if (typeof r[COMMAND] !== 'function') {
+    lua ??= readFileSync(scriptFile(), 'utf8');
+    redis.defineCommand(COMMAND, { lua });
+  }
+  const run = async (op: 'commit' | 'settle', taskId: string, scopes: readonly string[], usd: number, now: number) => {
+    const keys = periodKeys(scopes, now);
+    if (keys.length === 0) return [];
+    const rows = await (r as unknown as WithCommand)[COMMAND](
+      keys.length,
+      ...keys.map((k) => budgetSpendKey(prefix, k.key)),
+      op,
+      taskId,
+      String(usd),
+      ...keys.map((k) => String(k.expireAt)),
+    );
+    return keys.map((k, i) => {
+      const row = rows[i] ?? [];
+      return {
+        key: k.key,
+        before: { spentUsd: clean(row[0]), committedUsd: clean(row[1]) },
+        after: { spentUsd: clean(row[2]), committedUsd: clean(row[3]) },
+      };
+    });
+  };
+  return {
+    commit: (taskId, scopes, usd, now) => run('commit', taskId, scopes, usd, now),
+    settle: (taskId, scopes, usd, now) => run('settle', taskId, scopes, usd, now),
+    async read(scopes, now) {
+      const keys = periodKeys(scopes, now);
+      const pipeline = redis.pipeline();
+      for (const k of keys) pipeline.hmget(budgetSpendKey(prefix, k.key), 'spent', 'committed');
+      const results = (await pipeline.exec()) ?? [];
+      const out = new Map<string, ScopeSpend>();
+      keys.forEach((k, i) => {
+        const [err, value] = results[i] ?? [null, []];
+        if (err) throw err;
+        const [spent, committed] = (value ?? []) as Array<string | null>;
+        out.set(k.key, { spentUsd: clean(spent ?? undefined), committedUsd: clean(committed ?? undefined) });
+      });
+      return out;
+    },
+  };
+}
