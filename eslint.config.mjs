@@ -18,6 +18,7 @@ export const WORKFLOW_IMPORTS = {
     'domain/lambda-attempt.ts',
     'domain/lambda-report.ts',
     'domain/operator-controls.ts',
+    'domain/attempt-log.ts',
     'domain/placement-policy.ts',
     'domain/search-attributes.ts',
     // Data, not code: the one declaration of the search attributes' names and types.

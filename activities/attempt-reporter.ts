@@ -1,11 +1,11 @@
-// Tells TaskWorkflow about attempts that its activity result cannot carry: a retry starting, an attempt failing.
+// Tells TaskWorkflow about attempts that its activity result cannot carry: an attempt that failed. (Which attempt
+// runs now is Temporal's own word, its pending activity; the API reads it from there.)
 // Reporting is best effort; losing one record must never fail or delay the attempt itself.
 import type { Client } from '@temporalio/client';
-import { ATTEMPT_FAILED_SIGNAL, ATTEMPT_STARTED_SIGNAL } from '../domain/constants';
+import { ATTEMPT_FAILED_SIGNAL } from '../domain/constants';
 import type { AttemptRecord } from '../domain/task-model';
 
 export interface AttemptReporter {
-  started(workflowId: string, record: AttemptRecord): Promise<void>;
   failed(workflowId: string, record: AttemptRecord): Promise<void>;
 }
 
@@ -18,7 +18,6 @@ export function createAttemptReporter(client: Client, log: (message: string) => 
     }
   };
   return {
-    started: (workflowId, record) => send(workflowId, ATTEMPT_STARTED_SIGNAL, record),
     failed: (workflowId, record) => send(workflowId, ATTEMPT_FAILED_SIGNAL, record),
   };
 }

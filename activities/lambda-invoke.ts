@@ -97,9 +97,6 @@ export function createInvokeLambda(deps: LambdaInvokeDeps) {
     if (override?.placement === 'LOCAL') {
       throw ApplicationFailure.nonRetryable(override.reason, 'PlacementOverriddenError');
     }
-    if (attempt > 1) {
-      await deps.reporter.started(workflowId, { attempt, placement: 'LAMBDA', startedAt, outcome: 'running' });
-    }
     let fn: DeployedFunction;
     try {
       fn = await deps.functions.resolve(functionRef(task));

@@ -73,7 +73,6 @@ export function createRunLocalTask(deps: LocalTaskDeps) {
       startedAt: startedAt.toISOString(),
       outcome: 'running',
     };
-    if (attempt > 1) await deps.reporter.started(workflowId, record);
     await deps.live.localStarted(task);
     // Heartbeats start before the package is fetched: a first download may take a while.
     const beat = setInterval(() => {

@@ -10,7 +10,6 @@ export const LOCAL_TASK_QUEUE = 'spillway-local';
 export const TASK_WORKFLOW_TYPE = 'runTask';
 export const WARM_POOL_WORKFLOW_TYPE = 'warmPool';
 export const STATUS_QUERY = 'status';
-export const ATTEMPT_STARTED_SIGNAL = 'attemptStarted';
 export const ATTEMPT_FAILED_SIGNAL = 'attemptFailed';
 /** Operator pause and resume of one task. */
 export const PAUSE_SIGNAL = 'pause';

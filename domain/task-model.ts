@@ -119,6 +119,10 @@ export interface TaskState {
   status: TaskStatus;
   placement?: PlacementDecision;
   attempts: AttemptRecord[];
+  /** The limit of each attempt. */
+  timeoutSeconds?: number;
+  /** Attempts made before the activity that runs now counts its own: set when a task falls back to LOCAL. */
+  attemptOffset?: number;
   submittedAt: string;
   startedAt?: string;
   finishedAt?: string;

@@ -53,8 +53,10 @@ import type {
   TaskWait,
 } from '../domain/task-model';
 import { startCounts, taskDurationMs } from '../domain/task-model';
+import { lostAttemptError, reduceAttempts } from '../domain/attempt-log';
+import type { AttemptContext, AttemptEvent } from '../domain/attempt-log';
 import type { AttemptSuccess, FlowActivities, TaskActivities } from '../activities/types';
-import { attemptFailedSignal, attemptStartedSignal, statusQuery } from './signals';
+import { attemptFailedSignal, statusQuery } from './signals';
 
 const THROTTLED = 'LambdaThrottledError';
 /** Thrown by invokeLambda when an operator drains Lambda while the task's attempts are still going. */
@@ -134,7 +136,7 @@ function innermost(err: unknown): unknown {
 function toTaskError(err: unknown, task: TaskInput): TaskError {
   // ActivityFailure wraps what the attempt threw; the innermost cause says what really went wrong.
   const cause = innermost(err);
-  if (cause instanceof TimeoutFailure) return lostAttemptError(task);
+  if (cause instanceof TimeoutFailure) return lostAttemptError(task.timeoutSeconds);
   if (cause instanceof ApplicationFailure) {
     return { type: cause.type ?? 'Error', message: cause.message, nonRetryable: Boolean(cause.nonRetryable) };
   }
@@ -142,13 +144,6 @@ function toTaskError(err: unknown, task: TaskInput): TaskError {
   return { type: 'Error', message: String(cause), nonRetryable: false };
 }
 
-function lostAttemptError(task: TaskInput): TaskError {
-  return {
-    type: 'AttemptTimedOut',
-    message: `no result within ${task.timeoutSeconds} s: the handler timed out, crashed, or its callback was lost`,
-    nonRetryable: false,
-  };
-}
 
 function nowIso(): string {
   // Workflow time is deterministic: it comes from the history, not the clock.
@@ -179,6 +174,7 @@ export async function runTask(input: TaskInput): Promise<TaskState> {
     functionQualifier: task.functionQualifier,
     status: 'QUEUED',
     attempts: [],
+    timeoutSeconds: task.timeoutSeconds,
     submittedAt: task.submittedAt,
     priority: task.priority,
     tenant: task.fairness?.key,
@@ -218,41 +214,18 @@ export async function runTask(input: TaskInput): Promise<TaskState> {
     ]);
   };
 
-  const upsertRecord = (record: AttemptRecord) => {
-    const index = state.attempts.findIndex((a) => a.attempt === record.attempt);
-    const previous = state.attempts.find((a) => a.attempt === record.attempt - 1);
-    const withBackoff =
-      record.backoffMs === undefined && previous?.finishedAt && record.startedAt
-        ? { ...record, backoffMs: Math.max(0, Date.parse(record.startedAt) - Date.parse(previous.finishedAt)) }
-        : record;
-    if (index >= 0) state.attempts[index] = { ...state.attempts[index], ...withBackoff };
-    else state.attempts.push(withBackoff);
-    state.attempts.sort((a, b) => a.attempt - b.attempt);
-  };
-
-  /** An attempt that never reported an outcome timed out: a crash, a hang or a lost callback. */
-  const markLost = (attempt: number) => {
-    const existing = state.attempts.find((a) => a.attempt === attempt);
-    if (existing && existing.outcome !== 'running') return;
-    const before = state.attempts.find((a) => a.attempt === attempt - 1);
-    upsertRecord({
-      attempt,
-      placement,
-      startedAt: existing?.startedAt ?? before?.finishedAt ?? state.startedAt ?? nowIso(),
-      finishedAt: nowIso(),
-      outcome: 'failed',
-      error: lostAttemptError(task),
-    });
-  };
-
-  const recordAttempt = (record: AttemptRecord) => {
-    if (record.outcome === 'running' && record.attempt > 1) markLost(record.attempt - 1);
-    upsertRecord(record);
+  const attemptContext = (): AttemptContext => ({
+    now: nowIso(),
+    taskStartedAt: state.startedAt,
+    placement,
+    timeoutSeconds: task.timeoutSeconds,
+  });
+  const recordAttempt = (event: AttemptEvent) => {
+    state.attempts = reduceAttempts(state.attempts, event, attemptContext());
   };
 
   setHandler(statusQuery, () => state);
-  setHandler(attemptStartedSignal, recordAttempt);
-  setHandler(attemptFailedSignal, recordAttempt);
+  setHandler(attemptFailedSignal, (record) => recordAttempt({ type: 'reported', record }));
   // The operator's word on this task. Pausing a running attempt itself is Temporal's (PauseActivity, by the API);
   // here the task remembers it, and does not start while paused.
   setHandler(pauseSignal, (record) => void (state.paused = { ...record, at: nowIso() }));
@@ -369,18 +342,22 @@ export async function runTask(input: TaskInput): Promise<TaskState> {
 
   /** Runs the rest of the task's attempts locally, numbered after the ones Lambda already made. */
   const fallBackToLocal = async (reason: string, error: TaskError, decision: PlacementDecision) => {
-    upsertRecord({
-      attempt: state.attempts.length + 1,
-      placement: 'LAMBDA',
-      startedAt: state.startedAt ?? nowIso(),
-      finishedAt: nowIso(),
-      outcome: 'failed',
-      error,
-    });
+    const last = state.attempts.at(-1);
+    // A throttled attempt reported itself before it failed; a drained one stopped before it could.
+    const reported = last?.placement === 'LAMBDA' && last.outcome === 'failed' && last.error?.type === error.type;
+    const refused = reported ? last.attempt : (last?.attempt ?? 0) + 1;
+    if (!reported) {
+      const at = nowIso();
+      recordAttempt({
+        type: 'reported',
+        record: { attempt: refused, placement: 'LAMBDA', startedAt: at, finishedAt: at, outcome: 'failed', error },
+      });
+    }
     place({ placement: 'LOCAL', reason: `fallback: ${reason} (${decision.reason})`, inputs: decision.inputs }, false);
+    state.attemptOffset = refused;
     return proxyActivities<TaskActivities>(localActivityOptions(task)).runLocalTask({
       ...task,
-      attemptOffset: state.attempts.length,
+      attemptOffset: refused,
     });
   };
 
@@ -432,7 +409,7 @@ export async function runTask(input: TaskInput): Promise<TaskState> {
         else throw err;
       }
     }
-    recordAttempt(success.attempt);
+    recordAttempt({ type: 'reported', record: success.attempt });
     state.result = success.result;
     finish('COMPLETED');
     await publish();
@@ -446,9 +423,10 @@ export async function runTask(input: TaskInput): Promise<TaskState> {
     }
     if (state.status === 'EXPIRED') throw err;
     if (err instanceof ActivityFailure && innermost(err) instanceof TimeoutFailure) {
-      const last = Math.max(0, ...state.attempts.map((a) => a.attempt));
-      const lastRecord = state.attempts.find((a) => a.attempt === last);
-      markLost(lastRecord && lastRecord.outcome === 'running' ? last : last + 1);
+      // Attempts that timed out never reported; Temporal's retry state says whether the policy used them all.
+      const exhausted = err.retryState === 'MAXIMUM_ATTEMPTS_REACHED';
+      const lastAttempt = exhausted ? (state.attemptOffset ?? 0) + task.retry.maximumAttempts : undefined;
+      recordAttempt({ type: 'timedOut', lastAttempt });
     }
     state.error = toTaskError(err, task);
     finish('FAILED');

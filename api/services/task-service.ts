@@ -30,6 +30,7 @@ import type { ExecutionMode, TaskInput, TaskState, TaskStatus } from '../../doma
 import type { TaskProjection } from '../../live/task-projection';
 import { Errors, taskInputProblem } from '../errors';
 import { withTimeout } from '../with-timeout';
+import { withRunningAttempt } from './running-attempt';
 import type { CreateTaskBody, ListQuery } from '../schemas/task-schemas';
 
 export const TASK_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
@@ -305,9 +306,11 @@ export function createTaskService(options: TaskServiceOptions) {
     const fn = await functionOf(base);
     const pending = description.raw.pendingActivities?.[0];
     const attemptPaused = pending?.paused === true ? true : undefined;
-    const attemptCount = Math.max(base.attempts.length, pending?.attempt ?? 0, ...base.attempts.map((a) => a.attempt));
+    const attempts = withRunningAttempt(base, pending);
+    const attemptCount = Math.max(attempts.length, ...attempts.map((a) => a.attempt));
     return {
       ...base,
+      attempts,
       // A terminated or timed-out run never got to update its own state; Temporal's word wins.
       status: description.status.name === 'RUNNING' ? base.status : status,
       temporalStatus: description.status.name,
