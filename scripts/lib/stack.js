@@ -110,7 +110,7 @@ class Stack {
       );
     }
     mkdirSync(dataDir, { recursive: true });
-    const entry = this.spawnChild('redis', found.stdout.trim(), [
+    const args = [
       '--bind',
       hostname || '127.0.0.1',
       '--port',
@@ -123,7 +123,11 @@ class Stack {
       '',
       '--daemonize',
       'no',
-    ]);
+    ];
+    // A password in the URL becomes the server's: Redis answers clients beyond loopback only when it has one.
+    const password = decodeURIComponent(new URL(url).password);
+    if (password) args.push('--requirepass', password);
+    const entry = this.spawnChild('redis', found.stdout.trim(), args);
     await waitForPort(Number(port || 6379), hostname || '127.0.0.1', 30_000, () => !entry.exited);
     return { started: true, entry };
   }
