@@ -348,7 +348,6 @@ export class ClusterStack extends StackDriver {
       const timer = setTimeout(() => resolve(undefined), timeoutMs);
       entry.child.once('exit', (code) => {
         clearTimeout(timer);
-        this.note(`${name} exited (${code})`);
         resolve(code);
       });
     });

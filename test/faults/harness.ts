@@ -77,6 +77,7 @@ export interface Attempt {
 export interface TaskView {
   id: string;
   functionName?: string;
+  submittedAt?: string;
   status: string;
   temporalStatus?: string;
   attempts: Attempt[];
