@@ -8,6 +8,8 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { deployFolders, exampleFolders } from '../cli/deploy-folders';
 import type { BenchOptions } from './options';
 import { sleep } from './stats';
 
@@ -212,6 +214,19 @@ export async function startBenchStack(options: BenchOptions, log: (m: string) =>
       stack.waitForHealth(`${coldLambdaUrl}/_spillway/status`, coldLambda),
       stack.waitForHealth(`${trivialUrl}/`, trivial),
     ]);
+    // Functions are deployed, not compiled in: both Lambda services get the examples as a user deploys them.
+    for (const endpoint of [lambdaUrl, coldLambdaUrl]) {
+      const lambdaClient = new LambdaClient({
+        endpoint,
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
+      });
+      try {
+        await deployFolders(lambdaClient, exampleFolders());
+      } finally {
+        lambdaClient.destroy();
+      }
+    }
 
     const temporalAddress = `127.0.0.1:${temporalPort}`;
     const settings: Record<string, string> = {

@@ -16,6 +16,7 @@ import { memoryReport } from './memory-report';
 import { parseOptions, USAGE, type BenchOptions } from './options';
 import { formatProfile, summarizeProfile, type ProfileSummary } from './profile-summary';
 import { readPaths, type ReadPathsResult } from './read-paths';
+import { scaleOut } from './scale-out';
 import { markdownTable, targetsTable, type Row, type TargetResult } from './report';
 
 const REQUIRED = [
@@ -23,7 +24,6 @@ const REQUIRED = [
   ['dist', 'api', 'server.js'],
   ['dist', 'lambda', 'server.js'],
   ['dist', 'workflow-bundle.js'],
-  ['dist', 'functions', 'noop', 'index.js'],
   ['dist', 'bench', 'baseline-worker.js'],
 ];
 
@@ -162,6 +162,7 @@ async function main(): Promise<number> {
     if (options.sections.includes('lambda')) await run('lambdaPath', () => lambdaPath(ctx));
     if (options.sections.includes('auto')) await run('autoBurst', () => autoBurst(ctx));
     if (options.sections.includes('reads')) await run('readPaths', () => readPaths(ctx));
+    if (options.sections.includes('scale')) await run('scaleOut', () => scaleOut(ctx));
     const whole = memory.end('whole');
     sections.memory = memoryReport(ctx, options.memorySize, local?.memory.spillway, local?.memory.baseline, whole);
     sections.memoryWholeRun = whole;
