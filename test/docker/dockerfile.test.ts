@@ -125,7 +125,7 @@ describe('docker/Dockerfile', () => {
     const copied = runtime
       .filter((i) => i.keyword === 'COPY' && i.args.startsWith('--from=build'))
       .map((i) => path.relative('/app', i.args.split(/\s+/)[1] ?? ''));
-    expect(copied).toEqual(expect.arrayContaining(['dist', 'node_modules', 'functions', 'config', 'package.json']));
+    expect(copied).toEqual(expect.arrayContaining(['dist', 'node_modules', 'examples', 'config', 'package.json']));
     for (const item of copied) {
       const committed = execFileSync('git', ['ls-files', item], { cwd: ROOT, encoding: 'utf8' }).trim() !== '';
       expect({ item, committedOrMade: committed || made.includes(item) }).toEqual({ item, committedOrMade: true });
