@@ -1,26 +1,20 @@
-// Runs the real, compiled noop function from dist/functions (npm run build first), including the signed callback
-// its wrapper posts with the secret the service passes through from its own environment.
+// Runs the real noop function from examples/functions, packaged as `spillway deploy` packages it, including the
+// signed callback its wrapper posts with the secret the service passes through from its own environment.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { SIGNATURE_HEADER, verifyCallbackBody } from '../../domain/callback-signature';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { zipEntries } from '../../lambda/zip-package';
+import { packageFunction } from '../../cli/package-function';
 import type { Harness } from './helpers';
 import { decodeLog, decodePayload, startHarness } from './helpers';
 
-const DIST = path.resolve(__dirname, '..', '..', 'dist');
+const NOOP = path.resolve(__dirname, '..', '..', 'examples', 'functions', 'noop');
 
-/** The compiled noop with what it imports (its wrapper and the callback signing), as a deploy would package it. */
-function noopPackage(): Promise<Buffer> {
-  const file = (rel: string) => ({ name: rel, data: readFileSync(path.join(DIST, rel)) });
-  return zipEntries([
-    file('functions/noop/index.js'),
-    file('functions/runtime/wrap-handler.js'),
-    file('domain/callback-signature.js'),
-    file('domain/handler-contract.js'),
-  ]);
+/** noop bundled with what it imports (its wrapper and the callback signing), as a deploy packages it. */
+async function noopPackage(): Promise<{ zip: Buffer; handler: string }> {
+  const { zip, handler } = await packageFunction(NOOP);
+  return { zip, handler };
 }
 
 const SECRET = 'noop-test-secret';
@@ -30,15 +24,12 @@ let previousSecret: string | undefined;
 beforeAll(async () => {
   previousSecret = process.env.SPILLWAY_CALLBACK_SECRET;
   process.env.SPILLWAY_CALLBACK_SECRET = SECRET;
-  h = await startHarness({
-    functions: [
-      { name: 'noop', handler: 'functions/noop/index.handler', timeoutSeconds: 10, zip: await noopPackage() },
-    ],
-  });
+  const { zip, handler } = await noopPackage();
+  h = await startHarness({ functions: [{ name: 'noop', handler, timeoutSeconds: 10, zip }] });
 });
 
 afterAll(async () => {
-  await h.stop();
+  await h?.stop();
   if (previousSecret === undefined) delete process.env.SPILLWAY_CALLBACK_SECRET;
   else process.env.SPILLWAY_CALLBACK_SECRET = previousSecret;
 });
