@@ -84,7 +84,8 @@ function callbackSecret() {
 
 // ---- --profile server: Temporal's production server on PostgreSQL instead of the dev server -------------------
 // (scripts/lib/temporal-server.js). PostgreSQL comes from PGHOST, PGPORT, PGUSER and PGPASSWORD (default
-// 127.0.0.1:5432, user postgres); the databases temporal and temporal_visibility keep the tasks across restarts.
+// 127.0.0.1:5432, user postgres); the databases TEMPORAL_DATABASE and TEMPORAL_VISIBILITY_DATABASE (default temporal
+// and temporal_visibility) keep the tasks across restarts.
 
 /** `dev` (the default) or `server`, from `--profile NAME` or `--profile=NAME`. */
 function temporalProfile() {
@@ -133,7 +134,16 @@ function webUiLine(address) {
 async function startServerProfile(stack, cli) {
   const { TEMPORAL_SERVER_VERSION } = require('./lib/temporal-server.js');
   console.log(`starting Temporal's production server ${TEMPORAL_SERVER_VERSION} on PostgreSQL ...`);
-  await stack.startTemporalServer({ cli, ports: { frontend: temporalPort }, dir: path.join(DATA, 'temporal-server') });
+  await stack.startTemporalServer({
+    cli,
+    ports: { frontend: temporalPort },
+    dir: path.join(DATA, 'temporal-server'),
+    // Two stacks can share one PostgreSQL with databases of their own.
+    databases: {
+      default: env.TEMPORAL_DATABASE || 'temporal',
+      visibility: env.TEMPORAL_VISIBILITY_DATABASE || 'temporal_visibility',
+    },
+  });
 }
 
 /** The example functions, deployed as a user deploys them (`spillway deploy`); an unchanged one is left alone. */
