@@ -3,7 +3,8 @@
 // drains while its replacement of build B starts and, as the newest build, makes B the current version; the gate
 // opens; then worker-2 is replaced the same way. The tasks that build A started finish on build B (their later
 // workflow tasks run there), nothing new runs on A once B is current, both old workers exit 0 (drained), and every
-// task completes with exactly one run of its handler: the upgrade cost no attempt.
+// task completes with exactly one run of its handler: the upgrade cost no attempt. A build-A worker started again
+// afterwards leaves B current.
 import { startHoldGate, type HoldGate } from '../support/hold-gate';
 import { ClusterStack, productionProfileMissing } from './cluster';
 import { acceptedIds, checkTasks, FAULTS_N, summarize, waitUntil, type LedgerLine } from './harness';
@@ -127,6 +128,11 @@ if (missing) {
       const builds = await buildsOf(id);
       expect([id, builds[0], builds.at(-1)]).toEqual([id, 'build-a', 'build-b']);
     }
+    // An old build that starts again mid-rollout (a crash loop, a stale replica) does not take the deployment back.
+    await stack.startWorker('worker-stale', { SPILLWAY_BUILD_ID: 'build-a' });
+    expect(stack.logSince('worker-stale')).toMatch(/build build-a, AUTO_UPGRADE, not current: a newer build, build-b/);
+    expect(await currentBuild()).toBe('build-b');
+    expect(await stack.signal('worker-stale', 'SIGTERM')).toBe(0);
     console.log(
       `${summarize('rolling-upgrade', report, `${heldOnA.size} attempts ran through the upgrade on build A`)}\n${stack.timeline()}`,
     );
