@@ -17,6 +17,7 @@ import { parseOptions, USAGE, type BenchOptions } from './options';
 import { pipelineOverhead } from './pipeline-overhead';
 import { formatProfile, summarizeProfile, type ProfileSummary } from './profile-summary';
 import { readPaths, type ReadPathsResult } from './read-paths';
+import { scaleOut } from './scale-out';
 import { markdownTable, targetsTable, type Row, type TargetResult } from './report';
 
 const REQUIRED = [
@@ -164,6 +165,7 @@ async function main(): Promise<number> {
     if (!onlyPipelines && options.sections.includes('lambda')) await run('lambdaPath', () => lambdaPath(ctx));
     if (!onlyPipelines && options.sections.includes('auto')) await run('autoBurst', () => autoBurst(ctx));
     if (!onlyPipelines && options.sections.includes('reads')) await run('readPaths', () => readPaths(ctx));
+    if (!onlyPipelines && options.sections.includes('scale')) await run('scaleOut', () => scaleOut(ctx));
     // Pipelines: with every run unless BENCH_PIPELINES=off (or =only, to run it alone with any --only).
     if (process.env.BENCH_PIPELINES !== 'off') await run('pipelineOverhead', () => pipelineOverhead(ctx));
     const whole = memory.end('whole');

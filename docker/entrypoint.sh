@@ -5,6 +5,7 @@
 #   search-attributes [FILE]  Spillway's search attributes, one "Name Type" a line, from the compiled
 #                             domain/search-attributes.js, for `temporal operator search-attribute create`
 #   probe URL                 exits 0 when URL answers 2xx: the health check of the containers (no curl in the image)
+#   deploy FOLDER...          `spillway deploy`: bundles, zips and deploys function folders to LAMBDA_ENDPOINT
 #   anything else             run as given (sh, node, ...)
 set -eu
 APP_DIR=$(CDPATH='' cd -- "$(dirname -- "$0")/.." && pwd)
@@ -26,6 +27,10 @@ case "$role" in
       "
     }
     if [ $# -ge 2 ]; then list > "$2"; else list; fi
+    ;;
+  deploy)
+    shift
+    exec node dist/cli/main.js deploy "$@"
     ;;
   probe)
     exec node -e "fetch(process.argv[1], { signal: AbortSignal.timeout(4000) }).then(

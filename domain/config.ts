@@ -33,6 +33,21 @@ export interface SpillwayConfig {
     rateLimit: { max: number; windowMs: number };
     /** Files served at /samples/ so the examples work offline; relative to the repository. */
     samplesDir: string;
+    /**
+     * On SIGTERM the API stops accepting, ends its live streams and waits this long for requests in flight before it
+     * cuts them off (SPILLWAY_API_SHUTDOWN_GRACE_MS). @default 10000
+     */
+    shutdownGraceMs: number;
+  };
+  worker: {
+    /**
+     * On SIGTERM the worker stops polling and lets local attempts in flight finish for this long; after it, it exits
+     * without reporting them, so their heartbeats lapse and Temporal retries them on another worker
+     * (SPILLWAY_WORKER_SHUTDOWN_GRACE_MS). @default 20000
+     */
+    shutdownGraceMs: number;
+    /** Temporal Worker Versioning; undefined (the default) when SPILLWAY_WORKER_DEPLOYMENT is unset. */
+    deployment?: WorkerDeploymentConfig;
   };
   scheduler: {
     localWorkerPoolSize: number;
@@ -77,6 +92,29 @@ export interface SpillwayConfig {
     localPassthroughEnv: readonly string[];
   };
   placement: PlacementConfig;
+}
+
+/** Worker Versioning: this worker's version in a Temporal Worker Deployment. */
+export interface WorkerDeploymentConfig {
+  /** SPILLWAY_WORKER_DEPLOYMENT: the deployment's name, shared by every build of these workers. */
+  name: string;
+  /**
+   * SPILLWAY_BUILD_ID: this build's id. @default the id `npm run build` derives from the compiled code
+   * (dist/build-id), so a changed build gets a new id by itself.
+   */
+  buildId?: string;
+  /**
+   * SPILLWAY_WORKER_VERSIONING_BEHAVIOR: `auto-upgrade` (running tasks move to the current version at their next
+   * workflow task; needs replay-compatible changes, which test/replay/ checks) or `pinned` (running tasks finish on
+   * the build that started them; old builds must run until drained). @default auto-upgrade
+   */
+  behavior: 'AUTO_UPGRADE' | 'PINNED';
+  /**
+   * SPILLWAY_WORKER_PROMOTE: make this version the deployment's current one at start when it is the newest version
+   * that has polled (an older build that restarts never takes over again). false leaves promotion to an operator
+   * (`temporal worker deployment set-current-version`). @default true
+   */
+  promote: boolean;
 }
 
 type Env = Record<string, string | undefined>;
@@ -173,6 +211,11 @@ export function loadConfig(env: Env = process.env): SpillwayConfig {
         windowMs: int(env, 'SPILLWAY_RATE_LIMIT_WINDOW_MS', 60_000, 1000, 3_600_000),
       },
       samplesDir: str(env, 'SPILLWAY_SAMPLES_DIR', 'examples/samples'),
+      shutdownGraceMs: int(env, 'SPILLWAY_API_SHUTDOWN_GRACE_MS', 10_000, 0, 3_600_000),
+    },
+    worker: {
+      shutdownGraceMs: int(env, 'SPILLWAY_WORKER_SHUTDOWN_GRACE_MS', 20_000, 0, 3_600_000),
+      deployment: workerDeployment(env),
     },
     scheduler: {
       localWorkerPoolSize: int(env, 'SCHEDULER_LOCAL_WORKER_POOL_SIZE', 10, 1, 1000),
@@ -255,6 +298,34 @@ function namedRates(env: Env): Record<string, { limit: number; periodMs: number 
     throw new ConfigError(`SPILLWAY_TASK_RATE_LIMITS: ${(err as Error).message}`);
   }
   return rates;
+}
+
+function workerDeployment(env: Env): WorkerDeploymentConfig | undefined {
+  const name = env.SPILLWAY_WORKER_DEPLOYMENT;
+  const behavior = str(env, 'SPILLWAY_WORKER_VERSIONING_BEHAVIOR', 'auto-upgrade');
+  if (behavior !== 'auto-upgrade' && behavior !== 'pinned') {
+    throw new ConfigError(`SPILLWAY_WORKER_VERSIONING_BEHAVIOR must be auto-upgrade or pinned, got "${behavior}"`);
+  }
+  const promote = bool(env, 'SPILLWAY_WORKER_PROMOTE', true);
+  const buildId = env.SPILLWAY_BUILD_ID || undefined;
+  if (!name) {
+    if (buildId)
+      throw new ConfigError(
+        'SPILLWAY_BUILD_ID needs SPILLWAY_WORKER_DEPLOYMENT: a build id names a version of a deployment',
+      );
+    return undefined;
+  }
+  // Temporal joins them as "<deployment>.<build id>" in places, and both show up in CLI commands.
+  for (const [key, value] of [
+    ['SPILLWAY_WORKER_DEPLOYMENT', name],
+    ['SPILLWAY_BUILD_ID', buildId],
+  ] as const) {
+    if (value !== undefined && !/^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,199}$/.test(value)) {
+      throw new ConfigError(`${key} must be 1 to 200 letters, digits, '.', '_' or '-', got "${value}"`);
+    }
+  }
+  if (name.includes('.')) throw new ConfigError(`SPILLWAY_WORKER_DEPLOYMENT must not contain '.', got "${name}"`);
+  return { name, buildId, behavior: behavior === 'pinned' ? 'PINNED' : 'AUTO_UPGRADE', promote };
 }
 
 function roleArn(env: Env): string | undefined {

@@ -1,6 +1,7 @@
 // `npm start` and `npm stop`. Start brings up the whole laptop stack (Temporal dev server, Redis if needed, the local
 // Lambda service, the worker and the API), prints the addresses and stops it all on Ctrl+C. `--detach` leaves it
-// running in the background; `npm stop` ends it.
+// running in the background; `npm stop` ends it. `--workers N` and `--apis N` run several of each: the API instances
+// listen on the ports after API_PORT, and a round-robin balancer of ours (scripts/lib/balancer.js) takes API_PORT.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
@@ -64,9 +65,19 @@ function prepare() {
   }
   const marker = path.join(ROOT, 'dist', 'workflow-bundle.js');
   const sources = Math.max(
-    ...['domain', 'workflows', 'activities', 'api', 'worker', 'lambda', 'runtimes', 'live', 'clients', 'cli', 'pipelines'].map((d) =>
-      newestMtime(path.join(ROOT, d)),
-    ),
+    ...[
+      'domain',
+      'workflows',
+      'activities',
+      'api',
+      'worker',
+      'lambda',
+      'runtimes',
+      'live',
+      'clients',
+      'cli',
+      'pipelines',
+    ].map((d) => newestMtime(path.join(ROOT, d))),
   );
   if (!existsSync(marker) || statSync(marker).mtimeMs < sources) {
     console.log('building ...');
@@ -95,7 +106,8 @@ function callbackSecret() {
 
 // ---- --profile server: Temporal's production server on PostgreSQL instead of the dev server -------------------
 // (scripts/lib/temporal-server.js). PostgreSQL comes from PGHOST, PGPORT, PGUSER and PGPASSWORD (default
-// 127.0.0.1:5432, user postgres); the databases temporal and temporal_visibility keep the tasks across restarts.
+// 127.0.0.1:5432, user postgres); the databases TEMPORAL_DATABASE and TEMPORAL_VISIBILITY_DATABASE (default temporal
+// and temporal_visibility) keep the tasks across restarts.
 
 /** `dev` (the default) or `server`, from `--profile NAME` or `--profile=NAME`. */
 function temporalProfile() {
@@ -109,8 +121,31 @@ function temporalProfile() {
   return value;
 }
 
-function profileFlags() {
-  return temporalProfile() === 'dev' ? [] : ['--profile', temporalProfile()];
+/** `--workers N` / `--apis N` (also `--workers=N`): how many processes of a kind, 1 to 16, default 1. */
+function countFlag(name) {
+  const at = flags.findIndex((f) => f === `--${name}` || f.startsWith(`--${name}=`));
+  if (at < 0) return 1;
+  const raw = flags[at].includes('=') ? flags[at].split('=')[1] : flags[at + 1];
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1 || value > 16) {
+    console.error(`--${name} must be a whole number from 1 to 16, got ${raw ?? 'nothing'}`);
+    process.exit(2);
+  }
+  return value;
+}
+
+function checkFlags() {
+  temporalProfile();
+  countFlag('workers');
+  countFlag('apis');
+}
+
+/** The flags a detached start passes on to the stack it starts. */
+function forwardedFlags() {
+  const out = temporalProfile() === 'dev' ? [] : ['--profile', temporalProfile()];
+  if (countFlag('workers') > 1) out.push('--workers', String(countFlag('workers')));
+  if (countFlag('apis') > 1) out.push('--apis', String(countFlag('apis')));
+  return out;
 }
 
 function webUiLine(address) {
@@ -121,7 +156,16 @@ function webUiLine(address) {
 async function startServerProfile(stack, cli) {
   const { TEMPORAL_SERVER_VERSION } = require('./lib/temporal-server.js');
   console.log(`starting Temporal's production server ${TEMPORAL_SERVER_VERSION} on PostgreSQL ...`);
-  await stack.startTemporalServer({ cli, ports: { frontend: temporalPort }, dir: path.join(DATA, 'temporal-server') });
+  await stack.startTemporalServer({
+    cli,
+    ports: { frontend: temporalPort },
+    dir: path.join(DATA, 'temporal-server'),
+    // Two stacks can share one PostgreSQL with databases of their own.
+    databases: {
+      default: env.TEMPORAL_DATABASE || 'temporal',
+      visibility: env.TEMPORAL_VISIBILITY_DATABASE || 'temporal_visibility',
+    },
+  });
 }
 
 /** The example functions, deployed as a user deploys them (`spillway deploy`); an unchanged one is left alone. */
@@ -144,8 +188,17 @@ async function deployExamples(endpoint) {
   }
 }
 
+/** A worker's metrics port: 9464 for the first, the next ones after it (WORKER_METRICS_ADDRESS moves the first). */
+function workerMetricsAddress(index) {
+  const [host, port] = (env.WORKER_METRICS_ADDRESS || '127.0.0.1:9464').split(/:(?=\d+$)/);
+  if (env.WORKER_METRICS_ADDRESS === 'off') return 'off';
+  return `${host}:${Number(port) + index}`;
+}
+
 async function startForeground() {
-  temporalProfile(); // a bad --profile stops here, before any build
+  checkFlags(); // a bad flag stops here, before any build
+  const workerCount = countFlag('workers');
+  const apiCount = countFlag('apis');
   prepare();
   const stack = new Stack({ logDir: path.join(DATA, 'logs') });
   const shutdown = async (code) => {
@@ -159,6 +212,11 @@ async function startForeground() {
   process.once('SIGTERM', () => void shutdown(0));
   try {
     if (await canConnect(apiPort)) throw new Error(`port ${apiPort} is in use: is a stack already running? (npm stop)`);
+    // With several API instances they take the ports after API_PORT, and the balancer takes API_PORT.
+    const apiPorts = apiCount === 1 ? [apiPort] : Array.from({ length: apiCount }, (_, i) => apiPort + 1 + i);
+    for (const port of apiPorts) {
+      if (await canConnect(port)) throw new Error(`port ${port} (an API instance's) is in use; set API_PORT elsewhere`);
+    }
     const temporalAddress = env.TEMPORAL_ADDRESS || `127.0.0.1:${temporalPort}`;
     if (!env.TEMPORAL_ADDRESS) {
       if (await canConnect(temporalPort)) {
@@ -180,6 +238,9 @@ async function startForeground() {
       REDIS_URL: redisUrl,
       SPILLWAY_CALLBACK_SECRET: callbackSecret(),
       NODE_ENV: env.NODE_ENV || 'development',
+      // Lambda callbacks and the links in answers go to API_PORT, whichever instance (or the balancer) is there.
+      SPILLWAY_CALLBACK_URL: env.SPILLWAY_CALLBACK_URL || `http://127.0.0.1:${apiPort}/api/callbacks/lambda`,
+      SPILLWAY_PUBLIC_URL: env.SPILLWAY_PUBLIC_URL || `http://localhost:${apiPort}`,
     };
     if (!env.TEMPORAL_ADDRESS) delete shared.TEMPORAL_ADDRESS;
     const lambdaEntry = path.join(ROOT, 'dist', 'lambda', 'server.js');
@@ -188,17 +249,50 @@ async function startForeground() {
       await stack.waitForHealth(`http://127.0.0.1:${lambdaPort}/_spillway/status`, lambda);
       await deployExamples(`http://127.0.0.1:${lambdaPort}`);
     } else if (env.LAMBDA_ENDPOINT) {
-      console.log(`using the Lambda endpoint ${env.LAMBDA_ENDPOINT}; deploy functions with npx spillway deploy <folder>`);
+      console.log(
+        `using the Lambda endpoint ${env.LAMBDA_ENDPOINT}; deploy functions with npx spillway deploy <folder>`,
+      );
     }
-    stack.startNode('worker', path.join(ROOT, 'dist', 'worker', 'main.js'), shared);
-    const api = stack.startNode('api', path.join(ROOT, 'dist', 'api', 'server.js'), shared);
-    await stack.waitForHealth(`http://127.0.0.1:${apiPort}/actuator/health`, api, 90_000);
+    const name = (role, i, count) => (count === 1 ? role : `${role}-${i + 1}`);
+    // The worker's grace period for attempts in flight, and a margin, before stop() kills it.
+    const workerGraceMs = Number(env.SPILLWAY_WORKER_SHUTDOWN_GRACE_MS || 20_000) + 5_000;
+    const workers = [];
+    for (let i = 0; i < workerCount; i++) {
+      const worker = stack.startNode(
+        name('worker', i, workerCount),
+        path.join(ROOT, 'dist', 'worker', 'main.js'),
+        { ...shared, WORKER_METRICS_ADDRESS: workerMetricsAddress(i) },
+        { stopGraceMs: workerGraceMs },
+      );
+      workers.push(worker);
+    }
+    const apiGraceMs = Number(env.SPILLWAY_API_SHUTDOWN_GRACE_MS || 10_000) + 5_000;
+    const apis = apiPorts.map((port, i) =>
+      stack.startNode(
+        name('api', i, apiCount),
+        path.join(ROOT, 'dist', 'api', 'server.js'),
+        {
+          ...shared,
+          API_PORT: String(port),
+          // The API's /metrics adds the SDK metrics of one worker: the first.
+          WORKER_METRICS_URL: env.WORKER_METRICS_URL || `http://${workerMetricsAddress(0)}/metrics`,
+        },
+        { stopGraceMs: apiGraceMs },
+      ),
+    );
+    await Promise.all(
+      apis.map((api, i) => stack.waitForHealth(`http://127.0.0.1:${apiPorts[i]}/actuator/health`, api, 90_000)),
+    );
+    if (apiCount > 1) {
+      await stack.startBalancer({ port: apiPort, backends: apiPorts.map((p) => `127.0.0.1:${p}`) });
+    }
     mkdirSync(DATA, { recursive: true });
     writeFileSync(PID_FILE, String(process.pid));
     console.log(`
 Spillway is up.
-  Dashboard and API   http://localhost:${apiPort}
+  Dashboard and API   http://localhost:${apiPort}${apiCount > 1 ? ` (balancer over ${apiCount} API instances on ${apiPorts.join(', ')})` : ''}
   API docs (OpenAPI)  http://localhost:${apiPort}/docs
+  Workers             ${workerCount}${workerCount > 1 ? ` (metrics on ${workers.map((_, i) => workerMetricsAddress(i)).join(', ')})` : ''}
   Temporal profile    ${env.TEMPORAL_ADDRESS ? 'your cluster (TEMPORAL_ADDRESS)' : temporalProfile()}
   Temporal Web UI     ${env.TEMPORAL_ADDRESS ? '(your cluster)' : webUiLine(temporalAddress)}
   Temporal gRPC       ${temporalAddress}
@@ -267,13 +361,13 @@ function followLog(file, offset, onLine) {
 const DETACHED_QUIET_LIMIT_MS = 15 * 60_000;
 
 async function startDetached() {
-  temporalProfile(); // a bad --profile stops here, before any build
+  checkFlags(); // a bad flag stops here, before any build
   prepare();
   mkdirSync(path.join(DATA, 'logs'), { recursive: true });
   const logFile = path.join(DATA, 'logs', 'stack.log');
   const out = openSync(logFile, 'a');
   const offset = fstatSync(out).size;
-  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), 'start', ...profileFlags()], {
+  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), 'start', ...forwardedFlags()], {
     cwd: ROOT,
     detached: true,
     stdio: ['ignore', out, out],
@@ -369,7 +463,9 @@ const main =
         : command === 'start'
           ? startForeground
           : () => {
-              console.error('usage: node scripts/run.mjs start [--detach] [--profile dev|server] | stop');
+              console.error(
+                'usage: node scripts/run.mjs start [--detach] [--profile dev|server] [--workers N] [--apis N] | stop',
+              );
               process.exit(2);
             };
 main().catch((err) => {

@@ -29,6 +29,8 @@ export interface WorkerDeps {
   connection: NativeConnection;
   client: Client;
   redis?: Redis;
+  /** Options both workers get on top of ours: the process's shutdown grace time and Worker Versioning. */
+  workerOptions?: Pick<WorkerOptions, 'shutdownGraceTime' | 'workerDeploymentOptions'>;
 }
 
 export interface Workers {
@@ -75,6 +77,7 @@ export async function createWorkers(deps: WorkerDeps): Promise<Workers> {
         connection,
         namespace: config.temporal.namespace,
         taskQueue: WORKFLOW_TASK_QUEUE,
+        ...deps.workerOptions,
         ...workflowSource,
         activities: control,
       },
@@ -86,6 +89,7 @@ export async function createWorkers(deps: WorkerDeps): Promise<Workers> {
       connection,
       namespace: config.temporal.namespace,
       taskQueue: LOCAL_TASK_QUEUE,
+      ...deps.workerOptions,
       activities: { runLocalTask },
       maxConcurrentActivityTaskExecutions: config.scheduler.localWorkerPoolSize,
       // Cancellation reaches a running handler only with a heartbeat's answer, so heartbeats must not wait long.

@@ -113,7 +113,7 @@ class Stack {
       );
     }
     mkdirSync(dataDir, { recursive: true });
-    const entry = this.spawnChild('redis', found.stdout.trim(), [
+    const args = [
       '--bind',
       hostname || '127.0.0.1',
       '--port',
@@ -126,37 +126,71 @@ class Stack {
       '',
       '--daemonize',
       'no',
-    ]);
+    ];
+    // A password in the URL becomes the server's: Redis answers clients beyond loopback only when it has one.
+    const password = decodeURIComponent(new URL(url).password);
+    if (password) args.push('--requirepass', password);
+    const entry = this.spawnChild('redis', found.stdout.trim(), args);
     await waitForPort(Number(port || 6379), hostname || '127.0.0.1', 30_000, () => !entry.exited);
     return { started: true, entry };
   }
 
-  /** A Node process of ours (worker, api, lambda), from the compiled dist/. */
-  startNode(name, script, env) {
-    return this.spawnChild(name, process.execPath, ['--enable-source-maps', script], {
+  /**
+   * A Node process of ours (worker, api, lambda), from the compiled dist/. `stopGraceMs` is how long stop() lets it
+   * drain after SIGTERM (a worker's grace period for its attempts in flight, plus a margin).
+   */
+  startNode(name, script, env, { stopGraceMs } = {}) {
+    const entry = this.spawnChild(name, process.execPath, ['--enable-source-maps', script], {
       env: { ...process.env, ...env },
     });
+    if (stopGraceMs !== undefined) entry.stopGraceMs = stopGraceMs;
+    return entry;
+  }
+
+  /**
+   * The round-robin HTTP balancer (balancer.js) on host:port in front of the given API instances (host:port each),
+   * as a process of its own like the others.
+   */
+  async startBalancer({ host = '127.0.0.1', port, backends }) {
+    const entry = this.startNode('balancer', path.join(__dirname, 'balancer.js'), {
+      BALANCER_HOST: host,
+      BALANCER_PORT: String(port),
+      BALANCER_BACKENDS: backends.join(','),
+    });
+    await waitForPort(port, host, 30_000, () => !entry.exited);
+    return entry;
   }
 
   async waitForHealth(url, entry, timeoutMs = 60_000) {
     await waitForHttp(url, timeoutMs, () => !entry.exited);
   }
 
-  /** Stops children in reverse order of start: SIGTERM, then SIGKILL after a grace period. */
+  /**
+   * Stops children in reverse order of start: SIGTERM, then SIGKILL after a grace period (the child's own
+   * `stopGraceMs` when it has one). Instances of one role (`api-1`, `api-2` …) stop together.
+   */
   async stop(graceMs = 10_000) {
     this.stopping = true;
-    for (const entry of [...this.children].reverse()) {
-      if (entry.exited) continue;
-      entry.child.kill('SIGTERM');
-      const exited = await new Promise((resolve) => {
-        const timer = setTimeout(() => resolve(false), graceMs);
-        entry.child.once('exit', () => {
-          clearTimeout(timer);
-          resolve(true);
-        });
-      });
-      if (!exited) entry.child.kill('SIGKILL');
+    const role = (entry) => entry.name.replace(/-\d+$/, '');
+    const order = [...this.children].reverse();
+    while (order.length) {
+      const group = [order.shift()];
+      while (order.length && role(order[0]) === role(group[0])) group.push(order.shift());
+      await Promise.all(group.map((entry) => this.stopEntry(entry, entry.stopGraceMs ?? graceMs)));
     }
+  }
+
+  async stopEntry(entry, graceMs) {
+    if (entry.exited) return;
+    entry.child.kill('SIGTERM');
+    const exited = await new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), graceMs);
+      entry.child.once('exit', () => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+    if (!exited) entry.child.kill('SIGKILL');
   }
 }
 

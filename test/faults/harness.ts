@@ -76,6 +76,8 @@ export interface Attempt {
 
 export interface TaskView {
   id: string;
+  functionName?: string;
+  submittedAt?: string;
   status: string;
   temporalStatus?: string;
   attempts: Attempt[];
@@ -142,7 +144,169 @@ export interface FaultStackOptions {
   lambdaEnv?: Record<string, string>;
 }
 
-export class FaultStack {
+/**
+ * What every case drives a stack with, whatever its shape: submissions through the REST API (apiUrl), waiting for
+ * final states, Temporal's view of each task, the side-effect ledger and a timeline of the faults.
+ */
+export abstract class StackDriver {
+  abstract readonly ledgerFile: string;
+  abstract get apiUrl(): string;
+  /** Names the case in idempotency keys. */
+  abstract get label(): string;
+  client!: Client;
+  private readonly events: string[] = [];
+  private readonly t0 = Date.now();
+
+  /** A timeline of what the harness did, printed when a case ends. */
+  note(message: string): void {
+    this.events.push(`+${((Date.now() - this.t0) / 1000).toFixed(1)}s ${message}`);
+  }
+
+  timeline(): string {
+    return this.events.join('\n');
+  }
+
+  // ---- HTTP -------------------------------------------------------------------------------------------------
+
+  async http(method: string, url: string, body?: unknown, timeoutMs = 30_000): Promise<HttpAnswer> {
+    const res = await fetch(`${this.apiUrl}${url}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    const text = await res.text();
+    let parsed: Record<string, unknown> = {};
+    try {
+      parsed = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+    } catch {
+      parsed = { text };
+    }
+    return { status: res.status, body: parsed };
+  }
+
+  /** POST /api/tasks; network errors (the API itself away) come back as status 0. */
+  async submit(body: TaskBody, index = 0): Promise<Submission> {
+    const started = Date.now();
+    try {
+      const answer = await this.http('POST', '/api/tasks', body);
+      return {
+        index,
+        body,
+        status: answer.status,
+        id: typeof answer.body.id === 'string' ? answer.body.id : undefined,
+        code: typeof answer.body.code === 'string' ? answer.body.code : undefined,
+        ms: Date.now() - started,
+      };
+    } catch (err) {
+      return { index, body, status: 0, code: (err as Error).name, ms: Date.now() - started };
+    }
+  }
+
+  /**
+   * Submits count tasks, spread over time (intervalMs apart, `concurrency` requests in flight). Every body gets an
+   * idempotency key, so a submission whose answer was lost can be repeated safely. `submitted()` tells how far the
+   * burst has come, so a test can inject its fault mid-burst.
+   */
+  burst(count: number, makeBody: (index: number) => TaskBody, intervalMs = 100, concurrency = 4) {
+    const runKey = randomBytes(6).toString('hex');
+    const results: Submission[] = [];
+    let next = 0;
+    let answered = 0;
+    const lanes = Array.from({ length: Math.min(concurrency, count) }, async () => {
+      while (next < count) {
+        const index = next++;
+        const body = { idempotencyKey: `faults-${this.label}-${runKey}-${index}`, ...makeBody(index) };
+        results[index] = await this.submit(body, index);
+        answered++;
+        await sleep(intervalMs);
+      }
+    });
+    const done = Promise.all(lanes).then(() => results);
+    this.note(`burst of ${count} started`);
+    return { done, submitted: () => answered };
+  }
+
+  async getTask(id: string): Promise<TaskView | undefined> {
+    const answer = await this.http('GET', `/api/tasks/${encodeURIComponent(id)}`);
+    return answer.status === 200 ? (answer.body as unknown as TaskView) : undefined;
+  }
+
+  /** Waits until every task is final according to GET /api/tasks/:id; returns the final views. */
+  async waitAllFinal(ids: string[], timeoutMs = 240_000): Promise<Map<string, TaskView>> {
+    const final = new Map<string, TaskView>();
+    const deadline = Date.now() + timeoutMs;
+    while (final.size < ids.length) {
+      const pending = ids.filter((id) => !final.has(id));
+      for (let i = 0; i < pending.length; i += 8) {
+        await Promise.all(
+          pending.slice(i, i + 8).map(async (id) => {
+            const view = await this.getTask(id).catch(() => undefined);
+            // A running workflow answers its own status; a closed one must have closed in Temporal too. A view
+            // without a function name was answered from visibility because the status query failed (no worker
+            // answered it in time): not yet the task's own record, so ask again.
+            if (view && FINAL.includes(view.status) && view.temporalStatus !== 'RUNNING' && view.functionName !== '') {
+              final.set(id, view);
+            }
+          }),
+        );
+      }
+      if (final.size === ids.length) break;
+      if (Date.now() > deadline) {
+        const stuck = ids.filter((id) => !final.has(id));
+        throw new Error(`${stuck.length} of ${ids.length} tasks not final within ${timeoutMs} ms: ${stuck.join(', ')}`);
+      }
+      await sleep(1_000);
+    }
+    this.note(`all ${ids.length} tasks final`);
+    return final;
+  }
+
+  // ---- Temporal ---------------------------------------------------------------------------------------------
+
+  async temporalStatus(id: string): Promise<string> {
+    return (await this.client.workflow.getHandle(id).describe()).status.name;
+  }
+
+  /** The failure type of the last failed attempt of a running task's pending activity, if any. */
+  async pendingFailureType(id: string): Promise<string | undefined> {
+    const description = await this.client.workflow.getHandle(id).describe();
+    const pending = description.raw.pendingActivities?.[0];
+    return pending?.lastFailure?.applicationFailureInfo?.type ?? undefined;
+  }
+
+  async count(query: string): Promise<number> {
+    return (await this.client.workflow.count(query)).count;
+  }
+
+  /** The activity attempts Temporal recorded for the task's handler activity (runLocalTask / invokeLambda). */
+  async historyAttempts(id: string): Promise<HistoryFacts> {
+    const history = await this.client.workflow.getHandle(id).fetchHistory();
+    return historyFacts(history.events ?? []);
+  }
+
+  // ---- the ledger ---------------------------------------------------------------------------------------------
+
+  ledger(): LedgerLine[] {
+    if (!existsSync(this.ledgerFile)) return [];
+    return readFileSync(this.ledgerFile, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as LedgerLine);
+  }
+
+  /** Executions (handler starts) per task id. */
+  executions(): Map<string, LedgerLine[]> {
+    const byTask = new Map<string, LedgerLine[]>();
+    for (const line of this.ledger()) {
+      if (line.phase !== 'start') continue;
+      byTask.set(line.taskId, [...(byTask.get(line.taskId) ?? []), line]);
+    }
+    return byTask;
+  }
+}
+
+export class FaultStack extends StackDriver {
   readonly dir: string;
   readonly ledgerFile: string;
   readonly queueFile: string;
@@ -150,16 +314,14 @@ export class FaultStack {
   readonly redisDir: string;
   readonly secret = randomBytes(24).toString('hex');
   ports = { temporal: 0, redis: 0, lambda: 0, api: 0 };
-  client!: Client;
   private connection?: Connection;
   private lambdaSdk?: LambdaClient;
   private readonly stack: StackLike;
   private readonly entries = new Map<ProcessName, StackEntry>();
   private cli = '';
-  private readonly events: string[] = [];
-  private readonly t0 = Date.now();
 
   constructor(readonly options: FaultStackOptions) {
+    super();
     this.dir = mkdtempSync(path.join(os.tmpdir(), `spillway-faults-${options.label}-`));
     this.ledgerFile = path.join(this.dir, 'ledger.jsonl');
     this.queueFile = path.join(this.dir, 'lambda-queue.json');
@@ -170,6 +332,10 @@ export class FaultStack {
 
   get logDir(): string {
     return path.join(this.dir, 'logs');
+  }
+
+  get label(): string {
+    return this.options.label;
   }
 
   get apiUrl(): string {
@@ -200,15 +366,6 @@ export class FaultStack {
 
   get redisUrl(): string {
     return `redis://127.0.0.1:${this.ports.redis}`;
-  }
-
-  /** A timeline of what the harness did, printed when a case ends. */
-  note(message: string): void {
-    this.events.push(`+${((Date.now() - this.t0) / 1000).toFixed(1)}s ${message}`);
-  }
-
-  timeline(): string {
-    return this.events.join('\n');
   }
 
   /** Starts every process, in dependency order, and connects a Temporal client. */
@@ -452,141 +609,6 @@ export class FaultStack {
     for (const entry of this.stack.children) if (entry.name === 'lambda') this.sweepGroup(entry);
     if (process.env.FAULTS_KEEP_DIR !== '1') rmSync(this.dir, { recursive: true, force: true });
   }
-
-  // ---- HTTP -------------------------------------------------------------------------------------------------
-
-  async http(method: string, url: string, body?: unknown, timeoutMs = 30_000): Promise<HttpAnswer> {
-    const res = await fetch(`${this.apiUrl}${url}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    const text = await res.text();
-    let parsed: Record<string, unknown> = {};
-    try {
-      parsed = text ? (JSON.parse(text) as Record<string, unknown>) : {};
-    } catch {
-      parsed = { text };
-    }
-    return { status: res.status, body: parsed };
-  }
-
-  /** POST /api/tasks; network errors (the API itself away) come back as status 0. */
-  async submit(body: TaskBody, index = 0): Promise<Submission> {
-    const started = Date.now();
-    try {
-      const answer = await this.http('POST', '/api/tasks', body);
-      return {
-        index,
-        body,
-        status: answer.status,
-        id: typeof answer.body.id === 'string' ? answer.body.id : undefined,
-        code: typeof answer.body.code === 'string' ? answer.body.code : undefined,
-        ms: Date.now() - started,
-      };
-    } catch (err) {
-      return { index, body, status: 0, code: (err as Error).name, ms: Date.now() - started };
-    }
-  }
-
-  /**
-   * Submits count tasks, spread over time (intervalMs apart, `concurrency` requests in flight). Every body gets an
-   * idempotency key, so a submission whose answer was lost can be repeated safely. `submitted()` tells how far the
-   * burst has come, so a test can inject its fault mid-burst.
-   */
-  burst(count: number, makeBody: (index: number) => TaskBody, intervalMs = 100, concurrency = 4) {
-    const runKey = randomBytes(6).toString('hex');
-    const results: Submission[] = [];
-    let next = 0;
-    let answered = 0;
-    const lanes = Array.from({ length: Math.min(concurrency, count) }, async () => {
-      while (next < count) {
-        const index = next++;
-        const body = { idempotencyKey: `faults-${this.options.label}-${runKey}-${index}`, ...makeBody(index) };
-        results[index] = await this.submit(body, index);
-        answered++;
-        await sleep(intervalMs);
-      }
-    });
-    const done = Promise.all(lanes).then(() => results);
-    this.note(`burst of ${count} started`);
-    return { done, submitted: () => answered };
-  }
-
-  async getTask(id: string): Promise<TaskView | undefined> {
-    const answer = await this.http('GET', `/api/tasks/${encodeURIComponent(id)}`);
-    return answer.status === 200 ? (answer.body as unknown as TaskView) : undefined;
-  }
-
-  /** Waits until every task is final according to GET /api/tasks/:id; returns the final views. */
-  async waitAllFinal(ids: string[], timeoutMs = 240_000): Promise<Map<string, TaskView>> {
-    const final = new Map<string, TaskView>();
-    const deadline = Date.now() + timeoutMs;
-    while (final.size < ids.length) {
-      const pending = ids.filter((id) => !final.has(id));
-      for (let i = 0; i < pending.length; i += 8) {
-        await Promise.all(
-          pending.slice(i, i + 8).map(async (id) => {
-            const view = await this.getTask(id).catch(() => undefined);
-            // A running workflow answers its own status; a closed one must have closed in Temporal too.
-            if (view && FINAL.includes(view.status) && view.temporalStatus !== 'RUNNING') final.set(id, view);
-          }),
-        );
-      }
-      if (final.size === ids.length) break;
-      if (Date.now() > deadline) {
-        const stuck = ids.filter((id) => !final.has(id));
-        throw new Error(`${stuck.length} of ${ids.length} tasks not final within ${timeoutMs} ms: ${stuck.join(', ')}`);
-      }
-      await sleep(1_000);
-    }
-    this.note(`all ${ids.length} tasks final`);
-    return final;
-  }
-
-  // ---- Temporal ---------------------------------------------------------------------------------------------
-
-  async temporalStatus(id: string): Promise<string> {
-    return (await this.client.workflow.getHandle(id).describe()).status.name;
-  }
-
-  /** The failure type of the last failed attempt of a running task's pending activity, if any. */
-  async pendingFailureType(id: string): Promise<string | undefined> {
-    const description = await this.client.workflow.getHandle(id).describe();
-    const pending = description.raw.pendingActivities?.[0];
-    return pending?.lastFailure?.applicationFailureInfo?.type ?? undefined;
-  }
-
-  async count(query: string): Promise<number> {
-    return (await this.client.workflow.count(query)).count;
-  }
-
-  /** The activity attempts Temporal recorded for the task's handler activity (runLocalTask / invokeLambda). */
-  async historyAttempts(id: string): Promise<HistoryFacts> {
-    const history = await this.client.workflow.getHandle(id).fetchHistory();
-    return historyFacts(history.events ?? []);
-  }
-
-  // ---- the ledger ---------------------------------------------------------------------------------------------
-
-  ledger(): LedgerLine[] {
-    if (!existsSync(this.ledgerFile)) return [];
-    return readFileSync(this.ledgerFile, 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => JSON.parse(line) as LedgerLine);
-  }
-
-  /** Executions (handler starts) per task id. */
-  executions(): Map<string, LedgerLine[]> {
-    const byTask = new Map<string, LedgerLine[]>();
-    for (const line of this.ledger()) {
-      if (line.phase !== 'start') continue;
-      byTask.set(line.taskId, [...(byTask.get(line.taskId) ?? []), line]);
-    }
-    return byTask;
-  }
 }
 
 export interface HistoryFacts {
@@ -638,7 +660,7 @@ export function acceptedIds(submissions: Submission[]): string[] {
  * COMPLETED task. Returns per-task facts for the case's own assertions.
  */
 export async function checkTasks(
-  stack: FaultStack,
+  stack: StackDriver,
   views: Map<string, TaskView>,
   maximumAttempts: number,
   allowed: string[] = ['COMPLETED'],

@@ -29,7 +29,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await h.stop();
+  await h?.stop();
   if (previousSecret === undefined) delete process.env.SPILLWAY_CALLBACK_SECRET;
   else process.env.SPILLWAY_CALLBACK_SECRET = previousSecret;
 });

@@ -13,17 +13,18 @@ export interface HoldGate {
   close(): Promise<void>;
 }
 
-export async function startHoldGate(): Promise<HoldGate> {
+/** `host`: where it listens (default 127.0.0.1); a worker in another network namespace needs the bridge's address. */
+export async function startHoldGate(host = '127.0.0.1'): Promise<HoldGate> {
   let open = false;
   let closedPolls = 0;
   const server = createServer((_req, res) => {
     if (!open) closedPolls++;
     res.writeHead(open ? 200 : 503, { 'content-type': 'text/plain', connection: 'close' }).end(open ? 'go' : 'hold');
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}/hold`,
+    url: `http://${host}:${port}/hold`,
     release: () => (open = true),
     closedPolls: () => closedPolls,
     close: () =>
