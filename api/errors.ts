@@ -2,6 +2,7 @@
 // { statusCode, code, error, message }, and codes are stable: clients may branch on them.
 import { STATUS_CODES } from 'node:http';
 import {
+  NamespaceNotFoundError,
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
@@ -126,6 +127,10 @@ const GRPC_UNAVAILABLE = new Set([4 /* DEADLINE_EXCEEDED */, 14 /* UNAVAILABLE *
 export function toSpillwayError(err: unknown): SpillwayError {
   if (err instanceof SpillwayError) return err;
   if (err instanceof WorkflowNotFoundError) return Errors.taskNotFound(`no task with id "${err.workflowId}"`);
+  // The namespace exists (the stack created it); Temporal cannot see it when its database is down.
+  if (err instanceof NamespaceNotFoundError) {
+    return Errors.temporalUnavailable(`Temporal cannot read namespace "${err.namespace}" now: is its database down?`);
+  }
   if (err instanceof WorkflowExecutionAlreadyStartedError) {
     return Errors.taskAlreadyExists(`a task with id "${err.workflowId}" already exists`);
   }
