@@ -381,7 +381,12 @@ export async function runTask(input: TaskInput): Promise<TaskState> {
       };
       finish('EXPIRED');
       await publish();
-      throw ApplicationFailure.create({ type: state.error.type, message: state.error.message, nonRetryable: true });
+      throw ApplicationFailure.create({
+        type: state.error.type,
+        message: state.error.message,
+        nonRetryable: true,
+        details: [{ attempts: 0, state }],
+      });
     }
     const override = task.placementOverride;
     const decision: PlacementDecision = override
@@ -435,7 +440,8 @@ export async function runTask(input: TaskInput): Promise<TaskState> {
       type: state.error.type,
       message: state.error.message,
       nonRetryable: true,
-      details: [{ attempts: state.attempts.length }],
+      // The final state travels with the failure, so a reader of the closed task needs no worker to replay it.
+      details: [{ attempts: state.attempts.length, state }],
     });
   } finally {
     const cc = task.concurrency;

@@ -1,9 +1,9 @@
 // Everything the task routes do, against Temporal. Temporal is the record: ids are workflow ids, status comes from
 // the workflow's `status` query, and lists and counts come from visibility.
 import { createHash, randomUUID } from 'node:crypto';
-import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import { WorkflowIdReusePolicy } from '@temporalio/common';
+import type { Client, WorkflowExecutionInfo, WorkflowHandle } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure, WorkflowIdReusePolicy } from '@temporalio/common';
 import { TASK_WORKFLOW_TYPE, WORKFLOW_TASK_QUEUE, SEARCH_ATTRIBUTES, STATUS_QUERY } from '../../domain/constants';
 import type { FunctionDirectory } from '../../clients/function-directory';
 import { fromVisibility } from '../../clients/visibility-page';
@@ -273,6 +273,21 @@ export function createTaskService(options: TaskServiceOptions) {
     return created(input, fn);
   }
 
+  /**
+   * A closed task's final state is in its close event (the result, or the details of its failure): reading it needs
+   * no worker, where a query makes one replay the whole history.
+   */
+  async function closedState(handle: WorkflowHandle): Promise<TaskState | undefined> {
+    try {
+      return await withTimeout(handle.result() as Promise<TaskState>, 5_000);
+    } catch (err) {
+      const cause = err instanceof WorkflowFailedError ? err.cause : undefined;
+      if (!(cause instanceof ApplicationFailure)) return undefined;
+      const details = cause.details?.[0] as { state?: TaskState } | undefined;
+      return details?.state;
+    }
+  }
+
   async function getTask(id: string): Promise<TaskView> {
     checkId(id);
     const handle = client.workflow.getHandle(id);
@@ -282,7 +297,8 @@ export function createTaskService(options: TaskServiceOptions) {
     let state: TaskState | undefined;
     // A task with a start delay has not run a line of its workflow yet: a query would wait for its start.
     const delayedUntil = description.executionTime;
-    if (!delayedUntil || delayedUntil.getTime() <= Date.now() || description.status.name !== 'RUNNING') {
+    if (description.status.name !== 'RUNNING') state = await closedState(handle);
+    if (!state && (!delayedUntil || delayedUntil.getTime() <= Date.now() || description.status.name !== 'RUNNING')) {
       try {
         // A query needs a worker; without one, the task is still shown from visibility.
         state = await withTimeout(handle.query<TaskState>(STATUS_QUERY), 5_000);
