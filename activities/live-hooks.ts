@@ -1,7 +1,8 @@
 // What activities tell the live projection while an attempt runs: RUNNING transitions for the dashboard and the
 // in-flight leases that AUTO placement reads. Every hook swallows Redis failures: the projection may lag or be
 // rebuilt, but it must never fail or slow a task.
-import type { TaskInput } from '../domain/task-model';
+import type { AttemptRecord, TaskInput } from '../domain/task-model';
+import { transitionOf } from './publish-transition';
 import type { PlacementLeases } from '../live/placement-leases';
 import type { TaskProjection } from '../live/task-projection';
 
@@ -12,6 +13,11 @@ export interface LiveHooks {
   localStarted(task: TaskInput): Promise<void>;
   localAlive(task: TaskInput): Promise<void>;
   localFinished(task: TaskInput): Promise<void>;
+  /**
+   * The task's end, told by the attempt that ended it (a first LOCAL attempt that succeeded), so the workflow need
+   * not publish it. False when the projection could not be told: then the workflow does.
+   */
+  localCompleted(task: TaskInput, attempt: AttemptRecord): Promise<boolean>;
   lambdaInvoked(task: TaskInput, ttlMs: number): Promise<void>;
   lambdaFinished(task: TaskInput): Promise<void>;
   throttled(functionName: string): Promise<void>;
@@ -51,6 +57,30 @@ export function createLiveHooks(
       ),
     localAlive: (task) => quietly('local lease', async () => leases?.holdLocal(task.id, LOCAL_LEASE_TTL_MS)),
     localFinished: (task) => quietly('local finish', async () => leases?.releaseLocal(task.id)),
+    localCompleted: async (task, attempt) => {
+      if (!projection) return true;
+      let told = false;
+      await quietly('local completion', async () => {
+        await projection.record(
+          transitionOf(task.id, {
+            id: task.id,
+            name: task.name,
+            type: task.type,
+            executionMode: task.executionMode,
+            functionName: task.functionName,
+            status: 'COMPLETED',
+            placement: { placement: 'LOCAL', reason: task.placed?.reason ?? `requested ${task.executionMode}` },
+            attempts: [attempt],
+            submittedAt: task.submittedAt,
+            startedAt: task.placed?.at,
+            finishedAt: attempt.finishedAt,
+            costUsd: attempt.costUsd,
+          }),
+        );
+        told = true;
+      });
+      return told;
+    },
     lambdaInvoked: (task, ttlMs) =>
       quietly('lambda invoke', () =>
         Promise.all([leases?.holdLambda(task.functionName, task.id, ttlMs), running(task, 'LAMBDA')]),

@@ -1,8 +1,27 @@
 // Publishes a task's transition into the live projection. Redis being down must never fail or stall a task:
 // the projection is rebuilt from Temporal by the reconcile step, so a lost event costs nothing lasting.
-import { startCounts, taskDurationMs } from '../domain/task-model';
-import type { TaskProjection } from '../live/task-projection';
+import { startCounts, taskDurationMs, type TaskState } from '../domain/task-model';
+import type { TaskProjection, TransitionEvent } from '../live/task-projection';
 import type { TaskTransition } from './types';
+
+/** What the projection is told of a task in `state`: the workflow's publish and a first attempt's own say the same. */
+export function transitionOf(taskId: string, state: TaskState): TransitionEvent {
+  return {
+    taskId,
+    status: state.status,
+    type: state.type,
+    name: state.name,
+    executionMode: state.executionMode,
+    placement: state.placement?.placement,
+    placementReason: state.placement?.reason,
+    attempts: state.attempts.length,
+    durationMs: taskDurationMs(state.startedAt, state.finishedAt),
+    ...startCounts(state.attempts),
+    costUsd: state.costUsd,
+    error: state.error?.message,
+    at: state.finishedAt ?? new Date().toISOString(),
+  };
+}
 
 export function createPublishTransition(
   projection: TaskProjection | undefined,
@@ -11,21 +30,7 @@ export function createPublishTransition(
   return async function publishTransition({ taskId, state }: TaskTransition): Promise<void> {
     if (!projection) return;
     try {
-      await projection.record({
-        taskId,
-        status: state.status,
-        type: state.type,
-        name: state.name,
-        executionMode: state.executionMode,
-        placement: state.placement?.placement,
-        placementReason: state.placement?.reason,
-        attempts: state.attempts.length,
-        durationMs: taskDurationMs(state.startedAt, state.finishedAt),
-        ...startCounts(state.attempts),
-        costUsd: state.costUsd,
-        error: state.error?.message,
-        at: state.finishedAt ?? new Date().toISOString(),
-      });
+      await projection.record(transitionOf(taskId, state));
     } catch (err) {
       log(
         `live projection unavailable, transition of ${taskId} to ${state.status} not recorded: ${(err as Error).message}`,

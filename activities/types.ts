@@ -5,6 +5,8 @@ import type { WarmResult, WarmTarget } from './warm-pool';
 export interface AttemptSuccess {
   result: unknown;
   attempt: AttemptRecord;
+  /** The attempt published the task's final transition itself (a LOCAL task done on its first attempt). */
+  published?: boolean;
 }
 
 export interface TaskTransition {

@@ -3,8 +3,10 @@
 // dev server and the production server. The numeric ones carry each task's facts into visibility, so the Redis
 // projection can be rebuilt from Temporal alone.
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import type { SearchAttributePair } from '@temporalio/common';
 import registrations from './search-attributes.json';
 import { SEARCH_ATTRIBUTES } from './constants';
+import { startsRunning, type TaskInput } from './task-model';
 
 export type SearchAttributeName = keyof typeof registrations;
 export type SearchAttributeKind = (typeof registrations)[SearchAttributeName];
@@ -58,3 +60,34 @@ export const PIPELINE_EXECUTION_KEY = defineSearchAttributeKey(
   SEARCH_ATTRIBUTES.pipelineExecution,
   SearchAttributeType.KEYWORD,
 );
+
+/** The labels a task starts with; an upsert of the error label at its end must repeat them. */
+export function taskLabels(input: Pick<TaskInput, 'fairness' | 'batchId' | 'scheduleId' | 'redriveOf'>): string[] {
+  return [
+    ...(input.fairness ? [taskLabel('tenant', input.fairness.key)] : []),
+    ...(input.batchId ? [taskLabel('batch', input.batchId)] : []),
+    ...(input.scheduleId ? [taskLabel('schedule', input.scheduleId)] : []),
+    ...(input.redriveOf ? [taskLabel('redrive-of', input.redriveOf), REDRIVE_LABEL] : []),
+  ];
+}
+
+/**
+ * The search attributes a task starts with, whoever starts it (the API, a schedule, a pipeline): what visibility
+ * queries, the dashboard's list and reconcile read before the workflow has said anything itself.
+ */
+export function taskSearchAttributes(input: TaskInput): SearchAttributePair[] {
+  const labels = taskLabels(input);
+  const placed =
+    input.placementOverride?.placement ?? (input.executionMode === 'AUTO' ? undefined : input.executionMode);
+  return [
+    { key: TASK_TYPE_KEY, value: input.type },
+    { key: EXECUTION_MODE_KEY, value: placed ?? input.executionMode },
+    { key: REQUESTED_MODE_KEY, value: input.executionMode },
+    ...(placed
+      ? [{ key: PLACEMENT_KEY, value: (input.placementOverride?.reason ?? `requested ${placed}`).slice(0, 200) }]
+      : []),
+    { key: TASK_STATUS_KEY, value: startsRunning(input) ? 'RUNNING' : 'QUEUED' },
+    { key: TASK_NAME_KEY, value: input.name.slice(0, 200) },
+    ...(labels.length ? [{ key: TASK_LABELS_KEY, value: labels }] : []),
+  ];
+}

@@ -11,6 +11,7 @@ import {
   type DeployedFunction,
 } from './deployed-function';
 import { parseFunctionRef } from './function-manifest';
+import { TASK_WORKFLOW_REVISION } from './task-model';
 import type { ExecutionMode, RetrySettings, TaskInput } from './task-model';
 
 export const MAX_PAYLOAD_DEPTH = 32;
@@ -151,6 +152,7 @@ export async function buildTaskInput(
   const lambdaTimeout = fn.timeoutSeconds + config.lambda.callbackMarginSeconds;
   const input: TaskInput = {
     version: 1,
+    workflowRevision: TASK_WORKFLOW_REVISION,
     id: request.id,
     name: request.name,
     type: request.type ?? fn.spillway.taskTypes[0] ?? fn.name,

@@ -52,6 +52,34 @@ export interface TaskInput extends FlowOptions {
   startPaused?: PauseRecord;
   /** Set by the API when an operator's placement override applied at submission (drain Lambda, force Lambda). */
   placementOverride?: { placement: Placement; reason: string };
+  /**
+   * The behaviour of runTask the task was started for, so a change stays replay-safe without a patch marker (one
+   * more history event per task): absent on tasks from before revision 2. Revision 2: a task with nothing to wait
+   * for starts RUNNING in visibility, and a LOCAL attempt that ends the task on its first try publishes the final
+   * transition itself.
+   */
+  workflowRevision?: 2;
+  /** Set by the workflow on an attempt's input: when the task was placed, and why. */
+  placed?: { at: string; reason: string };
+}
+
+/** The runTask revision the API starts tasks with. */
+export const TASK_WORKFLOW_REVISION = 2;
+
+/**
+ * A task with nothing to wait for before it runs: no start time, debounce window, pause, concurrency slot, rate
+ * permit or AUTO decision. Such a task is RUNNING in visibility from its start, so its workflow need not say so.
+ */
+export function startsRunning(task: TaskInput): boolean {
+  return (
+    task.workflowRevision === TASK_WORKFLOW_REVISION &&
+    task.executionMode !== 'AUTO' &&
+    !task.startAt &&
+    !task.debounce &&
+    !task.startPaused &&
+    !task.concurrency &&
+    !task.rateLimit
+  );
 }
 
 /** Why a task that has not started yet is waiting, and since when. */

@@ -57,6 +57,11 @@ export function resultAttributes(result: unknown): Attributes {
     if (attempt.coldStart !== undefined) attrs[SpanAttributes.coldStart] = attempt.coldStart;
     if (attempt.costUsd !== undefined) attrs[SpanAttributes.costUsd] = attempt.costUsd;
     if (attempt.durationMs !== undefined) attrs[SpanAttributes.durationMs] = attempt.durationMs;
+    // The attempt that ended the task told the projection so itself: its span carries what a publish span would.
+    if ((result as { published?: boolean }).published === true) {
+      attrs[SpanAttributes.status] = 'COMPLETED';
+      attrs[SpanAttributes.attempts] = attempt.attempt;
+    }
   }
   const decision = result as Partial<PlacementDecision> | undefined;
   if (typeof decision?.placement === 'string' && typeof decision.reason === 'string') {

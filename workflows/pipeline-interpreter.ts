@@ -24,16 +24,7 @@ import {
 import type { PipelineActivities } from '../activities/pipeline-tasks';
 import { PIPELINE_MAP_BATCH_WORKFLOW_TYPE, TASK_WORKFLOW_TYPE, WORKFLOW_TASK_QUEUE } from '../domain/constants';
 import type { MapBatchInput, MapBatchResult, PipelineContext, TaskTokenOutcome } from '../domain/pipeline-model';
-import {
-  EXECUTION_MODE_KEY,
-  PIPELINE_EXECUTION_KEY,
-  PIPELINE_NAME_KEY,
-  PLACEMENT_KEY,
-  REQUESTED_MODE_KEY,
-  TASK_NAME_KEY,
-  TASK_STATUS_KEY,
-  TASK_TYPE_KEY,
-} from '../domain/search-attributes';
+import { PIPELINE_EXECUTION_KEY, PIPELINE_NAME_KEY, taskSearchAttributes } from '../domain/search-attributes';
 import type { TaskState as SpillwayTaskState } from '../domain/task-model';
 import type {
   BranchOutcome,
@@ -371,12 +362,8 @@ export class Interpreter {
         parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
         cancellationType: ChildWorkflowCancellationType.WAIT_CANCELLATION_REQUESTED,
         typedSearchAttributes: [
-          { key: TASK_TYPE_KEY, value: task.type },
-          { key: EXECUTION_MODE_KEY, value: task.executionMode },
-          { key: REQUESTED_MODE_KEY, value: task.executionMode },
-          ...(task.executionMode === 'AUTO' ? [] : [{ key: PLACEMENT_KEY, value: `requested ${task.executionMode}` }]),
-          { key: TASK_STATUS_KEY, value: 'QUEUED' },
-          { key: TASK_NAME_KEY, value: task.name.slice(0, 200) },
+          // The attributes any task starts with, the same as the API gives it, and the pipeline it belongs to.
+          ...taskSearchAttributes(task),
           { key: PIPELINE_NAME_KEY, value: c.stateMachineName },
           { key: PIPELINE_EXECUTION_KEY, value: c.executionArn },
         ],

@@ -38,8 +38,8 @@ import {
   TASK_LABELS_KEY,
   TASK_STATUS_KEY,
   TASK_WARM_STARTS_KEY,
-  REDRIVE_LABEL,
   taskLabel,
+  taskLabels,
 } from '../domain/search-attributes';
 import type {
   AttemptRecord,
@@ -52,7 +52,7 @@ import type {
   TaskStatus,
   TaskWait,
 } from '../domain/task-model';
-import { startCounts, taskDurationMs } from '../domain/task-model';
+import { startCounts, startsRunning, taskDurationMs } from '../domain/task-model';
 import { lostAttemptError, reduceAttempts } from '../domain/attempt-log';
 import type { AttemptContext, AttemptEvent } from '../domain/attempt-log';
 import type { AttemptSuccess, FlowActivities, TaskActivities } from '../activities/types';
@@ -194,8 +194,8 @@ export async function runTask(input: TaskInput): Promise<TaskState> {
   let debounceOpen = task.debounce?.mode === 'trailing';
 
   /** The task's facts go into visibility with its final status, so the live projection can be rebuilt. */
-  const finish = (status: TaskStatus) => {
-    state.finishedAt = nowIso();
+  const finish = (status: TaskStatus, finishedAt = nowIso()) => {
+    state.finishedAt = finishedAt;
     state.costUsd = sumCost(state.attempts);
     state.status = status;
     state.waiting = undefined;
@@ -209,7 +209,7 @@ export async function runTask(input: TaskInput): Promise<TaskState> {
       { key: TASK_COLD_STARTS_KEY, value: starts.coldStarts },
       { key: TASK_WARM_STARTS_KEY, value: starts.warmStarts },
       ...(state.error && status !== 'COMPLETED'
-        ? [{ key: TASK_LABELS_KEY, value: [...startLabels(task), taskLabel('error', state.error.type.slice(0, 100))] }]
+        ? [{ key: TASK_LABELS_KEY, value: [...taskLabels(task), taskLabel('error', state.error.type.slice(0, 100))] }]
         : []),
     ]);
   };
@@ -323,12 +323,16 @@ export async function runTask(input: TaskInput): Promise<TaskState> {
     }
   };
 
-  /** Records where the task runs. A requested placement is already in the search attributes from the start. */
+  /**
+   * Records where the task runs. A requested placement is already in the search attributes from the start, and a
+   * task with nothing to wait for was RUNNING there from its start too.
+   */
   const place = (decision: PlacementDecision, alreadyVisible: boolean) => {
     placement = decision.placement;
     state.placement = decision;
     state.status = 'RUNNING';
     state.waiting = undefined;
+    if (alreadyVisible && startsRunning(task)) return;
     upsertSearchAttributes([
       { key: TASK_STATUS_KEY, value: 'RUNNING' },
       ...(alreadyVisible
@@ -397,9 +401,10 @@ export async function runTask(input: TaskInput): Promise<TaskState> {
     state.startedAt = nowIso();
     place(decision, task.executionMode !== 'AUTO' && !override);
 
+    const placed = { at: state.startedAt, reason: decision.reason };
     let success: AttemptSuccess;
     if (placement === 'LOCAL') {
-      success = await proxyActivities<TaskActivities>(localActivityOptions(task)).runLocalTask(task);
+      success = await proxyActivities<TaskActivities>(localActivityOptions(task)).runLocalTask({ ...task, placed });
     } else {
       const fallback = task.executionMode === 'AUTO' && decision.fallbackToLocalOnThrottle === true;
       try {
@@ -416,8 +421,9 @@ export async function runTask(input: TaskInput): Promise<TaskState> {
     }
     recordAttempt({ type: 'reported', record: success.attempt });
     state.result = success.result;
-    finish('COMPLETED');
-    await publish();
+    // An attempt that published the task's end itself did so with its own finish time; the two must agree.
+    finish('COMPLETED', success.published ? success.attempt.finishedAt : undefined);
+    if (!success.published) await publish();
     return state;
   } catch (err) {
     if (isCancellation(err)) {
@@ -451,16 +457,6 @@ export async function runTask(input: TaskInput): Promise<TaskState> {
       );
     }
   }
-}
-
-/** The labels the API gave the task at its start, which an upsert of the error label must keep. */
-function startLabels(task: TaskInput): string[] {
-  return [
-    ...(task.fairness ? [taskLabel('tenant', task.fairness.key)] : []),
-    ...(task.batchId ? [taskLabel('batch', task.batchId)] : []),
-    ...(task.scheduleId ? [taskLabel('schedule', task.scheduleId)] : []),
-    ...(task.redriveOf ? [taskLabel('redrive-of', task.redriveOf), REDRIVE_LABEL] : []),
-  ];
 }
 
 function sumCost(attempts: AttemptRecord[]): number | undefined {

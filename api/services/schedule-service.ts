@@ -16,7 +16,7 @@ import { parseDurationMs } from '../../domain/task-options';
 import { taskStatusOf } from '../../domain/task-status';
 import { Errors } from '../errors';
 import type { CreateScheduleBody } from '../schemas/schedule-schemas';
-import { taskSearchAttributes } from './task-attributes';
+import { taskSearchAttributes } from '../../domain/search-attributes';
 import type { TaskService } from './task-service';
 
 export const OVERLAP_POLICIES = {

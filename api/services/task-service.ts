@@ -12,7 +12,7 @@ import { parseFunctionRef } from '../../domain/function-manifest';
 import { overridePlacement, pauseFor } from '../../domain/operator-controls';
 import type { ControlsReader } from '../../clients/operator-controls';
 import { startOptions, type StartOptions } from './flow-options';
-import { taskSearchAttributes } from './task-attributes';
+import { taskSearchAttributes } from '../../domain/search-attributes';
 import type { DebounceService } from './debounce-service';
 import {
   EXECUTION_MODE_KEY,

@@ -10,6 +10,7 @@ import { loadConfig, type SpillwayConfig } from '../../domain/config';
 import { connectRedis } from '../../live/redis-client';
 import { createTaskProjection, type TaskProjection } from '../../live/task-projection';
 import { createWorkers } from '../../worker/create-workers';
+import { CONTROLS_WORKFLOW_TYPE } from '../../domain/constants';
 import { STACK_FILE_ENV } from './global-setup';
 
 export interface StackInfo {
@@ -71,6 +72,25 @@ function installQuietRuntime() {
 }
 
 /**
+ * Test files share one Temporal server and its task queues, so a task an earlier file left waiting (for a rate
+ * permit, a slot, a retry's backoff) would run on this file's worker, against this file's Redis, and skew what it
+ * counts. Each file starts with nothing of an earlier one running; the operator-controls singleton stays.
+ */
+async function endLeftoverWorkflows(client: Client): Promise<void> {
+  const query = `ExecutionStatus = 'Running' AND WorkflowType != '${CONTROLS_WORKFLOW_TYPE}'`;
+  const ids: string[] = [];
+  for await (const info of client.workflow.list({ query })) ids.push(info.workflowId);
+  await Promise.all(
+    ids.map((id) =>
+      client.workflow
+        .getHandle(id)
+        .terminate('left running by an earlier test file')
+        .catch(() => undefined),
+    ),
+  );
+}
+
+/**
  * Connects to the test stack and runs an in-process worker until close(); `workers: false` connects only (the test
  * runs worker processes of its own, see worker-processes.ts).
  */
@@ -79,6 +99,7 @@ export async function startHarness(options: { env?: Record<string, string>; work
   const config = testConfig(options.env);
   const connection = await Connection.connect({ address: config.temporal.address });
   const client = new Client({ connection, namespace: config.temporal.namespace });
+  await endLeftoverWorkflows(client);
   const nativeConnection = await NativeConnection.connect({ address: config.temporal.address });
   const redis = connectRedis(config.redis.url, 'spillway-test');
   const projection = createTaskProjection(redis, config.redis.prefix);
