@@ -23,6 +23,7 @@ export const WORKFLOW_IMPORTS = {
     'domain/search-attributes.ts',
     // Data, not code: the one declaration of the search attributes' names and types.
     'domain/search-attributes.json',
+    'domain/task-id.ts',
     'domain/task-model.ts',
     'domain/task-status.ts',
     'pipelines/*.ts',

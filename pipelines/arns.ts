@@ -5,6 +5,7 @@
 //   arn:aws:states:<region>:<account>:execution:<machine>:<name>
 //   arn:aws:states:<region>:<account>:mapRun:<machine>/<label>:<execution>.<n>
 
+import { TASK_ID_PATTERN } from '../domain/task-id';
 import { hashHex } from './encoding';
 
 export interface ArnScope {
@@ -102,8 +103,8 @@ export function executionKey(workflowId: string): string {
   return hashHex(workflowId, 'SHA-256').slice(0, 12);
 }
 
-/** Task ids match this (api/services/task-service.ts TASK_ID_PATTERN). */
-export const PIPELINE_TASK_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
+/** The ids of pipeline tasks are task ids like any other. */
+export const PIPELINE_TASK_ID = TASK_ID_PATTERN;
 
 /**
  * The id of the Spillway task one Task state attempt runs as: `pl-<execution key>-<scope>-<n>-<state>`, where the

@@ -1,5 +1,6 @@
 // Everything the task routes do, against Temporal. Temporal is the record: ids are workflow ids, status comes from
 // the workflow's `status` query, and lists and counts come from visibility.
+import { TASK_ID_PATTERN } from '../../domain/task-id';
 import { createHash, randomUUID } from 'node:crypto';
 import type { Client, WorkflowExecutionInfo, WorkflowHandle } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError } from '@temporalio/client';
@@ -33,7 +34,6 @@ import { withTimeout } from '../with-timeout';
 import { withRunningAttempt } from './running-attempt';
 import type { CreateTaskBody, ListQuery } from '../schemas/task-schemas';
 
-export const TASK_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
 const START_DEADLINE_MS = 5_000;
 
 export interface Links {
