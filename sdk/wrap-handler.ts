@@ -1,8 +1,12 @@
 // Wraps a task handler for every place it runs. In the local worker it is a plain call. In a Lambda environment
 // (local service or AWS) it also answers warm-up events at once and, when the event carries a completion token,
 // posts the outcome to Spillway's callback endpoint, signed with SPILLWAY_CALLBACK_SECRET from the environment.
+import type { CallbackBody, InvocationReport } from '../domain/callback-body';
 import { signCallbackBody, SIGNATURE_HEADER } from '../domain/callback-signature';
 import type { HandlerContext, TaskEvent, TaskHandler } from '../domain/handler-contract';
+
+// The callback's shapes are declared once, in domain/callback-body.ts; the SDK's users see them here.
+export type { CallbackBody, InvocationReport };
 
 export interface CallbackTarget {
   url: string;
@@ -16,24 +20,6 @@ export interface LambdaTaskEvent extends TaskEvent {
 
 export interface WarmupEvent {
   spillway: { warmup: true; requestedAt?: string };
-}
-
-export interface InvocationReport {
-  coldStart: boolean;
-  /** Process start to handler module loaded, on cold starts only. */
-  initDurationMs?: number;
-  durationMs: number;
-  memoryMB: number;
-  maxMemoryUsedMB: number;
-}
-
-export interface CallbackBody {
-  token: string;
-  functionName: string;
-  outcome: 'succeeded' | 'failed';
-  result?: unknown;
-  error?: { type: string; message: string; retryAfterSeconds?: number };
-  report: InvocationReport;
 }
 
 export function isWarmupEvent(event: unknown): event is WarmupEvent {

@@ -1,30 +1,6 @@
-import { Type, type Static } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
 
-export const CallbackBody = Type.Object(
-  {
-    token: Type.String({ minLength: 10, maxLength: 8192 }),
-    outcome: Type.Union([Type.Literal('succeeded'), Type.Literal('failed')]),
-    functionName: Type.Optional(Type.String({ maxLength: 140 })),
-    result: Type.Optional(Type.Unknown()),
-    error: Type.Optional(
-      Type.Object({
-        type: Type.String({ maxLength: 200 }),
-        message: Type.String({ maxLength: 10_000 }),
-        /** The function's own ask for when its next attempt should run. */
-        retryAfterSeconds: Type.Optional(Type.Number({ minimum: 0, maximum: 86_400 })),
-      }),
-    ),
-    report: Type.Object({
-      coldStart: Type.Boolean(),
-      durationMs: Type.Number({ minimum: 0, maximum: 86_400_000 }),
-      initDurationMs: Type.Optional(Type.Number({ minimum: 0, maximum: 600_000 })),
-      memoryMB: Type.Number({ minimum: 0, maximum: 10_240 }),
-      maxMemoryUsedMB: Type.Number({ minimum: 0, maximum: 1_000_000 }),
-    }),
-  },
-  { additionalProperties: false },
-);
-export type CallbackBody = Static<typeof CallbackBody>;
+export { CallbackBody } from '../../domain/callback-body';
 
 export const CallbackResponse = Type.Object({
   accepted: Type.Boolean(),
