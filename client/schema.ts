@@ -1257,7 +1257,7 @@ export interface operations {
             };
             attempts: ({
               attempt: number;
-              placement: string;
+              placement: 'LOCAL' | 'LAMBDA';
               /** @description The function version the attempt ran */
               functionVersion?: string;
               /** @description The package's CodeSha256 the attempt ran */
@@ -1265,7 +1265,7 @@ export interface operations {
               startedAt: string;
               finishedAt?: string;
               durationMs?: number;
-              outcome: string;
+              outcome: 'running' | 'succeeded' | 'failed';
               error?: {
                 type: string;
                 message: string;

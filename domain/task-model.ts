@@ -1,10 +1,14 @@
 // The task as the API accepts it and as TaskWorkflow reports it. Everything here is plain data so that it
 // can cross Temporal's payload converter and the HTTP boundary unchanged.
+import type { AttemptRecord, TaskError } from './attempt-record';
 import type { FlowOptions } from './task-options';
+
+// Declared as schemas in attempt-record.ts (the API answers with them); the types are re-exported for everyone else.
+export type { AttemptRecord, TaskError };
 
 export const EXECUTION_MODES = ['LOCAL', 'LAMBDA', 'AUTO'] as const;
 export type ExecutionMode = (typeof EXECUTION_MODES)[number];
-export type Placement = 'LOCAL' | 'LAMBDA';
+export type Placement = AttemptRecord['placement'];
 
 export const TASK_STATUSES = ['QUEUED', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED', 'EXPIRED'] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
@@ -96,36 +100,6 @@ export interface PauseRecord {
   reason: string;
   /** Set when the pause comes from a pause of the task's type or tenant rather than of the task itself. */
   scope?: string;
-}
-
-export interface AttemptRecord {
-  attempt: number;
-  placement: Placement;
-  /** The function version the attempt ran (`$LATEST` or a number) and the package's CodeSha256. */
-  functionVersion?: string;
-  codeSha256?: string;
-  startedAt: string;
-  finishedAt?: string;
-  durationMs?: number;
-  outcome: 'running' | 'succeeded' | 'failed';
-  error?: TaskError;
-  /** Time Temporal waited before this attempt, from the retry policy's backoff. */
-  backoffMs?: number;
-  coldStart?: boolean;
-  initDurationMs?: number;
-  billedDurationMs?: number;
-  memoryMB?: number;
-  maxMemoryUsedMB?: number;
-  cpuTimeMs?: number;
-  costUsd?: number;
-}
-
-export interface TaskError {
-  type: string;
-  message: string;
-  nonRetryable: boolean;
-  /** How long the function (or Lambda) asked to wait before the next attempt. */
-  retryAfterMs?: number;
 }
 
 export interface PlacementDecision {

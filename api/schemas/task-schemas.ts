@@ -1,4 +1,5 @@
 // Request and response schemas of the task routes. The create body is the seed's body plus optional fields.
+import { AttemptRecordSchema, TaskErrorSchema } from '../../domain/attempt-record';
 import { Type, type Static } from '@sinclair/typebox';
 import { FUNCTION_REF_PATTERN, TASK_TYPE_PATTERN } from '../../domain/function-manifest';
 import { EXECUTION_MODES, TASK_STATUSES } from '../../domain/task-model';
@@ -69,42 +70,12 @@ export const BulkBody = Type.Object(
   { additionalProperties: false },
 );
 
-const TaskErrorSchema = Type.Object({
-  type: Type.String(),
-  message: Type.String(),
-  nonRetryable: Type.Boolean(),
-  retryAfterMs: Type.Optional(Type.Number({ description: 'When the function (or Lambda) asked to be tried again' })),
-});
-
 const PauseSchema = Type.Object({
   by: Type.String(),
   at: Type.String(),
   reason: Type.String(),
   scope: Type.Optional(Type.String({ description: 'type:<t> or tenant:<k> when a scope pause paused the task' })),
 });
-
-const AttemptSchema = Type.Object(
-  {
-    attempt: Type.Integer(),
-    placement: Type.String(),
-    functionVersion: Type.Optional(Type.String({ description: 'The function version the attempt ran' })),
-    codeSha256: Type.Optional(Type.String({ description: "The package's CodeSha256 the attempt ran" })),
-    startedAt: Type.String(),
-    finishedAt: Type.Optional(Type.String()),
-    durationMs: Type.Optional(Type.Number()),
-    outcome: Type.String(),
-    error: Type.Optional(TaskErrorSchema),
-    backoffMs: Type.Optional(Type.Number()),
-    coldStart: Type.Optional(Type.Boolean()),
-    initDurationMs: Type.Optional(Type.Number()),
-    billedDurationMs: Type.Optional(Type.Number()),
-    memoryMB: Type.Optional(Type.Number()),
-    maxMemoryUsedMB: Type.Optional(Type.Number()),
-    cpuTimeMs: Type.Optional(Type.Number()),
-    costUsd: Type.Optional(Type.Number()),
-  },
-  { additionalProperties: true },
-);
 
 const Links = Type.Object({ self: Type.String(), cancel: Type.String(), temporalUi: Type.String() });
 
@@ -123,7 +94,7 @@ export const TaskResponse = Type.Object(
     placement: Type.Optional(
       Type.Object({ placement: Type.String(), reason: Type.String(), inputs: Type.Optional(Type.Unknown()) }),
     ),
-    attempts: Type.Array(AttemptSchema),
+    attempts: Type.Array(AttemptRecordSchema),
     attemptCount: Type.Integer(),
     submittedAt: Type.String(),
     startedAt: Type.Optional(Type.String()),
