@@ -3,6 +3,7 @@
 // function's reserved concurrency and Spillway's own in-flight leases stand in for them.
 import { GetFunctionConcurrencyCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { isLoopbackEndpoint } from '../clients/lambda-client';
+import type { FunctionStatus, ServiceStatus } from '../lambda/status-report';
 import type { PlacementLeases } from './placement-leases';
 
 export interface LambdaFunctionSignals {
@@ -13,18 +14,12 @@ export interface LambdaFunctionSignals {
   inFlight: number;
 }
 
-interface LocalStatus {
-  accountConcurrencyLimit: number;
-  unreservedConcurrency: number;
-  functions: Array<{
-    name: string;
-    environments: { total: number; idle: number; busy: number };
-    reservedConcurrency: number | null;
-    inFlight: number;
-    queuedEvents: number;
-    throttles: { count: number; lastAt: string | null };
-  }>;
-}
+/** The part of the local Lambda service's status report (lambda/status-report.ts) that placement reads. */
+type LocalStatus = Pick<ServiceStatus, 'accountConcurrencyLimit' | 'unreservedConcurrency'> & {
+  functions: Array<
+    Pick<FunctionStatus, 'name' | 'environments' | 'reservedConcurrency' | 'inFlight' | 'queuedEvents' | 'throttles'>
+  >;
+};
 
 const THROTTLE_WINDOW_MS = 60_000;
 const ACCOUNT_DEFAULT_CONCURRENCY = 1000;
