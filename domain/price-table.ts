@@ -10,10 +10,15 @@ function defaultPath(): string {
   return __dirname.includes(`${path.sep}dist${path.sep}`) ? fromDist : fromSource;
 }
 
-let cached: PriceTable | undefined;
+/** Validated tables by absolute path: each file is read once, and asking for another file never returns this one. */
+const cache = new Map<string, PriceTable>();
 
 export function loadPriceTable(file = process.env.SPILLWAY_PRICES_FILE || defaultPath()): PriceTable {
-  if (cached && !process.env.SPILLWAY_PRICES_FILE) return cached;
-  cached = validatePriceTable(JSON.parse(readFileSync(file, 'utf8')));
-  return cached;
+  const key = path.resolve(file);
+  let table = cache.get(key);
+  if (!table) {
+    table = validatePriceTable(JSON.parse(readFileSync(key, 'utf8')));
+    cache.set(key, table);
+  }
+  return table;
 }

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { estimateCosts, lambdaCost, localCost, validatePriceTable } from '../../domain/cost-model';
 import { loadPriceTable } from '../../domain/price-table';
 
@@ -56,4 +59,18 @@ test('a bad price table is refused with a clear message', () => {
 
 test('the shipped price table is valid and dated', () => {
   expect(loadPriceTable().effectiveDate).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+});
+
+test('a price table asked for by file is that file, even after the default one was loaded', () => {
+  const shipped = loadPriceTable();
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'spillway-prices-'));
+  try {
+    const file = path.join(dir, 'prices.json');
+    writeFileSync(file, JSON.stringify({ ...shipped, effectiveDate: '2001-02-03' }));
+    expect(loadPriceTable(file).effectiveDate).toBe('2001-02-03');
+    // And the default is still the shipped one.
+    expect(loadPriceTable().effectiveDate).toBe(shipped.effectiveDate);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
