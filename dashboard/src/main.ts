@@ -11,8 +11,8 @@ import { renderMetricCards, updateMetrics } from './metrics';
 import { PipelinesView } from './pipelines';
 import { TaskTable } from './table';
 import { toast } from './toast';
-import type { BulkResponse, CreateTaskBody, TaskDetail, TaskStats, WarmPoolResponse } from './types';
-import { EXECUTION_MODES, TASK_STATUSES, TASK_TYPES } from './types';
+import type { BulkResponse, CreateTaskBody, FunctionList, TaskDetail, TaskStats, WarmPoolResponse } from './types';
+import { EXECUTION_MODES, TASK_STATUSES } from './types';
 
 // ---------- theme ----------
 // The saved choice is applied first thing (the API's CSP allows no inline script to do it earlier).
@@ -198,7 +198,10 @@ const fill = (name: string, values: readonly string[], label: (v: string) => str
 };
 fill('status', TASK_STATUSES, titleCase);
 fill('mode', EXECUTION_MODES, (v) => v);
-fill('type', TASK_TYPES, (v) => v);
+// The task types are those of the deployed functions (a team deploys its own), as GET /api/functions lists them.
+void api<FunctionList>('/api/functions')
+  .then(({ data }) => fill('type', Object.keys(data.taskTypes ?? {}).sort(), (v) => v))
+  .catch(() => undefined);
 
 function currentFilters() {
   const data = new FormData(form);

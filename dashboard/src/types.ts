@@ -11,6 +11,7 @@ import type {
   TaskLinks as ApiTaskLinks,
   TaskList as ApiTaskList,
   TaskSummary as ApiTaskSummary,
+  FunctionList as ApiFunctionList,
   WarmPoolResult,
 } from '../../client';
 
@@ -20,7 +21,6 @@ export type ExecutionMode = 'LOCAL' | 'LAMBDA' | 'AUTO';
 
 export const TASK_STATUSES: readonly TaskStatus[] = ['QUEUED', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED'];
 export const EXECUTION_MODES: readonly ExecutionMode[] = ['LOCAL', 'LAMBDA', 'AUTO'];
-export const TASK_TYPES = ['noop', 'image-processing', 'report-generation', 'data-aggregation', 'flaky'] as const;
 export const FINAL_STATUSES: readonly string[] = ['COMPLETED', 'FAILED', 'CANCELLED'];
 
 // The transition event of the live feed, as the projection writes it (the dashboard's own copy had drifted).
@@ -80,4 +80,5 @@ export type ApiErrorBody = ErrorBody;
 export type BulkResponse = ApiBulkResponse;
 export type BulkResult = BulkResponse['results'][number];
 export type WarmPoolResponse = WarmPoolResult;
+export type FunctionList = ApiFunctionList;
 export type CreateTaskBody = CreateTaskRequest;

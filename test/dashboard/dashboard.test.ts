@@ -189,6 +189,19 @@ suite('dashboard', () => {
     expect(external).toEqual([]);
   });
 
+  test("the type filter lists the deployed functions' task types, as GET /api/functions does", async () => {
+    const listed = (await (await fetch(`${base}/api/functions`)).json()) as { taskTypes: Record<string, string[]> };
+    const deployed = Object.keys(listed.taskTypes).sort();
+    expect(deployed).toContain('noop');
+    const options = await eventually(async () => {
+      const values = (await page.locator('#filters select[name="type"] option').evaluateAll((els) =>
+        els.map((e) => (e as HTMLOptionElement).value).filter(Boolean),
+      )) as string[];
+      return values.length ? values : undefined;
+    });
+    expect(options).toEqual(deployed);
+  });
+
   let createdIds: string[] = [];
 
   test('"Create 10 Tasks" raises the created count and the rows appear without a reload', async () => {
