@@ -195,7 +195,7 @@ suite('dashboard', () => {
     expect(deployed).toContain('noop');
     const options = await eventually(async () => {
       const values = (await page.locator('#filters select[name="type"] option').evaluateAll((els) =>
-        els.map((e) => (e as HTMLOptionElement).value).filter(Boolean),
+        els.map((e) => (e as unknown as { value: string }).value).filter(Boolean),
       )) as string[];
       return values.length ? values : undefined;
     });

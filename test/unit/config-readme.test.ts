@@ -63,7 +63,7 @@ function namesInSource(): Set<string> {
     if (!statSync(full, { throwIfNoEntry: false })?.isDirectory()) continue;
     for (const file of sourceFiles(full)) {
       for (const m of readFileSync(file, 'utf8').matchAll(pattern)) {
-        const name = m[1] ?? m[2];
+        const name = m[1] ?? m[2] ?? '';
         if (!NOT_SETTINGS.test(name)) names.add(name);
       }
     }
