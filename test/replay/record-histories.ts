@@ -8,7 +8,7 @@
 // files is that they come from older code. A new workflow type (a pipeline interpreter) needs scenarios here;
 // replay.test.ts fails until every exported workflow type has at least one history.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, connect, type Server } from 'node:net';
 import path from 'node:path';
 import {
@@ -34,6 +34,8 @@ interface Recorded {
   workflowId: string;
   description: string;
   finalStatus: string;
+  recordedAt?: string;
+  recordedWith?: string;
 }
 
 const recorded: Recorded[] = [];
@@ -47,23 +49,38 @@ beforeAll(async () => {
 afterAll(async () => {
   gate?.release();
   await gate?.close();
+  if (recorded.length === 0) return;
   const stack = readStack();
   const server = execFileSync(stack.temporalCli, ['--version'], { encoding: 'utf8' }).trim();
-  writeFileSync(
-    path.join(HISTORIES, 'index.json'),
-    `${JSON.stringify(
-      {
-        about: 'Recorded by npm run replay:record (test/replay/record-histories.ts); replayed by replay.test.ts.',
-        format: HISTORY_FORMAT,
-        recordedAt: new Date().toISOString(),
-        recordedWith: server,
-        histories: recorded.sort((a, b) => a.file.localeCompare(b.file)),
-      },
-      null,
-      2,
-    )}\n`,
-  );
+  writeFileSync(path.join(HISTORIES, 'index.json'), mergedIndex(new Date().toISOString(), server));
 });
+
+/**
+ * index.json with this run's recordings merged in: an entry whose file was recorded now is replaced, every other
+ * entry is kept exactly as it was (a run filtered with `-t` records some scenarios, and the older files are the
+ * point). An entry recorded by a merging run says when and with which server; the top-level recordedAt and
+ * recordedWith stay those of the entries without their own.
+ */
+function mergedIndex(now: string, server: string): string {
+  const file = path.join(HISTORIES, 'index.json');
+  const old = existsSync(file)
+    ? (JSON.parse(readFileSync(file, 'utf8')) as { recordedAt?: string; recordedWith?: string; histories: Recorded[] })
+    : { recordedAt: now, recordedWith: server, histories: [] };
+  const fresh = new Set(recorded.map((r) => r.file));
+  const kept = old.histories.filter((h) => !fresh.has(h.file));
+  const added = recorded.map((r) => ({ ...r, recordedAt: now, recordedWith: server }));
+  return `${JSON.stringify(
+    {
+      about: 'Recorded by npm run replay:record (test/replay/record-histories.ts); replayed by replay.test.ts.',
+      format: HISTORY_FORMAT,
+      recordedAt: old.recordedAt,
+      recordedWith: old.recordedWith,
+      histories: [...kept, ...added].sort((a, b) => a.file.localeCompare(b.file)),
+    },
+    null,
+    2,
+  )}\n`;
+}
 
 function taskInput(label: string, fields: Partial<TaskInput> & Pick<TaskInput, 'type' | 'executionMode'>): TaskInput {
   return {
