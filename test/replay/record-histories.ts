@@ -8,7 +8,7 @@
 // files is that they come from older code. A new workflow type (a pipeline interpreter) needs scenarios here;
 // replay.test.ts fails until every exported workflow type has at least one history.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, connect, type Server } from 'node:net';
 import path from 'node:path';
 import {
@@ -18,10 +18,24 @@ import {
   DeleteFunctionConcurrencyCommand,
 } from '@aws-sdk/client-lambda';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../api/app';
-import { TASK_WORKFLOW_TYPE, WARM_POOL_WORKFLOW_TYPE, WORKFLOW_TASK_QUEUE } from '../../domain/constants';
+import {
+  CONTROLS_WORKFLOW_ID,
+  CONTROLS_WORKFLOW_TYPE,
+  PIPELINE_MAP_BATCH_WORKFLOW_TYPE,
+  PIPELINE_WORKFLOW_TYPE,
+  REMOTE_PIPELINE_WORKFLOW_TYPE,
+  STATE_MACHINE_WORKFLOW_TYPE,
+  TASK_WORKFLOW_TYPE,
+  WARM_POOL_WORKFLOW_TYPE,
+  WORKFLOW_TASK_QUEUE,
+} from '../../domain/constants';
+import type { MapBatchResult } from '../../domain/pipeline-model';
 import type { TaskInput, TaskState } from '../../domain/task-model';
+import { executionWorkflowId, stateMachineWorkflowId } from '../../pipelines/arns';
+import { startSfnStack, type SfnStack } from '../pipelines/sfn-api';
 import { startHoldGate, type HoldGate } from '../support/hold-gate';
 import { eventually, readStack, startHarness, uniqueId, type TestHarness } from '../support/test-stack';
 import { HISTORY_FORMAT, historyToFile } from './history-file';
@@ -34,6 +48,8 @@ interface Recorded {
   workflowId: string;
   description: string;
   finalStatus: string;
+  recordedAt?: string;
+  recordedWith?: string;
 }
 
 const recorded: Recorded[] = [];
@@ -47,23 +63,38 @@ beforeAll(async () => {
 afterAll(async () => {
   gate?.release();
   await gate?.close();
+  if (recorded.length === 0) return;
   const stack = readStack();
   const server = execFileSync(stack.temporalCli, ['--version'], { encoding: 'utf8' }).trim();
-  writeFileSync(
-    path.join(HISTORIES, 'index.json'),
-    `${JSON.stringify(
-      {
-        about: 'Recorded by npm run replay:record (test/replay/record-histories.ts); replayed by replay.test.ts.',
-        format: HISTORY_FORMAT,
-        recordedAt: new Date().toISOString(),
-        recordedWith: server,
-        histories: recorded.sort((a, b) => a.file.localeCompare(b.file)),
-      },
-      null,
-      2,
-    )}\n`,
-  );
+  writeFileSync(path.join(HISTORIES, 'index.json'), mergedIndex(new Date().toISOString(), server));
 });
+
+/**
+ * index.json with this run's recordings merged in: an entry whose file was recorded now is replaced, every other
+ * entry is kept exactly as it was (a run filtered with `-t` records some scenarios, and the older files are the
+ * point). An entry recorded by a merging run says when and with which server; the top-level recordedAt and
+ * recordedWith stay those of the entries without their own.
+ */
+function mergedIndex(now: string, server: string): string {
+  const file = path.join(HISTORIES, 'index.json');
+  const old = existsSync(file)
+    ? (JSON.parse(readFileSync(file, 'utf8')) as { recordedAt?: string; recordedWith?: string; histories: Recorded[] })
+    : { recordedAt: now, recordedWith: server, histories: [] };
+  const fresh = new Set(recorded.map((r) => r.file));
+  const kept = old.histories.filter((h) => !fresh.has(h.file));
+  const added = recorded.map((r) => ({ ...r, recordedAt: now, recordedWith: server }));
+  return `${JSON.stringify(
+    {
+      about: 'Recorded by npm run replay:record (test/replay/record-histories.ts); replayed by replay.test.ts.',
+      format: HISTORY_FORMAT,
+      recordedAt: old.recordedAt,
+      recordedWith: old.recordedWith,
+      histories: [...kept, ...added].sort((a, b) => a.file.localeCompare(b.file)),
+    },
+    null,
+    2,
+  )}\n`;
+}
 
 function taskInput(label: string, fields: Partial<TaskInput> & Pick<TaskInput, 'type' | 'executionMode'>): TaskInput {
   return {
@@ -114,22 +145,44 @@ async function save(
 interface Scenario {
   name: string;
   description: string;
-  input: () => TaskInput;
+  /** A task started straight on Temporal with this input (the shape of older API builds)... */
+  input?: () => TaskInput;
+  /** ...or submitted through the API as a user does (the current input revision); returns the task id. */
+  submit?: (app: FastifyInstance) => Promise<string>;
   /** What the run must have ended with, so a recording is what its name says. */
-  expect: (state: TaskState) => void;
+  expect: (state: TaskState, events: string[]) => void;
   /** Steps while it runs (cancel it, release a gate). */
   during?: (handle: WorkflowHandle, harness: TestHarness) => Promise<void>;
 }
 
 const outcomes = (state: TaskState) => state.attempts.map((a) => [a.attempt, a.placement, a.outcome, a.error?.type]);
 
-async function record(harness: TestHarness, scenario: Scenario) {
-  const input = scenario.input();
-  const handle = await start(harness, input);
+async function record(harness: TestHarness, scenario: Scenario, app?: FastifyInstance) {
+  let handle: WorkflowHandle;
+  if (scenario.submit) {
+    if (!app) throw new Error(`${scenario.name} submits through the API: give record() the app`);
+    handle = harness.client.workflow.getHandle(await scenario.submit(app));
+  } else if (scenario.input) {
+    handle = await start(harness, scenario.input());
+  } else throw new Error(`${scenario.name} has neither input nor submit`);
   await scenario.during?.(handle, harness);
   const state = await finalState(handle);
-  scenario.expect(state);
-  await save(harness.client, scenario.name, input.id, TASK_WORKFLOW_TYPE, scenario.description, state.status);
+  scenario.expect(state, await eventTypes(harness.client, handle.workflowId));
+  await save(harness.client, scenario.name, handle.workflowId, TASK_WORKFLOW_TYPE, scenario.description, state.status);
+}
+
+/** A workflow's history as event type names (ACTIVITY_TASK_SCHEDULED, ...). */
+async function eventTypes(client: TestHarness['client'], workflowId: string): Promise<string[]> {
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  const names = temporal.api.enums.v1.EventType;
+  return (history.events ?? []).map((e) => String(names[e.eventType ?? 0]).replace(/^EVENT_TYPE_/, ''));
+}
+
+/** Submits a task through POST /api/tasks, as a user does; returns its id. */
+async function submitTask(app: FastifyInstance, body: Record<string, unknown>): Promise<string> {
+  const res = await app.inject({ method: 'POST', url: '/api/tasks', payload: body });
+  expect([res.statusCode, res.json()]).toEqual([201, expect.objectContaining({ id: expect.any(String) })]);
+  return res.json<{ id: string }>().id;
 }
 
 /** The API on the test stack's API port, where the functions post their Lambda callbacks. */
@@ -161,6 +214,50 @@ describe('the default placement settings (AUTO stays local below the threshold)'
       description: 'LOCAL, succeeds on the first attempt',
       input: () => taskInput('local', { type: 'noop', executionMode: 'LOCAL' }),
       expect: (s) => expect(outcomes(s)).toEqual([[1, 'LOCAL', 'succeeded', undefined]]),
+    },
+    {
+      name: 'run-task-local-completed-r2',
+      description:
+        'LOCAL, submitted through the API (input revision 2): RUNNING from its start, the first attempt succeeds ' +
+        "and publishes the task's end itself",
+      submit: (app) => submitTask(app, { name: 'replay local r2', type: 'noop', executionMode: 'LOCAL', payload: {} }),
+      expect: (s, events) => {
+        expect(outcomes(s)).toEqual([[1, 'LOCAL', 'succeeded', undefined]]);
+        // Revision 2: no RUNNING upsert (the API started it RUNNING), and no publishTransition marker (the attempt
+        // published the end): one activity, then one upsert of the facts at the end.
+        expect(events.filter((e) => /^(ACTIVITY_TASK_SCHEDULED|UPSERT_WORKFLOW|MARKER_RECORDED)/.test(e))).toEqual([
+          'ACTIVITY_TASK_SCHEDULED',
+          'UPSERT_WORKFLOW_SEARCH_ATTRIBUTES',
+        ]);
+      },
+    },
+    {
+      name: 'run-task-local-retried-r2',
+      description:
+        'LOCAL, submitted through the API (input revision 2): fails twice (retryable), succeeds on attempt 3, ' +
+        'and the workflow publishes the end',
+      submit: (app) =>
+        submitTask(app, {
+          name: 'replay local retried r2',
+          type: 'flaky',
+          executionMode: 'LOCAL',
+          payload: { failAttempts: 2 },
+          retry: { maximumAttempts: 3, initialIntervalMs: 200, backoffCoefficient: 2, maximumIntervalMs: 1_000 },
+        }),
+      expect: (s, events) => {
+        expect(outcomes(s)).toEqual([
+          [1, 'LOCAL', 'failed', 'FlakyError'],
+          [2, 'LOCAL', 'failed', 'FlakyError'],
+          [3, 'LOCAL', 'succeeded', undefined],
+        ]);
+        // No RUNNING upsert at the start; the end is not the attempt's to publish (its first try failed), so the
+        // workflow publishes it (the publishTransition local activity's marker).
+        expect(events.filter((e) => /^(ACTIVITY_TASK_SCHEDULED|UPSERT_WORKFLOW|MARKER_RECORDED)/.test(e))).toEqual([
+          'ACTIVITY_TASK_SCHEDULED',
+          'UPSERT_WORKFLOW_SEARCH_ATTRIBUTES',
+          'MARKER_RECORDED',
+        ]);
+      },
     },
     {
       name: 'run-task-local-retried',
@@ -288,7 +385,11 @@ describe('the default placement settings (AUTO stays local below the threshold)'
     },
   ];
 
-  test.each(scenarios.map((s) => [s.name, s] as const))('%s', (_name, scenario) => record(harness, scenario), 120_000);
+  test.each(scenarios.map((s) => [s.name, s] as const))(
+    '%s',
+    (_name, scenario) => record(harness, scenario, app),
+    120_000,
+  );
 
   test('warm-pool', async () => {
     const workflowId = uniqueId('replay-warm-pool');
@@ -415,6 +516,417 @@ describe('AUTO over the threshold (0): placed on Lambda', () => {
     } finally {
       blockerGate.release();
       await blockerGate.close();
+    }
+  }, 120_000);
+});
+
+/** A JSON request to the API, answered with its status and body. */
+async function call(app: FastifyInstance, method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, payload?: unknown) {
+  const res = await app.inject({ method, url, ...(payload !== undefined ? { payload: payload as object } : {}) });
+  return { status: res.statusCode, body: res.body ? (res.json() as Record<string, unknown>) : undefined };
+}
+
+/** Waits for a workflow to close, however it ended. */
+async function closed(client: TestHarness['client'], workflowId: string) {
+  await client.workflow
+    .getHandle(workflowId)
+    .result()
+    .catch((err: unknown) => {
+      if (!(err instanceof WorkflowFailedError)) throw err;
+    });
+}
+
+/** The children of a closed workflow of one type, in the order it started them. */
+async function childrenOf(client: TestHarness['client'], workflowId: string, workflowType: string): Promise<string[]> {
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  return (history.events ?? [])
+    .map((e) => e.childWorkflowExecutionStartedEventAttributes)
+    .filter((a) => a?.workflowType?.name === workflowType)
+    .map((a) => a!.workflowExecution!.workflowId!);
+}
+
+interface PipelineScenario {
+  name: string;
+  description: string;
+  definition: Record<string, unknown>;
+  input: Record<string, unknown>;
+  /** Steps while it runs (stop it). */
+  during?: (app: FastifyInstance, executionUrl: string) => Promise<void>;
+  /** What GET /api/pipelines/:name/executions/:execution answered at the end. */
+  expect: (execution: Record<string, unknown>) => void;
+  /** Also record the first runPipelineMapBatch child as this scenario. */
+  mapBatch?: { name: string; description: string; expect: (result: MapBatchResult) => void };
+}
+
+const flakyTask = (parameters: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
+  Type: 'Task',
+  Resource: 'flaky',
+  Parameters: parameters,
+  ...extra,
+});
+
+describe('pipelines (Step Functions executions, state machines and remote executions)', () => {
+  let stack: SfnStack;
+  let remoteApp: FastifyInstance;
+  beforeAll(async () => {
+    // The worker follows remote executions with its own AWS credentials.
+    stack = await startSfnStack({ AWS_ACCESS_KEY_ID: 'replay', AWS_SECRET_ACCESS_KEY: 'replay' });
+    // An API whose remote Step Functions is the other API's endpoint, which speaks the same protocol.
+    remoteApp = await buildApp({
+      config: stack.harness.config,
+      client: stack.harness.client,
+      sfn: {
+        region: 'us-east-1',
+        account: '123456789012',
+        remotePollMs: 200,
+        remote: { endpoint: stack.endpoint, region: 'us-east-1', accessKeyId: 'replay', secretAccessKey: 'replay' },
+      },
+    });
+  }, 120_000);
+  afterAll(async () => {
+    await remoteApp?.close();
+    await stack?.close();
+  });
+
+  const machineName = (label: string) => uniqueId(`replay-${label}`).replace(/^test-/, 'p');
+
+  const scenarios: PipelineScenario[] = [
+    {
+      name: 'run-pipeline-succeeded',
+      description: 'runPipeline: Wait, a LOCAL Task (noop), Choice and an inline Map of Pass states; SUCCEEDED',
+      definition: {
+        StartAt: 'Wait',
+        States: {
+          Wait: { Type: 'Wait', SecondsPath: '$.wait', Next: 'Ping' },
+          Ping: {
+            Type: 'Task',
+            Resource: 'noop',
+            ResultSelector: { 'ok.$': '$.ok' },
+            ResultPath: '$.ping',
+            Next: 'Ok?',
+          },
+          'Ok?': {
+            Type: 'Choice',
+            Choices: [{ Variable: '$.ping.ok', BooleanEquals: true, Next: 'Each' }],
+            Default: 'NotOk',
+          },
+          NotOk: { Type: 'Fail', Error: 'NotOk' },
+          Each: {
+            Type: 'Map',
+            ItemsPath: '$.items',
+            ItemProcessor: { StartAt: 'Echo', States: { Echo: { Type: 'Pass', End: true } } },
+            End: true,
+          },
+        },
+      },
+      input: { wait: 1, items: [1, 2, 3] },
+      expect: (e) => expect([e.status, e.output]).toEqual(['SUCCEEDED', [1, 2, 3]]),
+    },
+    {
+      name: 'run-pipeline-retried-caught',
+      description: 'runPipeline: a Task fails, Retry runs it again, it fails again, Catch handles it; SUCCEEDED',
+      definition: {
+        StartAt: 'Flaky',
+        States: {
+          Flaky: flakyTask(
+            { failAttempts: 1, errorType: 'UpstreamDown' },
+            {
+              Retry: [{ ErrorEquals: ['UpstreamDown'], IntervalSeconds: 1, MaxAttempts: 1, BackoffRate: 1 }],
+              Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.caught', Next: 'Handled' }],
+              End: true,
+            },
+          ),
+          Handled: { Type: 'Pass', End: true },
+        },
+      },
+      input: { id: 1 },
+      expect: (e) =>
+        expect([e.status, e.output]).toEqual([
+          'SUCCEEDED',
+          { id: 1, caught: { Error: 'UpstreamDown', Cause: expect.any(String) } },
+        ]),
+    },
+    {
+      name: 'run-pipeline-failed',
+      description: 'runPipeline: a Task fails with a permanent error and nothing catches it; FAILED',
+      definition: { StartAt: 'Broken', States: { Broken: flakyTask({ permanent: true }, { End: true }) } },
+      input: {},
+      expect: (e) => expect([e.status, e.error]).toEqual(['FAILED', 'PermanentTaskError']),
+    },
+    {
+      name: 'run-pipeline-aborted',
+      description: 'runPipeline: stopped by StopExecution during a long Wait; ABORTED',
+      definition: { StartAt: 'Nap', States: { Nap: { Type: 'Wait', Seconds: 600, End: true } } },
+      input: {},
+      during: async (app, url) => {
+        await eventually(async () => {
+          const e = await call(app, 'GET', url);
+          return (e.body?.states as Record<string, { status: string }> | undefined)?.Nap ? true : undefined;
+        });
+        expect((await call(app, 'POST', `${url}/stop`, { error: 'Halt', cause: 'replay recording' })).status).toBe(202);
+      },
+      expect: (e) => expect([e.status, e.error, e.cause]).toEqual(['ABORTED', 'Halt', 'replay recording']),
+    },
+    {
+      name: 'run-pipeline-distributed-map',
+      description: 'runPipeline: a distributed Map whose items run a LOCAL Task (noop) in a batch child; SUCCEEDED',
+      definition: {
+        StartAt: 'Fan',
+        States: {
+          Fan: {
+            Type: 'Map',
+            ItemsPath: '$.items',
+            ItemProcessor: {
+              ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
+              StartAt: 'Ping',
+              States: { Ping: { Type: 'Task', Resource: 'noop', ResultSelector: { 'ok.$': '$.ok' }, End: true } },
+            },
+            Label: 'Pinger',
+            End: true,
+          },
+        },
+      },
+      input: { items: [{ n: 1 }, { n: 2 }, { n: 3 }] },
+      expect: (e) =>
+        expect([e.status, e.output, e.mapRuns]).toEqual([
+          'SUCCEEDED',
+          [{ ok: true }, { ok: true }, { ok: true }],
+          [expect.objectContaining({ status: 'SUCCEEDED' })],
+        ]),
+      mapBatch: {
+        name: 'run-pipeline-map-batch-completed',
+        description: "runPipelineMapBatch: a distributed Map's batch of three items, each a LOCAL Task; all succeed",
+        expect: (r) =>
+          expect(r.outcomes.map((o) => o.outcome?.status)).toEqual(['succeeded', 'succeeded', 'succeeded']),
+      },
+    },
+    {
+      name: 'run-pipeline-distributed-map-tolerated',
+      description: 'runPipeline: a distributed Map with ToleratedFailureCount 1, one item fails; SUCCEEDED',
+      definition: {
+        StartAt: 'Fan',
+        States: {
+          Fan: {
+            Type: 'Map',
+            ItemsPath: '$.items',
+            ToleratedFailureCount: 1,
+            ItemProcessor: {
+              ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
+              StartAt: 'Work',
+              States: { Work: flakyTask({ 'permanent.$': '$.bad' }, { End: true }) },
+            },
+            End: true,
+          },
+        },
+      },
+      input: { items: [{ bad: false }, { bad: true }, { bad: false }] },
+      expect: (e) =>
+        expect([e.status, (e.output as unknown[])[1]]).toEqual([
+          'SUCCEEDED',
+          { Error: 'PermanentTaskError', Cause: expect.any(String) },
+        ]),
+      mapBatch: {
+        name: 'run-pipeline-map-batch-item-failed',
+        description: "runPipelineMapBatch: a distributed Map's batch of three items, the second fails",
+        expect: (r) => expect(r.outcomes.map((o) => o.outcome?.status)).toEqual(['succeeded', 'failed', 'succeeded']),
+      },
+    },
+  ];
+
+  test.each(scenarios.map((s) => [s.name, s] as const))(
+    '%s',
+    async (_name, scenario) => {
+      const { app, harness } = stack;
+      const machine = machineName(scenario.name.replace(/^run-pipeline-/, ''));
+      const created = await call(app, 'POST', '/api/pipelines', {
+        name: machine,
+        definition: scenario.definition,
+        defaultExecutionMode: 'LOCAL',
+      });
+      expect(created.status).toBe(201);
+      const started = await call(app, 'POST', `/api/pipelines/${machine}/executions`, {
+        name: 'e1',
+        input: scenario.input,
+      });
+      expect(started.status).toBe(201);
+      const url = `/api/pipelines/${machine}/executions/e1`;
+      await scenario.during?.(app, url);
+      const workflowId = executionWorkflowId(machine, 'e1');
+      await closed(harness.client, workflowId);
+      const execution = (await call(app, 'GET', url)).body!;
+      scenario.expect(execution);
+      await save(
+        harness.client,
+        scenario.name,
+        workflowId,
+        PIPELINE_WORKFLOW_TYPE,
+        scenario.description,
+        String(execution.status),
+      );
+      if (scenario.mapBatch) {
+        const [batch] = await childrenOf(harness.client, workflowId, PIPELINE_MAP_BATCH_WORKFLOW_TYPE);
+        expect(batch).toEqual(expect.any(String));
+        const result = (await harness.client.workflow.getHandle(batch!).result()) as MapBatchResult;
+        scenario.mapBatch.expect(result);
+        await save(
+          harness.client,
+          scenario.mapBatch.name,
+          batch!,
+          PIPELINE_MAP_BATCH_WORKFLOW_TYPE,
+          scenario.mapBatch.description,
+          'COMPLETED',
+        );
+      }
+    },
+    120_000,
+  );
+
+  test('pipeline-state-machine-deleted', async () => {
+    const { app, harness } = stack;
+    const machine = machineName('machine');
+    const definition = { StartAt: 'Say', States: { Say: { Type: 'Pass', Result: 'hi', End: true } } };
+    expect((await call(app, 'POST', '/api/pipelines', { name: machine, definition })).status).toBe(201);
+    const updated = await call(app, 'PUT', `/api/pipelines/${machine}`, {
+      definition: { ...definition, Comment: 'revised' },
+      defaultExecutionMode: 'AUTO',
+    });
+    expect([updated.status, updated.body]).toEqual([
+      200,
+      expect.objectContaining({ defaultExecutionMode: 'AUTO', revisions: 1 }),
+    ]);
+    expect((await call(app, 'DELETE', `/api/pipelines/${machine}`)).status).toBe(204);
+    const workflowId = stateMachineWorkflowId(machine);
+    await closed(harness.client, workflowId);
+    expect((await harness.client.workflow.getHandle(workflowId).describe()).status.name).toBe('COMPLETED');
+    await save(
+      harness.client,
+      'pipeline-state-machine-deleted',
+      workflowId,
+      STATE_MACHINE_WORKFLOW_TYPE,
+      'pipelineStateMachine: created, updated once (definition and default mode), deleted',
+      'COMPLETED',
+    );
+  }, 120_000);
+
+  const remoteScenarios = [
+    {
+      name: 'follow-remote-pipeline-succeeded',
+      description: 'followRemotePipeline: polls a remote execution (Wait 1 s, Pass) until it SUCCEEDED',
+      definition: {
+        StartAt: 'Nap',
+        States: {
+          Nap: { Type: 'Wait', Seconds: 1, Next: 'Say' },
+          Say: { Type: 'Pass', Result: { hi: 'aws' }, End: true },
+        },
+      },
+      expect: (r: Record<string, unknown>) => expect([r.status, r.output]).toEqual(['SUCCEEDED', { hi: 'aws' }]),
+    },
+    {
+      name: 'follow-remote-pipeline-failed',
+      description: 'followRemotePipeline: polls a remote execution (Wait 1 s, Fail) until it FAILED',
+      definition: {
+        StartAt: 'Nap',
+        States: { Nap: { Type: 'Wait', Seconds: 1, Next: 'Fail' }, Fail: { Type: 'Fail', Error: 'Nope', Cause: 'x' } },
+      },
+      expect: (r: Record<string, unknown>) => expect([r.status, r.error]).toEqual(['FAILED', 'Nope']),
+    },
+  ];
+
+  test.each(remoteScenarios.map((s) => [s.name, s] as const))(
+    '%s',
+    async (_name, scenario) => {
+      const { app, harness } = stack;
+      const machine = machineName('remote');
+      const created = await call(app, 'POST', '/api/pipelines', { name: machine, definition: scenario.definition });
+      expect(created.status).toBe(201);
+      const started = await call(remoteApp, 'POST', '/api/pipelines/remote/executions', {
+        stateMachineArn: created.body!.arn,
+        name: 'remote-1',
+        input: { a: 1 },
+      });
+      expect([started.status, started.body]).toEqual([201, expect.objectContaining({ status: 'RUNNING' })]);
+      const workflowId = String(started.body!.workflowId);
+      await closed(harness.client, workflowId);
+      const followed = (await call(remoteApp, 'GET', `/api/pipelines/remote/executions/${workflowId}`)).body!;
+      scenario.expect(followed);
+      expect(followed.polls).toBeGreaterThan(1);
+      await save(
+        harness.client,
+        scenario.name,
+        workflowId,
+        REMOTE_PIPELINE_WORKFLOW_TYPE,
+        scenario.description,
+        String(followed.status),
+      );
+    },
+    120_000,
+  );
+});
+
+describe('operator controls (the long-lived spillway-controls workflow)', () => {
+  let harness: TestHarness;
+  let app: FastifyInstance;
+  beforeAll(async () => {
+    harness = await startHarness({ env: { SPILLWAY_CONTROLS_CACHE_MS: '0' } });
+    app = await listenForCallbacks(harness);
+  }, 120_000);
+  afterAll(async () => {
+    await app?.close();
+    await harness?.close();
+  });
+
+  test('operator-controls', async () => {
+    const hold = await startHoldGate();
+    try {
+      const actor = { by: 'ops@example.com' };
+      const changes: Array<[string, Record<string, unknown>]> = [
+        ['/api/controls/pause', { type: 'data-aggregation', reason: 'replay: pause a type', ...actor }],
+        ['/api/controls/placement', { mode: 'drain-lambda', reason: 'replay: drain Lambda', ...actor }],
+        ['/api/controls/placement', { mode: 'none', reason: 'replay: end the drain', ...actor }],
+        ['/api/controls/resume', { type: 'data-aggregation', reason: 'replay: resume the type', ...actor }],
+      ];
+      for (const [url, body] of changes) expect([url, (await call(app, 'POST', url, body)).status]).toEqual([url, 200]);
+      // A task paused and resumed by hand: the audit update.
+      const id = await submitTask(app, {
+        name: 'replay paused task',
+        type: 'flaky',
+        executionMode: 'LOCAL',
+        payload: { holdUntil: hold.url, holdMaxMs: 30_000 },
+      });
+      await eventually(async () => (hold.closedPolls() > 0 ? true : undefined));
+      for (const action of ['pause', 'resume'])
+        expect(
+          (await call(app, 'POST', `/api/tasks/${id}/${action}`, { reason: `replay: ${action}`, ...actor })).status,
+        ).toBe(200);
+      hold.release();
+      await closed(harness.client, id);
+      const controls = (await call(app, 'GET', '/api/controls')).body!;
+      expect(controls).toEqual({
+        pauses: {},
+        audit: [
+          expect.objectContaining({ action: 'pause', target: 'type:data-aggregation' }),
+          expect.objectContaining({ action: 'placement:drain-lambda', target: 'all tasks' }),
+          expect.objectContaining({ action: 'placement:none', target: 'all tasks' }),
+          expect.objectContaining({ action: 'resume', target: 'type:data-aggregation' }),
+          expect.objectContaining({ action: 'pause-task', target: id }),
+          expect.objectContaining({ action: 'resume-task', target: id }),
+        ],
+      });
+      // It never ends on its own (it continues as new after 5,000 events): ended here, so the file is final.
+      const handle = harness.client.workflow.getHandle(CONTROLS_WORKFLOW_ID);
+      await handle.terminate('replay recording: the history is complete');
+      await save(
+        harness.client,
+        'operator-controls',
+        CONTROLS_WORKFLOW_ID,
+        CONTROLS_WORKFLOW_TYPE,
+        'operatorControls: pause and resume a type, drain Lambda and end it, pause and resume a task (audit); ' +
+          'terminated after, as it never closes',
+        'TERMINATED',
+      );
+    } finally {
+      hold.release();
+      await hold.close();
     }
   }, 120_000);
 });

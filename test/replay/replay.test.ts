@@ -31,12 +31,22 @@ function workflowTypeOf(history: ReturnType<typeof load>): string | undefined {
   return history.events[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name ?? undefined;
 }
 
+/**
+ * Replays every file under the workflow id it was recorded with (index.json): a workflow may derive commands from
+ * its own id (runPipeline names its task and Map batch children after it), so any other id is a false mismatch.
+ */
 async function replayAll(options: ReplayWorkerOptions) {
   const results = new Map<string, string | undefined>();
-  const histories = files.map((file) => ({ workflowId: file.replace(/\.json$/, ''), history: load(file) }));
+  const recordedId = new Map(index.histories.map((h) => [h.file, h.workflowId]));
+  const fileOf = new Map<string, string>();
+  const histories = files.map((file) => {
+    const workflowId = recordedId.get(file) ?? file.replace(/\.json$/, '');
+    fileOf.set(workflowId, file);
+    return { workflowId, history: load(file) };
+  });
   for await (const result of Worker.runReplayHistories(options, histories)) {
     results.set(
-      `${result.workflowId}.json`,
+      fileOf.get(result.workflowId) ?? `${result.workflowId}.json`,
       result.error ? `${result.error.name}: ${result.error.message}` : undefined,
     );
   }
