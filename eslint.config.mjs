@@ -17,6 +17,7 @@ export const WORKFLOW_IMPORTS = {
     'domain/handler-contract.ts',
     'domain/lambda-attempt.ts',
     'domain/lambda-report.ts',
+    'domain/object-ref-marker.ts',
     'domain/operator-controls.ts',
     'domain/attempt-log.ts',
     'domain/placement-policy.ts',

@@ -11,6 +11,8 @@ import type { PlacementLeases } from '../live/placement-leases';
 import type { TaskProjection } from '../live/task-projection';
 import type { FlowControl } from '../live/flow-control';
 import type { ControlsReader } from '../clients/operator-controls';
+import type { ObjectStore } from '../clients/object-store';
+import { createPayloadPresigner } from './payload-urls';
 import { createAttemptReporter } from './attempt-reporter';
 import { createDecidePlacement } from './decide-placement';
 import { createFlowActivities } from './flow-gates';
@@ -44,6 +46,8 @@ export interface ActivityDeps {
   controls: ControlsReader;
   config: SpillwayConfig;
   prices: PriceTable;
+  /** Where payloads too large for an event are kept (SPILLWAY_S3_ENDPOINT); undefined without one. */
+  objectStore?: ObjectStore;
 }
 
 export function createActivities(
@@ -51,6 +55,10 @@ export function createActivities(
 ): TaskActivities & FlowActivities & WarmPoolActivities & PipelineActivities & PipelineRemoteActivities {
   const reporter = createAttemptReporter(deps.client);
   const live = createLiveHooks(deps.projection, deps.leases);
+  const presignPayload = createPayloadPresigner(
+    deps.objectStore,
+    deps.config.placement.objectStore?.urlTtlSeconds,
+  );
   return {
     runLocalTask: createRunLocalTask({
       functions: deps.functions,
@@ -60,6 +68,7 @@ export function createActivities(
       live,
       flow: deps.flow,
       prices: deps.prices,
+      presignPayload,
     }),
     invokeLambda: createInvokeLambda({
       lambda: deps.lambda,
@@ -70,6 +79,7 @@ export function createActivities(
       prices: deps.prices,
       reporter,
       live,
+      presignPayload,
     }),
     decidePlacement: createDecidePlacement({
       config: deps.config.scheduler,

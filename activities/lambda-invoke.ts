@@ -20,6 +20,7 @@ import { nextRetryDelayMs } from '../domain/retry-timing';
 import type { AttemptReporter } from './attempt-reporter';
 import { describeError, functionError, toApplicationFailure } from './failure-mapping';
 import type { LiveHooks } from './live-hooks';
+import type { PayloadPresigner } from './payload-urls';
 import { functionRef, taskEvent } from './task-event';
 import { traceLambdaInvoke } from '../telemetry/lambda';
 import type { AttemptSuccess } from './types';
@@ -33,6 +34,8 @@ export interface LambdaInvokeDeps {
   prices: PriceTable;
   reporter: AttemptReporter;
   live: LiveHooks;
+  /** Gives a payload kept in the object store its pre-signed URL. */
+  presignPayload?: PayloadPresigner;
 }
 
 const encoder = new TextEncoder();
@@ -112,6 +115,7 @@ export function createInvokeLambda(deps: LambdaInvokeDeps) {
       });
       throw toApplicationFailure(error);
     }
+    const sent = deps.presignPayload ? await deps.presignPayload(task) : task;
     // The exact version resolved: an alias or $LATEST moving during the attempt cannot change what it runs.
     const qualifier = fn.version === '$LATEST' ? undefined : fn.version;
     const pinned = { functionVersion: fn.version, codeSha256: fn.codeSha256 };
@@ -152,7 +156,7 @@ export function createInvokeLambda(deps: LambdaInvokeDeps) {
               Qualifier: qualifier,
               InvocationType: 'RequestResponse',
               LogType: 'Tail',
-              Payload: encoder.encode(JSON.stringify(taskEvent(task, attempt, fn, trace.event))),
+              Payload: encoder.encode(JSON.stringify(taskEvent(sent, attempt, fn, trace.event))),
             }),
             { abortSignal: ctx.cancellationSignal },
           ),
@@ -223,7 +227,7 @@ export function createInvokeLambda(deps: LambdaInvokeDeps) {
             InvocationType: 'Event',
             Payload: encoder.encode(
               JSON.stringify(
-                taskEvent(task, attempt, fn, {
+                taskEvent(sent, attempt, fn, {
                   callback: { url: trace.callbackUrl(deps.config.callbackUrl), token },
                   ...trace.event,
                 }),

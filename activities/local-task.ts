@@ -14,6 +14,7 @@ import { describeError, functionError, toApplicationFailure } from './failure-ma
 import { nextRetryDelayMs } from '../domain/retry-timing';
 import type { FlowControl } from '../live/flow-control';
 import type { LiveHooks } from './live-hooks';
+import type { PayloadPresigner } from './payload-urls';
 import type { LocalRun, LocalRuntime } from './local-runtime';
 import { functionRef, taskEvent } from './task-event';
 import type { AttemptSuccess } from './types';
@@ -27,6 +28,8 @@ export interface LocalTaskDeps {
   live: LiveHooks;
   flow?: FlowControl;
   heartbeatIntervalMs?: number;
+  /** Gives a payload kept in the object store its pre-signed URL. */
+  presignPayload?: PayloadPresigner;
 }
 
 function runError(run: LocalRun): TaskError | undefined {
@@ -84,10 +87,11 @@ export function createRunLocalTask(deps: LocalTaskDeps) {
       if (attempt > 1) await retryPermit(deps.flow, task, () => ctx.heartbeat());
       fn = await deps.functions.resolve(functionRef(task));
       const taskRoot = await deps.packages.taskRoot(fn);
+      const sent = deps.presignPayload ? await deps.presignPayload(task) : task;
       const versioned: AttemptRecord = { ...record, functionVersion: fn.version, codeSha256: fn.codeSha256 };
       const run = await deps.runtime.invoke(fn, taskRoot, {
         requestId: randomUUID(),
-        event: JSON.stringify(taskEvent(task, attempt, fn)),
+        event: JSON.stringify(taskEvent(sent, attempt, fn)),
         timeoutMs: Math.max(1, startedAt.getTime() + startToCloseTimeoutMs - Date.now()),
         signal: ctx.cancellationSignal,
       });

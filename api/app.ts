@@ -1,4 +1,6 @@
 // The API as a Fastify plugin tree. The server only listens; tests build this app and call it through inject.
+import { createObjectStore } from '../clients/object-store';
+import { createPayloadOffload } from './services/payload-offload';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -40,7 +42,7 @@ import { healthRoutes } from './routes/health';
 import { liveRoutes } from './routes/live';
 import { pipelineRoutes } from './routes/pipelines';
 import { stepFunctionsRoutes } from './routes/stepfunctions';
-import { taskRoutes } from './routes/tasks';
+import { TASK_BODY_LIMIT_WITH_STORE, taskRoutes } from './routes/tasks';
 import { ErrorResponse } from './schemas/common';
 import { withTimeout } from './with-timeout';
 import { tracingPlugin } from '../telemetry/http';
@@ -134,6 +136,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   }
   app.decorate('functions', functions);
   const controls = createControlsReader(client, config.flow.controlsCacheMs, (m) => app.log.warn(m));
+  const objectStore = config.placement.objectStore ? createObjectStore(config.placement.objectStore) : undefined;
+  if (objectStore) app.addHook('onClose', async () => objectStore.destroy());
   const flow = redis ? createFlowControl(redis, config.redis.prefix) : undefined;
   const tasks = createTaskService({
     client,
@@ -144,6 +148,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     controls,
     debounce: createDebounceService({ client, flow }),
     availableModes: deps.availableModes ?? new Set<ExecutionMode>(['LOCAL', 'LAMBDA', 'AUTO']),
+    payloads: objectStore
+      ? createPayloadOffload({
+          store: objectStore,
+          region: config.placement.localRegion,
+          largePayloadBytes: config.placement.largePayloadBytes,
+        })
+      : undefined,
     log: (m) => app.log.warn(m),
   });
   app.decorate('tasks', tasks);
@@ -283,7 +294,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   await app.register(healthRoutes);
-  await app.register(taskRoutes);
+  await app.register(taskRoutes, objectStore ? { taskBodyLimit: TASK_BODY_LIMIT_WITH_STORE } : {});
   await app.register(functionRoutes);
   await app.register(flowRoutes);
   await app.register(scheduleRoutes);

@@ -1284,6 +1284,16 @@ export interface operations {
             } & {
               [key: string]: unknown;
             })[];
+            payloadObject?: {
+              region: string;
+              bucket: string;
+              key: string;
+              sizeBytes: number;
+              contentType?: string;
+              getUrl?: string;
+              putUrl?: string;
+              expiresAt?: string;
+            };
             attemptCount: number;
             submittedAt: string;
             startedAt?: string;

@@ -2,9 +2,9 @@
 // place of the value (with a pre-signed GET URL), what a task's state shows (key and size), and what the cost counts
 // (bytes moved between regions). Declared once, because the worker, the function and the API all read it.
 import { Type, type Static } from '@sinclair/typebox';
+import { OBJECT_REF_PROPERTY } from './object-ref-marker';
 
-/** The property that marks a value as a reference: `{"$spillwayObject": {...}}`. */
-export const OBJECT_REF_PROPERTY = '$spillwayObject';
+export { markObjectRef, OBJECT_REF_PROPERTY, objectRefOf } from './object-ref-marker';
 
 export const ObjectRefSchema = Type.Object({
   region: Type.String(),

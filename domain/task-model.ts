@@ -1,6 +1,7 @@
 // The task as the API accepts it and as TaskWorkflow reports it. Everything here is plain data so that it
 // can cross Temporal's payload converter and the HTTP boundary unchanged.
 import type { AttemptRecord, TaskError } from './attempt-record';
+import type { ObjectRef } from './object-ref';
 import type { FlowOptions } from './task-options';
 
 // Declared as schemas in attempt-record.ts (the API answers with them); the types are re-exported for everyone else.
@@ -121,6 +122,8 @@ export interface TaskState {
   status: TaskStatus;
   placement?: PlacementDecision;
   attempts: AttemptRecord[];
+  /** Where the payload is kept when it was too large for an event (no pre-signed URL: those are secrets). */
+  payloadObject?: ObjectRef;
   /** The limit of each attempt. */
   timeoutSeconds?: number;
   /** Attempts made before the activity that runs now counts its own: set when a task falls back to LOCAL. */

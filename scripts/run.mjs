@@ -26,6 +26,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DATA = path.join(ROOT, 'data');
 const PID_FILE = path.join(DATA, 'stack.pid');
 const { ensureTemporalCli } = require('./lib/temporal-cli.js');
+const { startS3Server } = require('./lib/s3-server.js');
 const { Stack } = require('./lib/stack.js');
 const { canConnect, waitForHttp } = require('./lib/net.js');
 
@@ -102,6 +103,36 @@ function callbackSecret() {
     writeFileSync(file, randomBytes(32).toString('hex'), { mode: 0o600 });
   }
   return readFileSync(file, 'utf8').trim();
+}
+
+/** The local object store's key, made once and kept in data/ like the callback secret. */
+function s3Secret() {
+  const file = path.join(DATA, 's3-secret');
+  if (!existsSync(file)) {
+    mkdirSync(DATA, { recursive: true });
+    writeFileSync(file, randomBytes(24).toString('hex'), { mode: 0o600 });
+  }
+  return readFileSync(file, 'utf8').trim();
+}
+
+/**
+ * Payloads too large for an event go through S3 (api/services/payload-offload.ts): unless one is configured
+ * (SPILLWAY_S3_ENDPOINT, SPILLWAY_S3_AWS) or SPILLWAY_S3=off, the stack runs SeaweedFS, a real S3-compatible server,
+ * with its data in data/s3. The first start builds it with Go into ~/.cache/spillway (minutes); later ones take seconds.
+ */
+async function startObjectStore() {
+  if (env.SPILLWAY_S3_ENDPOINT !== undefined || env.SPILLWAY_S3_AWS === 'true' || env.SPILLWAY_S3 === 'off') {
+    return undefined;
+  }
+  console.log('starting SeaweedFS for large payloads (S3; built once with Go on a first start) ...');
+  return startS3Server({
+    dataDir: path.join(DATA, 's3'),
+    accessKeyId: 'spillway-local',
+    secretAccessKey: s3Secret(),
+    s3Port: Number(env.SPILLWAY_S3_PORT || 8333),
+    logFile: path.join(DATA, 'logs', 's3.log'),
+    log: (m) => console.log(`  ${m}`),
+  });
 }
 
 // ---- --profile server: Temporal's production server on PostgreSQL instead of the dev server -------------------
@@ -201,9 +232,11 @@ async function startForeground() {
   const apiCount = countFlag('apis');
   prepare();
   const stack = new Stack({ logDir: path.join(DATA, 'logs') });
+  let objectStore;
   const shutdown = async (code) => {
     console.log('\nstopping Spillway ...');
     await stack.stop();
+    await objectStore?.stop();
     rmSync(PID_FILE, { force: true });
     console.log('stopped.');
     process.exit(code);
@@ -243,6 +276,15 @@ async function startForeground() {
       SPILLWAY_PUBLIC_URL: env.SPILLWAY_PUBLIC_URL || `http://localhost:${apiPort}`,
     };
     if (!env.TEMPORAL_ADDRESS) delete shared.TEMPORAL_ADDRESS;
+    mkdirSync(path.join(DATA, 'logs'), { recursive: true });
+    objectStore = await startObjectStore();
+    if (objectStore) {
+      Object.assign(shared, {
+        SPILLWAY_S3_ENDPOINT: objectStore.endpoint,
+        SPILLWAY_S3_ACCESS_KEY_ID: objectStore.accessKeyId,
+        SPILLWAY_S3_SECRET_ACCESS_KEY: objectStore.secretAccessKey,
+      });
+    }
     const lambdaEntry = path.join(ROOT, 'dist', 'lambda', 'server.js');
     if (existsSync(lambdaEntry) && !env.LAMBDA_ENDPOINT) {
       const lambda = stack.startNode('lambda', lambdaEntry, shared);
@@ -297,6 +339,7 @@ Spillway is up.
   Temporal Web UI     ${env.TEMPORAL_ADDRESS ? '(your cluster)' : webUiLine(temporalAddress)}
   Temporal gRPC       ${temporalAddress}
   Local Lambda API    ${env.LAMBDA_ENDPOINT || `http://127.0.0.1:${lambdaPort}`}
+  Object store (S3)   ${objectStore ? `${objectStore.endpoint} (SeaweedFS, data in data/s3)` : env.SPILLWAY_S3_ENDPOINT || (env.SPILLWAY_S3_AWS === 'true' ? 'AWS S3' : 'none (SPILLWAY_S3=off)')}
   Logs                data/logs/
 Press Ctrl+C to stop everything${env.SPILLWAY_DETACHED ? ' (or run npm stop)' : ''}.`);
   } catch (err) {

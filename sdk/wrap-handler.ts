@@ -4,6 +4,7 @@
 import type { CallbackBody, InvocationReport } from '../domain/callback-body';
 import { signCallbackBody, SIGNATURE_HEADER } from '../domain/callback-signature';
 import type { HandlerContext, TaskEvent, TaskHandler } from '../domain/handler-contract';
+import { objectRefOf } from '../domain/object-ref-marker';
 
 // The callback's shapes are declared once, in domain/callback-body.ts; the SDK's users see them here.
 export type { CallbackBody, InvocationReport };
@@ -80,6 +81,26 @@ function describe(err: unknown): { type: string; message: string; retryAfterSeco
   return { type: 'Error', message: String(err) };
 }
 
+/** The payload was kept in Spillway's object store and could not be downloaded. */
+export class PayloadUnavailableError extends Error {
+  override readonly name = 'PayloadUnavailableError';
+}
+
+/**
+ * A payload too large for an event arrives as a reference with a pre-signed URL (domain/object-ref.ts): the handler
+ * gets the payload itself, downloaded here, whatever its size.
+ */
+async function withPayload<P>(event: LambdaTaskEvent): Promise<TaskEvent<P>> {
+  const ref = objectRefOf(event.payload);
+  if (!ref) return event as unknown as TaskEvent<P>;
+  if (!ref.getUrl) throw new PayloadUnavailableError(`the payload s3://${ref.bucket}/${ref.key} came without a URL`);
+  const res = await fetch(ref.getUrl);
+  if (!res.ok) {
+    throw new PayloadUnavailableError(`the payload s3://${ref.bucket}/${ref.key} answered ${res.status} to its download`);
+  }
+  return { ...(event as unknown as TaskEvent<P>), payload: JSON.parse(await res.text()) as P };
+}
+
 export function wrapHandler<P, R>(run: TaskHandler<P, R>) {
   return async function handler(event: LambdaTaskEvent | WarmupEvent, context: HandlerContext): Promise<unknown> {
     const wasCold = coldStart;
@@ -94,10 +115,10 @@ export function wrapHandler<P, R>(run: TaskHandler<P, R>) {
       maxMemoryUsedMB: Math.ceil(process.memoryUsage().rss / (1024 * 1024)),
     });
     const callback = event.callback;
-    if (!callback) return run(event as unknown as TaskEvent<P>, context);
+    if (!callback) return run(await withPayload<P>(event), context);
     let result: R;
     try {
-      result = await run(event as unknown as TaskEvent<P>, context);
+      result = await run(await withPayload<P>(event), context);
     } catch (err) {
       const error = describe(err);
       await postCallback(callback, {

@@ -1,5 +1,6 @@
 // Wires workflows and activities into the two workers one worker process runs: the workflow queue (workflows and
 // cheap control activities) and the local queue, whose activity slots are the local pool.
+import { createObjectStore } from '../clients/object-store';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
@@ -65,6 +66,7 @@ export async function createWorkers(deps: WorkerDeps): Promise<Workers> {
     controls: createControlsReader(deps.client, config.flow.controlsCacheMs),
     config,
     prices: loadPriceTable(),
+    objectStore: config.placement.objectStore ? createObjectStore(config.placement.objectStore) : undefined,
   });
   const workflowSource: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> = existsSync(WORKFLOW_BUNDLE_PATH)
     ? { workflowBundle: { codePath: WORKFLOW_BUNDLE_PATH } }

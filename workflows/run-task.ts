@@ -2,6 +2,7 @@
 // pause, a concurrency slot, a rate permit), expires a task that was not started in time, places the task, runs one
 // activity whose retry policy owns the backoff, keeps a status that the `status` query returns, and mirrors the
 // status into search attributes. A task with none of the flow options goes straight to its placement.
+import { objectRefOf } from '../domain/object-ref-marker';
 import {
   ActivityCancellationType,
   ActivityFailure,
@@ -187,6 +188,7 @@ export async function runTask(input: TaskInput): Promise<TaskState> {
     rateLimitKey: task.rateLimit?.key,
     debounceKey: task.debounce?.key,
     paused: task.startPaused,
+    payloadObject: objectRefOf(task.payload),
   };
   let placement: Placement = task.executionMode === 'LAMBDA' ? 'LAMBDA' : 'LOCAL';
   let holdsSlot = false;

@@ -17,7 +17,9 @@ import {
 } from '../schemas/task-schemas';
 import { errorBody, Errors, toSpillwayError } from '../errors';
 
+/** One task's body: 1 MB inline; with an object store, payloads of up to 10 MB are accepted and kept there. */
 const TASK_BODY_LIMIT = 1024 * 1024;
+export const TASK_BODY_LIMIT_WITH_STORE = 10 * 1024 * 1024;
 const BULK_BODY_LIMIT = 10 * 1024 * 1024;
 const createTaskCheck = TypeCompiler.Compile(CreateTaskBody);
 
@@ -28,11 +30,11 @@ const CancelResponse = Type.Object({
   links: Type.Object({ self: Type.String(), cancel: Type.String(), temporalUi: Type.String() }),
 });
 
-export const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
+export const taskRoutes: FastifyPluginAsyncTypebox<{ taskBodyLimit?: number }> = async (app, options) => {
   app.post(
     '/api/tasks',
     {
-      bodyLimit: TASK_BODY_LIMIT,
+      bodyLimit: options.taskBodyLimit ?? TASK_BODY_LIMIT,
       schema: {
         tags: ['tasks'],
         operationId: 'createTask',

@@ -1,5 +1,6 @@
 // Request and response schemas of the task routes. The create body is the seed's body plus optional fields.
 import { AttemptRecordSchema, TaskErrorSchema } from '../../domain/attempt-record';
+import { ObjectRefSchema } from '../../domain/object-ref';
 import { Type, type Static } from '@sinclair/typebox';
 import { FUNCTION_REF_PATTERN, TASK_TYPE_PATTERN } from '../../domain/function-manifest';
 import { EXECUTION_MODES, TASK_STATUSES } from '../../domain/task-model';
@@ -95,6 +96,7 @@ export const TaskResponse = Type.Object(
       Type.Object({ placement: Type.String(), reason: Type.String(), inputs: Type.Optional(Type.Unknown()) }),
     ),
     attempts: Type.Array(AttemptRecordSchema),
+    payloadObject: Type.Optional(ObjectRefSchema),
     attemptCount: Type.Integer(),
     submittedAt: Type.String(),
     startedAt: Type.Optional(Type.String()),

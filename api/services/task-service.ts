@@ -1,5 +1,6 @@
 // Everything the task routes do, against Temporal. Temporal is the record: ids are workflow ids, status comes from
 // the workflow's `status` query, and lists and counts come from visibility.
+import type { PayloadOffload } from './payload-offload';
 import { TASK_ID_PATTERN } from '../../domain/task-id';
 import { createHash, randomUUID } from 'node:crypto';
 import type { Client, WorkflowExecutionInfo, WorkflowHandle } from '@temporalio/client';
@@ -90,6 +91,8 @@ export interface TaskServiceOptions {
   debounce: DebounceService;
   /** Modes this deployment can run; others are refused with SPILLWAY_MODE_NOT_AVAILABLE. */
   availableModes: ReadonlySet<ExecutionMode>;
+  /** Moves payloads too large for an event to the object store; without it payloads stay inline. */
+  payloads?: PayloadOffload;
   log?: (message: string) => void;
 }
 
@@ -257,7 +260,9 @@ export function createTaskService(options: TaskServiceOptions) {
     const id = body.idempotencyKey
       ? `task-idem-${createHash('sha256').update(body.idempotencyKey).digest('hex').slice(0, 32)}`
       : `task-${randomUUID()}`;
-    const { input, fn, start } = await toTaskInput(body, id, extras);
+    const built = await toTaskInput(body, id, extras);
+    const { fn, start } = built;
+    const input = options.payloads ? await options.payloads.offload(built.input) : built.input;
     if (input.debounce) {
       const debounced = await options.debounce.join(input, body);
       if (debounced) return { ...debounced, links: links(debounced.id) };

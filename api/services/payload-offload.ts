@@ -1,0 +1,42 @@
+// Payloads too large for an event go to the object store before the task starts, so neither Temporal's history nor
+// Lambda's invocation carries them: the task's input holds a reference (region, bucket, key, size) instead, and the
+// worker hands the function a pre-signed GET URL for it (activities/payload-urls.ts). The key holds a hash of the
+// payload, so a repeated idempotency key with a different body (a 409) never overwrites the first task's payload.
+import { createHash } from 'node:crypto';
+import type { ObjectStore } from '../../clients/object-store';
+import { markObjectRef, needsObjectStore, recordedRef, taskObjectKey } from '../../domain/object-ref';
+import type { TaskInput } from '../../domain/task-model';
+
+export interface PayloadOffload {
+  /** The input as it should start: unchanged, or with its payload replaced by a reference to the stored copy. */
+  offload(input: TaskInput): Promise<TaskInput>;
+}
+
+export function createPayloadOffload(deps: {
+  store?: ObjectStore;
+  region: string;
+  largePayloadBytes: number;
+}): PayloadOffload {
+  let bucketReady: Promise<void> | undefined;
+  return {
+    async offload(input) {
+      if (!deps.store) return input;
+      const text = JSON.stringify(input.payload ?? {});
+      const sizeBytes = Buffer.byteLength(text);
+      if (!needsObjectStore(sizeBytes, deps.largePayloadBytes)) return input;
+      bucketReady ??= deps.store.ensureBucket(deps.region).catch((err) => {
+        bucketReady = undefined;
+        throw err;
+      });
+      await bucketReady;
+      const digest = createHash('sha256').update(text).digest('hex').slice(0, 16);
+      const ref = await deps.store.put(
+        deps.region,
+        `${taskObjectKey(input.id, 'payload')}-${digest}.json`,
+        text,
+        'application/json',
+      );
+      return { ...input, payload: markObjectRef(recordedRef(ref)) };
+    },
+  };
+}

@@ -1,0 +1,132 @@
+// A 5 MB payload goes through the object store (a real SeaweedFS, scripts/lib/s3-server.js): the API keeps it there
+// before the task starts, so neither Temporal's history nor the Lambda event carries it; the function downloads it
+// through a pre-signed URL (sdk/wrap-handler.ts) and computes on all of it, LOCAL and on Lambda alike. The task's
+// state shows the object's key and size, never the URL.
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../api/app';
+import { eventually, startHarness, uniqueId, type TestHarness } from '../support/test-stack';
+
+/* eslint-disable @typescript-eslint/no-require-imports */
+const { startS3Server } = require('../../scripts/lib/s3-server.js') as {
+  startS3Server(o: { dataDir: string; accessKeyId: string; secretAccessKey: string; logFile?: string }): Promise<{
+    endpoint: string;
+    stop(): Promise<void>;
+  }>;
+};
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+let dir: string;
+let s3: { endpoint: string; stop(): Promise<void> };
+let harness: TestHarness;
+let app: FastifyInstance;
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'spillway-large-payload-'));
+  const secretAccessKey = randomBytes(16).toString('hex');
+  s3 = await startS3Server({
+    dataDir: path.join(dir, 'data'),
+    accessKeyId: 'spillway-test',
+    secretAccessKey,
+    logFile: path.join(dir, 'weed.log'),
+  });
+  harness = await startHarness({
+    env: {
+      SPILLWAY_S3_ENDPOINT: s3.endpoint,
+      SPILLWAY_S3_ACCESS_KEY_ID: 'spillway-test',
+      SPILLWAY_S3_SECRET_ACCESS_KEY: secretAccessKey,
+      SPILLWAY_S3_BUCKET_PREFIX: `spillway-t${randomBytes(3).toString('hex')}-`,
+    },
+  });
+  app = await buildApp({ config: harness.config, client: harness.client, redis: harness.redis });
+}, 15 * 60_000);
+
+afterAll(async () => {
+  await app?.close();
+  await harness?.close();
+  await s3?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+/** About 5 MB of records in 4 groups, whose per-group counts and sums the function must get right. */
+function bigPayload() {
+  const pad = 'x'.repeat(40);
+  const records = Array.from({ length: 80_000 }, (_, i) => ({ g: `g${i % 4}`, value: i, pad }));
+  return { records, groupBy: 'g' };
+}
+
+type Stats = { count: number; sum: number };
+
+async function runBig(executionMode: 'LOCAL' | 'LAMBDA') {
+  const payload = bigPayload();
+  const text = JSON.stringify(payload);
+  expect(Buffer.byteLength(text)).toBeGreaterThan(5 * 1024 * 1024);
+  const res = await app.inject({
+    method: 'POST',
+    url: '/api/tasks',
+    headers: { 'content-type': 'application/json' },
+    payload: JSON.stringify({
+      name: uniqueId(`big-${executionMode}`),
+      type: 'data-aggregation',
+      executionMode,
+      ...(executionMode === 'LAMBDA' ? { invocation: 'sync' } : {}),
+      payload,
+    }),
+  });
+  expect([res.statusCode, res.json().code]).toEqual([201, undefined]);
+  const id = res.json<{ id: string }>().id;
+  const task = await eventually(async () => {
+    const body = (await app.inject({ method: 'GET', url: `/api/tasks/${id}` })).json();
+    return ['COMPLETED', 'FAILED'].includes(body.status) ? body : undefined;
+  }, 120_000);
+  return { id, task, bytes: Buffer.byteLength(text) };
+}
+
+function expectAggregated(result: { groups: Record<string, Stats> }) {
+  // Records i = 0..79,999 with group i % 4: each group has 20,000 of them; group k sums k + 4j over j < 20,000.
+  for (let k = 0; k < 4; k++) {
+    const group = result.groups[`g${k}`];
+    expect({ k, count: group?.count, sum: group?.sum }).toEqual({
+      k,
+      count: 20_000,
+      sum: 20_000 * k + 4 * ((19_999 * 20_000) / 2),
+    });
+  }
+}
+
+test.each(['LOCAL', 'LAMBDA'] as const)(
+  'a 5 MB payload on %s goes through the object store and the function reads all of it',
+  async (mode) => {
+    const { id, task, bytes } = await runBig(mode);
+    expect([task.status, task.error]).toEqual(['COMPLETED', undefined]);
+    expectAggregated(task.result);
+    // The state shows where the payload is and how big, and no pre-signed URL.
+    expect(task.payloadObject).toEqual(
+      expect.objectContaining({ key: expect.stringMatching(/^tasks\//), sizeBytes: bytes, region: expect.any(String) }),
+    );
+    expect(task.payloadObject.getUrl).toBeUndefined();
+    // Temporal's history holds the reference, not the 5 MB.
+    const history = await harness.client.workflow.getHandle(id).fetchHistory();
+    const started = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0]?.data;
+    expect(started?.byteLength ?? 0).toBeLessThan(64 * 1024);
+  },
+  180_000,
+);
+
+test('a payload under the threshold stays inline', async () => {
+  const res = await app.inject({
+    method: 'POST',
+    url: '/api/tasks',
+    payload: { name: 'small', type: 'data-aggregation', executionMode: 'LOCAL', payload: { generate: { count: 10 } } },
+  });
+  expect(res.statusCode).toBe(201);
+  const id = res.json<{ id: string }>().id;
+  const task = await eventually(async () => {
+    const body = (await app.inject({ method: 'GET', url: `/api/tasks/${id}` })).json();
+    return body.status === 'COMPLETED' ? body : undefined;
+  });
+  expect(task.payloadObject).toBeUndefined();
+});
