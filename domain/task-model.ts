@@ -1,5 +1,6 @@
 // The task as the API accepts it and as TaskWorkflow reports it. Everything here is plain data so that it
 // can cross Temporal's payload converter and the HTTP boundary unchanged.
+import type { PlacementExplanation } from './placement-predictor';
 import type { FlowOptions } from './task-options';
 
 export const EXECUTION_MODES = ['LOCAL', 'LAMBDA', 'AUTO'] as const;
@@ -128,7 +129,11 @@ export interface TaskError {
   retryAfterMs?: number;
 }
 
-export interface PlacementDecision {
+/**
+ * Where a task runs and why. A predictive AUTO decision also carries its explanation (PlacementExplanation: every
+ * target's estimate, the runner-up and the margin); those fields are optional, so older histories still parse.
+ */
+export interface PlacementDecision extends PlacementExplanation {
   placement: Placement;
   reason: string;
   inputs?: Record<string, unknown>;

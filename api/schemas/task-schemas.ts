@@ -1,6 +1,7 @@
 // Request and response schemas of the task routes. The create body is the seed's body plus optional fields.
 import { Type, type Static } from '@sinclair/typebox';
 import { FUNCTION_REF_PATTERN, TASK_TYPE_PATTERN } from '../../domain/function-manifest';
+import { PlacementExplanationSchema } from '../../domain/placement-predictor';
 import { EXECUTION_MODES, TASK_STATUSES } from '../../domain/task-model';
 import {
   ConcurrencyOption,
@@ -121,7 +122,11 @@ export const TaskResponse = Type.Object(
     status: TaskStatusSchema,
     temporalStatus: Type.Optional(Type.String()),
     placement: Type.Optional(
-      Type.Object({ placement: Type.String(), reason: Type.String(), inputs: Type.Optional(Type.Unknown()) }),
+      Type.Composite([
+        Type.Object({ placement: Type.String(), reason: Type.String(), inputs: Type.Optional(Type.Unknown()) }),
+        // A predictive AUTO decision's explanation: every target's estimate, the runner-up and the margin.
+        PlacementExplanationSchema,
+      ]),
     ),
     attempts: Type.Array(AttemptSchema),
     attemptCount: Type.Integer(),
