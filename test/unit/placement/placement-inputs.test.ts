@@ -95,7 +95,7 @@ const prices: PriceTable = {
   local: { vCpuSecondUsd: 0.0000125 },
 };
 
-test('the invoke path\'s target is the one on LAMBDA_ENDPOINT, else the first', () => {
+test("the invoke path's target is the one on LAMBDA_ENDPOINT, else the first", () => {
   const east = { name: 'east', region: 'us-east-1', endpoint: 'http://127.0.0.1:9001' };
   const west = { name: 'west', region: 'us-west-2', endpoint: 'http://127.0.0.1:9002' };
   expect(invokeTarget([east, west], 'http://127.0.0.1:9002')).toBe(west);
