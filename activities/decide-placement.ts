@@ -1,12 +1,24 @@
-// The AUTO placement activity: gathers the live signals, asks the pure policy, and keeps the local reservation
-// consistent with the answer. Its result is recorded in the workflow history with every input that led to it.
+// The AUTO placement activity: gathers the live signals, asks the pure policy (the threshold rule, or the predictor
+// with SCHEDULER_AUTO_POLICY=predictive), and keeps the local reservation consistent with the answer. Its result is
+// recorded in the workflow history with every input that led to it.
 import { estimateCosts, type PriceTable } from '../domain/cost-model';
-import type { SpillwayConfig } from '../domain/config';
+import type { PlacementConfig, SpillwayConfig } from '../domain/config';
+import type { DeployedFunction } from '../domain/deployed-function';
 import { DEFAULT_EXPECTED_DURATION_MS } from '../domain/function-manifest';
+import {
+  invokeTarget,
+  lambdaCandidate,
+  predictionTask,
+  predictorParams,
+  recordedDecision,
+} from '../domain/placement-inputs';
 import { decidePlacement as policy } from '../domain/placement-policy';
+import { predictPlacement, type LearnedFigures } from '../domain/placement-predictor';
+import { DEFAULT_TRANSFER_PRICES, type TransferPrices } from '../domain/region-model';
 import type { PlacementDecision, TaskInput } from '../domain/task-model';
 import type { LambdaSignals } from '../live/lambda-signals';
 import type { PlacementLeases } from '../live/placement-leases';
+import { learnedFigures, statsVersionKey, type LearnedQuery, type PlacementStats } from '../live/placement-stats';
 import type { FunctionDirectory } from '../clients/function-directory';
 import type { ControlsReader } from '../clients/operator-controls';
 import { overridePlacement } from '../domain/operator-controls';
@@ -15,14 +27,83 @@ import { functionRef } from './task-event';
 /** How long a placed local task may wait in the queue before its reservation lapses. */
 const RESERVATION_TTL_MS = 5 * 60_000;
 
+/** A predictive placement reserves a slot whatever the count, so a burst of placements sees every one before it. */
+const ALWAYS = Number.MAX_SAFE_INTEGER;
+
 export function createDecidePlacement(deps: {
   config: SpillwayConfig['scheduler'];
+  /** The predictive policy's settings; without them (or with autoPolicy 'threshold') the threshold rule decides. */
+  placement?: PlacementConfig;
+  /** The endpoint the invoke path calls (LAMBDA_ENDPOINT): its target is the predictor's Lambda candidate. */
+  lambdaEndpoint?: string;
+  transfer?: TransferPrices;
+  /** Learned durations (live/placement-stats.ts); without them the manifest's expectation is the figure. */
+  stats?: PlacementStats;
   prices: PriceTable;
   leases?: PlacementLeases;
   lambdaSignals: LambdaSignals;
   functions: FunctionDirectory;
   controls: ControlsReader;
 }) {
+  const predictive = deps.placement?.autoPolicy === 'predictive' ? deps.placement : undefined;
+
+  /** The learned figures of the function, or the manifest's prior alone when Redis cannot say. */
+  async function learned(query: LearnedQuery): Promise<LearnedFigures> {
+    const prior = () => learnedFigures({}, {}, {}, 0, query, 1, 1);
+    if (!deps.stats) return prior();
+    try {
+      // Only what the predictor weighs: the decision records its inputs, and the running list can be long.
+      const r = await deps.stats.read(query);
+      return {
+        localDurationMs: r.localDurationMs,
+        lambdaDurationMs: r.lambdaDurationMs,
+        initMs: r.initMs,
+        localCpuShare: r.localCpuShare,
+        localThroughputPerSec: r.localThroughputPerSec,
+        samples: r.samples,
+      };
+    } catch {
+      return prior();
+    }
+  }
+
+  async function predict(
+    settings: PlacementConfig,
+    task: TaskInput,
+    fn: DeployedFunction | undefined,
+    expectedDurationMs: number,
+    localInFlight: number,
+  ): Promise<PlacementDecision> {
+    const poolSize = deps.config.localWorkerPoolSize;
+    const target = invokeTarget(settings.lambdaTargets, deps.lambdaEndpoint ?? '');
+    const [figures, facts, invoked] = await Promise.all([
+      learned({
+        functionName: task.functionName,
+        versionKey: statsVersionKey(fn?.version, fn?.codeSha256),
+        expectedDurationMs,
+        defaultInitMs: settings.defaultInitMs,
+        poolSize,
+        now: Date.now(),
+      }),
+      deps.lambdaSignals.forFunction(task.functionName),
+      deps.leases?.lambdaInFlight(task.functionName).catch(() => 0) ?? Promise.resolve(0),
+    ]);
+    const decision = predictPlacement({
+      task: predictionTask(task, fn),
+      learned: figures,
+      local: { region: settings.localRegion, inFlight: localInFlight, poolSize },
+      lambda: target ? [lambdaCandidate(target, facts, deps.prices, invoked)] : [],
+      prices: deps.prices,
+      transfer: deps.transfer ?? DEFAULT_TRANSFER_PRICES,
+      params: predictorParams(settings, {
+        fallbackToLocalOnThrottle: deps.config.fallbackToLocalOnThrottle,
+        // The invoke path does not yet move large payloads through S3: count it as absent.
+        s3Available: false,
+      }),
+    });
+    return recordedDecision(decision);
+  }
+
   return async function decidePlacement(task: TaskInput): Promise<PlacementDecision> {
     // An operator's override wins over every signal; the reason says who set it and why.
     const override = overridePlacement(await deps.controls.current(), 'AUTO');
@@ -41,7 +122,8 @@ export function createDecidePlacement(deps: {
     }
     let reservation: { inFlight: number; reserved: boolean };
     try {
-      reservation = await deps.leases.reserveLocal(task.id, deps.config.lambdaTaskThreshold, RESERVATION_TTL_MS);
+      const threshold = predictive ? ALWAYS : deps.config.lambdaTaskThreshold;
+      reservation = await deps.leases.reserveLocal(task.id, threshold, RESERVATION_TTL_MS);
     } catch (err) {
       return {
         placement: 'LOCAL',
@@ -49,17 +131,18 @@ export function createDecidePlacement(deps: {
         inputs: { cost },
       };
     }
-    const lambda = await deps.lambdaSignals.forFunction(task.functionName);
-    const decision = policy({
-      localInFlight: reservation.inFlight,
-      localPoolSize: deps.config.localWorkerPoolSize,
-      lambdaTaskThreshold: deps.config.lambdaTaskThreshold,
-      lambda,
-      expectedDurationMs,
-      payloadBytes: Buffer.byteLength(JSON.stringify(task.payload ?? {})),
-      cost,
-      fallbackToLocalOnThrottle: deps.config.fallbackToLocalOnThrottle,
-    });
+    const decision = predictive
+      ? await predict(predictive, task, fn, expectedDurationMs, reservation.inFlight)
+      : policy({
+          localInFlight: reservation.inFlight,
+          localPoolSize: deps.config.localWorkerPoolSize,
+          lambdaTaskThreshold: deps.config.lambdaTaskThreshold,
+          lambda: await deps.lambdaSignals.forFunction(task.functionName),
+          expectedDurationMs,
+          payloadBytes: Buffer.byteLength(JSON.stringify(task.payload ?? {})),
+          cost,
+          fallbackToLocalOnThrottle: deps.config.fallbackToLocalOnThrottle,
+        });
     try {
       if (decision.placement === 'LOCAL' && !reservation.reserved) {
         await deps.leases.holdLocal(task.id, RESERVATION_TTL_MS);

@@ -6,8 +6,10 @@ import type { FunctionPackages } from '../clients/function-packages';
 import type { AsyncRetryGuard } from '../clients/lambda-setup';
 import type { SpillwayConfig } from '../domain/config';
 import type { PriceTable } from '../domain/cost-model';
+import type { TransferPrices } from '../domain/region-model';
 import type { LambdaSignals } from '../live/lambda-signals';
 import type { PlacementLeases } from '../live/placement-leases';
+import type { PlacementStats } from '../live/placement-stats';
 import type { TaskProjection } from '../live/task-projection';
 import type { FlowControl } from '../live/flow-control';
 import type { ControlsReader } from '../clients/operator-controls';
@@ -22,6 +24,7 @@ import type { LocalRuntime } from './local-runtime';
 import { createRunLocalTask } from './local-task';
 import { createPipelineRemoteActivities } from './pipeline-remote';
 import { createPipelineActivities } from './pipeline-tasks';
+import { createPlacementSamples } from './placement-samples';
 import { createPublishTransition } from './publish-transition';
 import type {
   FlowActivities,
@@ -36,6 +39,10 @@ export interface ActivityDeps {
   client: Client;
   projection?: TaskProjection;
   leases?: PlacementLeases;
+  /** Learned placement figures: read by predictive AUTO, fed by every task's end. */
+  placementStats?: PlacementStats;
+  /** Inter-region transfer prices, for predictive AUTO. @default DEFAULT_TRANSFER_PRICES */
+  transferPrices?: TransferPrices;
   lambdaSignals: LambdaSignals;
   lambda: LambdaClient;
   functions: FunctionDirectory;
@@ -54,7 +61,8 @@ export function createActivities(
   deps: ActivityDeps,
 ): TaskActivities & FlowActivities & WarmPoolActivities & PipelineActivities & PipelineRemoteActivities {
   const reporter = createAttemptReporter(deps.client);
-  const live = createLiveHooks(deps.projection, deps.leases);
+  const samples = createPlacementSamples(deps.placementStats);
+  const live = createLiveHooks(deps.projection, deps.leases, samples);
   const presignPayload = createPayloadPresigner(
     deps.objectStore,
     deps.config.placement.objectStore?.urlTtlSeconds,
@@ -83,6 +91,10 @@ export function createActivities(
     }),
     decidePlacement: createDecidePlacement({
       config: deps.config.scheduler,
+      placement: deps.config.placement,
+      lambdaEndpoint: deps.config.lambda.endpoint,
+      transfer: deps.transferPrices,
+      stats: deps.placementStats,
       prices: deps.prices,
       leases: deps.leases,
       lambdaSignals: deps.lambdaSignals,
@@ -90,7 +102,7 @@ export function createActivities(
       controls: deps.controls,
     }),
     ...createFlowActivities({ flow: deps.flow, client: deps.client }),
-    publishTransition: createPublishTransition(deps.projection),
+    publishTransition: createPublishTransition(deps.projection, samples),
     ...createWarmPoolActivities({
       lambda: deps.lambda,
       config: deps.config.scheduler,

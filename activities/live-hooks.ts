@@ -2,6 +2,7 @@
 // in-flight leases that AUTO placement reads. Every hook swallows Redis failures: the projection may lag or be
 // rebuilt, but it must never fail or slow a task.
 import type { AttemptRecord, TaskInput } from '../domain/task-model';
+import type { PlacementSamples } from './placement-samples';
 import { transitionOf } from './publish-transition';
 import type { PlacementLeases } from '../live/placement-leases';
 import type { TaskProjection } from '../live/task-projection';
@@ -26,6 +27,7 @@ export interface LiveHooks {
 export function createLiveHooks(
   projection: TaskProjection | undefined,
   leases: PlacementLeases | undefined,
+  samples?: PlacementSamples,
   log: (m: string) => void = console.warn,
 ): LiveHooks {
   let lastWarning = 0;
@@ -61,7 +63,7 @@ export function createLiveHooks(
       if (!projection) return true;
       let told = false;
       await quietly('local completion', async () => {
-        await projection.record(
+        const changed = await projection.record(
           transitionOf(task.id, {
             id: task.id,
             name: task.name,
@@ -78,6 +80,8 @@ export function createLiveHooks(
           }),
         );
         told = true;
+        // The task's end, told once: the workflow does not publish it again (and a repeat changes nothing).
+        if (changed) await samples?.taskEnded(task, 'COMPLETED', [attempt]);
       });
       return told;
     },

@@ -2,6 +2,7 @@
 // the projection is rebuilt from Temporal by the reconcile step, so a lost event costs nothing lasting.
 import { startCounts, taskDurationMs, type TaskState } from '../domain/task-model';
 import type { TaskProjection, TransitionEvent } from '../live/task-projection';
+import type { PlacementSamples } from './placement-samples';
 import type { TaskTransition } from './types';
 
 /** What the projection is told of a task in `state`: the workflow's publish and a first attempt's own say the same. */
@@ -25,12 +26,16 @@ export function transitionOf(taskId: string, state: TaskState): TransitionEvent 
 
 export function createPublishTransition(
   projection: TaskProjection | undefined,
+  samples?: PlacementSamples,
   log: (m: string) => void = console.warn,
 ) {
   return async function publishTransition({ taskId, state }: TaskTransition): Promise<void> {
     if (!projection) return;
     try {
-      await projection.record(transitionOf(taskId, state));
+      // A repeated publish changes nothing, and teaches placement nothing twice.
+      if (await projection.record(transitionOf(taskId, state))) {
+        await samples?.taskEnded({ id: taskId, functionName: state.functionName }, state.status, state.attempts);
+      }
     } catch (err) {
       log(
         `live projection unavailable, transition of ${taskId} to ${state.status} not recorded: ${(err as Error).message}`,

@@ -1,4 +1,4 @@
-// Section "AUTO policies" (issue 14; registered by bench/run.ts once the predictive policy is wired): three bursts,
+// Section "AUTO policies" (issue 14; bench/run.ts runs it as `--only=policy`): three bursts,
 // measured in one run, each under all-LOCAL, all-LAMBDA, threshold AUTO and predictive AUTO:
 //   burst: the AUTO section's own (options.burst × flaky {sleepMs: options.burstSleepMs});
 //   short: options.burst × flaky {sleepMs: 100}, where a cold start costs more than the queue;

@@ -10,6 +10,7 @@ import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { deployFolders, exampleFolders } from '../cli/deploy-folders';
+import type { AutoPolicy } from '../domain/placement-predictor';
 import type { BenchOptions } from './options';
 import { sleep } from './stats';
 
@@ -93,6 +94,11 @@ export interface BenchStack {
   /** The environment the worker and the API were started with (the secret masked), for the report. */
   settings: Record<string, string>;
   pid(name: ProcessName): number | undefined;
+  /**
+   * Restarts the worker with SCHEDULER_AUTO_POLICY=policy (graceful: SIGTERM, then SIGKILL after 30 s) and waits
+   * until the new one is ready; the API places nothing, so it keeps running. Each worker logs to its own file.
+   */
+  setAutoPolicy(policy: AutoPolicy): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -273,7 +279,25 @@ export async function startBenchStack(options: BenchOptions, log: (m: string) =>
       stack.waitForHealth(`${apiUrl}/actuator/health`, api, 120_000),
     ]);
 
+    let restarts = 0;
+    const setAutoPolicy = async (policy: AutoPolicy) => {
+      const old = entries.get('worker');
+      if (old && !old.exited) {
+        const exited = new Promise<void>((resolve) => old.child.once('exit', () => resolve()));
+        old.child.kill('SIGTERM');
+        const timer = setTimeout(() => old.child.kill('SIGKILL'), 30_000);
+        await exited;
+        clearTimeout(timer);
+      }
+      const name = `worker-${policy}-${++restarts}`;
+      const next = startNode(name, dist('worker', 'main.js'), { ...settings, SCHEDULER_AUTO_POLICY: policy }, true);
+      entries.set('worker', next);
+      await waitForLog(path.join(logDir, `${name}.log`), /worker ready/, next, 120_000);
+      log(`worker restarted with SCHEDULER_AUTO_POLICY=${policy} (log ${name}.log)`);
+    };
+
     return Object.assign(benchStack, {
+      setAutoPolicy,
       temporalAddress,
       temporalCli,
       redisUrl,

@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { autoBurst } from './auto-burst';
+import { autoPolicy } from './auto-policy';
 import { ROOT, startBenchStack, type BenchStack } from './bench-stack';
 import type { BenchContext } from './context';
 import { agent } from './http';
@@ -164,6 +165,16 @@ async function main(): Promise<number> {
     }
     if (!onlyPipelines && options.sections.includes('lambda')) await run('lambdaPath', () => lambdaPath(ctx));
     if (!onlyPipelines && options.sections.includes('auto')) await run('autoBurst', () => autoBurst(ctx));
+    if (!onlyPipelines && options.sections.includes('policy')) {
+      // It restarts the worker for each AUTO run; the sections after it get the default policy back.
+      await run('autoPolicy', async () => {
+        try {
+          return await autoPolicy(ctx, { setAutoPolicy: (p) => s.setAutoPolicy(p) });
+        } finally {
+          await s.setAutoPolicy('threshold');
+        }
+      });
+    }
     if (!onlyPipelines && options.sections.includes('reads')) await run('readPaths', () => readPaths(ctx));
     if (!onlyPipelines && options.sections.includes('scale')) await run('scaleOut', () => scaleOut(ctx));
     // Pipelines: with every run unless BENCH_PIPELINES=off (or =only, to run it alone with any --only).

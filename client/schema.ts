@@ -1254,6 +1254,48 @@ export interface operations {
               placement: string;
               reason: string;
               inputs?: unknown;
+              /** @enum {string} */
+              policy?: 'predictive';
+              objective?: 'balanced' | 'latency' | 'cost';
+              target?: {
+                name: string;
+                region: string;
+              };
+              payloadViaS3?: boolean;
+              estimates?: {
+                target: string;
+                placement: 'LOCAL' | 'LAMBDA';
+                region: string;
+                feasible: boolean;
+                excluded?: string;
+                completionMs: number;
+                costUsd: number;
+                score: number;
+                meetsDeadline?: boolean;
+                viaS3: boolean;
+                breakdown: {
+                  queueMs: number;
+                  coldStartProbability: number;
+                  initMs: number;
+                  overheadMs: number;
+                  durationMs: number;
+                  transferMs: number;
+                  penaltyMs: number;
+                  computeUsd: number;
+                  transferUsd: number;
+                };
+              }[];
+              runnerUp?: string;
+              margin?: {
+                completionMs: number;
+                costUsd: number;
+                score: number;
+              };
+              deadlineMs?: number;
+              budget?: {
+                level: string;
+                message: string;
+              };
             };
             attempts: ({
               attempt: number;

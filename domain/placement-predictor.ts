@@ -186,6 +186,26 @@ export const PredictiveDecisionSchema = Type.Object({
 });
 export type PredictiveDecision = Static<typeof PredictiveDecisionSchema>;
 
+/**
+ * What a predictive decision adds to the recorded PlacementDecision (domain/task-model.ts): the policy and objective,
+ * the chosen target, every target's estimate, the runner-up and the margin. Every field is optional, so a decision
+ * of the threshold rule, an override's, or one recorded before these fields existed still parses.
+ */
+export const PlacementExplanationSchema = Type.Partial(
+  Type.Pick(PredictiveDecisionSchema, [
+    'policy',
+    'objective',
+    'target',
+    'payloadViaS3',
+    'estimates',
+    'runnerUp',
+    'margin',
+    'deadlineMs',
+    'budget',
+  ]),
+);
+export type PlacementExplanation = Static<typeof PlacementExplanationSchema>;
+
 /** Thrown by predictPlacement when residency or a pin leaves no target at all; the task cannot run anywhere. */
 export class NoAllowedTargetError extends Error {
   override readonly name = 'NoAllowedTargetError';

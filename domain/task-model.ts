@@ -2,6 +2,7 @@
 // can cross Temporal's payload converter and the HTTP boundary unchanged.
 import type { AttemptRecord, TaskError } from './attempt-record';
 import type { ObjectRef } from './object-ref';
+import type { PlacementExplanation } from './placement-predictor';
 import type { FlowOptions } from './task-options';
 
 // Declared as schemas in attempt-record.ts (the API answers with them); the types are re-exported for everyone else.
@@ -103,7 +104,11 @@ export interface PauseRecord {
   scope?: string;
 }
 
-export interface PlacementDecision {
+/**
+ * Where a task runs and why. A predictive AUTO decision also carries its explanation (PlacementExplanation: every
+ * target's estimate, the runner-up and the margin); those fields are optional, so older histories still parse.
+ */
+export interface PlacementDecision extends PlacementExplanation {
   placement: Placement;
   reason: string;
   inputs?: Record<string, unknown>;

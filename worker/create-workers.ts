@@ -18,8 +18,10 @@ import { createFlowControl } from '../live/flow-control';
 import { LOCAL_TASK_QUEUE, WORKFLOW_TASK_QUEUE } from '../domain/constants';
 import type { SpillwayConfig } from '../domain/config';
 import { loadPriceTable } from '../domain/price-table';
+import { loadTransferPrices } from '../domain/transfer-price-table';
 import { createLambdaSignals } from '../live/lambda-signals';
 import { createPlacementLeases } from '../live/placement-leases';
+import { createPlacementStats } from '../live/placement-stats';
 import { createTaskProjection } from '../live/task-projection';
 import { WORKFLOW_BUNDLE_PATH } from './bundle-workflows';
 import { createLocalRuntime, unpackPackage } from './local-runtime';
@@ -56,6 +58,15 @@ export async function createWorkers(deps: WorkerDeps): Promise<Workers> {
     client: deps.client,
     projection,
     leases,
+    placementStats: deps.redis
+      ? createPlacementStats(
+          deps.redis,
+          config.redis.prefix,
+          config.placement.statsHalfLifeMs,
+          config.placement.priorWeight,
+        )
+      : undefined,
+    transferPrices: loadTransferPrices(config.placement.transferPricesFile),
     lambdaSignals: createLambdaSignals({ endpoint: config.lambda.endpoint, lambda, leases }),
     lambda,
     functions,

@@ -3,6 +3,7 @@ import { AttemptRecordSchema, TaskErrorSchema } from '../../domain/attempt-recor
 import { ObjectRefSchema } from '../../domain/object-ref';
 import { Type, type Static } from '@sinclair/typebox';
 import { FUNCTION_REF_PATTERN, TASK_TYPE_PATTERN } from '../../domain/function-manifest';
+import { PlacementExplanationSchema } from '../../domain/placement-predictor';
 import { EXECUTION_MODES, TASK_STATUSES } from '../../domain/task-model';
 import {
   ConcurrencyOption,
@@ -93,7 +94,11 @@ export const TaskResponse = Type.Object(
     status: TaskStatusSchema,
     temporalStatus: Type.Optional(Type.String()),
     placement: Type.Optional(
-      Type.Object({ placement: Type.String(), reason: Type.String(), inputs: Type.Optional(Type.Unknown()) }),
+      Type.Composite([
+        Type.Object({ placement: Type.String(), reason: Type.String(), inputs: Type.Optional(Type.Unknown()) }),
+        // A predictive AUTO decision's explanation: every target's estimate, the runner-up and the margin.
+        PlacementExplanationSchema,
+      ]),
     ),
     attempts: Type.Array(AttemptRecordSchema),
     payloadObject: Type.Optional(ObjectRefSchema),

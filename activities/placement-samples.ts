@@ -1,0 +1,39 @@
+// Feeds finished attempts to the learned placement figures (live/placement-stats.ts). Every task's end reaches the
+// live projection exactly once as a transition that changes it (the workflow's publish, or the first LOCAL attempt's
+// own), whichever placement ran it; the samples are taken there, from that task's attempts, so an attempt is counted
+// once even when a publish is repeated. Best effort, like the projection: a lost sample only slows the learning.
+import { FINAL_STATUSES, type AttemptRecord, type TaskStatus } from '../domain/task-model';
+import { attemptSample, type PlacementStats } from '../live/placement-stats';
+
+export interface PlacementSamples {
+  /** The task reached `status` and the projection took it as new: learn from its succeeded attempts. */
+  taskEnded(
+    task: { id: string; functionName: string },
+    status: TaskStatus,
+    attempts: readonly AttemptRecord[],
+  ): Promise<void>;
+}
+
+export function createPlacementSamples(
+  stats: PlacementStats | undefined,
+  log: (m: string) => void = console.warn,
+): PlacementSamples {
+  let lastWarning = 0;
+  return {
+    async taskEnded(task, status, attempts) {
+      if (!stats || !FINAL_STATUSES.includes(status)) return;
+      for (const attempt of attempts) {
+        const sample = attemptSample(task, attempt);
+        if (!sample) continue;
+        try {
+          await stats.record(sample);
+        } catch (err) {
+          if (Date.now() - lastWarning > 60_000) {
+            lastWarning = Date.now();
+            log(`placement stats unavailable, sample of ${sample.attemptId} not recorded: ${(err as Error).message}`);
+          }
+        }
+      }
+    },
+  };
+}
