@@ -1,6 +1,7 @@
 // The AUTO placement activity: gathers the live signals, asks the pure policy (the threshold rule, or the predictor
 // with SCHEDULER_AUTO_POLICY=predictive), and keeps the local reservation consistent with the answer. Its result is
 // recorded in the workflow history with every input that led to it.
+import { objectRefOf } from '../domain/object-ref';
 import { estimateCosts, type PriceTable } from '../domain/cost-model';
 import type { PlacementConfig, SpillwayConfig } from '../domain/config';
 import type { DeployedFunction } from '../domain/deployed-function';
@@ -89,7 +90,7 @@ export function createDecidePlacement(deps: {
       deps.leases?.lambdaInFlight(task.functionName).catch(() => 0) ?? Promise.resolve(0),
     ]);
     const decision = predictPlacement({
-      task: predictionTask(task, fn),
+      task: predictionTask({ ...task, storedPayloadBytes: objectRefOf(task.payload)?.sizeBytes }, fn),
       learned: figures,
       local: { region: settings.localRegion, inFlight: localInFlight, poolSize },
       lambda: target ? [lambdaCandidate(target, facts, deps.prices, invoked)] : [],
@@ -97,8 +98,8 @@ export function createDecidePlacement(deps: {
       transfer: deps.transfer ?? DEFAULT_TRANSFER_PRICES,
       params: predictorParams(settings, {
         fallbackToLocalOnThrottle: deps.config.fallbackToLocalOnThrottle,
-        // The invoke path does not yet move large payloads through S3: count it as absent.
-        s3Available: false,
+        // With an object store, a payload too large for an event goes through it (api/services/payload-offload.ts).
+        s3Available: settings.objectStore !== undefined,
       }),
     });
     return recordedDecision(decision);
