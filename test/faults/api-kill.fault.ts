@@ -31,6 +31,17 @@ if (missing) {
     await stack.shutdown();
   }, 120_000);
 
+  /** The number of tasks in visibility once it has stopped changing (the instance that creates them is frozen). */
+  async function settledCount(): Promise<number> {
+    let last = await stack.count("WorkflowType='runTask'");
+    for (;;) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const now = await stack.count("WorkflowType='runTask'");
+      if (now === last) return now;
+      last = now;
+    }
+  }
+
   test('an API instance killed mid-bulk: every accepted item has one task, nothing is created twice', async () => {
     const run = randomBytes(4).toString('hex');
     const tasks: TaskBody[] = Array.from({ length: ITEMS }, (_, i) => ({
@@ -54,13 +65,23 @@ if (missing) {
       30_000,
       5,
     );
-    // The fault point: the instance has started creating the bulk's tasks.
-    await waitUntil(
-      'the first task of the bulk created',
-      async () => ((await stack.count("WorkflowType='runTask'")) > 0 ? true : undefined),
-      60_000,
-      10,
-    );
+    // The fault point, held still so that no machine is too fast or too slow for it: the instance is frozen
+    // (SIGSTOP) and let run a few milliseconds at a time until some of the bulk's tasks exist. Frozen, it creates
+    // nothing more while visibility catches up, so the count read is the count it dies with.
+    const pid = stack.pid(holder);
+    if (!pid) throw new Error(`${holder} has no pid`);
+    process.kill(pid, 'SIGSTOP');
+    let createdBeforeKill = 0;
+    const giveUpAt = Date.now() + 120_000;
+    for (let stepMs = 1; createdBeforeKill === 0; stepMs = Math.min(stepMs * 2, 50)) {
+      if (Date.now() > giveUpAt) throw new Error(`${holder} created none of the bulk's tasks in 2 minutes`);
+      process.kill(pid, 'SIGCONT');
+      await new Promise((resolve) => setTimeout(resolve, stepMs));
+      process.kill(pid, 'SIGSTOP');
+      createdBeforeKill = await settledCount();
+    }
+    stack.note(`${holder} frozen with ${createdBeforeKill} of ${ITEMS} tasks created; killing it`);
+    expect(createdBeforeKill).toBeLessThan(ITEMS);
     await stack.killProcess(holder);
     const answer = await first;
     stack.note(`first bulk answered ${answer.status} ${String(answer.body.code)}`);
