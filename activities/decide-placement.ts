@@ -9,6 +9,7 @@ import { DEFAULT_EXPECTED_DURATION_MS } from '../domain/function-manifest';
 import {
   invokeTarget,
   lambdaCandidate,
+  payloadBytes,
   predictionTask,
   predictorParams,
   recordedDecision,
@@ -140,7 +141,7 @@ export function createDecidePlacement(deps: {
           lambdaTaskThreshold: deps.config.lambdaTaskThreshold,
           lambda: await deps.lambdaSignals.forFunction(task.functionName),
           expectedDurationMs,
-          payloadBytes: Buffer.byteLength(JSON.stringify(task.payload ?? {})),
+          payloadBytes: objectRefOf(task.payload)?.sizeBytes ?? payloadBytes(task.payload),
           cost,
           fallbackToLocalOnThrottle: deps.config.fallbackToLocalOnThrottle,
         });

@@ -20,7 +20,7 @@ import { nextRetryDelayMs } from '../domain/retry-timing';
 import type { AttemptReporter } from './attempt-reporter';
 import { describeError, functionError, toApplicationFailure } from './failure-mapping';
 import type { LiveHooks } from './live-hooks';
-import type { PayloadPresigner } from './payload-urls';
+import { sentTask, type PayloadPresigner } from './payload-urls';
 import { functionRef, taskEvent } from './task-event';
 import { traceLambdaInvoke } from '../telemetry/lambda';
 import type { AttemptSuccess } from './types';
@@ -115,7 +115,7 @@ export function createInvokeLambda(deps: LambdaInvokeDeps) {
       });
       throw toApplicationFailure(error);
     }
-    const sent = deps.presignPayload ? await deps.presignPayload(task) : task;
+    const sent = await sentTask(deps.presignPayload, task);
     // The exact version resolved: an alias or $LATEST moving during the attempt cannot change what it runs.
     const qualifier = fn.version === '$LATEST' ? undefined : fn.version;
     const pinned = { functionVersion: fn.version, codeSha256: fn.codeSha256 };

@@ -14,7 +14,7 @@ import { describeError, functionError, toApplicationFailure } from './failure-ma
 import { nextRetryDelayMs } from '../domain/retry-timing';
 import type { FlowControl } from '../live/flow-control';
 import type { LiveHooks } from './live-hooks';
-import type { PayloadPresigner } from './payload-urls';
+import { sentTask, type PayloadPresigner } from './payload-urls';
 import type { LocalRun, LocalRuntime } from './local-runtime';
 import { functionRef, taskEvent } from './task-event';
 import type { AttemptSuccess } from './types';
@@ -87,7 +87,7 @@ export function createRunLocalTask(deps: LocalTaskDeps) {
       if (attempt > 1) await retryPermit(deps.flow, task, () => ctx.heartbeat());
       fn = await deps.functions.resolve(functionRef(task));
       const taskRoot = await deps.packages.taskRoot(fn);
-      const sent = deps.presignPayload ? await deps.presignPayload(task) : task;
+      const sent = await sentTask(deps.presignPayload, task);
       const versioned: AttemptRecord = { ...record, functionVersion: fn.version, codeSha256: fn.codeSha256 };
       const run = await deps.runtime.invoke(fn, taskRoot, {
         requestId: randomUUID(),

@@ -24,3 +24,8 @@ export function createPayloadPresigner(store: ObjectStore | undefined, ttlSecond
     return { ...task, payload: markObjectRef({ ...ref, getUrl, ...(expiresAt ? { expiresAt } : {}) }) };
   };
 }
+
+/** The task as the function should see it: with its payload's URL when there is a presigner, as it is otherwise. */
+export function sentTask(presign: PayloadPresigner | undefined, task: TaskInput): Promise<TaskInput> {
+  return presign ? presign(task) : Promise.resolve(task);
+}

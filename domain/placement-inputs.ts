@@ -28,8 +28,14 @@ export interface PlacementTaskFields {
   storedPayloadBytes?: number;
 }
 
+/** A payload as it travels (JSON, an absent one as `{}`) and its size in bytes: the one measure of a payload. */
+export function serializedPayload(payload: unknown): { text: string; bytes: number } {
+  const text = JSON.stringify(payload ?? {});
+  return { text, bytes: encoder.encode(text).length };
+}
+
 export function payloadBytes(payload: unknown): number {
-  return encoder.encode(JSON.stringify(payload ?? {})).length;
+  return serializedPayload(payload).bytes;
 }
 
 export function predictionTask(

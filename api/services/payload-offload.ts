@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { ObjectStore } from '../../clients/object-store';
 import { markObjectRef, needsObjectStore, recordedRef, taskObjectKey } from '../../domain/object-ref';
+import { serializedPayload } from '../../domain/placement-inputs';
 import type { TaskInput } from '../../domain/task-model';
 
 export interface PayloadOffload {
@@ -21,8 +22,7 @@ export function createPayloadOffload(deps: {
   return {
     async offload(input) {
       if (!deps.store) return input;
-      const text = JSON.stringify(input.payload ?? {});
-      const sizeBytes = Buffer.byteLength(text);
+      const { text, bytes: sizeBytes } = serializedPayload(input.payload);
       if (!needsObjectStore(sizeBytes, deps.largePayloadBytes)) return input;
       bucketReady ??= deps.store.ensureBucket(deps.region).catch((err) => {
         bucketReady = undefined;
