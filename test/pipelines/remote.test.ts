@@ -2,29 +2,16 @@
 // protocol: an execution started there through @aws-sdk/client-sfn is followed by polling DescribeExecution.
 import { CreateStateMachineCommand } from '@aws-sdk/client-sfn';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../api/app';
 import { eventually, uniqueId } from '../support/test-stack';
-import { ROLE, startSfnStack, type SfnStack } from './sfn-api';
+import { ROLE, startRemoteSfnStack, type RemoteSfnStack } from './sfn-api';
 
-let stack: SfnStack;
+let stack: RemoteSfnStack;
 let remoteApp: FastifyInstance;
 beforeAll(async () => {
-  // The worker follows remote executions with its own AWS credentials.
-  stack = await startSfnStack({ AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' });
-  // The app under test: its SFN_ENDPOINT is the other app's Step Functions endpoint.
-  remoteApp = await buildApp({
-    config: stack.harness.config,
-    client: stack.harness.client,
-    sfn: {
-      region: 'us-east-1',
-      account: '123456789012',
-      remotePollMs: 200,
-      remote: { endpoint: stack.endpoint, region: 'us-east-1', accessKeyId: 'test', secretAccessKey: 'test' },
-    },
-  });
+  stack = await startRemoteSfnStack('test');
+  remoteApp = stack.remoteApp;
 });
 afterAll(async () => {
-  await remoteApp?.close();
   await stack?.close();
 });
 

@@ -45,3 +45,31 @@ export async function startSfnStack(env: Record<string, string> = {}): Promise<S
     },
   };
 }
+
+export interface RemoteSfnStack extends SfnStack {
+  /** An API whose remote Step Functions (SFN_ENDPOINT) is the stack's own endpoint, which speaks the same protocol. */
+  remoteApp: FastifyInstance;
+}
+
+/** A stack plus a second API that follows executions on the first; the worker polls with `accessKeyId` as its key. */
+export async function startRemoteSfnStack(accessKeyId: string): Promise<RemoteSfnStack> {
+  const stack = await startSfnStack({ AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: accessKeyId });
+  const remoteApp = await buildApp({
+    config: stack.harness.config,
+    client: stack.harness.client,
+    sfn: {
+      region: 'us-east-1',
+      account: '123456789012',
+      remotePollMs: 200,
+      remote: { endpoint: stack.endpoint, region: 'us-east-1', accessKeyId, secretAccessKey: accessKeyId },
+    },
+  });
+  return {
+    ...stack,
+    remoteApp,
+    async close() {
+      await remoteApp.close();
+      await stack.close();
+    },
+  };
+}

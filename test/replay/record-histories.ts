@@ -35,7 +35,7 @@ import {
 import type { MapBatchResult } from '../../domain/pipeline-model';
 import type { TaskInput, TaskState } from '../../domain/task-model';
 import { executionWorkflowId, stateMachineWorkflowId } from '../../pipelines/arns';
-import { startSfnStack, type SfnStack } from '../pipelines/sfn-api';
+import { startRemoteSfnStack, type RemoteSfnStack } from '../pipelines/sfn-api';
 import { startHoldGate, type HoldGate } from '../support/hold-gate';
 import { eventually, readStack, startHarness, uniqueId, type TestHarness } from '../support/test-stack';
 import { HISTORY_FORMAT, historyToFile } from './history-file';
@@ -566,25 +566,13 @@ const flakyTask = (parameters: Record<string, unknown>, extra: Record<string, un
 });
 
 describe('pipelines (Step Functions executions, state machines and remote executions)', () => {
-  let stack: SfnStack;
+  let stack: RemoteSfnStack;
   let remoteApp: FastifyInstance;
   beforeAll(async () => {
-    // The worker follows remote executions with its own AWS credentials.
-    stack = await startSfnStack({ AWS_ACCESS_KEY_ID: 'replay', AWS_SECRET_ACCESS_KEY: 'replay' });
-    // An API whose remote Step Functions is the other API's endpoint, which speaks the same protocol.
-    remoteApp = await buildApp({
-      config: stack.harness.config,
-      client: stack.harness.client,
-      sfn: {
-        region: 'us-east-1',
-        account: '123456789012',
-        remotePollMs: 200,
-        remote: { endpoint: stack.endpoint, region: 'us-east-1', accessKeyId: 'replay', secretAccessKey: 'replay' },
-      },
-    });
+    stack = await startRemoteSfnStack('replay');
+    remoteApp = stack.remoteApp;
   }, 120_000);
   afterAll(async () => {
-    await remoteApp?.close();
     await stack?.close();
   });
 
