@@ -179,9 +179,8 @@ function forwardedFlags() {
   return out;
 }
 
-function webUiLine(address) {
-  if (temporalProfile() === 'dev') return `http://localhost:${uiPort}`;
-  return `not part of the production server; use the CLI: temporal workflow list --address ${address}`;
+function webUiLine() {
+  return `http://localhost:${uiPort}`;
 }
 
 async function startServerProfile(stack, cli) {
@@ -197,6 +196,17 @@ async function startServerProfile(stack, cli) {
       visibility: env.TEMPORAL_VISIBILITY_DATABASE || 'temporal_visibility',
     },
   });
+  // The production server has no Web UI of its own: the UI server the dev server embeds, on the same port.
+  const { ensureTemporalUi, temporalUiArgs } = require('./lib/temporal-ui.js');
+  if (await canConnect(uiPort))
+    throw new Error(`port ${uiPort} (the Temporal Web UI's) is in use; set TEMPORAL_UI_PORT`);
+  const ui = stack.spawnChild(
+    'temporal-ui',
+    ensureTemporalUi({ log: (m) => console.log(`  ${m}`) }),
+    temporalUiArgs({ dir: path.join(DATA, 'temporal-ui'), grpcAddress: `127.0.0.1:${temporalPort}`, port: uiPort }),
+  );
+  await stack.waitForHealth(`http://127.0.0.1:${uiPort}/api/v1/settings`, ui, 30_000);
+  console.log(`  Temporal Web UI serving at http://localhost:${uiPort}`);
 }
 
 /** The example functions, deployed as a user deploys them (`spillway deploy`); an unchanged one is left alone. */
@@ -336,7 +346,7 @@ Spillway is up.
   API docs (OpenAPI)  http://localhost:${apiPort}/docs
   Workers             ${workerCount}${workerCount > 1 ? ` (metrics on ${workers.map((_, i) => workerMetricsAddress(i)).join(', ')})` : ''}
   Temporal profile    ${env.TEMPORAL_ADDRESS ? 'your cluster (TEMPORAL_ADDRESS)' : temporalProfile()}
-  Temporal Web UI     ${env.TEMPORAL_ADDRESS ? '(your cluster)' : webUiLine(temporalAddress)}
+  Temporal Web UI     ${env.TEMPORAL_ADDRESS ? '(your cluster)' : webUiLine()}
   Temporal gRPC       ${temporalAddress}
   Local Lambda API    ${env.LAMBDA_ENDPOINT || `http://127.0.0.1:${lambdaPort}`}
   Object store (S3)   ${objectStore ? `${objectStore.endpoint} (SeaweedFS, data in data/s3)` : env.SPILLWAY_S3_ENDPOINT || (env.SPILLWAY_S3_AWS === 'true' ? 'AWS S3' : 'none (SPILLWAY_S3=off)')}
