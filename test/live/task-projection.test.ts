@@ -124,12 +124,14 @@ describe('task projection', () => {
     const sha = createHash('sha1').update(readFileSync(LUA, 'utf8')).digest('hex');
     const monitor = await redis.duplicate().monitor();
     const seen: string[] = [];
+    const id = uniqueId('by-hash');
+    // MONITOR sees every client of this Redis (other tests and processes too): only this task's commands count.
     monitor.on('monitor', (_time: string, args: string[]) => {
       const name = args[0]?.toLowerCase();
+      if (!args.some((arg) => arg.includes(id))) return;
       if (name === 'evalsha' || name === 'eval') seen.push(name === 'evalsha' ? `evalsha ${args[1]}` : 'eval');
     });
     try {
-      const id = uniqueId('by-hash');
       await projection.record(event(id, { status: 'QUEUED' }));
       await projection.record(event(id, { status: 'RUNNING', placement: 'LOCAL' }));
       await projection.record(event(id, { status: 'COMPLETED', placement: 'LOCAL' }));
