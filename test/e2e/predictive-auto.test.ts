@@ -65,7 +65,26 @@ async function finished(id: string): Promise<TaskView> {
   });
 }
 
+/**
+ * The local Lambda service is shared by every test file: one that ran `flaky` there within its idle reclaim (60 s in
+ * the test stack) leaves a warm environment, and a warm Lambda at a lower price rightly wins a balanced decision.
+ * This waits until the service has reclaimed them, so the decision below meets the cold Lambda it is about.
+ */
+async function untilFlakyIsCold(): Promise<void> {
+  await eventually(
+    async () => {
+      const status = (await (await fetch(`${stack.lambdaEndpoint}/_spillway/status`)).json()) as {
+        functions: Array<{ name: string; environments: { total: number } }>;
+      };
+      return (status.functions.find((f) => f.name === 'flaky')?.environments.total ?? 0) === 0 ? true : undefined;
+    },
+    90_000,
+    500,
+  );
+}
+
 test('an idle pool keeps the task local, and the decision carries every estimate, the runner-up and the margin', async () => {
+  await untilFlakyIsCold();
   const task = await finished(await submit('AUTO', { sleepMs: 1000 }));
   expect(task.placement).toEqual({
     placement: 'LOCAL',
