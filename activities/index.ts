@@ -14,7 +14,8 @@ import type { TaskProjection } from '../live/task-projection';
 import type { FlowControl } from '../live/flow-control';
 import type { ControlsReader } from '../clients/operator-controls';
 import type { ObjectStore } from '../clients/object-store';
-import { createPayloadPresigner } from './payload-urls';
+import { inlineLimitBytes } from '../domain/object-ref';
+import { createPayloadPresigner, createResultPresigner } from './payload-urls';
 import { createAttemptReporter } from './attempt-reporter';
 import { createDecidePlacement } from './decide-placement';
 import { createFlowActivities } from './flow-gates';
@@ -63,10 +64,14 @@ export function createActivities(
   const reporter = createAttemptReporter(deps.client);
   const samples = createPlacementSamples(deps.placementStats);
   const live = createLiveHooks(deps.projection, deps.leases, samples);
-  const presignPayload = createPayloadPresigner(
-    deps.objectStore,
-    deps.config.placement.objectStore?.urlTtlSeconds,
-  );
+  const presignPayload = createPayloadPresigner(deps.objectStore, deps.config.placement.objectStore?.urlTtlSeconds);
+  const presignResult = deps.objectStore
+    ? createResultPresigner(deps.objectStore, {
+        region: deps.config.placement.localRegion,
+        maxInlineBytes: inlineLimitBytes(deps.config.placement.largePayloadBytes),
+        ttlSeconds: deps.config.placement.objectStore?.urlTtlSeconds,
+      })
+    : undefined;
   return {
     runLocalTask: createRunLocalTask({
       functions: deps.functions,
@@ -77,6 +82,7 @@ export function createActivities(
       flow: deps.flow,
       prices: deps.prices,
       presignPayload,
+      presignResult,
     }),
     invokeLambda: createInvokeLambda({
       lambda: deps.lambda,
@@ -88,6 +94,7 @@ export function createActivities(
       reporter,
       live,
       presignPayload,
+      presignResult,
     }),
     decidePlacement: createDecidePlacement({
       config: deps.config.scheduler,

@@ -20,7 +20,7 @@ import { nextRetryDelayMs } from '../domain/retry-timing';
 import type { AttemptReporter } from './attempt-reporter';
 import { describeError, functionError, toApplicationFailure } from './failure-mapping';
 import type { LiveHooks } from './live-hooks';
-import { sentTask, type PayloadPresigner } from './payload-urls';
+import { resultUploadFields, sentTask, type PayloadPresigner, type ResultPresigner } from './payload-urls';
 import { functionRef, taskEvent } from './task-event';
 import { traceLambdaInvoke } from '../telemetry/lambda';
 import type { AttemptSuccess } from './types';
@@ -36,6 +36,8 @@ export interface LambdaInvokeDeps {
   live: LiveHooks;
   /** Gives a payload kept in the object store its pre-signed URL. */
   presignPayload?: PayloadPresigner;
+  /** Gives each attempt a place in the object store for a result too large to return. */
+  presignResult?: ResultPresigner;
 }
 
 const encoder = new TextEncoder();
@@ -116,6 +118,7 @@ export function createInvokeLambda(deps: LambdaInvokeDeps) {
       throw toApplicationFailure(error);
     }
     const sent = await sentTask(deps.presignPayload, task);
+    const upload = await resultUploadFields(deps.presignResult, task, attempt, fn);
     // The exact version resolved: an alias or $LATEST moving during the attempt cannot change what it runs.
     const qualifier = fn.version === '$LATEST' ? undefined : fn.version;
     const pinned = { functionVersion: fn.version, codeSha256: fn.codeSha256 };
@@ -156,7 +159,7 @@ export function createInvokeLambda(deps: LambdaInvokeDeps) {
               Qualifier: qualifier,
               InvocationType: 'RequestResponse',
               LogType: 'Tail',
-              Payload: encoder.encode(JSON.stringify(taskEvent(sent, attempt, fn, trace.event))),
+              Payload: encoder.encode(JSON.stringify(taskEvent(sent, attempt, fn, { ...upload, ...trace.event }))),
             }),
             { abortSignal: ctx.cancellationSignal },
           ),
@@ -229,6 +232,7 @@ export function createInvokeLambda(deps: LambdaInvokeDeps) {
               JSON.stringify(
                 taskEvent(sent, attempt, fn, {
                   callback: { url: trace.callbackUrl(deps.config.callbackUrl), token },
+                  ...upload,
                   ...trace.event,
                 }),
               ),

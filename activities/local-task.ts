@@ -14,7 +14,7 @@ import { describeError, functionError, toApplicationFailure } from './failure-ma
 import { nextRetryDelayMs } from '../domain/retry-timing';
 import type { FlowControl } from '../live/flow-control';
 import type { LiveHooks } from './live-hooks';
-import { sentTask, type PayloadPresigner } from './payload-urls';
+import { resultUploadFields, sentTask, type PayloadPresigner, type ResultPresigner } from './payload-urls';
 import type { LocalRun, LocalRuntime } from './local-runtime';
 import { functionRef, taskEvent } from './task-event';
 import type { AttemptSuccess } from './types';
@@ -30,6 +30,8 @@ export interface LocalTaskDeps {
   heartbeatIntervalMs?: number;
   /** Gives a payload kept in the object store its pre-signed URL. */
   presignPayload?: PayloadPresigner;
+  /** Gives each attempt a place in the object store for a result too large to return. */
+  presignResult?: ResultPresigner;
 }
 
 function runError(run: LocalRun): TaskError | undefined {
@@ -91,7 +93,9 @@ export function createRunLocalTask(deps: LocalTaskDeps) {
       const versioned: AttemptRecord = { ...record, functionVersion: fn.version, codeSha256: fn.codeSha256 };
       const run = await deps.runtime.invoke(fn, taskRoot, {
         requestId: randomUUID(),
-        event: JSON.stringify(taskEvent(sent, attempt, fn)),
+        event: JSON.stringify(
+          taskEvent(sent, attempt, fn, await resultUploadFields(deps.presignResult, task, attempt, fn)),
+        ),
         timeoutMs: Math.max(1, startedAt.getTime() + startToCloseTimeoutMs - Date.now()),
         signal: ctx.cancellationSignal,
       });

@@ -1,12 +1,17 @@
 // What a function gets for a payload that lives in the object store: the reference with a pre-signed GET URL, signed
 // for the bucket's region and valid for SPILLWAY_S3_URL_TTL_SECONDS. The SDK (sdk/wrap-handler.ts) downloads it
-// before the handler runs, so a handler sees its payload whatever its size. Signing is local: no request per task.
+// before the handler runs, so a handler sees its payload whatever its size. Each attempt of a function that speaks
+// the task event also gets a pre-signed PUT URL for a result too large to return (domain/object-ref-marker.ts
+// ResultUpload). Signing is local: no request per task.
 import { ApplicationFailure } from '@temporalio/common';
 import type { ObjectStore } from '../clients/object-store';
-import { markObjectRef, objectRefOf } from '../domain/object-ref';
+import type { DeployedFunction } from '../domain/deployed-function';
+import { markObjectRef, objectRefOf, RESULT_UPLOAD_PROPERTY, taskObjectKey } from '../domain/object-ref';
+import type { ResultUpload } from '../domain/object-ref-marker';
 import type { TaskInput } from '../domain/task-model';
 
 export type PayloadPresigner = (task: TaskInput) => Promise<TaskInput>;
+export type ResultPresigner = (task: TaskInput, attempt: number) => Promise<ResultUpload>;
 
 export function createPayloadPresigner(store: ObjectStore | undefined, ttlSeconds?: number): PayloadPresigner {
   return async (task) => {
@@ -28,4 +33,42 @@ export function createPayloadPresigner(store: ObjectStore | undefined, ttlSecond
 /** The task as the function should see it: with its payload's URL when there is a presigner, as it is otherwise. */
 export function sentTask(presign: PayloadPresigner | undefined, task: TaskInput): Promise<TaskInput> {
   return presign ? presign(task) : Promise.resolve(task);
+}
+
+export function createResultPresigner(
+  store: ObjectStore,
+  options: { region: string; maxInlineBytes: number; ttlSeconds?: number },
+): ResultPresigner {
+  return async (task, attempt) => {
+    // Once per region and process (the store remembers); the function's PUT needs the bucket to exist.
+    await store.ensureBucket(options.region);
+    const key = taskObjectKey(task.id, 'result', attempt);
+    const putUrl = await store.presignPut(options.region, key, options.ttlSeconds, 'application/json');
+    const expiresAt =
+      options.ttlSeconds === undefined ? undefined : new Date(Date.now() + options.ttlSeconds * 1000).toISOString();
+    return {
+      region: options.region,
+      bucket: store.bucketFor(options.region),
+      key,
+      putUrl,
+      maxInlineBytes: options.maxInlineBytes,
+      ...(expiresAt ? { expiresAt } : {}),
+    };
+  };
+}
+
+/** What the task event adds for the result's upload: nothing without a store, or for a plain Lambda handler. */
+export async function resultUploadFields(
+  presign: ResultPresigner | undefined,
+  task: TaskInput,
+  attempt: number,
+  fn: DeployedFunction,
+): Promise<Record<string, unknown>> {
+  if (!presign || fn.spillway.event !== 'task') return {};
+  try {
+    return { [RESULT_UPLOAD_PROPERTY]: await presign(task, attempt) };
+  } catch {
+    // The store is unreachable: the attempt still runs, and only a result too large to return inline fails it.
+    return {};
+  }
 }

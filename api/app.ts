@@ -155,6 +155,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
           largePayloadBytes: config.placement.largePayloadBytes,
         })
       : undefined,
+    objects: objectStore,
     log: (m) => app.log.warn(m),
   });
   app.decorate('tasks', tasks);

@@ -9,6 +9,7 @@ import {
 } from '@temporalio/client';
 import { ServiceError } from '@temporalio/client';
 import type { FastifyError } from 'fastify';
+import { ObjectNotFoundError } from '../clients/object-store';
 import type { TaskInputError } from '../domain/task-input';
 
 export class SpillwayError extends Error {
@@ -57,12 +58,15 @@ export const Errors = {
   idempotencyConflict: define(409, 'SPILLWAY_IDEMPOTENCY_CONFLICT'),
   taskAlreadyExists: define(409, 'SPILLWAY_TASK_ALREADY_EXISTS'),
   taskNotCancellable: define(409, 'SPILLWAY_TASK_NOT_CANCELLABLE'),
+  taskResultNotReady: define(409, 'SPILLWAY_TASK_RESULT_NOT_READY'),
   bodyTooLarge: define(413, 'SPILLWAY_BODY_TOO_LARGE'),
   unsupportedMediaType: define(415, 'SPILLWAY_UNSUPPORTED_MEDIA_TYPE'),
   rateLimited: define(429, 'SPILLWAY_RATE_LIMITED'),
   temporalUnavailable: define(503, 'SPILLWAY_TEMPORAL_UNAVAILABLE'),
   redisUnavailable: define(503, 'SPILLWAY_REDIS_UNAVAILABLE'),
   lambdaUnavailable: define(503, 'SPILLWAY_LAMBDA_UNAVAILABLE'),
+  objectStoreUnavailable: define(503, 'SPILLWAY_OBJECT_STORE_UNAVAILABLE'),
+  objectNotFound: define(404, 'SPILLWAY_OBJECT_NOT_FOUND'),
   functionNotFound: define(404, 'SPILLWAY_FUNCTION_NOT_FOUND'),
   internal: define(500, 'SPILLWAY_INTERNAL_ERROR'),
   // Pipelines (api/routes/pipelines.ts)
@@ -127,6 +131,8 @@ const GRPC_UNAVAILABLE = new Set([4 /* DEADLINE_EXCEEDED */, 14 /* UNAVAILABLE *
 export function toSpillwayError(err: unknown): SpillwayError {
   if (err instanceof SpillwayError) return err;
   if (err instanceof WorkflowNotFoundError) return Errors.taskNotFound(`no task with id "${err.workflowId}"`);
+  // A stored result the bucket no longer holds (deleted by a lifecycle rule, say).
+  if (err instanceof ObjectNotFoundError) return Errors.objectNotFound(err.message);
   // The namespace exists (the stack created it); Temporal cannot see it when its database is down.
   if (err instanceof NamespaceNotFoundError) {
     return Errors.temporalUnavailable(`Temporal cannot read namespace "${err.namespace}" now: is its database down?`);

@@ -185,6 +185,13 @@ export function createSpillwayClient(options: SpillwayClientOptions) {
 
     stats: (): Promise<TaskStatsResponse> => unwrap(http.GET('/api/tasks/stats')),
 
+    /**
+     * A COMPLETED task's result, whether it came back inline or went to the object store for its size
+     * (`resultObject`); SPILLWAY_TASK_RESULT_NOT_READY (409) before the task has completed.
+     */
+    result: <R = unknown>(id: string): Promise<R> =>
+      unwrap(http.GET('/api/tasks/{id}/result', { params: { path: { id } } })) as Promise<R>,
+
     /** Reads the task until it reaches a final status, and returns it then (COMPLETED, FAILED or CANCELLED). */
     async waitForCompletion(id: string, wait: WaitOptions = {}): Promise<Task> {
       const timeoutMs = wait.timeoutMs ?? 300_000;

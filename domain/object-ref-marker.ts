@@ -13,7 +13,10 @@ export function objectRefOf(value: unknown): ObjectRef | undefined {
   const ref = (value as Record<string, unknown>)[OBJECT_REF_PROPERTY];
   if (typeof ref !== 'object' || ref === null) return undefined;
   const { region, bucket, key, sizeBytes } = ref as Partial<ObjectRef>;
-  return typeof region === 'string' && typeof bucket === 'string' && typeof key === 'string' && typeof sizeBytes === 'number'
+  return typeof region === 'string' &&
+    typeof bucket === 'string' &&
+    typeof key === 'string' &&
+    typeof sizeBytes === 'number'
     ? (ref as ObjectRef)
     : undefined;
 }
@@ -21,4 +24,21 @@ export function objectRefOf(value: unknown): ObjectRef | undefined {
 /** The value that marks a reference. */
 export function markObjectRef(ref: ObjectRef): Record<string, ObjectRef> {
   return { [OBJECT_REF_PROPERTY]: ref };
+}
+
+/** The property of a task event that offers the function a place in the store for a result too large to return. */
+export const RESULT_UPLOAD_PROPERTY = 'resultUpload';
+
+/**
+ * Where a function puts a result larger than `maxInlineBytes` (its JSON): a pre-signed PUT URL for one key per task
+ * and attempt. The function then returns the reference (markObjectRef) instead of the value, so neither the callback
+ * nor Temporal's history carries the result.
+ */
+export interface ResultUpload {
+  region: string;
+  bucket: string;
+  key: string;
+  putUrl: string;
+  maxInlineBytes: number;
+  expiresAt?: string;
 }

@@ -4,7 +4,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { OBJECT_REF_PROPERTY } from './object-ref-marker';
 
-export { markObjectRef, OBJECT_REF_PROPERTY, objectRefOf } from './object-ref-marker';
+export { markObjectRef, OBJECT_REF_PROPERTY, objectRefOf, RESULT_UPLOAD_PROPERTY } from './object-ref-marker';
 
 export const ObjectRefSchema = Type.Object({
   region: Type.String(),
@@ -31,7 +31,12 @@ export function taskObjectKey(taskId: string, kind: 'payload' | 'result', attemp
 
 /** Whether a value must go through the store: above the configured size, and always above Lambda's async limit. */
 export function needsObjectStore(sizeBytes: number, largePayloadBytes: number): boolean {
-  return sizeBytes > Math.min(largePayloadBytes, 1024 * 1024 - 4 * 1024);
+  return sizeBytes > inlineLimitBytes(largePayloadBytes);
+}
+
+/** The largest value kept inline: the configured size, and never above Lambda's async limit (less the envelope). */
+export function inlineLimitBytes(largePayloadBytes: number): number {
+  return Math.min(largePayloadBytes, 1024 * 1024 - 4 * 1024);
 }
 
 /** The copy of a reference that may be recorded in history and shown: without its pre-signed URLs. */

@@ -4,7 +4,7 @@
 import type { CallbackBody, InvocationReport } from '../domain/callback-body';
 import { signCallbackBody, SIGNATURE_HEADER } from '../domain/callback-signature';
 import type { HandlerContext, TaskEvent, TaskHandler } from '../domain/handler-contract';
-import { objectRefOf } from '../domain/object-ref-marker';
+import { markObjectRef, objectRefOf, type ResultUpload } from '../domain/object-ref-marker';
 
 // The callback's shapes are declared once, in domain/callback-body.ts; the SDK's users see them here.
 export type { CallbackBody, InvocationReport };
@@ -17,6 +17,8 @@ export interface CallbackTarget {
 /** The event shape of a Lambda invocation made by Spillway: a task event plus where to report. */
 export interface LambdaTaskEvent extends TaskEvent {
   callback?: CallbackTarget;
+  /** Where a result larger than `maxInlineBytes` goes instead of the answer (when Spillway has an object store). */
+  resultUpload?: ResultUpload;
 }
 
 export interface WarmupEvent {
@@ -96,9 +98,38 @@ async function withPayload<P>(event: LambdaTaskEvent): Promise<TaskEvent<P>> {
   if (!ref.getUrl) throw new PayloadUnavailableError(`the payload s3://${ref.bucket}/${ref.key} came without a URL`);
   const res = await fetch(ref.getUrl);
   if (!res.ok) {
-    throw new PayloadUnavailableError(`the payload s3://${ref.bucket}/${ref.key} answered ${res.status} to its download`);
+    throw new PayloadUnavailableError(
+      `the payload s3://${ref.bucket}/${ref.key} answered ${res.status} to its download`,
+    );
   }
   return { ...(event as unknown as TaskEvent<P>), payload: JSON.parse(await res.text()) as P };
+}
+
+/** The result could not be put in Spillway's object store. */
+export class ResultUploadError extends Error {
+  override readonly name = 'ResultUploadError';
+}
+
+/**
+ * A result too large to return goes to the store through the attempt's pre-signed PUT URL, and the reference is
+ * returned in its place; a smaller one (or any result when there is no upload slot) is returned as it is.
+ */
+async function placeResult(result: unknown, upload: ResultUpload | undefined): Promise<unknown> {
+  if (!upload || result === undefined) return result;
+  const text = JSON.stringify(result);
+  const sizeBytes = new TextEncoder().encode(text).length;
+  if (sizeBytes <= upload.maxInlineBytes) return result;
+  const res = await fetch(upload.putUrl, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: text,
+    signal: AbortSignal.timeout(60_000),
+  });
+  if (!res.ok) {
+    throw new ResultUploadError(`the result s3://${upload.bucket}/${upload.key} answered ${res.status} to its upload`);
+  }
+  const { region, bucket, key } = upload;
+  return markObjectRef({ region, bucket, key, sizeBytes, contentType: 'application/json' });
 }
 
 export function wrapHandler<P, R>(run: TaskHandler<P, R>) {
@@ -115,10 +146,10 @@ export function wrapHandler<P, R>(run: TaskHandler<P, R>) {
       maxMemoryUsedMB: Math.ceil(process.memoryUsage().rss / (1024 * 1024)),
     });
     const callback = event.callback;
-    if (!callback) return run(await withPayload<P>(event), context);
-    let result: R;
+    if (!callback) return placeResult(await run(await withPayload<P>(event), context), event.resultUpload);
+    let result: unknown;
     try {
-      result = await run(await withPayload<P>(event), context);
+      result = await placeResult(await run(await withPayload<P>(event), context), event.resultUpload);
     } catch (err) {
       const error = describe(err);
       await postCallback(callback, {

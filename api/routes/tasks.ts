@@ -138,6 +138,23 @@ export const taskRoutes: FastifyPluginAsyncTypebox<{ taskBodyLimit?: number }> =
     async (request) => app.tasks.getTask(request.params.id),
   );
 
+  app.get(
+    '/api/tasks/:id/result',
+    {
+      schema: {
+        tags: ['tasks'],
+        operationId: 'getTaskResult',
+        summary: "A completed task's result, downloaded from the object store when it was too large to return",
+        params: TaskIdParams,
+        response: { 200: Type.Unknown({ description: 'the result, as JSON' }), ...errorResponses(400, 404, 409, 503) },
+      },
+    },
+    async (request, reply) => {
+      const body = await app.tasks.getResult(request.params.id);
+      return reply.type('application/json').send(Buffer.from(body));
+    },
+  );
+
   app.post(
     '/api/tasks/:id/cancel',
     {

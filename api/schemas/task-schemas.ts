@@ -102,6 +102,8 @@ export const TaskResponse = Type.Object(
     ),
     attempts: Type.Array(AttemptRecordSchema),
     payloadObject: Type.Optional(ObjectRefSchema),
+    /** Where the result is kept when it was too large to return; GET /api/tasks/:id/result downloads it. */
+    resultObject: Type.Optional(ObjectRefSchema),
     attemptCount: Type.Integer(),
     submittedAt: Type.String(),
     startedAt: Type.Optional(Type.String()),

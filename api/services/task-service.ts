@@ -1,6 +1,8 @@
 // Everything the task routes do, against Temporal. Temporal is the record: ids are workflow ids, status comes from
 // the workflow's `status` query, and lists and counts come from visibility.
 import type { PayloadOffload } from './payload-offload';
+import type { ObjectStore } from '../../clients/object-store';
+import { objectRefOf, type ObjectRef } from '../../domain/object-ref';
 import { TASK_ID_PATTERN } from '../../domain/task-id';
 import { createHash, randomUUID } from 'node:crypto';
 import type { Client, WorkflowExecutionInfo, WorkflowHandle } from '@temporalio/client';
@@ -78,6 +80,8 @@ export interface TaskView extends TaskState {
   retry?: unknown;
   costEstimate?: CostEstimate;
   costComparison?: CostComparison;
+  /** Where the result is kept when it was too large to return (GET /api/tasks/:id/result downloads it). */
+  resultObject?: ObjectRef;
   links: Links;
 }
 
@@ -93,6 +97,8 @@ export interface TaskServiceOptions {
   availableModes: ReadonlySet<ExecutionMode>;
   /** Moves payloads too large for an event to the object store; without it payloads stay inline. */
   payloads?: PayloadOffload;
+  /** Where large payloads and results are kept; GET /api/tasks/:id/result reads a stored result from it. */
+  objects?: ObjectStore;
   log?: (message: string) => void;
 }
 
@@ -341,8 +347,26 @@ export function createTaskService(options: TaskServiceOptions) {
       costEstimate: base.executionMode === 'LOCAL' ? undefined : estimateFor(fn),
       costComparison: compareCosts(base, fn),
       attemptPaused,
+      resultObject: objectRefOf(base.result),
       links: links(id),
     };
+  }
+
+  /** A completed task's result as JSON text: the stored object for a result too large to return, else the value. */
+  async function getResult(id: string): Promise<Uint8Array | string> {
+    const task = await getTask(id);
+    if (task.status !== 'COMPLETED') {
+      throw Errors.taskResultNotReady(`task "${id}" is ${task.status}; only a COMPLETED task has a result`);
+    }
+    const ref = task.resultObject;
+    if (!ref) return JSON.stringify(task.result ?? null);
+    if (!options.objects) {
+      throw Errors.objectStoreUnavailable(
+        `the result is in the object store (s3://${ref.bucket}/${ref.key}), which this API has no access to: ` +
+          'set SPILLWAY_S3_ENDPOINT (or SPILLWAY_S3_AWS=true) for the API as for the worker',
+      );
+    }
+    return options.objects.get(ref.region, ref.key);
   }
 
   async function listTasks(query: ListQuery) {
@@ -426,6 +450,7 @@ export function createTaskService(options: TaskServiceOptions) {
   return {
     createTask,
     getTask,
+    getResult,
     listTasks,
     cancelTask,
     countByStatus,

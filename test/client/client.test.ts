@@ -60,6 +60,7 @@ test('submit, follow the events, wait for completion, get, list; a finished task
   await expect(client.get(created.id)).resolves.toEqual(
     expect.objectContaining({ id: created.id, status: 'COMPLETED' }),
   );
+  await expect(client.result(created.id)).resolves.toEqual(done.result);
 
   await following;
   abort.abort();

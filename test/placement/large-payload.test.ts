@@ -1,14 +1,15 @@
 // A 5 MB payload goes through the object store (a real SeaweedFS, scripts/lib/s3-server.js): the API keeps it there
 // before the task starts, so neither Temporal's history nor the Lambda event carries it; the function downloads it
 // through a pre-signed URL (sdk/wrap-handler.ts) and computes on all of it, LOCAL and on Lambda alike. The task's
-// state shows the object's key and size, never the URL.
+// state shows the object's key and size, never the URL. A result too large to return goes the other way: the function
+// puts it through the attempt's pre-signed PUT URL and returns the reference; GET /api/tasks/:id/result downloads it.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../api/app';
-import { eventually, startHarness, uniqueId, type TestHarness } from '../support/test-stack';
+import { eventually, readStack, startHarness, uniqueId, type TestHarness } from '../support/test-stack';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const { startS3Server } = require('../../scripts/lib/s3-server.js') as {
@@ -42,6 +43,8 @@ beforeAll(async () => {
     },
   });
   app = await buildApp({ config: harness.config, client: harness.client, redis: harness.redis });
+  // Asynchronous Lambda attempts post their outcome to the stack's API port.
+  await app.listen({ host: '127.0.0.1', port: readStack().apiPort });
 }, 15 * 60_000);
 
 afterAll(async () => {
@@ -129,4 +132,87 @@ test('a payload under the threshold stays inline', async () => {
     return body.status === 'COMPLETED' ? body : undefined;
   });
   expect(task.payloadObject).toBeUndefined();
+});
+
+/** 1,000 groups with 20 percentiles each: a result of several hundred KB, over the 256 KB default threshold. */
+const wideAggregation = {
+  generate: { count: 20_000, groups: 1000, seed: 7 },
+  percentiles: Array.from({ length: 20 }, (_, i) => (i + 1) * 5),
+};
+
+async function submitAndFinish(body: Record<string, unknown>) {
+  const res = await app.inject({ method: 'POST', url: '/api/tasks', payload: body });
+  expect([res.statusCode, res.json().code]).toEqual([201, undefined]);
+  const id = res.json<{ id: string }>().id;
+  const task = await eventually(async () => {
+    const got = (await app.inject({ method: 'GET', url: `/api/tasks/${id}` })).json();
+    return ['COMPLETED', 'FAILED'].includes(got.status) ? got : undefined;
+  }, 120_000);
+  return { id, task };
+}
+
+test.each([
+  ['LOCAL', 'in the pool', undefined],
+  ['LAMBDA', 'with a callback', 'async'],
+  ['LAMBDA', 'invoked synchronously', 'sync'],
+] as const)(
+  'a large result on %s (%s) goes to the object store; the state shows where, and /result downloads it',
+  async (executionMode, _how, invocation) => {
+    const { id, task } = await submitAndFinish({
+      name: uniqueId(`wide-${executionMode}`),
+      type: 'data-aggregation',
+      executionMode,
+      ...(invocation ? { invocation } : {}),
+      payload: wideAggregation,
+    });
+    expect([task.status, task.error]).toEqual(['COMPLETED', undefined]);
+    expect(task.resultObject).toEqual(
+      expect.objectContaining({
+        key: expect.stringMatching(/^tasks\/.+\/result-1$/),
+        sizeBytes: expect.any(Number),
+        region: expect.any(String),
+      }),
+    );
+    expect(task.resultObject.sizeBytes).toBeGreaterThan(256 * 1024);
+    expect(task.resultObject.putUrl).toBeUndefined();
+    expect(task.result).toEqual({ $spillwayObject: expect.objectContaining({ key: task.resultObject.key }) });
+    // Temporal's history holds the reference, not the result.
+    const history = await harness.client.workflow.getHandle(id).fetchHistory();
+    const completed = history.events?.at(-1)?.workflowExecutionCompletedEventAttributes?.result?.payloads?.[0]?.data;
+    expect(completed?.byteLength ?? Infinity).toBeLessThan(64 * 1024);
+    const download = await app.inject({ method: 'GET', url: `/api/tasks/${id}/result` });
+    expect([download.statusCode, download.headers['content-type']]).toEqual([200, 'application/json']);
+    expect(Buffer.byteLength(download.body)).toBe(task.resultObject.sizeBytes);
+    const result = download.json<{ recordCount: number; groups: Record<string, { count: number }> }>();
+    expect(result.recordCount).toBe(20_000);
+    expect(Object.keys(result.groups)).toHaveLength(1000);
+    expect(Object.values(result.groups).reduce((n, g) => n + g.count, 0)).toBe(20_000);
+  },
+  180_000,
+);
+
+test('a small result stays inline, and /result answers it as it is', async () => {
+  const { id, task } = await submitAndFinish({
+    name: 'small-result',
+    type: 'data-aggregation',
+    executionMode: 'LOCAL',
+    payload: { generate: { count: 10 } },
+  });
+  expect([task.status, task.resultObject]).toEqual(['COMPLETED', undefined]);
+  const download = await app.inject({ method: 'GET', url: `/api/tasks/${id}/result` });
+  expect(download.statusCode).toBe(200);
+  expect(download.json()).toEqual(task.result);
+});
+
+test('a task that has not completed has no result yet: 409 SPILLWAY_TASK_RESULT_NOT_READY', async () => {
+  const res = await app.inject({
+    method: 'POST',
+    url: '/api/tasks',
+    payload: { name: 'later', type: 'noop', executionMode: 'LOCAL', delaySeconds: 600 },
+  });
+  expect(res.statusCode).toBe(201);
+  const id = res.json<{ id: string }>().id;
+  const download = await app.inject({ method: 'GET', url: `/api/tasks/${id}/result` });
+  expect([download.statusCode, download.json().code]).toEqual([409, 'SPILLWAY_TASK_RESULT_NOT_READY']);
+  await harness.client.workflow.getHandle(id).terminate('test over');
 });
