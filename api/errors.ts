@@ -9,6 +9,7 @@ import {
 } from '@temporalio/client';
 import { ServiceError } from '@temporalio/client';
 import type { FastifyError } from 'fastify';
+import { BUDGET_EXCEEDED_CODE, BudgetExceededError } from '../domain/budget-policy';
 import type { TaskInputError } from '../domain/task-input';
 
 export class SpillwayError extends Error {
@@ -58,6 +59,8 @@ export const Errors = {
   taskAlreadyExists: define(409, 'SPILLWAY_TASK_ALREADY_EXISTS'),
   taskNotCancellable: define(409, 'SPILLWAY_TASK_NOT_CANCELLABLE'),
   bodyTooLarge: define(413, 'SPILLWAY_BODY_TOO_LARGE'),
+  /** A budget at its limit whose action is `refuse` (domain/budget-policy.ts). */
+  budgetExceeded: define(402, BUDGET_EXCEEDED_CODE),
   unsupportedMediaType: define(415, 'SPILLWAY_UNSUPPORTED_MEDIA_TYPE'),
   rateLimited: define(429, 'SPILLWAY_RATE_LIMITED'),
   temporalUnavailable: define(503, 'SPILLWAY_TEMPORAL_UNAVAILABLE'),
@@ -126,6 +129,7 @@ const GRPC_UNAVAILABLE = new Set([4 /* DEADLINE_EXCEEDED */, 14 /* UNAVAILABLE *
 /** Maps anything thrown in a request to a SpillwayError. Unknown failures become a 500 that hides internals. */
 export function toSpillwayError(err: unknown): SpillwayError {
   if (err instanceof SpillwayError) return err;
+  if (err instanceof BudgetExceededError) return Errors.budgetExceeded(err.message);
   if (err instanceof WorkflowNotFoundError) return Errors.taskNotFound(`no task with id "${err.workflowId}"`);
   // The namespace exists (the stack created it); Temporal cannot see it when its database is down.
   if (err instanceof NamespaceNotFoundError) {
