@@ -34,6 +34,7 @@ const BUDGETS = {
       onExceeded: 'force-local',
     },
     { id: 'wait', scope: { kind: 'tenant', tenant: 't-hold' }, period: 'month', limitUsd: TINY, onExceeded: 'hold' },
+    { id: 'late', scope: { kind: 'tenant', tenant: 't-late' }, period: 'month', limitUsd: TINY, onExceeded: 'refuse' },
     { id: 'everything', scope: { kind: 'deployment' }, period: 'day', limitUsd: 1000, onExceeded: 'refuse' },
   ],
 };
@@ -206,4 +207,30 @@ test('a budget at 100 % whose action is hold starts the task when its period end
   expect(description.status.name).toBe('RUNNING');
   expect(Math.abs((description.executionTime?.getTime() ?? 0) - month.end)).toBeLessThan(2_000);
   await handle.terminate('budget test done');
+});
+
+test('an AUTO task admitted before its budget ran out is placed LOCAL once it has, whatever the admission action', async () => {
+  // Admitted while the budget is untouched, and placed after its start delay, by when the budget is spent.
+  const res = await submit({ executionMode: 'AUTO', fairness: { key: 't-late' }, delaySeconds: 2 });
+  expect(res.statusCode).toBe(201);
+  expect(res.json().budget).toBeUndefined();
+  await createBudgetSpend(harness.redis, harness.config.redis.prefix).settle(
+    uniqueId('earlier'),
+    ['tenant:t-late'],
+    0.01,
+    Date.now(),
+  );
+  const id = res.json().id as string;
+  await harness.client.workflow.getHandle(id).result();
+  const task = (await app.inject({ method: 'GET', url: `/api/tasks/${id}` })).json();
+  expect(task.placement).toEqual(
+    expect.objectContaining({
+      placement: 'LOCAL',
+      reason: expect.stringMatching(
+        /^budget late is at \d+ % of \$1e-9 this month: new tasks are refused; forced LOCAL$/,
+      ),
+    }),
+  );
+  // A new task of the tenant is now refused at the door.
+  expect((await submit({ executionMode: 'AUTO', fairness: { key: 't-late' } })).statusCode).toBe(402);
 });
