@@ -45,6 +45,8 @@ export interface BudgetBook {
   verdict(task: BudgetSubject, now?: number): Promise<BudgetVerdict>;
   /** Every configured budget's status now, in configuration order. */
   statuses(now?: number): Promise<BudgetStatus[]>;
+  /** Adds an admitted task's estimate to the committed spend of every scope it falls under, once per task. */
+  commit(task: BudgetSubject & { id: string }, estimateUsd: number, now?: number): Promise<BudgetEvent[]>;
   /** Adds a finished task's actual cost to every scope it falls under, once per task; returns the levels crossed. */
   settle(task: BudgetSubject & { id: string }, costUsd: number, now?: number): Promise<BudgetEvent[]>;
 }
@@ -85,6 +87,20 @@ export function createBudgetBook(redis: Redis, prefix: string, budgets: readonly
   const spend: BudgetSpend = createBudgetSpend(redis, prefix);
   const allScopes = [...new Set(budgets.map((b) => scopeKey(b.scope)))];
   const streamKey = `${prefix}events`;
+  /** Changes the counters, then appends the levels the change crossed to the stream. */
+  const change = async (op: 'commit' | 'settle', task: BudgetSubject & { id: string }, usd: number, now: number) => {
+    const scopes = spendScopes(budgets, task);
+    if (scopes.length === 0) return [];
+    const events = crossings(budgets, await spend[op](task.id, scopes, usd, now), now);
+    if (events.length > 0) {
+      const pipeline = redis.pipeline();
+      for (const e of events) {
+        pipeline.xadd(streamKey, 'MAXLEN', '~', STREAM_MAX_LENGTH, '*', BUDGET_EVENT_FIELD, JSON.stringify(e));
+      }
+      await pipeline.exec();
+    }
+    return events;
+  };
   return {
     budgets,
     async verdict(task, now = Date.now()) {
@@ -102,18 +118,7 @@ export function createBudgetBook(redis: Redis, prefix: string, budgets: readonly
         ),
       );
     },
-    async settle(task, costUsd, now = Date.now()) {
-      const scopes = spendScopes(budgets, task);
-      if (scopes.length === 0) return [];
-      const events = crossings(budgets, await spend.settle(task.id, scopes, costUsd, now), now);
-      if (events.length > 0) {
-        const pipeline = redis.pipeline();
-        for (const e of events) {
-          pipeline.xadd(streamKey, 'MAXLEN', '~', STREAM_MAX_LENGTH, '*', BUDGET_EVENT_FIELD, JSON.stringify(e));
-        }
-        await pipeline.exec();
-      }
-      return events;
-    },
+    commit: (task, estimateUsd, now = Date.now()) => change('commit', task, estimateUsd, now),
+    settle: (task, costUsd, now = Date.now()) => change('settle', task, costUsd, now),
   };
 }

@@ -4,6 +4,8 @@
 // task's placement reason shows). Budgets read Redis: when it is away the task is admitted, since spend is a
 // projection and must not stop work.
 import { BudgetExceededError, type BudgetVerdict } from '../../domain/budget-policy';
+import { estimateCosts, type PriceTable } from '../../domain/cost-model';
+import type { DeployedFunction } from '../../domain/deployed-function';
 import type { TaskInput } from '../../domain/task-model';
 import type { BudgetBook } from '../../live/budget-book';
 import type { BudgetNote } from '../schemas/budget-schemas';
@@ -76,4 +78,33 @@ export async function admitUnderBudget(
     return { input, start };
   }
   return applyBudgetVerdict(verdict, input, start, nowMs);
+}
+
+/**
+ * The estimate an admitted task commits until its end settles it: LOCAL's for a task that runs LOCAL, else Lambda's
+ * on the function's architecture (an AUTO task may yet run LOCAL, for less).
+ */
+export function committedEstimate(input: TaskInput, fn: DeployedFunction, prices: PriceTable): number {
+  const estimate = estimateCosts(prices, fn.spillway.expectedDurationMs, fn.memoryMB);
+  const local = input.executionMode === 'LOCAL' || input.placementOverride?.placement === 'LOCAL';
+  return local ? estimate.local : estimate.lambda[fn.architecture];
+}
+
+/** Commits the admitted task's estimate; best effort, like every budget write. */
+export async function commitEstimate(
+  book: BudgetBook | undefined,
+  input: TaskInput,
+  fn: DeployedFunction,
+  prices: PriceTable,
+  log: (m: string) => void,
+): Promise<void> {
+  if (!book || book.budgets.length === 0) return;
+  try {
+    await book.commit(
+      { id: input.id, type: input.type, tenant: input.fairness?.key },
+      committedEstimate(input, fn, prices),
+    );
+  } catch (err) {
+    log(`budgets unavailable, the estimate of ${input.id} is not committed: ${(err as Error).message}`);
+  }
 }

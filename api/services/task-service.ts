@@ -37,7 +37,7 @@ import type { CreateTaskBody, ListQuery } from '../schemas/task-schemas';
 import type { BudgetNote } from '../schemas/budget-schemas';
 import type { BudgetBook } from '../../live/budget-book';
 import { BudgetExceededError } from '../../domain/budget-policy';
-import { admitUnderBudget } from './budget-admission';
+import { admitUnderBudget, commitEstimate } from './budget-admission';
 
 const START_DEADLINE_MS = 5_000;
 
@@ -295,6 +295,7 @@ export function createTaskService(options: TaskServiceOptions) {
       throw err;
     }
     recordQueued(input);
+    await commitEstimate(options.budgets, input, fn, options.prices, log);
     return { ...created(input, fn), ...(note ? { budget: note } : {}) };
   }
 

@@ -206,6 +206,8 @@ test('a budget at 100 % whose action is hold starts the task when its period end
   // Temporal's own start delay holds it: the workflow has not begun and is due when the month ends.
   expect(description.status.name).toBe('RUNNING');
   expect(Math.abs((description.executionTime?.getTime() ?? 0) - month.end)).toBeLessThan(2_000);
+  // Admitted, it commits its estimate until its end settles it.
+  expect((await budget('wait'))?.committedUsd).toBeGreaterThan(0);
   await handle.terminate('budget test done');
 });
 
