@@ -117,7 +117,7 @@ export function createDecidePlacement(deps: {
   async function budgetVerdict(task: TaskInput): Promise<BudgetVerdict | undefined> {
     if (!deps.budgets || deps.budgets.budgets.length === 0) return undefined;
     try {
-      return await deps.budgets.verdict({ type: task.type, tenant: task.fairness?.key });
+      return await deps.budgets.verdict({ id: task.id, type: task.type, tenant: task.fairness?.key });
     } catch {
       return undefined;
     }

@@ -90,6 +90,7 @@ export function createActivities(
       reporter,
       live,
       presignPayload,
+      budgets: deps.budgets,
     }),
     decidePlacement: createDecidePlacement({
       config: deps.config.scheduler,

@@ -41,8 +41,8 @@ export interface BudgetEvent {
 
 export interface BudgetBook {
   readonly budgets: readonly Budget[];
-  /** What the budgets say of a new task now. */
-  verdict(task: BudgetSubject, now?: number): Promise<BudgetVerdict>;
+  /** What the budgets say of a task now; an admitted task (with `id`) is weighed without its own commitment. */
+  verdict(task: BudgetSubject & { id?: string }, now?: number): Promise<BudgetVerdict>;
   /** Every configured budget's status now, in configuration order. */
   statuses(now?: number): Promise<BudgetStatus[]>;
   /** Adds an admitted task's estimate to the committed spend of every scope it falls under, once per task. */
@@ -105,7 +105,7 @@ export function createBudgetBook(redis: Redis, prefix: string, budgets: readonly
     budgets,
     async verdict(task, now = Date.now()) {
       const scopes = spendScopes(budgets, task);
-      const read = scopes.length > 0 ? await spend.read(scopes, now) : new Map<string, ScopeSpend>();
+      const read = scopes.length > 0 ? await spend.read(scopes, now, task.id) : new Map<string, ScopeSpend>();
       return evaluateBudgets(budgets, read, task, now);
     },
     async statuses(now = Date.now()) {

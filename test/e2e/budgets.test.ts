@@ -35,6 +35,13 @@ const BUDGETS = {
     },
     { id: 'wait', scope: { kind: 'tenant', tenant: 't-hold' }, period: 'month', limitUsd: TINY, onExceeded: 'hold' },
     { id: 'late', scope: { kind: 'tenant', tenant: 't-late' }, period: 'month', limitUsd: TINY, onExceeded: 'refuse' },
+    {
+      id: 'late-lambda',
+      scope: { kind: 'tenant', tenant: 't-late-lambda' },
+      period: 'month',
+      limitUsd: 0.01,
+      onExceeded: 'force-local',
+    },
     { id: 'everything', scope: { kind: 'deployment' }, period: 'day', limitUsd: 1000, onExceeded: 'refuse' },
   ],
 };
@@ -235,4 +242,30 @@ test('an AUTO task admitted before its budget ran out is placed LOCAL once it ha
   );
   // A new task of the tenant is now refused at the door.
   expect((await submit({ executionMode: 'AUTO', fairness: { key: 't-late' } })).statusCode).toBe(402);
+});
+
+test('a LAMBDA task admitted before its budget ran out runs its attempt LOCAL once it has, and says which budget', async () => {
+  // The limit is above the task's own estimate, so only the spend recorded after its admission exceeds it.
+  const res = await submit({ executionMode: 'LAMBDA', fairness: { key: 't-late-lambda' }, delaySeconds: 2 });
+  expect(res.statusCode).toBe(201);
+  expect(res.json().budget).toBeUndefined();
+  await createBudgetSpend(harness.redis, harness.config.redis.prefix).settle(
+    uniqueId('earlier'),
+    ['tenant:t-late-lambda'],
+    0.02,
+    Date.now(),
+  );
+  const id = res.json().id as string;
+  await harness.client.workflow.getHandle(id).result();
+  const task = (await app.inject({ method: 'GET', url: `/api/tasks/${id}` })).json();
+  expect(task.status).toBe('COMPLETED');
+  expect(task.placement.placement).toBe('LOCAL');
+  expect(task.placement.reason).toMatch(
+    /^fallback: budget late-lambda is at \d+ % of \$0\.01 this month: new tasks run LOCAL; Lambda is off until the period ends \(requested LAMBDA\)$/,
+  );
+  // Lambda was never invoked: the refused attempt is recorded, and the one that ran is LOCAL.
+  expect(task.attempts.map((a: { placement: string; outcome: string }) => `${a.placement} ${a.outcome}`)).toEqual([
+    'LAMBDA failed',
+    'LOCAL succeeded',
+  ]);
 });
