@@ -25,6 +25,9 @@ import type { FunctionDirectory } from '../clients/function-directory';
 import type { ControlsReader } from '../clients/operator-controls';
 import { overridePlacement } from '../domain/operator-controls';
 import { functionRef } from './task-event';
+import { budgetSignal } from '../domain/placement-inputs';
+import type { BudgetVerdict } from '../domain/budget-policy';
+import type { BudgetBook } from '../live/budget-book';
 
 /** How long a placed local task may wait in the queue before its reservation lapses. */
 const RESERVATION_TTL_MS = 5 * 60_000;
@@ -46,6 +49,8 @@ export function createDecidePlacement(deps: {
   lambdaSignals: LambdaSignals;
   functions: FunctionDirectory;
   controls: ControlsReader;
+  /** The budgets (SPILLWAY_BUDGETS): an exceeded one keeps AUTO tasks off Lambda, a nearly spent one weighs cost. */
+  budgets?: BudgetBook;
 }) {
   const predictive = deps.placement?.autoPolicy === 'predictive' ? deps.placement : undefined;
 
@@ -75,6 +80,7 @@ export function createDecidePlacement(deps: {
     fn: DeployedFunction | undefined,
     expectedDurationMs: number,
     localInFlight: number,
+    verdict: BudgetVerdict | undefined,
   ): Promise<PlacementDecision> {
     const poolSize = deps.config.localWorkerPoolSize;
     const target = invokeTarget(settings.lambdaTargets, deps.lambdaEndpoint ?? '');
@@ -97,6 +103,7 @@ export function createDecidePlacement(deps: {
       lambda: target ? [lambdaCandidate(target, facts, deps.prices, invoked)] : [],
       prices: deps.prices,
       transfer: deps.transfer ?? DEFAULT_TRANSFER_PRICES,
+      budget: verdict ? budgetSignal(verdict) : undefined,
       params: predictorParams(settings, {
         fallbackToLocalOnThrottle: deps.config.fallbackToLocalOnThrottle,
         // With an object store, a payload too large for an event goes through it (api/services/payload-offload.ts).
@@ -104,6 +111,16 @@ export function createDecidePlacement(deps: {
       }),
     });
     return recordedDecision(decision);
+  }
+
+  /** The budgets' say on the task; none when no budget applies or Redis cannot tell (placement never waits on it). */
+  async function budgetVerdict(task: TaskInput): Promise<BudgetVerdict | undefined> {
+    if (!deps.budgets || deps.budgets.budgets.length === 0) return undefined;
+    try {
+      return await deps.budgets.verdict({ id: task.id, type: task.type, tenant: task.fairness?.key });
+    } catch {
+      return undefined;
+    }
   }
 
   return async function decidePlacement(task: TaskInput): Promise<PlacementDecision> {
@@ -114,6 +131,12 @@ export function createDecidePlacement(deps: {
         await deps.leases.holdLocal(task.id, RESERVATION_TTL_MS).catch(() => undefined);
       }
       return { placement: override.placement, reason: override.reason, fallbackToLocalOnThrottle: true };
+    }
+    const verdict = await budgetVerdict(task);
+    // A budget at its limit stops paying for Lambda whatever its admission action; the reason names it.
+    if (verdict?.level === 'exceeded' && !predictive) {
+      await deps.leases?.holdLocal(task.id, RESERVATION_TTL_MS).catch(() => undefined);
+      return { placement: 'LOCAL', reason: `${verdict.message}; forced LOCAL`, fallbackToLocalOnThrottle: true };
     }
     // The function may have been deleted since submission: then the attempt fails with its own error, wherever.
     const fn = await deps.functions.resolve(functionRef(task)).catch(() => undefined);
@@ -134,7 +157,7 @@ export function createDecidePlacement(deps: {
       };
     }
     const decision = predictive
-      ? await predict(predictive, task, fn, expectedDurationMs, reservation.inFlight)
+      ? await predict(predictive, task, fn, expectedDurationMs, reservation.inFlight, verdict)
       : policy({
           localInFlight: reservation.inFlight,
           localPoolSize: deps.config.localWorkerPoolSize,

@@ -10,6 +10,7 @@ import type { TransferPrices } from '../domain/region-model';
 import type { LambdaSignals } from '../live/lambda-signals';
 import type { PlacementLeases } from '../live/placement-leases';
 import type { PlacementStats } from '../live/placement-stats';
+import type { BudgetBook } from '../live/budget-book';
 import type { TaskProjection } from '../live/task-projection';
 import type { FlowControl } from '../live/flow-control';
 import type { ControlsReader } from '../clients/operator-controls';
@@ -17,6 +18,7 @@ import type { ObjectStore } from '../clients/object-store';
 import { inlineLimitBytes } from '../domain/object-ref';
 import { createPayloadPresigner, createResultPresigner } from './payload-urls';
 import { createAttemptReporter } from './attempt-reporter';
+import { createBudgetAccounting } from './budget-accounting';
 import { createDecidePlacement } from './decide-placement';
 import { createFlowActivities } from './flow-gates';
 import { createInvokeLambda } from './lambda-invoke';
@@ -42,6 +44,8 @@ export interface ActivityDeps {
   leases?: PlacementLeases;
   /** Learned placement figures: read by predictive AUTO, fed by every task's end. */
   placementStats?: PlacementStats;
+  /** The budgets and their spend (SPILLWAY_BUDGETS): fed by every task's end, read by AUTO placement. */
+  budgets?: BudgetBook;
   /** Inter-region transfer prices, for predictive AUTO. @default DEFAULT_TRANSFER_PRICES */
   transferPrices?: TransferPrices;
   lambdaSignals: LambdaSignals;
@@ -63,7 +67,8 @@ export function createActivities(
 ): TaskActivities & FlowActivities & WarmPoolActivities & PipelineActivities & PipelineRemoteActivities {
   const reporter = createAttemptReporter(deps.client);
   const samples = createPlacementSamples(deps.placementStats);
-  const live = createLiveHooks(deps.projection, deps.leases, samples);
+  const budgets = createBudgetAccounting(deps.budgets);
+  const live = createLiveHooks(deps.projection, deps.leases, samples, budgets);
   const presignPayload = createPayloadPresigner(deps.objectStore, deps.config.placement.objectStore?.urlTtlSeconds);
   const presignResult = deps.objectStore
     ? createResultPresigner(deps.objectStore, {
@@ -95,6 +100,7 @@ export function createActivities(
       live,
       presignPayload,
       presignResult,
+      budgets: deps.budgets,
     }),
     decidePlacement: createDecidePlacement({
       config: deps.config.scheduler,
@@ -107,9 +113,10 @@ export function createActivities(
       lambdaSignals: deps.lambdaSignals,
       functions: deps.functions,
       controls: deps.controls,
+      budgets: deps.budgets,
     }),
     ...createFlowActivities({ flow: deps.flow, client: deps.client }),
-    publishTransition: createPublishTransition(deps.projection, samples),
+    publishTransition: createPublishTransition(deps.projection, samples, budgets),
     ...createWarmPoolActivities({
       lambda: deps.lambda,
       config: deps.config.scheduler,

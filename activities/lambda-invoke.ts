@@ -24,6 +24,7 @@ import { resultUploadFields, sentTask, type PayloadPresigner, type ResultPresign
 import { functionRef, taskEvent } from './task-event';
 import { traceLambdaInvoke } from '../telemetry/lambda';
 import type { AttemptSuccess } from './types';
+import type { BudgetBook } from '../live/budget-book';
 
 export interface LambdaInvokeDeps {
   lambda: LambdaClient;
@@ -38,6 +39,19 @@ export interface LambdaInvokeDeps {
   presignPayload?: PayloadPresigner;
   /** Gives each attempt a place in the object store for a result too large to return. */
   presignResult?: ResultPresigner;
+  /** The budgets (SPILLWAY_BUDGETS): once one the task falls under is exceeded, its attempts run LOCAL. */
+  budgets?: BudgetBook;
+}
+
+/** The message of an exceeded budget the task falls under; none when Redis cannot say (Lambda is not held up). */
+async function exceededBudget(budgets: BudgetBook | undefined, task: TaskInput): Promise<string | undefined> {
+  if (!budgets || budgets.budgets.length === 0) return undefined;
+  try {
+    const verdict = await budgets.verdict({ id: task.id, type: task.type, tenant: task.fairness?.key });
+    return verdict.level === 'exceeded' ? `${verdict.message}; Lambda is off until the period ends` : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 const encoder = new TextEncoder();
@@ -102,6 +116,9 @@ export function createInvokeLambda(deps: LambdaInvokeDeps) {
     if (override?.placement === 'LOCAL') {
       throw ApplicationFailure.nonRetryable(override.reason, 'PlacementOverriddenError');
     }
+    // A budget ran out after the task was admitted (or between its attempts): stop paying for Lambda, like a drain.
+    const budget = await exceededBudget(deps.budgets, task);
+    if (budget) throw ApplicationFailure.nonRetryable(budget, 'PlacementOverriddenError');
     let fn: DeployedFunction;
     try {
       fn = await deps.functions.resolve(functionRef(task));

@@ -2,6 +2,7 @@
 // in-flight leases that AUTO placement reads. Every hook swallows Redis failures: the projection may lag or be
 // rebuilt, but it must never fail or slow a task.
 import type { AttemptRecord, TaskInput } from '../domain/task-model';
+import type { BudgetAccounting } from './budget-accounting';
 import type { PlacementSamples } from './placement-samples';
 import { transitionOf } from './publish-transition';
 import type { PlacementLeases } from '../live/placement-leases';
@@ -28,6 +29,7 @@ export function createLiveHooks(
   projection: TaskProjection | undefined,
   leases: PlacementLeases | undefined,
   samples?: PlacementSamples,
+  budgets?: BudgetAccounting,
   log: (m: string) => void = console.warn,
 ): LiveHooks {
   let lastWarning = 0;
@@ -83,6 +85,13 @@ export function createLiveHooks(
         // The task's end, told once: the workflow does not publish it again (and a repeat changes nothing).
         if (changed) await samples?.taskEnded(task, 'COMPLETED', [attempt]);
       });
+      // Counted once per task by the counters themselves, so even when the projection was away.
+      await budgets?.taskEnded(
+        { id: task.id, type: task.type, tenant: task.fairness?.key },
+        'COMPLETED',
+        attempt.costUsd,
+        attempt.finishedAt,
+      );
       return told;
     },
     lambdaInvoked: (task, ttlMs) =>

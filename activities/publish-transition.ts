@@ -2,6 +2,7 @@
 // the projection is rebuilt from Temporal by the reconcile step, so a lost event costs nothing lasting.
 import { startCounts, taskDurationMs, type TaskState } from '../domain/task-model';
 import type { TaskProjection, TransitionEvent } from '../live/task-projection';
+import type { BudgetAccounting } from './budget-accounting';
 import type { PlacementSamples } from './placement-samples';
 import type { TaskTransition } from './types';
 
@@ -27,9 +28,17 @@ export function transitionOf(taskId: string, state: TaskState): TransitionEvent 
 export function createPublishTransition(
   projection: TaskProjection | undefined,
   samples?: PlacementSamples,
+  budgets?: BudgetAccounting,
   log: (m: string) => void = console.warn,
 ) {
   return async function publishTransition({ taskId, state }: TaskTransition): Promise<void> {
+    // The budget counters take a task once by themselves (live/budget-spend.lua), so they need no projection.
+    await budgets?.taskEnded(
+      { id: taskId, type: state.type, tenant: state.tenant },
+      state.status,
+      state.costUsd,
+      state.finishedAt,
+    );
     if (!projection) return;
     try {
       // A repeated publish changes nothing, and teaches placement nothing twice.

@@ -33,6 +33,9 @@ import { reconcile, type ReconcileResult } from '../live/reconcile';
 import { connectRedis } from '../live/redis-client';
 import { readStats, type TaskStats } from '../live/stats-reader';
 import { createTaskProjection } from '../live/task-projection';
+import { createBudgetBook } from '../live/budget-book';
+import { budgetRoutes } from './routes/budgets';
+import { createBudgetService, type BudgetService } from './services/budget-service';
 import type { WarmPoolResult } from '../workflows/warm-pool';
 import { errorBody, Errors, toSpillwayError } from './errors';
 import { needsKey, securityPlugin } from './plugins/security';
@@ -63,6 +66,7 @@ export type StatsAnswer = TaskStats | { source: 'temporal-visibility'; totals: T
 declare module 'fastify' {
   interface FastifyInstance {
     tasks: TaskService;
+    budgets: BudgetService;
     functions: FunctionDirectory;
     redrive: RedriveService;
     schedules: ScheduleService;
@@ -123,6 +127,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const projection = redis ? createTaskProjection(redis, config.redis.prefix) : undefined;
   const leases = redis ? createPlacementLeases(redis, config.redis.prefix) : undefined;
   const prices = loadPriceTable();
+  const budgetBook = redis ? createBudgetBook(redis, config.redis.prefix, config.placement.budgets) : undefined;
+  const budgets = createBudgetService(config.placement.budgets, budgetBook);
+  app.decorate('budgets', budgets);
   let functions = deps.functions;
   if (!functions) {
     const lambda = createLambdaClient(config.lambda);
@@ -156,6 +163,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         })
       : undefined,
     objects: objectStore,
+    budgets: budgetBook,
     log: (m) => app.log.warn(m),
   });
   app.decorate('tasks', tasks);
@@ -207,6 +215,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       const answer = await stats();
       return answer.source === 'redis' ? answer : undefined;
     },
+    budgets: () => budgets.statuses(),
     workerMetricsUrl: deps.workerMetricsUrl,
   });
   app.decorate('metricsText', () => metrics.text());
@@ -295,6 +304,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   await app.register(healthRoutes);
+  await app.register(budgetRoutes);
   await app.register(taskRoutes, objectStore ? { taskBodyLimit: TASK_BODY_LIMIT_WITH_STORE } : {});
   await app.register(functionRoutes);
   await app.register(flowRoutes);

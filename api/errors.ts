@@ -10,6 +10,7 @@ import {
 import { ServiceError } from '@temporalio/client';
 import type { FastifyError } from 'fastify';
 import { ObjectNotFoundError } from '../clients/object-store';
+import { BUDGET_EXCEEDED_CODE, BudgetExceededError } from '../domain/budget-policy';
 import type { TaskInputError } from '../domain/task-input';
 
 export class SpillwayError extends Error {
@@ -60,6 +61,8 @@ export const Errors = {
   taskNotCancellable: define(409, 'SPILLWAY_TASK_NOT_CANCELLABLE'),
   taskResultNotReady: define(409, 'SPILLWAY_TASK_RESULT_NOT_READY'),
   bodyTooLarge: define(413, 'SPILLWAY_BODY_TOO_LARGE'),
+  /** A budget at its limit whose action is `refuse` (domain/budget-policy.ts). */
+  budgetExceeded: define(402, BUDGET_EXCEEDED_CODE),
   unsupportedMediaType: define(415, 'SPILLWAY_UNSUPPORTED_MEDIA_TYPE'),
   rateLimited: define(429, 'SPILLWAY_RATE_LIMITED'),
   temporalUnavailable: define(503, 'SPILLWAY_TEMPORAL_UNAVAILABLE'),
@@ -130,6 +133,7 @@ const GRPC_UNAVAILABLE = new Set([4 /* DEADLINE_EXCEEDED */, 14 /* UNAVAILABLE *
 /** Maps anything thrown in a request to a SpillwayError. Unknown failures become a 500 that hides internals. */
 export function toSpillwayError(err: unknown): SpillwayError {
   if (err instanceof SpillwayError) return err;
+  if (err instanceof BudgetExceededError) return Errors.budgetExceeded(err.message);
   if (err instanceof WorkflowNotFoundError) return Errors.taskNotFound(`no task with id "${err.workflowId}"`);
   // A stored result the bucket no longer holds (deleted by a lifecycle rule, say).
   if (err instanceof ObjectNotFoundError) return Errors.objectNotFound(err.message);

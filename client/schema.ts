@@ -36,6 +36,23 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/budgets': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Each budget's spend, committed spend, forecast and level in its current day or month */
+    get: operations['listBudgets'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/tasks': {
     parameters: {
       query?: never;
@@ -488,7 +505,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Server-Sent Events: `task` transitions and `stats` snapshots; resumes from Last-Event-ID */
+    /** Server-Sent Events: `task` transitions, `budget` warnings and `stats` snapshots; resumes from Last-Event-ID */
     get: operations['streamEvents'];
     put?: never;
     post?: never;
@@ -834,6 +851,86 @@ export interface operations {
       };
     };
   };
+  listBudgets: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** Format: date-time */
+            at: string;
+            budgets: {
+              id: string;
+              scope:
+                | {
+                    /** @enum {string} */
+                    kind: 'deployment';
+                  }
+                | {
+                    /** @enum {string} */
+                    kind: 'tenant';
+                    tenant: string;
+                  }
+                | {
+                    /** @enum {string} */
+                    kind: 'taskType';
+                    taskType: string;
+                  };
+              period: 'day' | 'month';
+              /** @description d2026-12-01 or m2026-12 */
+              periodKey: string;
+              /** Format: date-time */
+              periodStart: string;
+              /**
+               * Format: date-time
+               * @description Exclusive; when a held task starts
+               */
+              periodEnd: string;
+              limitUsd: number;
+              /** @description Actual cost of the tasks that ended in the period */
+              spentUsd: number;
+              /** @description Estimated cost of tasks placed and not yet ended */
+              committedUsd: number;
+              /** @description (spent + committed) / limit */
+              used: number;
+              level: 'ok' | 'warn75' | 'warn90' | 'exceeded';
+              /** @description Spent + committed + the period's run rate so far × the time left */
+              forecastUsd: number;
+              onExceeded: 'force-local' | 'hold' | 'refuse';
+            }[];
+          };
+        };
+      };
+      /** @description Default Response */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Default Response */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
   listTasks: {
     parameters: {
       query?: {
@@ -988,6 +1085,14 @@ export interface operations {
             /** @description The submission joined the task of an open debounce window */
             debounced?: boolean;
             costEstimate?: unknown;
+            budget?: {
+              level: 'ok' | 'warn75' | 'warn90' | 'exceeded';
+              budgetId?: string;
+              action?: 'force-local' | 'hold' | 'refuse';
+              /** Format: date-time */
+              holdUntil?: string;
+              message: string;
+            };
             links: {
               self: string;
               cancel: string;
@@ -1016,6 +1121,14 @@ export interface operations {
             /** @description The submission joined the task of an open debounce window */
             debounced?: boolean;
             costEstimate?: unknown;
+            budget?: {
+              level: 'ok' | 'warn75' | 'warn90' | 'exceeded';
+              budgetId?: string;
+              action?: 'force-local' | 'hold' | 'refuse';
+              /** Format: date-time */
+              holdUntil?: string;
+              message: string;
+            };
             links: {
               self: string;
               cancel: string;
@@ -1026,6 +1139,15 @@ export interface operations {
       };
       /** @description Default Response */
       400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Default Response */
+      402: {
         headers: {
           [name: string]: unknown;
         };
@@ -1127,6 +1249,14 @@ export interface operations {
                 /** @description The submission joined the task of an open debounce window */
                 debounced?: boolean;
                 costEstimate?: unknown;
+                budget?: {
+                  level: 'ok' | 'warn75' | 'warn90' | 'exceeded';
+                  budgetId?: string;
+                  action?: 'force-local' | 'hold' | 'refuse';
+                  /** Format: date-time */
+                  holdUntil?: string;
+                  message: string;
+                };
                 links: {
                   self: string;
                   cancel: string;
@@ -1809,6 +1939,14 @@ export interface operations {
             /** @description The submission joined the task of an open debounce window */
             debounced?: boolean;
             costEstimate?: unknown;
+            budget?: {
+              level: 'ok' | 'warn75' | 'warn90' | 'exceeded';
+              budgetId?: string;
+              action?: 'force-local' | 'hold' | 'refuse';
+              /** Format: date-time */
+              holdUntil?: string;
+              message: string;
+            };
             links: {
               self: string;
               cancel: string;
@@ -1985,6 +2123,14 @@ export interface operations {
                 /** @description The submission joined the task of an open debounce window */
                 debounced?: boolean;
                 costEstimate?: unknown;
+                budget?: {
+                  level: 'ok' | 'warn75' | 'warn90' | 'exceeded';
+                  budgetId?: string;
+                  action?: 'force-local' | 'hold' | 'refuse';
+                  /** Format: date-time */
+                  holdUntil?: string;
+                  message: string;
+                };
                 links: {
                   self: string;
                   cancel: string;
@@ -2136,6 +2282,14 @@ export interface operations {
                 /** @description The submission joined the task of an open debounce window */
                 debounced?: boolean;
                 costEstimate?: unknown;
+                budget?: {
+                  level: 'ok' | 'warn75' | 'warn90' | 'exceeded';
+                  budgetId?: string;
+                  action?: 'force-local' | 'hold' | 'refuse';
+                  /** Format: date-time */
+                  holdUntil?: string;
+                  message: string;
+                };
                 links: {
                   self: string;
                   cancel: string;
@@ -3373,7 +3527,7 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description An endless text/event-stream: `task` events (a transition, with its stream id) and `stats` */
+      /** @description An endless text/event-stream: `task` events (a transition, with its stream id), `budget` events (a budget reached 75 %, 90 % or its limit) and `stats` */
       200: {
         headers: {
           [name: string]: unknown;

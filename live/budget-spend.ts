@@ -24,8 +24,11 @@ export interface BudgetSpend {
   commit(taskId: string, scopes: readonly string[], estimateUsd: number, now: number): Promise<SpendChange[]>;
   /** Moves a finished task's commitment to spent at its actual cost (0 for a task that never ran). */
   settle(taskId: string, scopes: readonly string[], costUsd: number, now: number): Promise<SpendChange[]>;
-  /** Spend of each scope in the day and month of `now`, keyed by spendKey(scope, periodKey), in one round trip. */
-  read(scopes: readonly string[], now: number): Promise<Map<string, ScopeSpend>>;
+  /**
+   * Spend of each scope in the day and month of `now`, keyed by spendKey(scope, periodKey), in one round trip.
+   * With `exceptTask`, that task's own commitment is left out: a placed task is weighed against the others.
+   */
+  read(scopes: readonly string[], now: number, exceptTask?: string): Promise<Map<string, ScopeSpend>>;
 }
 
 export function budgetSpendKey(prefix: string, key: string): string {
@@ -84,17 +87,19 @@ export function createBudgetSpend(redis: Redis, prefix: string): BudgetSpend {
   return {
     commit: (taskId, scopes, usd, now) => run('commit', taskId, scopes, usd, now),
     settle: (taskId, scopes, usd, now) => run('settle', taskId, scopes, usd, now),
-    async read(scopes, now) {
+    async read(scopes, now, exceptTask) {
       const keys = periodKeys(scopes, now);
       const pipeline = redis.pipeline();
-      for (const k of keys) pipeline.hmget(budgetSpendKey(prefix, k.key), 'spent', 'committed');
+      const own = exceptTask === undefined ? [] : [`c:${exceptTask}`];
+      for (const k of keys) pipeline.hmget(budgetSpendKey(prefix, k.key), 'spent', 'committed', ...own);
       const results = (await pipeline.exec()) ?? [];
       const out = new Map<string, ScopeSpend>();
       keys.forEach((k, i) => {
         const [err, value] = results[i] ?? [null, []];
         if (err) throw err;
-        const [spent, committed] = (value ?? []) as Array<string | null>;
-        out.set(k.key, { spentUsd: clean(spent ?? undefined), committedUsd: clean(committed ?? undefined) });
+        const [spent, committed, mine] = (value ?? []) as Array<string | null>;
+        const committedUsd = clean(committed ?? undefined) - clean(mine ?? undefined);
+        out.set(k.key, { spentUsd: clean(spent ?? undefined), committedUsd: Math.max(0, clean(String(committedUsd))) });
       });
       return out;
     },

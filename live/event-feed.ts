@@ -4,8 +4,12 @@ import type { Redis } from 'ioredis';
 
 export interface FeedEvent {
   id: string;
+  /** The SSE event name: `task` for a transition, `budget` for a budget's warning (live/budget-book.ts). */
+  kind: 'task' | 'budget';
   data: string;
 }
+
+const kindOf = (field: string | undefined): FeedEvent['kind'] => (field === 'budget' ? 'budget' : 'task');
 
 type Listener = (event: FeedEvent) => void;
 
@@ -30,7 +34,7 @@ export class EventFeed {
   /** Events after `sinceId` (exclusive), oldest first, for a reconnecting subscriber. */
   async since(sinceId: string): Promise<FeedEvent[]> {
     const entries = await this.redis.xrange(this.streamKey, `(${sinceId}`, '+', 'COUNT', CATCH_UP_LIMIT);
-    return entries.map(([id, fields]) => ({ id, data: fields[1] ?? '{}' }));
+    return entries.map(([id, fields]) => ({ id, kind: kindOf(fields[0]), data: fields[1] ?? '{}' }));
   }
 
   subscribe(listener: Listener): () => void {
@@ -62,7 +66,7 @@ export class EventFeed {
         for (const [, entries] of reply ?? []) {
           for (const [id, fields] of entries) {
             this.lastId = id;
-            const event = { id, data: fields[1] ?? '{}' };
+            const event = { id, kind: kindOf(fields[0]), data: fields[1] ?? '{}' };
             for (const listener of this.listeners) listener(event);
           }
         }

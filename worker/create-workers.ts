@@ -23,6 +23,7 @@ import { createLambdaSignals } from '../live/lambda-signals';
 import { createPlacementLeases } from '../live/placement-leases';
 import { createPlacementStats } from '../live/placement-stats';
 import { createTaskProjection } from '../live/task-projection';
+import { createBudgetBook } from '../live/budget-book';
 import { WORKFLOW_BUNDLE_PATH } from './bundle-workflows';
 import { createLocalRuntime, unpackPackage } from './local-runtime';
 import { tracedWorkerOptions } from '../telemetry/worker';
@@ -66,6 +67,7 @@ export async function createWorkers(deps: WorkerDeps): Promise<Workers> {
           config.placement.priorWeight,
         )
       : undefined,
+    budgets: deps.redis ? createBudgetBook(deps.redis, config.redis.prefix, config.placement.budgets) : undefined,
     transferPrices: loadTransferPrices(config.placement.transferPricesFile),
     lambdaSignals: createLambdaSignals({ endpoint: config.lambda.endpoint, lambda, leases }),
     lambda,

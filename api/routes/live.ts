@@ -59,7 +59,8 @@ export const liveRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['live'],
         operationId: 'streamEvents',
-        summary: 'Server-Sent Events: `task` transitions and `stats` snapshots; resumes from Last-Event-ID',
+        summary:
+          'Server-Sent Events: `task` transitions, `budget` warnings and `stats` snapshots; resumes from Last-Event-ID',
         querystring: Type.Object(
           {
             lastEventId: Type.Optional(Type.String({ pattern: STREAM_ID.source })),
@@ -69,7 +70,8 @@ export const liveRoutes: FastifyPluginAsyncTypebox = async (app) => {
         ),
         response: {
           200: {
-            description: 'An endless text/event-stream: `task` events (a transition, with its stream id) and `stats`',
+            description:
+              'An endless text/event-stream: `task` events (a transition, with its stream id), `budget` events (a budget reached 75 %, 90 % or its limit) and `stats`',
             content: { 'text/event-stream': { schema: Type.String() } },
           },
           ...errorResponses(400, 401, 503),
@@ -104,13 +106,13 @@ export const liveRoutes: FastifyPluginAsyncTypebox = async (app) => {
         }
       };
       const unsubscribe = feed
-        ? feed.subscribe((event: { id: string; data: string }) => {
-            send('task', event.data, event.id);
+        ? feed.subscribe((event) => {
+            send(event.kind, event.data, event.id);
             statsDue = true;
           })
         : () => undefined;
       if (feed && resumeFrom) {
-        for (const event of await feed.since(resumeFrom).catch(() => [])) send('task', event.data, event.id);
+        for (const event of await feed.since(resumeFrom).catch(() => [])) send(event.kind, event.data, event.id);
       }
       await pushStats();
       const statsTimer = setInterval(() => void pushStats(), STATS_PUSH_MS);

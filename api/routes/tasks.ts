@@ -43,7 +43,7 @@ export const taskRoutes: FastifyPluginAsyncTypebox<{ taskBodyLimit?: number }> =
         response: {
           200: CreatedTaskResponse,
           201: CreatedTaskResponse,
-          ...errorResponses(400, 409, 413, 415, 429, 503),
+          ...errorResponses(400, 402, 409, 413, 415, 429, 503),
         },
       },
     },

@@ -1,6 +1,7 @@
 // Request and response schemas of the task routes. The create body is the seed's body plus optional fields.
 import { AttemptRecordSchema, TaskErrorSchema } from '../../domain/attempt-record';
 import { ObjectRefSchema } from '../../domain/object-ref';
+import { BudgetNote } from './budget-schemas';
 import { Type, type Static } from '@sinclair/typebox';
 import { FUNCTION_REF_PATTERN, TASK_TYPE_PATTERN } from '../../domain/function-manifest';
 import { PlacementExplanationSchema } from '../../domain/placement-predictor';
@@ -154,6 +155,7 @@ export const CreatedTaskResponse = Type.Object({
   idempotentReplay: Type.Boolean(),
   debounced: Type.Optional(Type.Boolean({ description: 'The submission joined the task of an open debounce window' })),
   costEstimate: Type.Optional(Type.Unknown()),
+  budget: Type.Optional(BudgetNote),
   links: Links,
 });
 

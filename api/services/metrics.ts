@@ -1,9 +1,15 @@
 // Prometheus exposition: the task statistics as gauges, the API process's own metrics, and the worker's Temporal
 // SDK metrics appended from its Prometheus endpoint, so one scrape sees the whole picture.
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import type { BudgetStatus } from '../../domain/budget-policy';
 import type { TaskStats } from '../../live/stats-reader';
 
-export function createMetrics(deps: { stats: () => Promise<TaskStats | undefined>; workerMetricsUrl?: string }) {
+export function createMetrics(deps: {
+  stats: () => Promise<TaskStats | undefined>;
+  /** Each budget's status in its current period (empty without budgets). */
+  budgets?: () => Promise<BudgetStatus[]>;
+  workerMetricsUrl?: string;
+}) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'spillway_api_' });
   const tasks = new Gauge({
@@ -46,7 +52,36 @@ export function createMetrics(deps: { stats: () => Promise<TaskStats | undefined
     registers: [registry],
   });
 
+  const budgetUsed = new Gauge({
+    name: 'spillway_budget_used_ratio',
+    help: '(Spent + committed) / limit of each budget in its current period; warns at 0.75 and 0.9, acts at 1',
+    labelNames: ['budget', 'period'],
+    registers: [registry],
+  });
+  const budgetUsd = new Gauge({
+    name: 'spillway_budget_usd',
+    help: "Each budget's limit, spent, committed and forecast spend in its current period",
+    labelNames: ['budget', 'period', 'kind'],
+    registers: [registry],
+  });
+  const budgetLevel = new Gauge({
+    name: 'spillway_budget_level',
+    help: "Each budget's level: 0 ok, 1 at 75 %, 2 at 90 %, 3 exceeded",
+    labelNames: ['budget', 'period'],
+    registers: [registry],
+  });
+  const LEVELS = { ok: 0, warn75: 1, warn90: 2, exceeded: 3 } as const;
+
   async function text(): Promise<string> {
+    for (const b of (await deps.budgets?.().catch(() => [])) ?? []) {
+      const labels = { budget: b.budgetId, period: b.period };
+      budgetUsed.set(labels, b.used);
+      budgetLevel.set(labels, LEVELS[b.level]);
+      budgetUsd.set({ ...labels, kind: 'limit' }, b.limitUsd);
+      budgetUsd.set({ ...labels, kind: 'spent' }, b.spentUsd);
+      budgetUsd.set({ ...labels, kind: 'committed' }, b.committedUsd);
+      budgetUsd.set({ ...labels, kind: 'forecast' }, b.forecastUsd);
+    }
     const stats = await deps.stats().catch(() => undefined);
     if (stats) {
       for (const [status, value] of Object.entries(stats.totals)) tasks.set({ status }, value);

@@ -36,6 +36,10 @@ import { Errors, taskInputProblem } from '../errors';
 import { withTimeout } from '../with-timeout';
 import { withRunningAttempt } from './running-attempt';
 import type { CreateTaskBody, ListQuery } from '../schemas/task-schemas';
+import type { BudgetNote } from '../schemas/budget-schemas';
+import type { BudgetBook } from '../../live/budget-book';
+import { BudgetExceededError } from '../../domain/budget-policy';
+import { admitUnderBudget, commitEstimate } from './budget-admission';
 
 const START_DEADLINE_MS = 5_000;
 
@@ -59,6 +63,8 @@ export interface CreatedTask {
   /** The submission joined the task of an open debounce window, whose id this is. */
   debounced?: boolean;
   costEstimate?: CostEstimate;
+  /** What a budget at 75 % or more did to the task (held it, forced it LOCAL) or warns of. */
+  budget?: BudgetNote;
   links: Links;
 }
 
@@ -99,6 +105,8 @@ export interface TaskServiceOptions {
   payloads?: PayloadOffload;
   /** Where large payloads and results are kept; GET /api/tasks/:id/result reads a stored result from it. */
   objects?: ObjectStore;
+  /** The budgets (SPILLWAY_BUDGETS) a new task is admitted under; without them nothing is checked. */
+  budgets?: BudgetBook;
   log?: (message: string) => void;
 }
 
@@ -267,8 +275,20 @@ export function createTaskService(options: TaskServiceOptions) {
       ? `task-idem-${createHash('sha256').update(body.idempotencyKey).digest('hex').slice(0, 32)}`
       : `task-${randomUUID()}`;
     const built = await toTaskInput(body, id, extras);
-    const { fn, start } = built;
-    const input = options.payloads ? await options.payloads.offload(built.input) : built.input;
+    const { fn } = built;
+    let admitted;
+    try {
+      admitted = await admitUnderBudget(options.budgets, built.input, built.start, log);
+    } catch (err) {
+      // A retried submission of a task that was admitted before the budget ran out gets its task, not a 402.
+      if (err instanceof BudgetExceededError && body.idempotencyKey) {
+        const replay = await replayIdempotent(id, body).catch(() => undefined);
+        if (replay) return replay;
+      }
+      throw err;
+    }
+    const { start, note } = admitted;
+    const input = options.payloads ? await options.payloads.offload(admitted.input) : admitted.input;
     if (input.debounce) {
       const debounced = await options.debounce.join(input, body);
       if (debounced) return { ...debounced, links: links(debounced.id) };
@@ -281,7 +301,8 @@ export function createTaskService(options: TaskServiceOptions) {
       throw err;
     }
     recordQueued(input);
-    return created(input, fn);
+    await commitEstimate(options.budgets, input, fn, options.prices, log);
+    return { ...created(input, fn), ...(note ? { budget: note } : {}) };
   }
 
   /**

@@ -2,13 +2,15 @@
 // restarts. While the feed is down the dashboard refreshes at most every 5 seconds. When the API has no event
 // route (its OpenAPI document lists none) the dashboard only polls, and looks for the route again every minute.
 import { withAccessToken } from './api';
-import type { TaskStats, TransitionEvent } from './types';
+import type { BudgetEvent, TaskStats, TransitionEvent } from './types';
 
 export type LiveState = 'connecting' | 'live' | 'reconnecting' | 'polling';
 
 export interface LiveHandlers {
   onTask(event: TransitionEvent): void;
   onStats(stats: TaskStats): void;
+  /** A budget reached 75 %, 90 % or its limit. */
+  onBudget(event: BudgetEvent): void;
   onState(state: LiveState): void;
   /** The feed (re)opened or polling is due: refresh what may have been missed. Resolves false when it failed. */
   refresh(): Promise<boolean>;
@@ -102,6 +104,10 @@ export class LiveFeed {
       if (/^\d+-\d+$/.test(message.lastEventId)) this.lastEventId = message.lastEventId;
       const event = parse<TransitionEvent>(message.data);
       if (event?.taskId) this.handlers.onTask(event);
+    });
+    source.addEventListener('budget', (e) => {
+      const event = parse<BudgetEvent>((e as MessageEvent<string>).data);
+      if (event?.budgetId) this.handlers.onBudget(event);
     });
     source.addEventListener('stats', (e) => {
       const stats = parse<TaskStats>((e as MessageEvent<string>).data);

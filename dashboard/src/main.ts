@@ -464,6 +464,10 @@ const feed = new LiveFeed({
     statsSoon();
   },
   onStats: applyStats,
+  onBudget(event) {
+    // Exceeded stays until dismissed: from now on new tasks are refused, held or run LOCAL.
+    toast(event.level === 'exceeded' ? 'error' : 'info', `Budget ${event.budgetId}`, event.message, 15_000);
+  },
   onState: showLive,
   async refresh() {
     const jobs: Promise<boolean>[] = [fetchStats()];

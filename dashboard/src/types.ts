@@ -14,6 +14,8 @@ import type {
   FunctionList as ApiFunctionList,
   WarmPoolResult,
 } from '../../client';
+/** The live stream's budget warning, as live/budget-book.ts appends it. */
+export type { BudgetEvent } from '../../live/budget-book';
 
 export type TaskStatus = 'QUEUED' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELLED';
 export type Placement = 'LOCAL' | 'LAMBDA';

@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { buildApp } from '../../api/app';
+import { createBudgetBook } from '../../live/budget-book';
 import { eventually, startHarness, type TestHarness } from '../support/test-stack';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -194,9 +195,9 @@ suite('dashboard', () => {
     const deployed = Object.keys(listed.taskTypes).sort();
     expect(deployed).toContain('noop');
     const options = await eventually(async () => {
-      const values = (await page.locator('#filters select[name="type"] option').evaluateAll((els) =>
-        els.map((e) => (e as unknown as { value: string }).value).filter(Boolean),
-      )) as string[];
+      const values = (await page
+        .locator('#filters select[name="type"] option')
+        .evaluateAll((els) => els.map((e) => (e as unknown as { value: string }).value).filter(Boolean))) as string[];
       return values.length ? values : undefined;
     });
     expect(options).toEqual(deployed);
@@ -382,6 +383,21 @@ suite('dashboard', () => {
     const body = (await response.json()) as { functions: { name: string }[] };
     await expect(toast.textContent()).resolves.toMatch(/Lambda pool warmed/);
     for (const fn of body.functions) await expect(toast.textContent()).resolves.toContain(fn.name);
+  });
+
+  test('a budget reaching its limit shows a toast from the live feed', async () => {
+    await expect(waitForLiveState(['live'])).resolves.toBe('live');
+    // A task's end as the worker settles it: the counters change and the crossings go to the stream.
+    const book = createBudgetBook(harness.redis, harness.config.redis.prefix, [
+      { id: 'dashboard-demo', scope: { kind: 'deployment' }, period: 'day', limitUsd: 0.5, onExceeded: 'force-local' },
+    ]);
+    await book.settle({ id: 'dashboard-budget-task', type: 'noop' }, 1);
+    const toast = page.locator('.toast', { hasText: 'Budget dashboard-demo' }).first();
+    await toast.waitFor({ timeout: 20_000 });
+    await expect(toast.textContent()).resolves.toContain(
+      'reached its limit of $0.5 this day (200 %): new tasks are run LOCAL',
+    );
+    for (const close of await page.locator('.toast-close').all()) await close.click();
   });
 
   test('after the API restarts the live feed reconnects by itself', async () => {

@@ -79,3 +79,17 @@ test('what was read decides the verdict: a budget at 100 % forces LOCAL', async 
   const verdict = evaluateBudgets([budget], await spend.read(['deployment'], NOW), { type: 'x' }, NOW);
   expect(verdict).toMatchObject({ level: 'exceeded', action: 'force-local', budgetId: 'daily' });
 });
+
+test("a task's own commitment can be left out of a reading, so a placed task is weighed against the others", async () => {
+  const spend = createBudgetSpend(redis, prefix);
+  await spend.commit('task-4', ['deployment'], 0.5, NOW);
+  await spend.commit('task-5', ['deployment'], 0.25, NOW);
+  expect((await spend.read(['deployment'], NOW, 'task-4')).get(spendKey('deployment', DAY))).toEqual({
+    spentUsd: 0,
+    committedUsd: 0.25,
+  });
+  expect((await spend.read(['deployment'], NOW, 'task-6')).get(spendKey('deployment', DAY))).toEqual({
+    spentUsd: 0,
+    committedUsd: 0.75,
+  });
+});
