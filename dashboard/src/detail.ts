@@ -227,7 +227,23 @@ export class DetailDialog {
         ),
       );
     }
-    if (task.result !== undefined) {
+    if (task.resultObject) {
+      // Too large to return: the result is in the object store, and the API downloads it.
+      const ref = task.resultObject;
+      this.body.append(
+        h(
+          'p',
+          { class: 'result-object' },
+          h('strong', {}, 'Result '),
+          `kept in the object store: s3://${ref.bucket}/${ref.key}, ${kilobytes(ref.sizeBytes)} `,
+          h(
+            'a',
+            { href: `/api/tasks/${encodeURIComponent(task.id)}/result`, download: `${task.id}-result.json` },
+            'Download',
+          ),
+        ),
+      );
+    } else if (task.result !== undefined) {
       const image = imageOf(task.result);
       const details = h(
         'details',
@@ -276,6 +292,10 @@ function estimate(value: unknown): Node | null {
     if (parts.length) return h('span', { class: 'muted small' }, ` (est. ${parts.join(', ')})`);
   }
   return null;
+}
+
+function kilobytes(n: number): string {
+  return n < 1024 * 1024 ? `${(n / 1024).toFixed(1)} KB` : `${(n / (1024 * 1024)).toFixed(2)} MB`;
 }
 
 function imageOf(result: unknown): string | undefined {
