@@ -28,6 +28,10 @@ import { functionRef } from './task-event';
 import { budgetSignal } from '../domain/placement-inputs';
 import type { BudgetVerdict } from '../domain/budget-policy';
 import type { BudgetBook } from '../live/budget-book';
+import type { LambdaRoutes } from '../clients/lambda-routes';
+import { lambdaCandidate as measuredCandidate } from '../clients/lambda-targets';
+import type { LambdaCandidate } from '../domain/placement-predictor';
+import { keepRegionRules } from '../domain/task-regions';
 
 /** How long a placed local task may wait in the queue before its reservation lapses. */
 const RESERVATION_TTL_MS = 5 * 60_000;
@@ -51,6 +55,8 @@ export function createDecidePlacement(deps: {
   controls: ControlsReader;
   /** The budgets (SPILLWAY_BUDGETS): an exceeded one keeps AUTO tasks off Lambda, a nearly spent one weighs cost. */
   budgets?: BudgetBook;
+  /** Every Lambda target with its signals and latency monitor; without them only the LAMBDA_ENDPOINT target counts. */
+  routes?: LambdaRoutes;
 }) {
   const predictive = deps.placement?.autoPolicy === 'predictive' ? deps.placement : undefined;
 
@@ -83,8 +89,7 @@ export function createDecidePlacement(deps: {
     verdict: BudgetVerdict | undefined,
   ): Promise<PlacementDecision> {
     const poolSize = deps.config.localWorkerPoolSize;
-    const target = invokeTarget(settings.lambdaTargets, deps.lambdaEndpoint ?? '');
-    const [figures, facts, invoked] = await Promise.all([
+    const [figures, candidates] = await Promise.all([
       learned({
         functionName: task.functionName,
         versionKey: statsVersionKey(fn?.version, fn?.codeSha256),
@@ -93,14 +98,13 @@ export function createDecidePlacement(deps: {
         poolSize,
         now: Date.now(),
       }),
-      deps.lambdaSignals.forFunction(task.functionName),
-      deps.leases?.lambdaInFlight(task.functionName).catch(() => 0) ?? Promise.resolve(0),
+      lambdaCandidates(settings, task.functionName),
     ]);
     const decision = predictPlacement({
       task: predictionTask({ ...task, storedPayloadBytes: objectRefOf(task.payload)?.sizeBytes }, fn),
       learned: figures,
       local: { region: settings.localRegion, inFlight: localInFlight, poolSize },
-      lambda: target ? [lambdaCandidate(target, facts, deps.prices, invoked)] : [],
+      lambda: candidates,
       prices: deps.prices,
       transfer: deps.transfer ?? DEFAULT_TRANSFER_PRICES,
       budget: verdict ? budgetSignal(verdict) : undefined,
@@ -112,6 +116,40 @@ export function createDecidePlacement(deps: {
     });
     return recordedDecision(decision);
   }
+
+  /**
+   * Every target the predictor weighs, with what it knows of the function there. Spillway's own count of
+   * invocations not yet finished is global, so it counts against the default target only.
+   */
+  async function lambdaCandidates(settings: PlacementConfig, functionName: string): Promise<LambdaCandidate[]> {
+    const invoked = await (deps.leases?.lambdaInFlight(functionName).catch(() => 0) ?? Promise.resolve(0));
+    if (deps.routes) {
+      const routes = deps.routes;
+      return Promise.all(
+        routes.all().map(async (r) => {
+          const facts = await r.signals.forFunction(functionName);
+          const pending = r.name === routes.defaultName ? Math.max(0, invoked - facts.inFlight) : 0;
+          return measuredCandidate(r.handle, facts, Date.now(), pending);
+        }),
+      );
+    }
+    const target = invokeTarget(settings.lambdaTargets, deps.lambdaEndpoint ?? '');
+    if (!target) return [];
+    return [lambdaCandidate(target, await deps.lambdaSignals.forFunction(functionName), deps.prices, invoked)];
+  }
+
+  /** Where the task's region rules let a decision that did not weigh them go. */
+  const withinRules = <D extends PlacementDecision>(decision: D, task: TaskInput): PlacementDecision =>
+    deps.placement
+      ? keepRegionRules(decision, task, {
+          localRegion: deps.placement.localRegion,
+          targets: deps.placement.lambdaTargets,
+          preferredTarget: deps.routes?.defaultName,
+        })
+      : decision;
+
+  const thresholdDecision = (inputs: Parameters<typeof policy>[0], task: TaskInput) =>
+    withinRules(policy(inputs), task);
 
   /** The budgets' say on the task; none when no budget applies or Redis cannot tell (placement never waits on it). */
   async function budgetVerdict(task: TaskInput): Promise<BudgetVerdict | undefined> {
@@ -127,47 +165,66 @@ export function createDecidePlacement(deps: {
     // An operator's override wins over every signal; the reason says who set it and why.
     const override = overridePlacement(await deps.controls.current(), 'AUTO');
     if (override) {
-      if (override.placement === 'LOCAL' && deps.leases) {
+      const decided = withinRules(
+        { placement: override.placement, reason: override.reason, fallbackToLocalOnThrottle: true },
+        task,
+      );
+      if (decided.placement === 'LOCAL' && deps.leases) {
         await deps.leases.holdLocal(task.id, RESERVATION_TTL_MS).catch(() => undefined);
       }
-      return { placement: override.placement, reason: override.reason, fallbackToLocalOnThrottle: true };
+      return decided;
     }
     const verdict = await budgetVerdict(task);
     // A budget at its limit stops paying for Lambda whatever its admission action; the reason names it.
     if (verdict?.level === 'exceeded' && !predictive) {
-      await deps.leases?.holdLocal(task.id, RESERVATION_TTL_MS).catch(() => undefined);
-      return { placement: 'LOCAL', reason: `${verdict.message}; forced LOCAL`, fallbackToLocalOnThrottle: true };
+      const decided = withinRules(
+        { placement: 'LOCAL', reason: `${verdict.message}; forced LOCAL`, fallbackToLocalOnThrottle: true },
+        task,
+      );
+      if (decided.placement === 'LOCAL') {
+        await deps.leases?.holdLocal(task.id, RESERVATION_TTL_MS).catch(() => undefined);
+      }
+      return decided;
     }
     // The function may have been deleted since submission: then the attempt fails with its own error, wherever.
     const fn = await deps.functions.resolve(functionRef(task)).catch(() => undefined);
     const expectedDurationMs = fn?.spillway.expectedDurationMs ?? DEFAULT_EXPECTED_DURATION_MS;
     const cost = estimateCosts(deps.prices, expectedDurationMs, fn?.memoryMB ?? 128);
     if (!deps.leases) {
-      return { placement: 'LOCAL', reason: 'no live load signal is configured; staying local', inputs: { cost } };
+      return withinRules(
+        { placement: 'LOCAL', reason: 'no live load signal is configured; staying local', inputs: { cost } },
+        task,
+      );
     }
     let reservation: { inFlight: number; reserved: boolean };
     try {
       const threshold = predictive ? ALWAYS : deps.config.lambdaTaskThreshold;
       reservation = await deps.leases.reserveLocal(task.id, threshold, RESERVATION_TTL_MS);
     } catch (err) {
-      return {
-        placement: 'LOCAL',
-        reason: `the live load signal is unavailable (${(err as Error).message}); staying local`,
-        inputs: { cost },
-      };
+      return withinRules(
+        {
+          placement: 'LOCAL',
+          reason: `the live load signal is unavailable (${(err as Error).message}); staying local`,
+          inputs: { cost },
+        },
+        task,
+      );
     }
     const decision = predictive
       ? await predict(predictive, task, fn, expectedDurationMs, reservation.inFlight, verdict)
-      : policy({
-          localInFlight: reservation.inFlight,
-          localPoolSize: deps.config.localWorkerPoolSize,
-          lambdaTaskThreshold: deps.config.lambdaTaskThreshold,
-          lambda: await deps.lambdaSignals.forFunction(task.functionName),
-          expectedDurationMs,
-          payloadBytes: objectRefOf(task.payload)?.sizeBytes ?? payloadBytes(task.payload),
-          cost,
-          fallbackToLocalOnThrottle: deps.config.fallbackToLocalOnThrottle,
-        });
+      : thresholdDecision(
+          {
+            localInFlight: reservation.inFlight,
+            localPoolSize: deps.config.localWorkerPoolSize,
+            lambdaTaskThreshold: deps.config.lambdaTaskThreshold,
+            lambda: await deps.lambdaSignals.forFunction(task.functionName),
+            expectedDurationMs,
+            payloadBytes: objectRefOf(task.payload)?.sizeBytes ?? payloadBytes(task.payload),
+            cost,
+            fallbackToLocalOnThrottle: deps.config.fallbackToLocalOnThrottle,
+          },
+          task,
+        );
     try {
       if (decision.placement === 'LOCAL' && !reservation.reserved) {
         await deps.leases.holdLocal(task.id, RESERVATION_TTL_MS);

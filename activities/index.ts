@@ -1,5 +1,6 @@
 // The activity factory. The worker passes real clients; tests may pass their own.
 import type { LambdaClient } from '@aws-sdk/client-lambda';
+import type { LambdaRoutes } from '../clients/lambda-routes';
 import type { Client } from '@temporalio/client';
 import type { FunctionDirectory } from '../clients/function-directory';
 import type { FunctionPackages } from '../clients/function-packages';
@@ -50,6 +51,8 @@ export interface ActivityDeps {
   transferPrices?: TransferPrices;
   lambdaSignals: LambdaSignals;
   lambda: LambdaClient;
+  /** Every Lambda target of LAMBDA_TARGETS, each with its client, signals and latency monitor. */
+  routes?: LambdaRoutes;
   functions: FunctionDirectory;
   packages: FunctionPackages;
   runtime: LocalRuntime;
@@ -91,6 +94,7 @@ export function createActivities(
     }),
     invokeLambda: createInvokeLambda({
       lambda: deps.lambda,
+      routes: deps.routes,
       functions: deps.functions,
       asyncRetries: deps.asyncRetries,
       controls: deps.controls,
@@ -114,6 +118,7 @@ export function createActivities(
       functions: deps.functions,
       controls: deps.controls,
       budgets: deps.budgets,
+      routes: deps.routes,
     }),
     ...createFlowActivities({ flow: deps.flow, client: deps.client }),
     publishTransition: createPublishTransition(deps.projection, samples, budgets),

@@ -25,9 +25,12 @@ import { functionRef, taskEvent } from './task-event';
 import { traceLambdaInvoke } from '../telemetry/lambda';
 import type { AttemptSuccess } from './types';
 import type { BudgetBook } from '../live/budget-book';
+import type { LambdaRoute, LambdaRoutes } from '../clients/lambda-routes';
 
 export interface LambdaInvokeDeps {
   lambda: LambdaClient;
+  /** Several Lambda targets (LAMBDA_TARGETS): the task's target is invoked through its own route. */
+  routes?: LambdaRoutes;
   functions: FunctionDirectory;
   asyncRetries: AsyncRetryGuard;
   controls: ControlsReader;
@@ -119,8 +122,10 @@ export function createInvokeLambda(deps: LambdaInvokeDeps) {
     // A budget ran out after the task was admitted (or between its attempts): stop paying for Lambda, like a drain.
     const budget = await exceededBudget(deps.budgets, task);
     if (budget) throw ApplicationFailure.nonRetryable(budget, 'PlacementOverriddenError');
+    let route: LambdaRoute | undefined;
     let fn: DeployedFunction;
     try {
+      route = deps.routes?.route(task.lambdaTarget);
       fn = await deps.functions.resolve(functionRef(task));
     } catch (err) {
       const error = describeError(err);
@@ -170,7 +175,7 @@ export function createInvokeLambda(deps: LambdaInvokeDeps) {
       let response;
       try {
         response = await traceLambdaInvoke(span('RequestResponse'), (trace) =>
-          deps.lambda.send(
+          (route?.client ?? deps.lambda).send(
             new InvokeCommand({
               FunctionName: task.functionName,
               Qualifier: qualifier,
@@ -221,7 +226,7 @@ export function createInvokeLambda(deps: LambdaInvokeDeps) {
       return { result: parsed, attempt: lambdaAttemptRecord({ ...common, outcome: 'succeeded' }) };
     }
 
-    await deps.asyncRetries.ensureOff(fn);
+    await (route?.asyncRetries ?? deps.asyncRetries).ensureOff(fn);
     const now = Math.floor(Date.now() / 1000);
     const token = signCompletionToken(deps.config.callbackSecret, {
       taskToken: base64TaskToken,
@@ -239,8 +244,12 @@ export function createInvokeLambda(deps: LambdaInvokeDeps) {
     });
     try {
       // The event carries the trace on: the callback URL continues it (telemetry/lambda.ts; untouched untraced).
+      const send = (command: InvokeCommand) =>
+        route
+          ? route.timed((client) => client.send(command, { abortSignal: ctx.cancellationSignal }))
+          : deps.lambda.send(command, { abortSignal: ctx.cancellationSignal });
       await traceLambdaInvoke(span('Event'), (trace) =>
-        deps.lambda.send(
+        send(
           new InvokeCommand({
             FunctionName: task.functionName,
             Qualifier: qualifier,
@@ -255,7 +264,6 @@ export function createInvokeLambda(deps: LambdaInvokeDeps) {
               ),
             ),
           }),
-          { abortSignal: ctx.cancellationSignal },
         ),
       );
     } catch (err) {

@@ -47,6 +47,8 @@ export const Errors = {
   invalidSchedule: define(400, 'SPILLWAY_INVALID_SCHEDULE'),
   invalidControl: define(400, 'SPILLWAY_INVALID_CONTROL'),
   invalidTimeout: define(400, 'SPILLWAY_INVALID_TIMEOUT'),
+  unknownRegion: define(400, 'SPILLWAY_UNKNOWN_REGION'),
+  residencyViolation: define(400, 'SPILLWAY_RESIDENCY_VIOLATION'),
   payloadTooDeep: define(400, 'SPILLWAY_PAYLOAD_TOO_DEEP'),
   payloadTooLarge: define(400, 'SPILLWAY_PAYLOAD_TOO_LARGE'),
   invalidTaskId: define(400, 'SPILLWAY_INVALID_TASK_ID'),
@@ -108,6 +110,10 @@ export function taskInputProblem(err: TaskInputError): SpillwayError {
       return Errors.payloadInvalid(err.message);
     case 'INVALID_TIMEOUT':
       return Errors.invalidTimeout(err.message);
+    case 'UNKNOWN_REGION':
+      return Errors.unknownRegion(err.message);
+    case 'RESIDENCY_VIOLATION':
+      return Errors.residencyViolation(err.message);
   }
 }
 

@@ -1061,6 +1061,14 @@ export interface operations {
             periodSeconds: number;
             mode?: 'trailing' | 'leading';
           };
+          /** @description Pin: the task runs in this region (the local one or a Lambda target's) or is refused */
+          region?: string;
+          /** @description Residency: the regions the task may run in; placement never puts it elsewhere */
+          allowedRegions?: string[];
+          /** @description Where the input lives: running elsewhere adds inter-region transfer to the cost */
+          dataRegion?: string;
+          /** @description A latency SLO for predictive AUTO: targets expected to finish within it are preferred */
+          deadlineMs?: number;
         };
       };
     };
@@ -2923,6 +2931,14 @@ export interface operations {
               periodSeconds: number;
               mode?: 'trailing' | 'leading';
             };
+            /** @description Pin: the task runs in this region (the local one or a Lambda target's) or is refused */
+            region?: string;
+            /** @description Residency: the regions the task may run in; placement never puts it elsewhere */
+            allowedRegions?: string[];
+            /** @description Where the input lives: running elsewhere adds inter-region transfer to the cost */
+            dataRegion?: string;
+            /** @description A latency SLO for predictive AUTO: targets expected to finish within it are preferred */
+            deadlineMs?: number;
           };
         };
       };

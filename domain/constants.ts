@@ -73,4 +73,6 @@ export const PERMANENT_ERROR_TYPES = [
   'InvalidPayloadError',
   'PermanentTaskError',
   'PayloadTooLargeError',
+  // The task names a Lambda target this worker's LAMBDA_TARGETS does not list.
+  'UnknownLambdaTargetError',
 ] as const;

@@ -11,6 +11,8 @@ import {
   type DeployedFunction,
 } from './deployed-function';
 import { parseFunctionRef } from './function-manifest';
+import { invokeTarget } from './placement-inputs';
+import { chooseRegion, RegionRuleError, type RegionChoice } from './task-regions';
 import { TASK_WORKFLOW_REVISION } from './task-model';
 import type { ExecutionMode, RetrySettings, TaskInput } from './task-model';
 
@@ -28,7 +30,9 @@ export type TaskInputProblem =
   | 'INVALID_RETRY'
   | 'PAYLOAD_TOO_DEEP'
   | 'PAYLOAD_INVALID'
-  | 'INVALID_TIMEOUT';
+  | 'INVALID_TIMEOUT'
+  | 'UNKNOWN_REGION'
+  | 'RESIDENCY_VIOLATION';
 
 /** Thrown by buildTaskInput when a request cannot become a task; `problem` says which check refused it. */
 export class TaskInputError extends Error {
@@ -54,6 +58,10 @@ export interface TaskRequest {
   timeoutSeconds?: number;
   idempotencyKey?: string;
   invocation?: 'async' | 'sync';
+  region?: string;
+  allowedRegions?: string[];
+  dataRegion?: string;
+  deadlineMs?: number;
 }
 
 /** The part of the function directory that building a task needs. */
@@ -66,7 +74,7 @@ export interface TaskFunctionLookup {
 
 export interface TaskInputDeps {
   functions: TaskFunctionLookup;
-  config: Pick<SpillwayConfig, 'scheduler' | 'lambda'>;
+  config: Pick<SpillwayConfig, 'scheduler' | 'lambda' | 'placement'>;
   /** Modes this deployment can run; others are refused with MODE_NOT_AVAILABLE. */
   availableModes: ReadonlySet<ExecutionMode>;
   now?: () => Date;
@@ -149,6 +157,7 @@ export async function buildTaskInput(
   ) {
     throw new TaskInputError('INVALID_TIMEOUT', "a LAMBDA task cannot run longer than Lambda's 900-second limit");
   }
+  const regions = regionChoice(request, config);
   const lambdaTimeout = fn.timeoutSeconds + config.lambda.callbackMarginSeconds;
   const input: TaskInput = {
     version: 1,
@@ -167,6 +176,24 @@ export async function buildTaskInput(
     idempotencyKey: request.idempotencyKey,
     invocation: request.invocation,
     submittedAt: (deps.now?.() ?? new Date()).toISOString(),
+    ...(request.region !== undefined ? { region: request.region } : {}),
+    ...(request.allowedRegions !== undefined ? { allowedRegions: request.allowedRegions } : {}),
+    ...(request.dataRegion !== undefined ? { dataRegion: request.dataRegion } : {}),
+    ...(request.deadlineMs !== undefined ? { deadlineMs: request.deadlineMs } : {}),
+    ...regions,
   };
   return { input, fn };
+}
+
+function regionChoice(request: TaskRequest, config: Pick<SpillwayConfig, 'lambda' | 'placement'>): RegionChoice {
+  try {
+    return chooseRegion(request, request.executionMode, {
+      localRegion: config.placement.localRegion,
+      targets: config.placement.lambdaTargets,
+      preferredTarget: invokeTarget(config.placement.lambdaTargets, config.lambda.endpoint)?.name,
+    });
+  } catch (err) {
+    if (err instanceof RegionRuleError) throw new TaskInputError(err.problem, err.message);
+    throw err;
+  }
 }

@@ -27,6 +27,12 @@ export interface RetrySettings {
 }
 
 /** What TaskWorkflow is started with: the submitted task plus the fields the API fills in. */
+/** A Lambda target of LAMBDA_TARGETS, as tasks and decisions name it. */
+export interface LambdaTargetRef {
+  name: string;
+  region: string;
+}
+
 export interface TaskInput extends FlowOptions {
   /** Input version, bumped only when a field changes meaning; new optional fields do not bump it. */
   version: 1;
@@ -65,6 +71,21 @@ export interface TaskInput extends FlowOptions {
    * transition itself.
    */
   workflowRevision?: 2;
+  /** Pins the task to one region (a Lambda target's, or the local one): it runs there or not at all. */
+  region?: string;
+  /** Residency: the regions the task may run in. */
+  allowedRegions?: string[];
+  /** Where the task's input lives: moving it elsewhere and the result back is priced as data transfer. */
+  dataRegion?: string;
+  /** A latency SLO for predictive AUTO: a placement expected to finish within it is preferred. */
+  deadlineMs?: number;
+  /**
+   * The Lambda target an attempt is invoked on: set by the API for a LAMBDA task with region rules, and by the
+   * workflow from the AUTO decision. Absent: the target on LAMBDA_ENDPOINT.
+   */
+  lambdaTarget?: LambdaTargetRef;
+  /** Set by the API when the region rules exclude the local region: the task never falls back to LOCAL. */
+  lambdaOnly?: true;
   /** Set by the workflow on an attempt's input: when the task was placed, and why. */
   placed?: { at: string; reason: string };
 }

@@ -12,6 +12,9 @@ import type { LocalRuntime } from '../activities/local-runtime';
 import { createFunctionDirectory } from '../clients/function-directory';
 import { createFunctionPackages } from '../clients/function-packages';
 import { createLambdaClient } from '../clients/lambda-client';
+import { createLambdaRoutes } from '../clients/lambda-routes';
+import { createLambdaTargets } from '../clients/lambda-targets';
+import { invokeTarget } from '../domain/placement-inputs';
 import { createAsyncRetryGuard } from '../clients/lambda-setup';
 import { createControlsReader } from '../clients/operator-controls';
 import { createFlowControl } from '../live/flow-control';
@@ -55,6 +58,18 @@ export async function createWorkers(deps: WorkerDeps): Promise<Workers> {
   });
   const functions = createFunctionDirectory({ lambda, packages, refreshMs: config.functions.refreshMs });
   const runtime: LocalRuntime = createLocalRuntime(config);
+  const prices = loadPriceTable();
+  const asyncRetries = createAsyncRetryGuard(lambda);
+  const lambdaSignals = createLambdaSignals({ endpoint: config.lambda.endpoint, lambda, leases });
+  const targets = createLambdaTargets(config.placement.lambdaTargets, config.lambda, prices);
+  const routes = createLambdaRoutes({
+    targets,
+    defaultName: invokeTarget(config.placement.lambdaTargets, config.lambda.endpoint)?.name ?? '',
+    defaultClient: lambda,
+    defaultAsyncRetries: asyncRetries,
+    defaultSignals: lambdaSignals,
+    leases,
+  });
   const activities = createActivities({
     client: deps.client,
     projection,
@@ -69,16 +84,17 @@ export async function createWorkers(deps: WorkerDeps): Promise<Workers> {
       : undefined,
     budgets: deps.redis ? createBudgetBook(deps.redis, config.redis.prefix, config.placement.budgets) : undefined,
     transferPrices: loadTransferPrices(config.placement.transferPricesFile),
-    lambdaSignals: createLambdaSignals({ endpoint: config.lambda.endpoint, lambda, leases }),
+    lambdaSignals,
     lambda,
+    routes,
     functions,
     packages,
     runtime,
-    asyncRetries: createAsyncRetryGuard(lambda),
+    asyncRetries,
     flow: deps.redis ? createFlowControl(deps.redis, config.redis.prefix) : undefined,
     controls: createControlsReader(deps.client, config.flow.controlsCacheMs),
     config,
-    prices: loadPriceTable(),
+    prices,
     objectStore: config.placement.objectStore ? createObjectStore(config.placement.objectStore) : undefined,
   });
   const workflowSource: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> = existsSync(WORKFLOW_BUNDLE_PATH)
@@ -116,6 +132,7 @@ export async function createWorkers(deps: WorkerDeps): Promise<Workers> {
     close: async () => {
       await runtime.close();
       lambda.destroy();
+      targets.destroy();
     },
   };
 }

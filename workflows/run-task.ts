@@ -145,7 +145,6 @@ function toTaskError(err: unknown, task: TaskInput): TaskError {
   return { type: 'Error', message: String(cause), nonRetryable: false };
 }
 
-
 function nowIso(): string {
   // Workflow time is deterministic: it comes from the history, not the clock.
   return new Date().toISOString();
@@ -399,7 +398,7 @@ export async function runTask(input: TaskInput): Promise<TaskState> {
       ? { placement: override.placement, reason: override.reason }
       : task.executionMode === 'AUTO'
         ? await control.decidePlacement(task)
-        : { placement: task.executionMode, reason: `requested ${task.executionMode}` };
+        : requested(task);
     state.startedAt = nowIso();
     place(decision, task.executionMode !== 'AUTO' && !override);
 
@@ -408,14 +407,19 @@ export async function runTask(input: TaskInput): Promise<TaskState> {
     if (placement === 'LOCAL') {
       success = await proxyActivities<TaskActivities>(localActivityOptions(task)).runLocalTask({ ...task, placed });
     } else {
-      const fallback = task.executionMode === 'AUTO' && decision.fallbackToLocalOnThrottle === true;
+      // A residency rule that keeps the task out of the local region outranks every fallback to it.
+      const fallback = task.executionMode === 'AUTO' && decision.fallbackToLocalOnThrottle === true && !task.lambdaOnly;
+      const lambdaTarget = decision.target ?? task.lambdaTarget;
       try {
-        success = await proxyActivities<TaskActivities>(lambdaActivityOptions(task, fallback)).invokeLambda(task);
+        success = await proxyActivities<TaskActivities>(lambdaActivityOptions(task, fallback)).invokeLambda(
+          lambdaTarget ? { ...task, lambdaTarget } : task,
+        );
       } catch (err) {
         const cause = innermost(err);
         if (!(cause instanceof ApplicationFailure)) throw err;
         const error = { type: cause.type ?? 'Error', message: cause.message, nonRetryable: false };
-        if (cause.type === OVERRIDDEN) success = await fallBackToLocal(cause.message, error, decision);
+        if (cause.type === OVERRIDDEN && !task.lambdaOnly)
+          success = await fallBackToLocal(cause.message, error, decision);
         else if (fallback && cause.type === THROTTLED)
           success = await fallBackToLocal('Lambda throttled', error, decision);
         else throw err;
@@ -459,6 +463,16 @@ export async function runTask(input: TaskInput): Promise<TaskState> {
       );
     }
   }
+}
+
+/** The decision of a task that asked for its placement; a LAMBDA task with region rules names its target. */
+function requested(task: TaskInput): PlacementDecision {
+  const reason = `requested ${task.executionMode}`;
+  if (task.executionMode === 'LAMBDA' && task.lambdaTarget) {
+    const t = task.lambdaTarget;
+    return { placement: 'LAMBDA', reason: `${reason} on ${t.name} (${t.region})`, target: t };
+  }
+  return { placement: task.executionMode as Placement, reason };
 }
 
 function sumCost(attempts: AttemptRecord[]): number | undefined {

@@ -5,6 +5,7 @@ import { BudgetNote } from './budget-schemas';
 import { Type, type Static } from '@sinclair/typebox';
 import { FUNCTION_REF_PATTERN, TASK_TYPE_PATTERN } from '../../domain/function-manifest';
 import { PlacementExplanationSchema } from '../../domain/placement-predictor';
+import { REGION_PATTERN } from '../../domain/region-model';
 import { EXECUTION_MODES, TASK_STATUSES } from '../../domain/task-model';
 import {
   ConcurrencyOption,
@@ -63,6 +64,33 @@ export const CreateTaskBody = Type.Object(
       Type.String({ format: 'date-time', description: 'A task not started by then ends EXPIRED and never runs' }),
     ),
     debounce: Type.Optional(DebounceOption),
+    region: Type.Optional(
+      Type.String({
+        pattern: REGION_PATTERN,
+        description: "Pin: the task runs in this region (the local one or a Lambda target's) or is refused",
+      }),
+    ),
+    allowedRegions: Type.Optional(
+      Type.Array(Type.String({ pattern: REGION_PATTERN }), {
+        minItems: 1,
+        maxItems: 32,
+        uniqueItems: true,
+        description: 'Residency: the regions the task may run in; placement never puts it elsewhere',
+      }),
+    ),
+    dataRegion: Type.Optional(
+      Type.String({
+        pattern: REGION_PATTERN,
+        description: 'Where the input lives: running elsewhere adds inter-region transfer to the cost',
+      }),
+    ),
+    deadlineMs: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 86_400_000,
+        description: 'A latency SLO for predictive AUTO: targets expected to finish within it are preferred',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
