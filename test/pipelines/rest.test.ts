@@ -121,7 +121,8 @@ test('executions: start (idempotent by name), read with state views, history, st
   });
   const done = await eventually(async () => {
     const e = await call('GET', links.self);
-    return e.body?.status === 'SUCCEEDED' ? e.body : undefined;
+    // The execution's state says SUCCEEDED a moment before its workflow closes.
+    return e.body?.status === 'SUCCEEDED' && e.body.temporalStatus === 'COMPLETED' ? e.body : undefined;
   });
   expect(done).toEqual(
     expect.objectContaining({
