@@ -63,29 +63,29 @@ function bigPayload() {
 
 type Stats = { count: number; sum: number };
 
-async function runBig(executionMode: 'LOCAL' | 'LAMBDA') {
-  const payload = bigPayload();
-  const text = JSON.stringify(payload);
-  expect(Buffer.byteLength(text)).toBeGreaterThan(5 * 1024 * 1024);
-  const res = await app.inject({
-    method: 'POST',
-    url: '/api/tasks',
-    headers: { 'content-type': 'application/json' },
-    payload: JSON.stringify({
-      name: uniqueId(`big-${executionMode}`),
-      type: 'data-aggregation',
-      executionMode,
-      ...(executionMode === 'LAMBDA' ? { invocation: 'sync' } : {}),
-      payload,
-    }),
-  });
+async function submitAndFinish(body: Record<string, unknown>) {
+  const res = await app.inject({ method: 'POST', url: '/api/tasks', payload: body });
   expect([res.statusCode, res.json().code]).toEqual([201, undefined]);
   const id = res.json<{ id: string }>().id;
   const task = await eventually(async () => {
-    const body = (await app.inject({ method: 'GET', url: `/api/tasks/${id}` })).json();
-    return ['COMPLETED', 'FAILED'].includes(body.status) ? body : undefined;
+    const got = (await app.inject({ method: 'GET', url: `/api/tasks/${id}` })).json();
+    return ['COMPLETED', 'FAILED'].includes(got.status) ? got : undefined;
   }, 120_000);
-  return { id, task, bytes: Buffer.byteLength(text) };
+  return { id, task };
+}
+
+async function runBig(executionMode: 'LOCAL' | 'LAMBDA') {
+  const payload = bigPayload();
+  const bytes = Buffer.byteLength(JSON.stringify(payload));
+  expect(bytes).toBeGreaterThan(5 * 1024 * 1024);
+  const { id, task } = await submitAndFinish({
+    name: uniqueId(`big-${executionMode}`),
+    type: 'data-aggregation',
+    executionMode,
+    ...(executionMode === 'LAMBDA' ? { invocation: 'sync' } : {}),
+    payload,
+  });
+  return { id, task, bytes };
 }
 
 function expectAggregated(result: { groups: Record<string, Stats> }) {
@@ -139,17 +139,6 @@ const wideAggregation = {
   generate: { count: 20_000, groups: 1000, seed: 7 },
   percentiles: Array.from({ length: 20 }, (_, i) => (i + 1) * 5),
 };
-
-async function submitAndFinish(body: Record<string, unknown>) {
-  const res = await app.inject({ method: 'POST', url: '/api/tasks', payload: body });
-  expect([res.statusCode, res.json().code]).toEqual([201, undefined]);
-  const id = res.json<{ id: string }>().id;
-  const task = await eventually(async () => {
-    const got = (await app.inject({ method: 'GET', url: `/api/tasks/${id}` })).json();
-    return ['COMPLETED', 'FAILED'].includes(got.status) ? got : undefined;
-  }, 120_000);
-  return { id, task };
-}
 
 test.each([
   ['LOCAL', 'in the pool', undefined],
