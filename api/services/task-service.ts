@@ -185,6 +185,12 @@ export function createTaskService(options: TaskServiceOptions) {
     const { fn } = built;
     const controls = await options.controls.current();
     const override = overridePlacement(controls, body.executionMode);
+    if (override?.placement === 'LOCAL' && built.input.lambdaOnly) {
+      // Running it locally would break its residency rule, and Lambda is closed to it.
+      throw Errors.residencyViolation(
+        `${override.reason}, and the task may not run in the local region ${config.placement.localRegion}`,
+      );
+    }
     const pause = pauseFor(controls, body.type, start.flow.fairness?.key);
     const input: TaskInput = {
       ...built.input,
@@ -375,12 +381,18 @@ export function createTaskService(options: TaskServiceOptions) {
 
   /** A completed task's result as JSON text: the stored object for a result too large to return, else the value. */
   async function getResult(id: string): Promise<Uint8Array | string> {
-    const task = await getTask(id);
-    if (task.status !== 'COMPLETED') {
-      throw Errors.taskResultNotReady(`task "${id}" is ${task.status}; only a COMPLETED task has a result`);
+    checkId(id);
+    const handle = client.workflow.getHandle(id);
+    // Only a closed task has a result, and its state is in its close event: no query, no function lookup, no view.
+    const description = await handle.describe();
+    if (description.type !== TASK_WORKFLOW_TYPE) throw Errors.taskNotFound(`no task with id "${id}"`);
+    const status = statusFromExecution(description);
+    const state = description.status.name === 'COMPLETED' ? await closedState(handle) : undefined;
+    if (!state || state.status !== 'COMPLETED') {
+      throw Errors.taskResultNotReady(`task "${id}" is ${status}; only a COMPLETED task has a result`);
     }
-    const ref = task.resultObject;
-    if (!ref) return JSON.stringify(task.result ?? null);
+    const ref = objectRefOf(state.result);
+    if (!ref) return JSON.stringify(state.result ?? null);
     if (!options.objects) {
       throw Errors.objectStoreUnavailable(
         `the result is in the object store (s3://${ref.bucket}/${ref.key}), which this API has no access to: ` +
