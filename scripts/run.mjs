@@ -210,7 +210,29 @@ async function startServerProfile(stack, cli) {
 }
 
 /** The example functions, deployed as a user deploys them (`spillway deploy`); an unchanged one is left alone. */
-async function deployExamples(endpoint) {
+/**
+ * The targets of LAMBDA_TARGETS (inline JSON or a file) on this machine other than the main local service: each
+ * gets a local Lambda service of its own, in its region, so two local regions need nothing but LAMBDA_TARGETS.
+ */
+function extraLocalTargets() {
+  const text = env.LAMBDA_TARGETS?.trim();
+  if (!text) return [];
+  let targets;
+  try {
+    targets = JSON.parse(text.startsWith('[') ? text : readFileSync(path.resolve(text), 'utf8'));
+  } catch (err) {
+    throw new Error(`LAMBDA_TARGETS is neither a JSON list nor a readable file: ${err.message}`);
+  }
+  if (!Array.isArray(targets)) return [];
+  return targets.flatMap((t) => {
+    const match = /^http:\/\/(127\.0\.0\.1|localhost):(\d+)\/?$/.exec(t?.endpoint ?? '');
+    const port = match ? Number(match[2]) : undefined;
+    if (!port || port === lambdaPort || typeof t.region !== 'string') return [];
+    return [{ name: String(t.name ?? t.region), region: t.region, port }];
+  });
+}
+
+async function deployExamples(endpoint, region = env.AWS_REGION || 'us-east-1') {
   const root = path.join(ROOT, 'examples', 'functions');
   const folders = readdirSync(root)
     .filter((name) => existsSync(path.join(root, name, 'spillway.json')))
@@ -218,7 +240,7 @@ async function deployExamples(endpoint) {
   console.log(`deploying the example functions (${folders.map((f) => path.basename(f)).join(', ')}) ...`);
   const result = spawnSync(process.execPath, [path.join(ROOT, 'dist', 'cli', 'main.js'), 'deploy', ...folders], {
     cwd: ROOT,
-    env: { ...env, LAMBDA_ENDPOINT: endpoint },
+    env: { ...env, LAMBDA_ENDPOINT: endpoint, AWS_REGION: region },
     encoding: 'utf8',
   });
   if (result.status !== 0) {
@@ -300,6 +322,17 @@ async function startForeground() {
       const lambda = stack.startNode('lambda', lambdaEntry, shared);
       await stack.waitForHealth(`http://127.0.0.1:${lambdaPort}/_spillway/status`, lambda);
       await deployExamples(`http://127.0.0.1:${lambdaPort}`);
+      for (const target of extraLocalTargets()) {
+        console.log(`starting a local Lambda service for ${target.name} (${target.region}) on ${target.port} ...`);
+        const extra = stack.startNode(`lambda-${target.name}`, lambdaEntry, {
+          ...shared,
+          LAMBDA_PORT: String(target.port),
+          LAMBDA_DATA_DIR: path.join(DATA, `lambda-${target.name}`),
+          AWS_REGION: target.region,
+        });
+        await stack.waitForHealth(`http://127.0.0.1:${target.port}/_spillway/status`, extra);
+        await deployExamples(`http://127.0.0.1:${target.port}`, target.region);
+      }
     } else if (env.LAMBDA_ENDPOINT) {
       console.log(
         `using the Lambda endpoint ${env.LAMBDA_ENDPOINT}; deploy functions with npx spillway deploy <folder>`,
@@ -348,7 +381,7 @@ Spillway is up.
   Temporal profile    ${env.TEMPORAL_ADDRESS ? 'your cluster (TEMPORAL_ADDRESS)' : temporalProfile()}
   Temporal Web UI     ${env.TEMPORAL_ADDRESS ? '(your cluster)' : webUiLine()}
   Temporal gRPC       ${temporalAddress}
-  Local Lambda API    ${env.LAMBDA_ENDPOINT || `http://127.0.0.1:${lambdaPort}`}
+  Local Lambda API    ${env.LAMBDA_ENDPOINT || `http://127.0.0.1:${lambdaPort}`}${env.LAMBDA_ENDPOINT ? '' : extraLocalTargets().map((t) => `\n                      http://127.0.0.1:${t.port} (${t.name}, ${t.region})`).join('')}
   Object store (S3)   ${objectStore ? `${objectStore.endpoint} (SeaweedFS, data in data/s3)` : env.SPILLWAY_S3_ENDPOINT || (env.SPILLWAY_S3_AWS === 'true' ? 'AWS S3' : 'none (SPILLWAY_S3=off)')}
   Logs                data/logs/
 Press Ctrl+C to stop everything${env.SPILLWAY_DETACHED ? ' (or run npm stop)' : ''}.`);

@@ -31,6 +31,9 @@ import { WORKFLOW_BUNDLE_PATH } from './bundle-workflows';
 import { createLocalRuntime, unpackPackage } from './local-runtime';
 import { tracedWorkerOptions } from '../telemetry/worker';
 
+/** How often each of several Lambda targets is probed (GetAccountSettings), whether or not tasks run there. */
+const TARGET_PROBE_INTERVAL_MS = 15_000;
+
 export interface WorkerDeps {
   config: SpillwayConfig;
   connection: NativeConnection;
@@ -97,6 +100,11 @@ export async function createWorkers(deps: WorkerDeps): Promise<Workers> {
     prices,
     objectStore: config.placement.objectStore ? createObjectStore(config.placement.objectStore) : undefined,
   });
+  // With several targets, an idle one is still measured: a cheap timed round trip keeps its monitor current.
+  const probing =
+    targets.list().length > 1
+      ? setInterval(() => void targets.probe().catch(() => undefined), TARGET_PROBE_INTERVAL_MS).unref()
+      : undefined;
   const workflowSource: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> = existsSync(WORKFLOW_BUNDLE_PATH)
     ? { workflowBundle: { codePath: WORKFLOW_BUNDLE_PATH } }
     : { workflowsPath: require.resolve('../workflows') };
@@ -130,6 +138,7 @@ export async function createWorkers(deps: WorkerDeps): Promise<Workers> {
   return {
     workers: [workflowWorker, localWorker],
     close: async () => {
+      if (probing) clearInterval(probing);
       await runtime.close();
       lambda.destroy();
       targets.destroy();
