@@ -69,6 +69,30 @@ function freePort(): Promise<number> {
   });
 }
 
+/**
+ * Dismisses every toast. A dismissed toast stays a moment (its leaving transition) before it is removed, so the
+ * buttons are taken one at a time from those not yet leaving: positions shift as they go.
+ */
+async function dismissToasts(page: Page): Promise<void> {
+  const open = page.locator('.toast:not(.toast-leaving) .toast-close');
+  // At most 4 toasts are shown; a few more rounds cover any that arrive meanwhile.
+  for (let round = 0; round < 10 && (await open.count()) > 0; round++) {
+    // One that fades by itself between the count and the click is gone already, which is what we want.
+    await open
+      .first()
+      .click({ timeout: 2_000 })
+      .catch(() => undefined);
+  }
+  await page.waitForFunction(
+    () =>
+      (
+        globalThis as unknown as { document: { querySelectorAll(s: string): { length: number } } }
+      ).document.querySelectorAll('#toasts .toast').length === 0,
+    undefined,
+    { timeout: 10_000 },
+  );
+}
+
 suite('dashboard', () => {
   let harness: TestHarness;
   let app: FastifyInstance | undefined;
@@ -258,8 +282,7 @@ suite('dashboard', () => {
         .count();
       return open === 0 ? true : undefined;
     }, 60_000).catch(() => undefined);
-    for (const close of await page.locator('.toast-close').all()) await close.click();
-    await page.locator('.toast').first().waitFor({ state: 'detached' });
+    await dismissToasts(page);
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
 
     // Keyboard: the row's link opens the dialog, Escape closes it and focus returns to the link.
@@ -397,7 +420,7 @@ suite('dashboard', () => {
     await expect(toast.textContent()).resolves.toContain(
       'reached its limit of $0.5 this day (200 %): new tasks are run LOCAL',
     );
-    for (const close of await page.locator('.toast-close').all()) await close.click();
+    await dismissToasts(page);
   });
 
   test('after the API restarts the live feed reconnects by itself', async () => {
