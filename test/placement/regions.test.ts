@@ -4,11 +4,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { LambdaClient } from '@aws-sdk/client-lambda';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../api/app';
-import { deployFolders, exampleFolders } from '../../cli/deploy-folders';
 import { startLambdaService, type LambdaService } from '../../lambda/lambda-service';
+import { deployExamples } from '../support/deploy-examples';
 import { eventually, readStack, startHarness, uniqueId, type TestHarness } from '../support/test-stack';
 
 jest.setTimeout(120_000);
@@ -32,19 +31,14 @@ async function startService(name: string, region: string): Promise<LambdaService
     environment: { SPILLWAY_CALLBACK_SECRET: stack.callbackSecret },
     log: () => undefined,
   });
-  const deployer = new LambdaClient({
-    endpoint: service.url,
-    region,
-    credentials: { accessKeyId: 'spillway-local', secretAccessKey: 'spillway-local' },
-  });
-  try {
-    await deployFolders(
-      deployer,
-      exampleFolders().filter((f) => path.basename(f) === 'noop'),
-    );
-  } finally {
-    deployer.destroy();
-  }
+  await deployExamples(
+    {
+      endpoint: service.url,
+      region,
+      credentials: { accessKeyId: 'spillway-local', secretAccessKey: 'spillway-local' },
+    },
+    ['noop'],
+  );
   return service;
 }
 

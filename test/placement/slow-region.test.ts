@@ -8,13 +8,13 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { deployFolders, exampleFolders } from '../../cli/deploy-folders';
+import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { createLambdaTargets, lambdaCandidate, type LambdaTargets } from '../../clients/lambda-targets';
 import { loadConfig } from '../../domain/config';
 import { DEFAULT_PREDICTOR_PARAMS, predictPlacement } from '../../domain/placement-predictor';
 import { loadPriceTable } from '../../domain/price-table';
 import { DEFAULT_TRANSFER_PRICES, parseLambdaTargets } from '../../domain/region-model';
+import { deployExamples } from '../support/deploy-examples';
 import { readStack } from '../support/test-stack';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -146,20 +146,7 @@ maybe('a slower region', () => {
       }
       await new Promise((r) => setTimeout(r, 500));
     }
-    const deployer = new LambdaClient({
-      endpoint: slowUrl,
-      region: 'local-slow',
-      // A copy: the SDK marks the credentials object it is given.
-      credentials: { ...KEY },
-    });
-    try {
-      await deployFolders(
-        deployer,
-        exampleFolders().filter((f) => path.basename(f) === 'noop'),
-      );
-    } finally {
-      deployer.destroy();
-    }
+    await deployExamples({ endpoint: slowUrl, region: 'local-slow', credentials: KEY }, ['noop']);
 
     const stack = readStack();
     if (!stack.lambdaEndpoint) throw new Error('the test stack has no local Lambda service');
