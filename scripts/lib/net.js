@@ -2,7 +2,10 @@
 'use strict';
 const net = require('node:net');
 
-function freePort(host = '127.0.0.1') {
+/** Ports this process has handed out: the kernel may offer a just-closed port again, and two of our servers then race. */
+const handedOut = new Set();
+
+function listenOnce(host) {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.unref();
@@ -12,6 +15,18 @@ function freePort(host = '127.0.0.1') {
       server.close(() => resolve(port));
     });
   });
+}
+
+/** A port free now that this process has not handed out before (one stack's processes each get their own). */
+async function freePort(host = '127.0.0.1') {
+  for (let tries = 0; tries < 50; tries++) {
+    const port = await listenOnce(host);
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+  throw new Error('no free port that this process has not handed out already');
 }
 
 function canConnect(port, host = '127.0.0.1', timeoutMs = 500) {
