@@ -11,11 +11,20 @@ export interface ControlsReader {
   invalidate(): void;
 }
 
+/**
+ * How long a read may wait for Temporal. Without a deadline the client retries an unreachable server for ~20 s, and
+ * every submission waits on the shared read before its own 5 s start deadline: while Temporal was down, a submission
+ * then took over 30 s to get its 503 (seen in the Temporal-restart fault case on a loaded machine).
+ */
+const READ_DEADLINE_MS = 3_000;
+
 export function createControlsReader(client: Client, cacheMs = 1_000, log: (m: string) => void = console.warn) {
   let cached: { at: number; state: Promise<ControlsState> } | undefined;
   const read = async (): Promise<ControlsState> => {
     try {
-      return await client.workflow.getHandle(CONTROLS_WORKFLOW_ID).query<ControlsState>(CONTROLS_QUERY);
+      return await client.withDeadline(Date.now() + READ_DEADLINE_MS, () =>
+        client.workflow.getHandle(CONTROLS_WORKFLOW_ID).query<ControlsState>(CONTROLS_QUERY),
+      );
     } catch (err) {
       // Nobody has set a control yet: there are none. Anything else is logged and read as none, so a Temporal
       // hiccup cannot pause the world; the task attempts themselves need Temporal anyway.
