@@ -5,7 +5,7 @@ import { byId, clear, h } from './dom';
 import { DASH, fmtDateTime, fmtMs, fmtTime, fmtUsd, prettyJson, titleCase } from './format';
 import { statusBadge } from './table';
 import type { Attempt, TaskDetail } from './types';
-import { FINAL_STATUSES } from './types';
+import { isFinalStatus } from './types';
 
 export interface DetailHandlers {
   onCancel(id: string, name: string, button: HTMLButtonElement): void;
@@ -58,7 +58,7 @@ export class DetailDialog {
   }
 
   get isRunning(): boolean {
-    return !!this.task && !FINAL_STATUSES.includes(this.task.status);
+    return !!this.task && !isFinalStatus(this.task.status);
   }
 
   close(): void {
@@ -117,7 +117,7 @@ export class DetailDialog {
     this.sub.textContent = task.id;
     clear(this.body);
 
-    const running = !FINAL_STATUSES.includes(task.status);
+    const running = !isFinalStatus(task.status);
     const lambdaAttempts = task.attempts.filter((a) => a.placement === 'LAMBDA');
     const last = task.attempts[task.attempts.length - 1];
     const billed = sum(task.attempts.map((a) => a.billedDurationMs));

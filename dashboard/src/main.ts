@@ -1,6 +1,7 @@
 // Wires the dashboard: stats and charts, the tasks table, the detail dialog, actions, the live feed, the API key
 // prompt and the theme.
 import './styles.css';
+import { TASK_ID_PATTERN } from '../../domain/task-id';
 import { api, ApiError, describeError, onApiKeyChange, setKeyPrompt } from './api';
 import { TimeChart } from './charts';
 import { DetailDialog } from './detail';
@@ -224,7 +225,7 @@ form.addEventListener('submit', (e) => {
 async function findById(query: string): Promise<void> {
   if (!query) return;
   if (table.findLoaded(query)) return openTask(query);
-  if (!/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/.test(query)) {
+  if (!TASK_ID_PATTERN.test(query)) {
     toast('info', 'Not a task id', 'Task ids have no spaces; the list shows the loaded tasks whose name matches.');
     return;
   }
