@@ -2,14 +2,8 @@
 // OpenAPI document; the statistics are read defensively, field by field, as their schema is open-ended.
 import type {
   Attempt as ApiAttempt,
-  BatchView,
   BudgetList,
-  ControlsView,
   DeadLetters,
-  RedriveResults,
-  RedrivenTask,
-  ScheduleList,
-  ScheduleView,
   BulkResponse as ApiBulkResponse,
   CreatedTask as ApiCreatedTask,
   CreateTaskRequest,
@@ -104,7 +98,9 @@ export type {
   RedrivenTask,
   ScheduleList,
   ScheduleView,
-};
+  ScopePauseResult,
+  TaskPauseResult,
+} from '../../client';
 export type Budget = BudgetList['budgets'][number];
 export type DeadLetterGroup = DeadLetters['groups'][number];
 /** A recorded placement decision; a predictive AUTO one carries every target's estimate, the runner-up and margin. */
