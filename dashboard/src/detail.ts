@@ -380,6 +380,12 @@ export class DetailDialog {
           if (this.batch !== batch) return;
           batch.view = data;
           if (this.task) this.render(this.task);
+          // Items still open change with no event of this task's: look again while there are any.
+          if (data.counts.QUEUED + data.counts.RUNNING > 0) {
+            window.setTimeout(() => {
+              if (this.batch === batch && this.task && this.dialog.open) this.render(this.task);
+            }, BATCH_REFRESH_MS + 100);
+          }
         },
         () => undefined,
       );

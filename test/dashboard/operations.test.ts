@@ -219,6 +219,58 @@ browserSuite('dashboard operations', () => {
     expect(views.map((v) => v.executionMode)).toEqual(['AUTO', 'AUTO']);
   });
 
+  test('a failed task is redriven from its detail, and a batch re-runs only its failed items', async () => {
+    const errorType = `DashboardRedrive${randomBytes(4).toString('hex')}`;
+    const failing = {
+      type: 'flaky',
+      executionMode: 'LOCAL',
+      payload: { failAttempts: 1, errorType },
+      retry: { maximumAttempts: 1 },
+    };
+
+    // One task: Redrive runs it again as a new task, which the detail opens, linked to the one it replaces.
+    const original = await create({ name: uniqueId('redrive-one'), ...failing });
+    expect((await finished(original)).status).toBe('FAILED');
+    await openTask(original);
+    await page.locator('#detail').getByRole('button', { name: 'Redrive', exact: true }).click();
+    await answerConfirm(page, { mode: 'LOCAL', confirm: 'Redrive' });
+    const rerun = await eventually(async () => {
+      const shown = (await page.locator('#detail-sub').textContent()) ?? '';
+      return shown && shown !== original ? shown : undefined;
+    });
+    await page.locator('#detail .flow-facts').waitFor();
+    expect(await flowFacts()).toEqual(expect.objectContaining({ 'Redrive of': original }));
+    expect((await view(rerun)).redriveOf).toBe(original);
+    await closeTask();
+
+    // A batch of one failing and one passing task: its detail counts the items and redrives the failed one only.
+    const bulk = await call<{ batchId: string; results: { task?: { id: string } }[] }>('POST', '/api/tasks/bulk', {
+      tasks: [
+        { name: uniqueId('batch-fails'), ...failing },
+        { name: uniqueId('batch-passes'), type: 'noop', executionMode: 'LOCAL' },
+      ],
+    });
+    expect(bulk.status).toBe(207);
+    const [failed, passed] = bulk.body.results.map((r) => r.task?.id ?? '');
+    expect((await finished(failed ?? '')).status).toBe('FAILED');
+    expect((await finished(passed ?? '')).status).toBe('COMPLETED');
+    await openTask(failed ?? '');
+    const counts = await textMatches('#detail [data-field="batch-counts"]', /2 items: 1 completed, 1 failed/);
+    expect(counts).toContain('2 items');
+    await page.locator('#detail').getByRole('button', { name: 'Redrive 1 failed' }).click();
+    await answerConfirm(page, { confirm: 'Redrive' });
+    await page.locator('.toast', { hasText: `Redrove 1 of batch ${bulk.body.batchId}` }).waitFor();
+    const batch = (
+      await call<{ redriven: number; items: { id: string; latestId: string }[] }>(
+        'GET',
+        `/api/batches/${bulk.body.batchId}`,
+      )
+    ).body;
+    expect(batch.redriven).toBe(1);
+    expect(batch.items.find((i) => i.id === passed)?.latestId).toBe(passed);
+    expect(batch.items.find((i) => i.id === failed)?.latestId).not.toBe(failed);
+  });
+
   test('controls: drain Lambda and force Lambda with a reason, shown and audited; a drained LAMBDA task runs LOCAL', async () => {
     const controls = page.locator('#controls');
     const placement = controls.locator('.controls-placement');
