@@ -2,6 +2,7 @@
 // openapi-fetch), and a few hand-written calls on top: submit, get, list, cancel, wait for completion and follow
 // the live events. Runs wherever fetch does (Node 20+, browsers); the dashboard and the tests use it too.
 import createFetchClient, { type Client, type Middleware } from 'openapi-fetch';
+import { FINAL_STATUSES } from '../domain/task-model';
 import type { TransitionEvent } from '../live/task-projection';
 import type { components, operations, paths } from './schema';
 
@@ -31,10 +32,24 @@ export type CancelResult = Json<'cancelTask', 202>;
 export type WarmPoolResult = Json<'runWarmPool', 200>;
 export type FunctionList = Json<'listFunctions', 200>;
 export type ErrorBody = components['schemas']['ErrorResponse'];
+/** Recurring tasks (Temporal Schedules): the list, and one with its next runs and recent tasks. */
+export type ScheduleList = Json<'listSchedules', 200>;
+export type ScheduleView = Json<'getSchedule', 200>;
+/** Failed tasks not yet redriven, grouped by type and error, and what a redrive answers. */
+export type DeadLetters = Json<'listDeadLetters', 200>;
+export type RedriveResults = Json<'redriveDeadLetters', 200>;
+export type RedrivenTask = Json<'redriveTask', 201>;
+export type BatchView = Json<'getBatch', 200>;
+/** Operator controls in force (pauses, the placement override) and their audit. */
+export type ControlsView = Json<'getControls', 200>;
+export type ScopePauseResult = Json<'pauseScope', 200>;
+export type TaskPauseResult = Json<'pauseTask', 200>;
+/** Each cost budget's spend, committed spend, forecast and limit in its current period. */
+export type BudgetList = Json<'listBudgets', 200>;
 export type { TransitionEvent };
 
-/** A task's final statuses: it changes no more. */
-export const FINAL_STATUSES: readonly TaskStatus[] = ['COMPLETED', 'FAILED', 'CANCELLED'];
+/** A task's final statuses (COMPLETED, FAILED, CANCELLED, EXPIRED): it changes no more. From the task model itself. */
+export { FINAL_STATUSES };
 
 /** An answer of the API that is not a success: its status and stable SPILLWAY_* code. */
 export class SpillwayApiError extends Error {
@@ -192,7 +207,7 @@ export function createSpillwayClient(options: SpillwayClientOptions) {
     result: <R = unknown>(id: string): Promise<R> =>
       unwrap(http.GET('/api/tasks/{id}/result', { params: { path: { id } } })) as Promise<R>,
 
-    /** Reads the task until it reaches a final status, and returns it then (COMPLETED, FAILED or CANCELLED). */
+    /** Reads the task until it reaches a final status, and returns it then (COMPLETED, FAILED, CANCELLED or EXPIRED). */
     async waitForCompletion(id: string, wait: WaitOptions = {}): Promise<Task> {
       const timeoutMs = wait.timeoutMs ?? 300_000;
       const deadline = Date.now() + timeoutMs;

@@ -1,14 +1,34 @@
 // The task detail dialog: facts, a timeline (queued → placed → attempts with their errors and backoffs → the end),
 // the result or error, and a link to the Temporal Web UI. Deep-linkable as #/tasks/<id>.
 import { api, ApiError, describeError } from './api';
+import { confirmAction } from './confirm';
 import { byId, clear, h } from './dom';
 import { DASH, fmtDateTime, fmtMs, fmtTime, fmtUsd, prettyJson, titleCase } from './format';
+import { placementExplanation } from './placement-explain';
 import { statusBadge } from './table';
-import type { Attempt, TaskDetail } from './types';
-import { FINAL_STATUSES } from './types';
+import { toast } from './toast';
+import type {
+  Attempt,
+  BatchView,
+  RedriveResults,
+  RedrivenTask,
+  TaskDetail,
+  TaskPauseResult,
+  TaskStatus,
+} from './types';
+import { isFinalStatus } from './types';
+
+/** The statuses a task can be redriven from (POST /api/tasks/:id/redrive). */
+const REDRIVABLE: readonly TaskStatus[] = ['FAILED', 'CANCELLED', 'EXPIRED'];
+/** A batch's counts are read again at most this often while its detail is open. */
+const BATCH_REFRESH_MS = 5_000;
 
 export interface DetailHandlers {
   onCancel(id: string, name: string, button: HTMLButtonElement): void;
+  /** Open another task (a redrive's new task, the one a redrive replaces). */
+  onOpen(id: string): void;
+  /** An operator action changed the controls or the dead letters. */
+  onAction(): void;
   /** The detail of task `id` was closed (by the user, or because the route moved away from it). */
   onClosed(id: string): void;
 }
@@ -25,6 +45,7 @@ export class DetailDialog {
   private lastFetch = 0;
   private seq = 0;
   private resultOpen = true;
+  private batch: { id: string; view: BatchView | null; at: number } | null = null;
 
   constructor(private readonly handlers: DetailHandlers) {
     // The close event is dispatched a moment after the dialog hides. By then the page may have moved on: a new
@@ -58,7 +79,7 @@ export class DetailDialog {
   }
 
   get isRunning(): boolean {
-    return !!this.task && !FINAL_STATUSES.includes(this.task.status);
+    return !!this.task && !isFinalStatus(this.task.status);
   }
 
   close(): void {
@@ -117,9 +138,8 @@ export class DetailDialog {
     this.sub.textContent = task.id;
     clear(this.body);
 
-    const running = !FINAL_STATUSES.includes(task.status);
+    const running = !isFinalStatus(task.status);
     const lambdaAttempts = task.attempts.filter((a) => a.placement === 'LAMBDA');
-    const last = task.attempts[task.attempts.length - 1];
     const billed = sum(task.attempts.map((a) => a.billedDurationMs));
     const cost = task.costUsd ?? sum(task.attempts.map((a) => a.costUsd));
     const cold = lambdaAttempts.length
@@ -151,6 +171,30 @@ export class DetailDialog {
               onclick: (e: Event) => this.handlers.onCancel(task.id, task.name, e.currentTarget as HTMLButtonElement),
             },
             'Cancel task',
+          )
+        : null,
+      running
+        ? h(
+            'button',
+            {
+              type: 'button',
+              class: 'btn',
+              'data-focus-key': task.paused ? 'resume' : 'pause',
+              onclick: (e: Event) => void this.setPaused(task, !task.paused, e.currentTarget as HTMLButtonElement),
+            },
+            task.paused ? 'Resume task' : 'Pause task',
+          )
+        : null,
+      REDRIVABLE.includes(task.status)
+        ? h(
+            'button',
+            {
+              type: 'button',
+              class: 'btn',
+              'data-focus-key': 'redrive',
+              onclick: (e: Event) => void this.redrive(task, e.currentTarget as HTMLButtonElement),
+            },
+            'Redrive',
           )
         : null,
       h(
@@ -213,7 +257,17 @@ export class DetailDialog {
       fact('Cost', h('span', { class: 'num' }, fmtUsd(cost)), estimate(task.costEstimate)),
     );
 
-    this.body.append(actions, facts, h('h3', { class: 'section-title' }, 'Timeline'), timeline(task));
+    const flow = flowFacts(task, (id) => this.handlers.onOpen(id), this.batchLine(task));
+    const explanation = placementExplanation(task.placement);
+    this.body.append(
+      actions,
+      ...notices(task),
+      facts,
+      ...(flow ? [h('h3', { class: 'section-title' }, 'Flow control'), flow] : []),
+      ...(explanation ? [h('h3', { class: 'section-title' }, 'Why it went there'), explanation] : []),
+      h('h3', { class: 'section-title' }, 'Timeline'),
+      timeline(task),
+    );
 
     if (task.error) {
       this.body.append(
@@ -257,13 +311,144 @@ export class DetailDialog {
     } else if (running) {
       this.body.append(h('p', { class: 'muted small' }, 'The result appears here when the task completes.'));
     }
-    if (last?.outcome === 'running') this.changedLater();
+    // An open task may change with no event to say so (a wait ends, an attempt is paused): read it again now and then.
+    if (running) this.changedLater();
 
     this.body.scrollTop = scroll;
     if (focusKey) (this.body.querySelector(`[data-focus-key="${focusKey}"]`) as HTMLElement | null)?.focus();
   }
 
-  /** While an attempt runs the running time in the facts grows; refresh it gently. */
+  private async setPaused(task: TaskDetail, pause: boolean, button: HTMLButtonElement): Promise<void> {
+    const answer = await confirmAction({
+      title: `${pause ? 'Pause' : 'Resume'} ${task.name || task.id}`,
+      message: pause
+        ? 'The attempt that runs now finishes; the next one waits until the task is resumed.'
+        : 'The task goes on: its next attempt is scheduled.',
+      confirm: pause ? 'Pause task' : 'Resume task',
+      danger: pause,
+      reason: 'required',
+    });
+    if (!answer) return;
+    button.disabled = true;
+    try {
+      await api<TaskPauseResult>(`/api/tasks/${encodeURIComponent(task.id)}/${pause ? 'pause' : 'resume'}`, {
+        method: 'POST',
+        body: { reason: answer.reason, by: answer.by },
+      });
+      toast('success', pause ? 'Task paused' : 'Task resumed', `${task.name} (${task.id})`);
+      this.handlers.onAction();
+      await this.fetch();
+    } catch (err) {
+      toast('error', pause ? 'Could not pause the task' : 'Could not resume the task', describeError(err));
+      button.disabled = false;
+    }
+  }
+
+  private async redrive(task: TaskDetail, button: HTMLButtonElement): Promise<void> {
+    const answer = await confirmAction({
+      title: `Redrive ${task.name || task.id}`,
+      message: 'Runs it again as a new task, linked to this one.',
+      confirm: 'Redrive',
+      modes: true,
+    });
+    if (!answer) return;
+    button.disabled = true;
+    try {
+      const { data } = await api<RedrivenTask>(`/api/tasks/${encodeURIComponent(task.id)}/redrive`, {
+        method: 'POST',
+        body: answer.executionMode ? { executionMode: answer.executionMode } : {},
+      });
+      toast('success', 'Redriven', `${task.name} runs again as ${data.id}`);
+      this.handlers.onAction();
+      this.handlers.onOpen(data.id);
+    } catch (err) {
+      toast('error', 'Could not redrive the task', describeError(err));
+      button.disabled = false;
+    }
+  }
+
+  /** The task's batch, with its counts by status (read now and then) and a redrive of its failed items. */
+  private batchLine(task: TaskDetail): HTMLElement | null {
+    const id = task.batchId;
+    if (!id) return null;
+    if (this.batch?.id !== id) this.batch = { id, view: null, at: 0 };
+    const batch = this.batch;
+    if (Date.now() - batch.at > BATCH_REFRESH_MS) {
+      batch.at = Date.now();
+      void api<BatchView>(`/api/batches/${encodeURIComponent(id)}`).then(
+        ({ data }) => {
+          if (this.batch !== batch) return;
+          batch.view = data;
+          if (this.task) this.render(this.task);
+          // Items still open change with no event of this task's: look again while there are any.
+          if (data.counts.QUEUED + data.counts.RUNNING > 0) {
+            window.setTimeout(() => {
+              if (this.batch === batch && this.task && this.dialog.open) this.render(this.task);
+            }, BATCH_REFRESH_MS + 100);
+          }
+        },
+        () => undefined,
+      );
+    }
+    const view = batch.view;
+    const failed = view ? REDRIVABLE.reduce((n, s) => n + (view.counts[s] ?? 0), 0) : 0;
+    const counts = view
+      ? Object.entries(view.counts)
+          .filter(([, n]) => n > 0)
+          .map(([s, n]) => `${n} ${s.toLowerCase()}`)
+          .join(', ')
+      : '';
+    return h(
+      'span',
+      { class: 'batch-line' },
+      h('span', { class: 'mono' }, id),
+      view
+        ? h(
+            'span',
+            { class: 'muted small', 'data-field': 'batch-counts' },
+            ` · ${view.total} item${view.total === 1 ? '' : 's'}: ${counts}${view.redriven ? ` · ${view.redriven} redriven` : ''}`,
+          )
+        : null,
+      failed > 0
+        ? h(
+            'button',
+            {
+              type: 'button',
+              class: 'btn btn-small',
+              'data-focus-key': 'redrive-batch',
+              onclick: (e: Event) => void this.redriveBatch(id, failed, e.currentTarget as HTMLButtonElement),
+            },
+            `Redrive ${failed} failed`,
+          )
+        : null,
+    );
+  }
+
+  private async redriveBatch(id: string, failed: number, button: HTMLButtonElement): Promise<void> {
+    const answer = await confirmAction({
+      title: `Redrive batch ${id}`,
+      message: `Re-runs only its ${failed} item${failed === 1 ? '' : 's'} that failed, were cancelled or expired.`,
+      confirm: 'Redrive',
+      modes: true,
+    });
+    if (!answer) return;
+    button.disabled = true;
+    try {
+      const { data } = await api<RedriveResults>(`/api/batches/${encodeURIComponent(id)}/redrive`, {
+        method: 'POST',
+        body: answer.executionMode ? { executionMode: answer.executionMode } : {},
+      });
+      toast(data.failed ? 'error' : 'success', `Redrove ${data.redriven} of batch ${id}`);
+      if (this.batch?.id === id) this.batch.at = 0;
+      this.handlers.onAction();
+      await this.fetch();
+    } catch (err) {
+      toast('error', 'Could not redrive the batch', describeError(err));
+      button.disabled = false;
+    }
+  }
+
+  /** While the task runs, its running time grows and its waits change; refresh it gently. */
   private changedLater(): void {
     window.clearTimeout(this.refreshTimer);
     this.refreshTimer = window.setTimeout(() => void this.fetch(), 5_000);
@@ -272,6 +457,12 @@ export class DetailDialog {
 
 function fact(label: string, ...value: (Node | string | null | (Node | string)[])[]): HTMLDivElement {
   return h('div', { class: 'fact' }, h('dt', {}, label), h('dd', {}, ...value));
+}
+
+/** A fact that takes a whole row of the grid (a long id and its actions). */
+function wide(el: HTMLDivElement): HTMLDivElement {
+  el.classList.add('fact-wide');
+  return el;
 }
 
 function timeEl(iso: string | undefined): Node | string {
@@ -329,8 +520,31 @@ function item(
   );
 }
 
-function attemptMeta(a: Attempt): Node {
+/** The function version and the start of the CodeSha256 an attempt ran; marked when the code changed since the last. */
+function codeOf(a: Attempt, previous: Attempt | undefined): Node | null {
+  if (!a.functionVersion && !a.codeSha256) return null;
+  const changed = previous?.codeSha256 && a.codeSha256 && previous.codeSha256 !== a.codeSha256;
+  return h(
+    'span',
+    { class: 'attempt-code', 'data-version': a.functionVersion, 'data-sha': a.codeSha256 },
+    a.functionVersion ? `version ${a.functionVersion}` : null,
+    a.functionVersion && a.codeSha256 ? ' ' : null,
+    a.codeSha256
+      ? h('code', { class: 'mono code-sha', title: `CodeSha256 ${a.codeSha256}` }, shortSha(a.codeSha256))
+      : null,
+    changed ? h('span', { class: 'tag tag-changed' }, 'new code') : null,
+  );
+}
+
+/** CodeSha256 is base64 (44 characters); its first 10 tell packages apart, as a short git hash does. */
+export function shortSha(sha: string): string {
+  return sha.length > 10 ? sha.slice(0, 10) : sha;
+}
+
+function attemptMeta(a: Attempt, previous?: Attempt): Node {
   const bits: (Node | string)[] = [];
+  const code = codeOf(a, previous);
+  if (code) bits.push(code);
   if (a.durationMs !== undefined) bits.push(`ran ${fmtMs(a.durationMs)}`);
   else if (a.outcome === 'running') bits.push(`running for ${fmtMs(Date.now() - Date.parse(a.startedAt))}`);
   if (a.coldStart !== undefined) {
@@ -399,7 +613,7 @@ function timeline(task: TaskDetail): HTMLOListElement {
           ` · ${outcome}`,
         ],
         a.startedAt,
-        attemptMeta(a),
+        attemptMeta(a, task.attempts[i - 1]),
         a.error
           ? h(
               'div',
@@ -413,18 +627,28 @@ function timeline(task: TaskDetail): HTMLOListElement {
       ),
     );
   });
-  if (task.status === 'COMPLETED' || task.status === 'FAILED' || task.status === 'CANCELLED') {
+  if (isFinalStatus(task.status)) {
     const kind: Kind = task.status === 'COMPLETED' ? 'completed' : task.status === 'FAILED' ? 'failed' : 'cancelled';
     list.append(
       item(
         kind,
         titleCase(task.status),
         task.finishedAt,
-        h('div', { class: 'tl-meta' }, `total ${fmtMs(task.durationMs)}`),
+        h(
+          'div',
+          { class: 'tl-meta' },
+          task.status === 'EXPIRED' ? `not started by ${fmtTime(task.expiresAt)}` : `total ${fmtMs(task.durationMs)}`,
+        ),
       ),
     );
   } else {
-    list.append(item('running', task.status === 'QUEUED' ? 'Waiting to start…' : 'In progress…', undefined));
+    const waiting = task.waiting ? ` (${WAIT_LABEL[task.waiting.reason]})` : '';
+    const title = task.paused
+      ? 'Paused until resumed'
+      : task.status === 'QUEUED'
+        ? `Waiting to start…${waiting}`
+        : 'In progress…';
+    list.append(item('running', title, undefined));
   }
   return list;
 }
@@ -439,4 +663,82 @@ function inputs(value: unknown): Node | null {
     h('summary', {}, 'Decision inputs'),
     h('pre', { class: 'json small' }, prettyJson(value)),
   );
+}
+
+const WAIT_LABEL: Record<NonNullable<TaskDetail['waiting']>['reason'], string> = {
+  concurrency: 'for a concurrency slot',
+  'rate-limit': 'for a rate-limit permit',
+  paused: 'for a resume',
+  debounce: 'for its debounce window to close',
+};
+
+/** Why the task is not moving: it waits (for a slot, a permit, its window, a resume) or an operator paused it. */
+function notices(task: TaskDetail): HTMLElement[] {
+  const out: HTMLElement[] = [];
+  if (task.paused && !isFinalStatus(task.status)) {
+    const p = task.paused;
+    out.push(
+      h(
+        'p',
+        { class: 'notice notice-warn', role: 'status', 'data-notice': 'paused' },
+        h('strong', {}, 'Paused'),
+        p.scope ? ` with ${p.scope.replace(':', ' ')}` : '',
+        ` by ${p.by} since `,
+        timeEl(p.at),
+        `: ${p.reason}`,
+        task.attemptPaused
+          ? h('span', { class: 'muted' }, ' · Temporal holds its next attempt until it resumes')
+          : null,
+      ),
+    );
+  }
+  if (task.waiting && !isFinalStatus(task.status)) {
+    const w = task.waiting;
+    out.push(
+      h(
+        'p',
+        { class: 'notice', role: 'status', 'data-notice': 'waiting', 'data-reason': w.reason },
+        h('strong', {}, `Waiting ${WAIT_LABEL[w.reason]}`),
+        ` since `,
+        timeEl(w.since),
+        w.detail ? h('span', { class: 'muted' }, ` · ${w.detail}`) : null,
+      ),
+    );
+  }
+  return out;
+}
+
+/** The task's flow options and links (priority, tenant, keys, start and expiry, schedule, batch, redrive), if any. */
+function flowFacts(task: TaskDetail, open: (id: string) => void, batch: HTMLElement | null): HTMLElement | null {
+  const taskLink = (id: string) => {
+    const a = h('a', { href: `#/tasks/${encodeURIComponent(id)}`, class: 'mono' }, id);
+    a.addEventListener('click', (e) => {
+      e.preventDefault();
+      open(id);
+    });
+    return a;
+  };
+  const rows = [
+    task.priority !== undefined
+      ? fact('Priority', `${task.priority}`, h('span', { class: 'muted small' }, ' (1 runs first, 5 last)'))
+      : null,
+    task.tenant ? fact('Tenant (fairness)', h('span', { class: 'mono' }, task.tenant)) : null,
+    task.concurrencyKey ? fact('Concurrency key', h('span', { class: 'mono' }, task.concurrencyKey)) : null,
+    task.rateLimitKey
+      ? fact(
+          'Rate-limit key',
+          h('span', { class: 'mono' }, task.rateLimitKey),
+          task.permitGrantedAt
+            ? h('span', { class: 'muted small' }, ` permit at ${fmtTime(task.permitGrantedAt)}`)
+            : null,
+        )
+      : null,
+    task.debounceKey ? fact('Debounce key', h('span', { class: 'mono' }, task.debounceKey)) : null,
+    task.startAt ? fact('Start at', timeEl(task.startAt)) : null,
+    task.expiresAt ? fact('Expires at', timeEl(task.expiresAt)) : null,
+    task.scheduleId ? fact('Schedule', h('span', { class: 'mono' }, task.scheduleId)) : null,
+    task.redriveOf ? fact('Redrive of', taskLink(task.redriveOf)) : null,
+    batch ? wide(fact('Batch', batch)) : null,
+  ].filter((r): r is HTMLDivElement => r !== null);
+  return rows.length ? h('dl', { class: 'facts flow-facts' }, rows) : null;
 }

@@ -1,18 +1,23 @@
 // Wires the dashboard: stats and charts, the tasks table, the detail dialog, actions, the live feed, the API key
 // prompt and the theme.
 import './styles.css';
+import { TASK_ID_PATTERN } from '../../domain/task-id';
 import { api, ApiError, describeError, onApiKeyChange, setKeyPrompt } from './api';
+import { BudgetsPanel } from './budgets';
 import { TimeChart } from './charts';
+import { ControlsPanel } from './controls';
+import { DeadLettersPanel } from './dead-letters';
 import { DetailDialog } from './detail';
 import { byId, h } from './dom';
 import { fmtInt, fmtMs, fmtTime, fmtUsd, titleCase } from './format';
 import { LiveFeed, type LiveState } from './live';
 import { renderMetricCards, updateMetrics } from './metrics';
 import { PipelinesView } from './pipelines';
+import { SchedulesPanel } from './schedules';
 import { TaskTable } from './table';
 import { toast } from './toast';
 import type { BulkResponse, CreateTaskBody, FunctionList, TaskDetail, TaskStats, WarmPoolResponse } from './types';
-import { EXECUTION_MODES, TASK_STATUSES } from './types';
+import { EXECUTION_MODES, isFinalStatus, TASK_STATUSES } from './types';
 
 // ---------- theme ----------
 // The saved choice is applied first thing (the API's CSP allows no inline script to do it earlier).
@@ -160,8 +165,26 @@ const table = new TaskTable({
   onOpen: (id) => openTask(id),
   onCancel: (id, name, btn) => void cancelTask(id, name, btn),
 });
+// ---------- operations: controls, budgets, schedules, dead letters ----------
+const controls = new ControlsPanel(byId('controls'), () => void table.load());
+const budgets = new BudgetsPanel(byId('budgets'));
+const schedules = new SchedulesPanel(byId('schedules'), (id) => openTask(id));
+const deadLetters = new DeadLettersPanel(byId('dead-letters'), (id) => openTask(id));
+const opsPanels = [controls.panel, budgets.panel, schedules.panel, deadLetters.panel];
+// What the live feed does not announce: schedules fire on their own, other operators act, forecasts move with time.
+schedules.panel.every(15_000);
+controls.panel.every(30_000);
+budgets.panel.every(30_000);
+// Task lists are eventually consistent: a failure may not be listed yet when its event arrives.
+deadLetters.panel.every(20_000);
+
 const detail = new DetailDialog({
   onCancel: (id, name, btn) => void cancelTask(id, name, btn),
+  onOpen: (id) => openTask(id),
+  onAction: () => {
+    controls.panel.soon(300);
+    deadLetters.panel.soon(300);
+  },
   // Clears the deep link of the task that was closed, and only that one: a hash that already names another task
   // is a navigation that happened while the close event was on its way, and it must open that task.
   onClosed: (id) => {
@@ -200,7 +223,11 @@ fill('status', TASK_STATUSES, titleCase);
 fill('mode', EXECUTION_MODES, (v) => v);
 // The task types are those of the deployed functions (a team deploys its own), as GET /api/functions lists them.
 void api<FunctionList>('/api/functions')
-  .then(({ data }) => fill('type', Object.keys(data.taskTypes ?? {}).sort(), (v) => v))
+  .then(({ data }) => {
+    const types = Object.keys(data.taskTypes ?? {}).sort();
+    fill('type', types, (v) => v);
+    controls.setTaskTypes(types);
+  })
   .catch(() => undefined);
 
 function currentFilters() {
@@ -224,7 +251,7 @@ form.addEventListener('submit', (e) => {
 async function findById(query: string): Promise<void> {
   if (!query) return;
   if (table.findLoaded(query)) return openTask(query);
-  if (!/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/.test(query)) {
+  if (!TASK_ID_PATTERN.test(query)) {
     toast('info', 'Not a task id', 'Task ids have no spaces; the list shows the loaded tasks whose name matches.');
     return;
   }
@@ -462,11 +489,17 @@ const feed = new LiveFeed({
     detail.changed(event.taskId);
     pipelines.onTaskEvent(event.taskId);
     statsSoon();
+    if (isFinalStatus(event.status)) {
+      // A task's end settles its cost against the budgets, and a failed one is a dead letter.
+      budgets.panel.soon();
+      if (event.status !== 'COMPLETED') deadLetters.panel.soon();
+    }
   },
   onStats: applyStats,
   onBudget(event) {
     // Exceeded stays until dismissed: from now on new tasks are refused, held or run LOCAL.
     toast(event.level === 'exceeded' ? 'error' : 'info', `Budget ${event.budgetId}`, event.message, 15_000);
+    budgets.panel.soon(300);
   },
   onState: showLive,
   async refresh() {
@@ -474,6 +507,7 @@ const feed = new LiveFeed({
     if (table.onFirstPage) jobs.push(table.load());
     if (detail.openId && detail.isRunning) void detail.fetch();
     void pipelines.loadList();
+    for (const panel of opsPanels) void panel.load();
     const results = await Promise.all(jobs);
     return results.every(Boolean);
   },
@@ -482,11 +516,13 @@ onApiKeyChange(() => {
   feed.restart();
   void fetchStats();
   void table.load();
+  for (const panel of opsPanels) void panel.load();
 });
 
 // ---------- start ----------
 void fetchStats();
 void table.load();
 void pipelines.loadList();
+for (const panel of opsPanels) void panel.load();
 route();
 void feed.start();

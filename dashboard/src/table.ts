@@ -4,7 +4,7 @@ import { api, describeError } from './api';
 import { byId, h } from './dom';
 import { DASH, fmtDateTime, fmtMs, fmtTime, titleCase } from './format';
 import type { CreatedTask, TaskList, TaskSummary, TransitionEvent } from './types';
-import { FINAL_STATUSES } from './types';
+import { isFinalStatus } from './types';
 
 const PAGE_SIZE = 50;
 /** Rows the live feed may add above a page before the oldest extra ones drop off. */
@@ -174,7 +174,7 @@ export class TaskTable {
         seenAt: now,
       });
       if (event.status === 'RUNNING' && !row.startedAt) row.startedAt = event.at;
-      if (FINAL_STATUSES.includes(event.status) && !row.finishedAt) row.finishedAt = event.at;
+      if (isFinalStatus(event.status) && !row.finishedAt) row.finishedAt = event.at;
       this.render();
       return;
     }
@@ -190,7 +190,7 @@ export class TaskTable {
       durationMs: event.durationMs,
       submittedAt: event.at,
       startedAt: event.status === 'RUNNING' ? event.at : undefined,
-      finishedAt: FINAL_STATUSES.includes(event.status) ? event.at : undefined,
+      finishedAt: isFinalStatus(event.status) ? event.at : undefined,
       seenAt: now,
       fresh: true,
     };
@@ -349,7 +349,7 @@ export function statusBadge(status: string): HTMLSpanElement {
 }
 
 function rank(status: string): number {
-  return status === 'QUEUED' ? 1 : status === 'RUNNING' ? 2 : FINAL_STATUSES.includes(status) ? 3 : 0;
+  return status === 'QUEUED' ? 1 : status === 'RUNNING' ? 2 : isFinalStatus(status) ? 3 : 0;
 }
 
 function pick(row: Row): Partial<TaskSummary> {

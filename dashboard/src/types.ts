@@ -2,6 +2,8 @@
 // OpenAPI document; the statistics are read defensively, field by field, as their schema is open-ended.
 import type {
   Attempt as ApiAttempt,
+  BudgetList,
+  DeadLetters,
   BulkResponse as ApiBulkResponse,
   CreatedTask as ApiCreatedTask,
   CreateTaskRequest,
@@ -14,16 +16,19 @@ import type {
   FunctionList as ApiFunctionList,
   WarmPoolResult,
 } from '../../client';
+import { FINAL_STATUSES } from '../../domain/task-model';
 /** The live stream's budget warning, as live/budget-book.ts appends it. */
 export type { BudgetEvent } from '../../live/budget-book';
 
-export type TaskStatus = 'QUEUED' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELLED';
-export type Placement = 'LOCAL' | 'LAMBDA';
-export type ExecutionMode = 'LOCAL' | 'LAMBDA' | 'AUTO';
+// The task model's statuses and modes, from domain/task-model.ts itself (a pure module: its constants are bundled,
+// its type imports vanish), so a status the workflow gains (EXPIRED did) reaches the filters and badges at once.
+export type { ExecutionMode, Placement, TaskStatus } from '../../domain/task-model';
+export { EXECUTION_MODES, FINAL_STATUSES, TASK_STATUSES } from '../../domain/task-model';
 
-export const TASK_STATUSES: readonly TaskStatus[] = ['QUEUED', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED'];
-export const EXECUTION_MODES: readonly ExecutionMode[] = ['LOCAL', 'LAMBDA', 'AUTO'];
-export const FINAL_STATUSES: readonly string[] = ['COMPLETED', 'FAILED', 'CANCELLED'];
+/** A status that changes no more; takes any string, as the live feed and the task list carry plain strings. */
+export function isFinalStatus(status: string | undefined): boolean {
+  return (FINAL_STATUSES as readonly (string | undefined)[]).includes(status);
+}
 
 // The transition event of the live feed, as the projection writes it (the dashboard's own copy had drifted).
 export type { TransitionEvent } from '../../client';
@@ -84,3 +89,20 @@ export type BulkResult = BulkResponse['results'][number];
 export type WarmPoolResponse = WarmPoolResult;
 export type FunctionList = ApiFunctionList;
 export type CreateTaskBody = CreateTaskRequest;
+export type {
+  BatchView,
+  BudgetList,
+  ControlsView,
+  DeadLetters,
+  RedriveResults,
+  RedrivenTask,
+  ScheduleList,
+  ScheduleView,
+  ScopePauseResult,
+  TaskPauseResult,
+} from '../../client';
+export type Budget = BudgetList['budgets'][number];
+export type DeadLetterGroup = DeadLetters['groups'][number];
+/** A recorded placement decision; a predictive AUTO one carries every target's estimate, the runner-up and margin. */
+export type PlacementDecision = NonNullable<Task['placement']>;
+export type TargetEstimate = NonNullable<PlacementDecision['estimates']>[number];

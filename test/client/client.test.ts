@@ -9,7 +9,8 @@ import {
   type LiveEvent,
   type SpillwayClient,
 } from '../../client';
-import { startHarness, type TestHarness } from '../support/test-stack';
+import { startHoldGate } from '../support/hold-gate';
+import { eventually, startHarness, uniqueId, type TestHarness } from '../support/test-stack';
 
 jest.setTimeout(120_000);
 
@@ -73,6 +74,40 @@ test('submit, follow the events, wait for completion, get, list; a finished task
   const refused = await client.cancel(created.id).catch((err: unknown) => err);
   expect(refused).toBeInstanceOf(SpillwayApiError);
   expect(refused).toEqual(expect.objectContaining({ statusCode: 409, code: 'SPILLWAY_TASK_NOT_CANCELLABLE' }));
+});
+
+// Regression: the client's own list of final statuses lacked EXPIRED, so waiting on an expired task polled until
+// the timeout.
+test('waitForCompletion returns a task that EXPIRED, as it does any other final status', async () => {
+  const gate = await startHoldGate();
+  try {
+    // A concurrency key of 1 held by a task at the gate keeps the second from starting before its expiresAt.
+    const key = uniqueId('client-expire');
+    const holder = await client.submit({
+      name: key,
+      type: 'flaky',
+      executionMode: 'LOCAL',
+      payload: { holdUntil: gate.url },
+      concurrency: { key, limit: 1 },
+    });
+    await eventually(async () => ((await client.get(holder.id)).status === 'RUNNING' ? true : undefined));
+    const late = await client.submit({
+      name: key,
+      type: 'noop',
+      executionMode: 'LOCAL',
+      concurrency: { key, limit: 1 },
+      expiresAt: new Date(Date.now() + 2_000).toISOString(),
+    });
+    const expired = await client.waitForCompletion(late.id, { timeoutMs: 90_000, intervalMs: 200 });
+    expect(expired).toEqual(expect.objectContaining({ id: late.id, status: 'EXPIRED', attempts: [] }));
+    gate.release();
+    await expect(client.waitForCompletion(holder.id, { timeoutMs: 60_000 })).resolves.toEqual(
+      expect.objectContaining({ id: holder.id, status: 'COMPLETED' }),
+    );
+  } finally {
+    gate.release();
+    await gate.close();
+  }
 });
 
 test('an invalid submission is a SpillwayApiError with its stable code', async () => {

@@ -1,150 +1,39 @@
 // The dashboard in a real browser (Debian's Chromium through playwright-core) against the real API, built in-process
 // over the test stack's Temporal dev server, Redis, an in-process worker and the local Lambda service.
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { buildApp } from '../../api/app';
+import type { Page } from 'playwright-core';
+import { TASK_STATUSES } from '../../domain/task-model';
 import { createBudgetBook } from '../../live/budget-book';
-import { eventually, startHarness, type TestHarness } from '../support/test-stack';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-dev-shm-usage',
-];
-const ROOT = path.resolve(__dirname, '..', '..');
-const DASHBOARD = path.join(ROOT, 'dashboard');
-const SCREENSHOT = path.join(ROOT, 'docs', 'dashboard.png');
-const EXTRA_SHOTS = path.join(ROOT, '.test-stack', 'screenshots');
-
-const haveChromium = existsSync(CHROMIUM);
-const runInBrowser = haveChromium || Boolean(process.env.CI);
-if (!runInBrowser) {
-  console.warn(
-    `dashboard tests skipped: no Chromium at ${CHROMIUM}. Install Debian's (apt-get install -y chromium) or set ` +
-      'CHROMIUM_PATH; in CI (CI set) these tests run and fail without it.',
-  );
-}
-const suite = runInBrowser ? describe : describe.skip;
+import type { TestHarness } from '../support/test-stack';
+import {
+  browserSuite,
+  dismissToasts,
+  eventually,
+  EXTRA_SHOTS,
+  openDashboard,
+  SCREENSHOT,
+  startApi,
+  stopApi,
+  untilSettled,
+  type DashboardSession,
+} from './browser';
 
 jest.setTimeout(180_000);
 
-/** Newest modification time of the dashboard's sources, so a stale build is rebuilt. */
-function newestSource(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    if (entry.name === 'dist' || entry.name === 'node_modules') continue;
-    const full = path.join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestSource(full) : statSync(full).mtimeMs);
-  }
-  return newest;
-}
-
-function ensureDashboardBuilt(): void {
-  const index = path.join(DASHBOARD, 'dist', 'index.html');
-  if (existsSync(index) && statSync(index).mtimeMs >= newestSource(DASHBOARD)) return;
-  execFileSync('npm', ['run', 'build:dashboard'], { cwd: ROOT, stdio: 'pipe' });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
-}
-
-/**
- * Dismisses every toast. A dismissed toast stays a moment (its leaving transition) before it is removed, so the
- * buttons are taken one at a time from those not yet leaving: positions shift as they go.
- */
-async function dismissToasts(page: Page): Promise<void> {
-  const open = page.locator('.toast:not(.toast-leaving) .toast-close');
-  // At most 4 toasts are shown; a few more rounds cover any that arrive meanwhile.
-  for (let round = 0; round < 10 && (await open.count()) > 0; round++) {
-    // One that fades by itself between the count and the click is gone already, which is what we want.
-    await open
-      .first()
-      .click({ timeout: 2_000 })
-      .catch(() => undefined);
-  }
-  await page.waitForFunction(
-    () =>
-      (
-        globalThis as unknown as { document: { querySelectorAll(s: string): { length: number } } }
-      ).document.querySelectorAll('#toasts .toast').length === 0,
-    undefined,
-    { timeout: 10_000 },
-  );
-}
-
-suite('dashboard', () => {
+browserSuite('dashboard', () => {
+  let session: DashboardSession;
   let harness: TestHarness;
   let app: FastifyInstance | undefined;
-  let context: BrowserContext | undefined;
   let page: Page;
-  let userDataDir: string;
   let base: string;
-  let port: number;
-  const consoleProblems: string[] = [];
+  let consoleProblems: string[];
 
   /** With apiKey, /api/* answers 401 SPILLWAY_UNAUTHORIZED unless the key comes as a bearer token or ?access_token. */
-  async function startApp(apiKey?: string): Promise<FastifyInstance> {
-    // Not an object literal: the API's dependencies are changing (the projection may be built inside), and a field it
-    // no longer takes must not break this test.
-    const deps = {
-      config: harness.config,
-      client: harness.client,
-      redis: harness.redis,
-      projection: harness.projection,
-    };
-    const instance = await buildApp(deps);
-    if (apiKey) {
-      instance.addHook('onRequest', async (request, reply) => {
-        if (!request.url.startsWith('/api/')) return;
-        const token = new URL(request.url, 'http://localhost').searchParams.get('access_token');
-        if (request.headers.authorization === `Bearer ${apiKey}` || token === apiKey) return;
-        return reply.code(401).send({
-          statusCode: 401,
-          code: 'SPILLWAY_UNAUTHORIZED',
-          error: 'Unauthorized',
-          message: 'this API needs a key',
-        });
-      });
-    }
-    try {
-      await instance.listen({ port, host: '127.0.0.1' });
-    } catch (err) {
-      await instance.close();
-      throw err;
-    }
-    return instance;
-  }
-
+  const startApp = async (apiKey?: string) => (session.app = await startApi(harness, session.port, apiKey));
   async function stopApp(instance: FastifyInstance | undefined): Promise<void> {
-    if (!instance) return;
-    // An open event stream would hold close() forever; cut what is still open after a grace period.
-    const force = setTimeout(() => instance.server.closeAllConnections(), 2_000);
-    try {
-      await instance.close();
-    } finally {
-      clearTimeout(force);
-    }
+    await stopApi(instance);
+    if (session.app === instance) session.app = undefined;
   }
 
   const text = async (selector: string) => ((await page.locator(selector).first().textContent()) ?? '').trim();
@@ -161,42 +50,13 @@ suite('dashboard', () => {
     }, timeoutMs);
 
   beforeAll(async () => {
-    if (!haveChromium) {
-      throw new Error(
-        `Chromium is required in CI: install it with apt-get install -y chromium (looked at ${CHROMIUM})`,
-      );
-    }
-    ensureDashboardBuilt();
-    mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
-    mkdirSync(EXTRA_SHOTS, { recursive: true });
-    // A port of our own, kept across the restart test; Lambda callbacks are sent to it.
-    port = await freePort();
-    harness = await startHarness({
-      env: { API_PORT: String(port), SPILLWAY_CALLBACK_URL: `http://127.0.0.1:${port}/api/callbacks/lambda` },
-    });
-    app = await startApp();
-    base = `http://127.0.0.1:${port}`;
-    userDataDir = mkdtempSync(path.join(os.tmpdir(), 'spillway-chromium-'));
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_ARGS,
-      viewport: { width: 1440, height: 1000 },
-      colorScheme: 'light',
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on('console', (msg) => {
-      if (msg.type() === 'error' || msg.type() === 'warning') consoleProblems.push(`${msg.type()}: ${msg.text()}`);
-    });
-    page.on('pageerror', (err) => consoleProblems.push(`pageerror: ${err.message}`));
-    await page.goto(`${base}/`);
+    session = await openDashboard();
+    ({ harness, page, base, consoleProblems } = session);
+    app = session.app;
   });
 
   afterAll(async () => {
-    await context?.close().catch(() => undefined);
-    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
-    await stopApp(app);
-    await harness?.close();
+    await session?.close();
   });
 
   test('the page loads with no console errors or warnings', async () => {
@@ -205,13 +65,22 @@ suite('dashboard', () => {
     const state = await waitForLiveState(['live', 'polling']);
     expect(['live', 'polling']).toContain(state);
     await page.locator('#tasks-empty, #task-rows tr').first().waitFor();
-    await page.waitForTimeout(1_500);
+    // Every panel has answered (none is aria-busy) and the feed is up: whatever the page would complain of, it has.
+    await untilSettled(page);
     expect(consoleProblems).toEqual([]);
     // The page, not the bundle of a CDN: every script and stylesheet comes from this origin.
     const external = await page.evaluate(
       `[...document.querySelectorAll('script[src], link[href]')].map((e) => e.src || e.href).filter((u) => u && !u.startsWith(location.origin) && !u.startsWith('data:'))`,
     );
     expect(external).toEqual([]);
+  });
+
+  test('the status filter offers every status of the task model, EXPIRED included', async () => {
+    const values = (await page
+      .locator('#filters select[name="status"] option')
+      .evaluateAll((els) => els.map((e) => (e as unknown as { value: string }).value).filter(Boolean))) as string[];
+    expect(values).toEqual([...TASK_STATUSES]);
+    expect(values).toContain('EXPIRED');
   });
 
   test("the type filter lists the deployed functions' task types, as GET /api/functions does", async () => {
@@ -299,6 +168,19 @@ suite('dashboard', () => {
     );
     await expect(link.getAttribute('target')).resolves.toBe('_blank');
     await expect(dialog.locator('details.result').textContent()).resolves.toContain(id);
+    // Each attempt says which function version and package (CodeSha256, shortened) it ran.
+    const detailJson = (await (await fetch(`${base}/api/tasks/${id}`)).json()) as {
+      attempts: { functionVersion?: string; codeSha256?: string }[];
+    };
+    const ran = detailJson.attempts[0];
+    expect(ran).toEqual(
+      expect.objectContaining({ functionVersion: expect.any(String), codeSha256: expect.stringMatching(/^.{20,}$/) }),
+    );
+    const code = dialog.locator('.timeline .attempt-code').first();
+    await expect(code.getAttribute('data-version')).resolves.toBe(ran?.functionVersion);
+    await expect(code.getAttribute('data-sha')).resolves.toBe(ran?.codeSha256);
+    await expect(code.textContent()).resolves.toBe(`version ${ran?.functionVersion} ${ran?.codeSha256?.slice(0, 10)}`);
+    await expect(code.locator('code').getAttribute('title')).resolves.toBe(`CodeSha256 ${ran?.codeSha256}`);
     expect(page.url()).toContain(`#/tasks/${id}`);
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'hidden' });
@@ -458,7 +340,7 @@ suite('dashboard', () => {
     await toggle.click();
     await expect(page.evaluate('document.documentElement.dataset.theme')).resolves.toBe('dark');
     await expect(toggle.getAttribute('aria-label')).resolves.toBe('Switch to light theme');
-    await page.screenshot({ path: path.join(EXTRA_SHOTS, 'phone-dark.png') });
+    await page.screenshot({ path: path.join(EXTRA_SHOTS, 'phone-dark.png'), fullPage: true });
     await page.setViewportSize({ width: 1440, height: 1000 });
     await page.screenshot({ path: path.join(EXTRA_SHOTS, 'desktop-dark.png') });
   });
