@@ -14,7 +14,7 @@ import type { EventQueue } from './event-queue';
 import type { CreateFunctionInput } from './function-config';
 import { fingerprint } from './function-config';
 import type { FunctionRegistry, FunctionState } from './function-registry';
-import type { FunctionRecord, FunctionSettings, LatestRecord, VersionRecord } from './function-store';
+import type { Architecture, FunctionRecord, FunctionSettings, LatestRecord, VersionRecord } from './function-store';
 import { lambdaTimestamp } from './function-store';
 import { isVersionNumber, LATEST } from './qualifiers';
 import type { RuntimeHost } from './runtime-host';
@@ -98,7 +98,7 @@ export class FunctionLifecycle {
   async updateCode(
     state: FunctionState,
     zip: Buffer,
-    options: { publish: boolean; dryRun: boolean; revisionId?: string },
+    options: { publish: boolean; dryRun: boolean; revisionId?: string; architecture?: Architecture },
   ): Promise<{ latest: LatestRecord; published?: VersionRecord }> {
     this.assertUpdatable(state, options.revisionId);
     await inspectZip(zip);
@@ -107,7 +107,12 @@ export class FunctionLifecycle {
     try {
       // Checked again: another update may have started while the package was written.
       this.assertUpdatable(state, options.revisionId);
-      this.beginUpdate(state, { codeSha256: stored.codeSha256, codeSize: stored.codeSize });
+      const { settings } = state.record.latest;
+      this.beginUpdate(state, {
+        codeSha256: stored.codeSha256,
+        codeSize: stored.codeSize,
+        ...(options.architecture ? { settings: { ...settings, architecture: options.architecture } } : {}),
+      });
       const published = options.publish ? this.publishFrom(state, undefined) : undefined;
       this.activate(state);
       return { latest: state.record.latest, published };
