@@ -1,7 +1,9 @@
 // Runs one attempt of a task on Lambda. Asynchronous (default for functions that speak Spillway's task event): invoke
 // with InvocationType=Event, hand the function a signed completion token and complete later, when its callback
 // reaches the API. Synchronous (asked for, or a plain handler that cannot call back): RequestResponse with the log
-// tail, whose REPORT line gives the billing facts. Either way the attempt pins the version it resolved.
+// tail, whose REPORT line gives the billing facts. Either way the attempt pins the version it resolved; for $LATEST,
+// which cannot be pinned, it reads the configuration right before the invoke, so the CodeSha256 it records is the
+// package Lambda runs (an asynchronous event that waits in Lambda's queue while the code changes is the exception).
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { CompleteAsyncError, Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
@@ -126,7 +128,12 @@ export function createInvokeLambda(deps: LambdaInvokeDeps) {
     let fn: DeployedFunction;
     try {
       route = deps.routes?.route(task.lambdaTarget);
-      fn = await deps.functions.resolve(functionRef(task));
+      // $LATEST is read now, not from the directory's listing: the attempt records the code Lambda runs for it.
+      fn = await deps.functions.resolve(functionRef(task), {
+        fresh: true,
+        waitMs: Math.min(30_000, startToCloseTimeoutMs / 2),
+        signal: ctx.cancellationSignal,
+      });
     } catch (err) {
       const error = describeError(err);
       await deps.reporter.failed(workflowId, {
@@ -141,7 +148,8 @@ export function createInvokeLambda(deps: LambdaInvokeDeps) {
     }
     const sent = await sentTask(deps.presignPayload, task);
     const upload = await resultUploadFields(deps.presignResult, task, attempt, fn);
-    // The exact version resolved: an alias or $LATEST moving during the attempt cannot change what it runs.
+    // The exact version resolved: an alias moving during the attempt cannot change what it runs. $LATEST has no
+    // number to pin; its configuration was read just now, once no update was in progress.
     const qualifier = fn.version === '$LATEST' ? undefined : fn.version;
     const pinned = { functionVersion: fn.version, codeSha256: fn.codeSha256 };
     const span = (invocationType: 'Event' | 'RequestResponse') => ({
