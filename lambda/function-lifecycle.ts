@@ -25,6 +25,11 @@ const CREATING = { reason: 'The function is being created.', code: 'Creating' } 
 export interface LifecycleOptions {
   /** Extra time a function stays Pending / InProgress after its package is unpacked; default 0. */
   activationDelayMs: number;
+  /**
+   * Awaited after the delay, before the change takes effect: an embedder (a test) holds a function Pending or
+   * InProgress for exactly as long as it needs, instead of racing a delay.
+   */
+  activationHold?: () => Promise<void>;
 }
 
 export class FunctionLifecycle {
@@ -260,6 +265,7 @@ export class FunctionLifecycle {
       if (this.options.activationDelayMs > 0) {
         await new Promise((resolve) => setTimeout(resolve, this.options.activationDelayMs).unref());
       }
+      if (this.options.activationHold) await this.options.activationHold();
     } catch (err) {
       failure = err as Error;
     }
