@@ -133,6 +133,7 @@ export function createInvokeLambda(deps: LambdaInvokeDeps) {
         fresh: true,
         waitMs: Math.min(30_000, startToCloseTimeoutMs / 2),
         signal: ctx.cancellationSignal,
+        lambda: route?.client,
       });
     } catch (err) {
       const error = describeError(err);

@@ -61,6 +61,12 @@ export interface ResolveOptions {
   fresh?: boolean;
   /** How long a fresh read waits for an update in progress to finish. Default 30 s. */
   waitMs?: number;
+  /**
+   * The endpoint the attempt invokes, when it is another one than the directory's (a LAMBDA_TARGETS target in
+   * another region): the fresh configuration is read there, since that is the code that runs; the Spillway facts
+   * (task types, event, schema) still come from the directory's own endpoint.
+   */
+  lambda?: LambdaClient;
   signal?: AbortSignal;
 }
 
@@ -194,14 +200,33 @@ export function createFunctionDirectory(options: FunctionDirectoryOptions): Func
     return find((await refresh()).functions);
   }
 
+  /** The directory's own view of a function, with the code and settings another endpoint runs for it. */
+  function onOtherEndpoint(facts: DeployedFunction, config: FunctionConfiguration): DeployedFunction {
+    return {
+      ...facts,
+      arn: unqualifiedArn(config.FunctionArn ?? facts.arn),
+      version: config.Version ?? '$LATEST',
+      codeSha256: config.CodeSha256 ?? '',
+      codeSize: config.CodeSize ?? 0,
+      runtime: config.Runtime ?? facts.runtime,
+      handler: config.Handler ?? facts.handler,
+      memoryMB: config.MemorySize ?? facts.memoryMB,
+      timeoutSeconds: config.Timeout ?? facts.timeoutSeconds,
+      architecture: architectureOf(config),
+      lastModified: config.LastModified ?? facts.lastModified,
+      state: config.State ?? 'Active',
+    };
+  }
+
   /** $LATEST as the endpoint answers now, once it is settled (Active, its last update complete). */
   async function latestNow(name: string, wait: ResolveOptions): Promise<DeployedFunction> {
     const deadline = Date.now() + (wait.waitMs ?? 30_000);
+    const endpoint = wait.lambda ?? options.lambda;
     for (let delay = 100; ; delay = Math.min(delay * 2, 1_000)) {
       wait.signal?.throwIfAborted();
       let config: FunctionConfiguration;
       try {
-        config = await options.lambda.send(new GetFunctionConfigurationCommand({ FunctionName: name }), {
+        config = await endpoint.send(new GetFunctionConfigurationCommand({ FunctionName: name }), {
           abortSignal: wait.signal,
         });
       } catch (err) {
@@ -221,7 +246,8 @@ export function createFunctionDirectory(options: FunctionDirectoryOptions): Func
         );
       }
       const settled = config.State !== 'Pending' && config.LastUpdateStatus !== 'InProgress';
-      if (settled) return describe(config, await tagsOf(config).catch(() => ({})));
+      if (settled && endpoint === options.lambda) return describe(config, await tagsOf(config).catch(() => ({})));
+      if (settled) return onOtherEndpoint(await resolve(name), config);
       if (Date.now() + delay > deadline) {
         throw new FunctionNotReadyError(
           `function "${name}" is still ${config.State === 'Pending' ? 'being created' : 'being updated'}`,
