@@ -9,12 +9,13 @@ import { CompleteAsyncError, Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { signCompletionToken } from '../domain/callback-signature';
 import type { PriceTable } from '../domain/cost-model';
-import type { DeployedFunction } from '../domain/deployed-function';
+import { UnknownFunctionError, type DeployedFunction } from '../domain/deployed-function';
 import { lambdaAttemptRecord } from '../domain/lambda-attempt';
 import { parseReportLine } from '../domain/lambda-report';
 import type { SpillwayConfig } from '../domain/config';
 import type { TaskInput } from '../domain/task-model';
-import type { FunctionDirectory } from '../clients/function-directory';
+import { FunctionNotReadyError, type FunctionDirectory } from '../clients/function-directory';
+import { UnknownLambdaTargetError } from '../clients/lambda-targets';
 import type { AsyncRetryGuard } from '../clients/lambda-setup';
 import type { ControlsReader } from '../clients/operator-controls';
 import { overridePlacement } from '../domain/operator-controls';
@@ -136,7 +137,16 @@ export function createInvokeLambda(deps: LambdaInvokeDeps) {
         lambda: route?.client,
       });
     } catch (err) {
-      const error = describeError(err);
+      if (ctx.cancellationSignal.aborted) throw err;
+      // The directory's own verdicts keep their names; anything else is the Lambda endpoint failing to answer the
+      // configuration read, which is classified like a failed Invoke (throttled, unavailable...).
+      const error = describeError(
+        err instanceof UnknownFunctionError ||
+          err instanceof FunctionNotReadyError ||
+          err instanceof UnknownLambdaTargetError
+          ? err
+          : invokeFailure(err, task.functionName),
+      );
       await deps.reporter.failed(workflowId, {
         attempt,
         placement: 'LAMBDA',
