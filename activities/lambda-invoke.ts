@@ -1,18 +1,21 @@
 // Runs one attempt of a task on Lambda. Asynchronous (default for functions that speak Spillway's task event): invoke
 // with InvocationType=Event, hand the function a signed completion token and complete later, when its callback
 // reaches the API. Synchronous (asked for, or a plain handler that cannot call back): RequestResponse with the log
-// tail, whose REPORT line gives the billing facts. Either way the attempt pins the version it resolved.
+// tail, whose REPORT line gives the billing facts. Either way the attempt pins the version it resolved; for $LATEST,
+// which cannot be pinned, it reads the configuration right before the invoke, so the CodeSha256 it records is the
+// package Lambda runs (an asynchronous event that waits in Lambda's queue while the code changes is the exception).
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { CompleteAsyncError, Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { signCompletionToken } from '../domain/callback-signature';
 import type { PriceTable } from '../domain/cost-model';
-import type { DeployedFunction } from '../domain/deployed-function';
+import { UnknownFunctionError, type DeployedFunction } from '../domain/deployed-function';
 import { lambdaAttemptRecord } from '../domain/lambda-attempt';
 import { parseReportLine } from '../domain/lambda-report';
 import type { SpillwayConfig } from '../domain/config';
 import type { TaskInput } from '../domain/task-model';
-import type { FunctionDirectory } from '../clients/function-directory';
+import { FunctionNotReadyError, type FunctionDirectory } from '../clients/function-directory';
+import { UnknownLambdaTargetError } from '../clients/lambda-targets';
 import type { AsyncRetryGuard } from '../clients/lambda-setup';
 import type { ControlsReader } from '../clients/operator-controls';
 import { overridePlacement } from '../domain/operator-controls';
@@ -126,9 +129,24 @@ export function createInvokeLambda(deps: LambdaInvokeDeps) {
     let fn: DeployedFunction;
     try {
       route = deps.routes?.route(task.lambdaTarget);
-      fn = await deps.functions.resolve(functionRef(task));
+      // $LATEST is read now, not from the directory's listing: the attempt records the code Lambda runs for it.
+      fn = await deps.functions.resolve(functionRef(task), {
+        fresh: true,
+        waitMs: Math.min(30_000, startToCloseTimeoutMs / 2),
+        signal: ctx.cancellationSignal,
+        lambda: route?.client,
+      });
     } catch (err) {
-      const error = describeError(err);
+      if (ctx.cancellationSignal.aborted) throw err;
+      // The directory's own verdicts keep their names; anything else is the Lambda endpoint failing to answer the
+      // configuration read, which is classified like a failed Invoke (throttled, unavailable...).
+      const error = describeError(
+        err instanceof UnknownFunctionError ||
+          err instanceof FunctionNotReadyError ||
+          err instanceof UnknownLambdaTargetError
+          ? err
+          : invokeFailure(err, task.functionName),
+      );
       await deps.reporter.failed(workflowId, {
         attempt,
         placement: 'LAMBDA',
@@ -141,7 +159,8 @@ export function createInvokeLambda(deps: LambdaInvokeDeps) {
     }
     const sent = await sentTask(deps.presignPayload, task);
     const upload = await resultUploadFields(deps.presignResult, task, attempt, fn);
-    // The exact version resolved: an alias or $LATEST moving during the attempt cannot change what it runs.
+    // The exact version resolved: an alias moving during the attempt cannot change what it runs. $LATEST has no
+    // number to pin; its configuration was read just now, once no update was in progress.
     const qualifier = fn.version === '$LATEST' ? undefined : fn.version;
     const pinned = { functionVersion: fn.version, codeSha256: fn.codeSha256 };
     const span = (invocationType: 'Event' | 'RequestResponse') => ({

@@ -1,16 +1,24 @@
 #!/usr/bin/env node
 // `spillway`: deploy a function folder and look after deployed functions, on whichever Lambda endpoint the
-// configuration names (LAMBDA_ENDPOINT, AWS_REGION and the AWS credentials; --endpoint and --region override them).
+// configuration names (LAMBDA_ENDPOINT, AWS_REGION and the AWS credentials; --endpoint and --region override them);
+// operator controls and task commands through the API (SPILLWAY_API_URL, with the typed client of client/); and
+// `simulate`, which replays recorded tasks from Temporal visibility (TEMPORAL_ADDRESS).
 import { parseArgs } from 'node:util';
 import { DeleteFunctionCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import { Client } from '@temporalio/client';
+import { createSpillwayClient, type ErrorBody, type SpillwayClient } from '../client';
 import { createFunctionDirectory } from '../clients/function-directory';
 import { createFunctionPackages } from '../clients/function-packages';
 import { createLambdaClient, isLoopbackEndpoint } from '../clients/lambda-client';
+import { connectClient } from '../clients/temporal-connection';
 import { loadConfig, type SpillwayConfig } from '../domain/config';
 import type { DeployedFunction } from '../domain/deployed-function';
 import { deployFunction } from './deploy-function';
 import { LOCAL_ROLE_ARN } from './deploy-folders';
+import { loadPriceTable } from '../domain/price-table';
+import { EXECUTION_MODES, type ExecutionMode } from '../domain/task-model';
 import { formatBytes, packageFunction } from './package-function';
+import { parseSimulateArgs, runSimulate, SIMULATE_USAGE, SimulateUsageError } from './simulate';
 
 const USAGE = `usage: spillway <command> [options]
 
@@ -32,8 +40,13 @@ const USAGE = `usage: spillway <command> [options]
   control clear-override --reason R
   tasks pause <id> --reason R | tasks resume <id> --reason R | tasks redrive <id> [--mode LOCAL|LAMBDA|AUTO]
 
+${SIMULATE_USAGE}
   common: --endpoint <url> --region <region> --json
 `;
+
+function isExecutionMode(value: string): value is ExecutionMode {
+  return (EXECUTION_MODES as readonly string[]).includes(value);
+}
 
 /** A mistake in how the command was called: usage goes to stderr and the exit code is 2. */
 class UsageError extends Error {
@@ -227,22 +240,23 @@ async function functions(lambda: LambdaClient, config: SpillwayConfig, args: str
   }
 }
 
-/** The API, for the commands that act through it (controls, tasks). */
-async function api(method: string, url: string, body?: unknown): Promise<unknown> {
-  const base = process.env.SPILLWAY_API_URL ?? 'http://localhost:8080';
-  const key = process.env.SPILLWAY_API_KEY;
-  const res = await fetch(new URL(url, base), {
-    method,
-    headers: {
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      ...(key ? { authorization: `Bearer ${key}` } : {}),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  const parsed = text ? (JSON.parse(text) as { code?: string; message?: string }) : {};
-  if (!res.ok) throw new Error(`${res.status} ${parsed.code ?? ''} ${parsed.message ?? text}`.trim());
-  return parsed;
+/** The API, for the commands that act through it (controls, tasks): the client generated from its OpenAPI document. */
+function apiClient(): SpillwayClient['http'] {
+  return createSpillwayClient({
+    baseUrl: process.env.SPILLWAY_API_URL ?? 'http://localhost:8080',
+    apiKey: process.env.SPILLWAY_API_KEY,
+  }).http;
+}
+
+/** The answer of a typed call, or an Error that says `status CODE message` as the API put it. */
+async function answer<T>(call: Promise<{ data?: T; error?: unknown; response: Response }>): Promise<T> {
+  const { data, error, response } = await call;
+  if (!response.ok) {
+    const body = (typeof error === 'object' && error !== null ? error : {}) as Partial<ErrorBody>;
+    const text = typeof error === 'string' ? error : '';
+    throw new Error(`${response.status} ${body.code ?? ''} ${body.message ?? text}`.trim());
+  }
+  return (data ?? {}) as T;
 }
 
 async function control(args: string[]) {
@@ -262,23 +276,30 @@ async function control(args: string[]) {
   const needReason = () => {
     if (!values.reason) throw new UsageError(`control ${sub} needs --reason (it is kept in the audit)`);
   };
+  const api = apiClient();
   let result: unknown;
   switch (sub) {
     case 'status':
-      result = await api('GET', '/api/controls');
+      result = await answer(api.GET('/api/controls'));
       break;
     case 'pause':
-    case 'resume':
+    case 'resume': {
       needReason();
       if ((values.type === undefined) === (values.tenant === undefined))
         throw new UsageError('give --type or --tenant');
-      result = await api('POST', `/api/controls/${sub}`, { type: values.type, tenant: values.tenant, ...who });
+      const body = { type: values.type, tenant: values.tenant, ...who };
+      result = await answer(
+        sub === 'pause' ? api.POST('/api/controls/pause', { body }) : api.POST('/api/controls/resume', { body }),
+      );
       break;
+    }
     case 'drain-lambda':
     case 'force-lambda':
     case 'clear-override':
       needReason();
-      result = await api('POST', '/api/controls/placement', { mode: sub === 'clear-override' ? 'none' : sub, ...who });
+      result = await answer(
+        api.POST('/api/controls/placement', { body: { mode: sub === 'clear-override' ? 'none' : sub, ...who } }),
+      );
       break;
     default:
       throw new UsageError(`unknown control command "${sub ?? ''}"`);
@@ -294,18 +315,49 @@ async function tasksCommand(args: string[]) {
   });
   const [sub, id] = positionals;
   if (!id) throw new UsageError(`tasks ${sub ?? ''} takes a task id`);
-  const path = `/api/tasks/${encodeURIComponent(id)}`;
+  const api = apiClient();
+  const params = { path: { id } };
   if (sub === 'pause' || sub === 'resume') {
     if (!values.reason) throw new UsageError(`tasks ${sub} needs --reason`);
+    const body = { reason: values.reason, ...(values.by ? { by: values.by } : {}) };
     print(
       true,
-      await api('POST', `${path}/${sub}`, { reason: values.reason, ...(values.by ? { by: values.by } : {}) }),
+      await answer(
+        sub === 'pause'
+          ? api.POST('/api/tasks/{id}/pause', { params, body })
+          : api.POST('/api/tasks/{id}/resume', { params, body }),
+      ),
       '',
     );
   } else if (sub === 'redrive') {
-    print(true, await api('POST', `${path}/redrive`, values.mode ? { executionMode: values.mode } : {}), '');
+    const mode = values.mode;
+    if (mode !== undefined && !isExecutionMode(mode)) throw new UsageError('--mode must be LOCAL, LAMBDA or AUTO');
+    print(
+      true,
+      await answer(api.POST('/api/tasks/{id}/redrive', { params, body: mode ? { executionMode: mode } : {} })),
+      '',
+    );
   } else {
     throw new UsageError(`unknown tasks command "${sub ?? ''}"`);
+  }
+}
+
+/** `spillway simulate`: reads recorded tasks from Temporal visibility (TEMPORAL_ADDRESS, as the worker does). */
+async function simulate(args: string[]): Promise<number> {
+  const config = loadConfig();
+  // Parsed before connecting, so a usage mistake is told at once, not after a connection timeout.
+  parseSimulateArgs(args, config);
+  const connection = await connectClient(config.temporal);
+  try {
+    return await runSimulate(args, {
+      client: new Client({ connection, namespace: config.temporal.namespace }),
+      config,
+      prices: loadPriceTable(),
+      now: Date.now,
+      write: (text) => process.stdout.write(text),
+    });
+  } finally {
+    await connection.close();
   }
 }
 
@@ -323,6 +375,7 @@ async function main(argv: string[]): Promise<number> {
     await tasksCommand(rest);
     return 0;
   }
+  if (command === 'simulate') return simulate(rest);
   const flags = parseArgs({
     args: rest,
     allowPositionals: true,
@@ -347,7 +400,11 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
     const error = err as Error & { $metadata?: unknown };
-    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    if (
+      error instanceof UsageError ||
+      error instanceof SimulateUsageError ||
+      (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
+    ) {
       process.stderr.write(`spillway: ${error.message}\n\n${USAGE}`);
       process.exit(2);
     }

@@ -35,8 +35,11 @@ export interface PayloadProblem {
 export interface FunctionDirectory {
   /** The $LATEST of every deployed function. */
   list(): Promise<DeployedFunction[]>;
-  /** `name` or `name:qualifier` → the configuration of that version; UnknownFunctionError when there is none. */
-  resolve(ref: string): Promise<DeployedFunction>;
+  /**
+   * `name` or `name:qualifier` → the configuration of that version; UnknownFunctionError when there is none.
+   * `fresh` reads `$LATEST` from the endpoint now rather than from the cache (see ResolveOptions).
+   */
+  resolve(ref: string, options?: ResolveOptions): Promise<DeployedFunction>;
   /** The function a task runs: its functionName when given (which must serve the type), else the type's one. */
   forTask(type: string, functionRef?: string): Promise<DeployedFunction>;
   /** Every task type and the functions that serve it. */
@@ -46,6 +49,30 @@ export interface FunctionDirectory {
   validatePayload(fn: DeployedFunction, payload: unknown): PayloadProblem[];
   /** Forgets everything cached, so the next answer comes from the Lambda endpoint. */
   invalidate(): void;
+}
+
+export interface ResolveOptions {
+  /**
+   * For `$LATEST` only (a published version never changes, and an alias is invoked by the version it names): read
+   * the configuration now, and wait while an update or a creation is in progress, because until it completes
+   * Lambda still runs the previous package, which the configuration no longer names. What an attempt records is
+   * then the code it runs, not the code of a listing up to `refreshMs` old.
+   */
+  fresh?: boolean;
+  /** How long a fresh read waits for an update in progress to finish. Default 30 s. */
+  waitMs?: number;
+  /**
+   * The endpoint the attempt invokes, when it is another one than the directory's (a LAMBDA_TARGETS target in
+   * another region): the fresh configuration is read there, since that is the code that runs; the Spillway facts
+   * (task types, event, schema) still come from the directory's own endpoint.
+   */
+  lambda?: LambdaClient;
+  signal?: AbortSignal;
+}
+
+/** Thrown by a fresh resolve when $LATEST cannot be run as its configuration says (an update failed or hangs). */
+export class FunctionNotReadyError extends Error {
+  override readonly name = 'FunctionNotReadyError';
 }
 
 export interface FunctionDirectoryOptions {
@@ -173,9 +200,67 @@ export function createFunctionDirectory(options: FunctionDirectoryOptions): Func
     return find((await refresh()).functions);
   }
 
-  async function resolve(ref: string): Promise<DeployedFunction> {
+  /** The directory's own view of a function, with the code and settings another endpoint runs for it. */
+  function onOtherEndpoint(facts: DeployedFunction, config: FunctionConfiguration): DeployedFunction {
+    return {
+      ...facts,
+      arn: unqualifiedArn(config.FunctionArn ?? facts.arn),
+      version: config.Version ?? '$LATEST',
+      codeSha256: config.CodeSha256 ?? '',
+      codeSize: config.CodeSize ?? 0,
+      runtime: config.Runtime ?? facts.runtime,
+      handler: config.Handler ?? facts.handler,
+      memoryMB: config.MemorySize ?? facts.memoryMB,
+      timeoutSeconds: config.Timeout ?? facts.timeoutSeconds,
+      architecture: architectureOf(config),
+      lastModified: config.LastModified ?? facts.lastModified,
+      state: config.State ?? 'Active',
+    };
+  }
+
+  /** $LATEST as the endpoint answers now, once it is settled (Active, its last update complete). */
+  async function latestNow(name: string, wait: ResolveOptions): Promise<DeployedFunction> {
+    const deadline = Date.now() + (wait.waitMs ?? 30_000);
+    const endpoint = wait.lambda ?? options.lambda;
+    for (let delay = 100; ; delay = Math.min(delay * 2, 1_000)) {
+      wait.signal?.throwIfAborted();
+      let config: FunctionConfiguration;
+      try {
+        config = await endpoint.send(new GetFunctionConfigurationCommand({ FunctionName: name }), {
+          abortSignal: wait.signal,
+        });
+      } catch (err) {
+        if (notFound(err)) throw new UnknownFunctionError(`no function named "${name}" is deployed`);
+        throw err;
+      }
+      if (config.State === 'Failed') {
+        throw new FunctionNotReadyError(
+          `function "${name}" failed to deploy: ${config.StateReason ?? 'no reason given'}`,
+        );
+      }
+      if (config.LastUpdateStatus === 'Failed') {
+        // Lambda goes on running the previous package, whose CodeSha256 the configuration no longer names.
+        throw new FunctionNotReadyError(
+          `the last update of function "${name}" failed (${config.LastUpdateStatusReason ?? 'no reason given'}); ` +
+            'deploy it again',
+        );
+      }
+      const settled = config.State !== 'Pending' && config.LastUpdateStatus !== 'InProgress';
+      if (settled && endpoint === options.lambda) return describe(config, await tagsOf(config).catch(() => ({})));
+      if (settled) return onOtherEndpoint(await resolve(name), config);
+      if (Date.now() + delay > deadline) {
+        throw new FunctionNotReadyError(
+          `function "${name}" is still ${config.State === 'Pending' ? 'being created' : 'being updated'}`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+
+  async function resolve(ref: string, resolveOptions: ResolveOptions = {}): Promise<DeployedFunction> {
     const { name, qualifier } = parseFunctionRef(ref);
     if (qualifier === undefined || qualifier === '$LATEST') {
+      if (resolveOptions.fresh) return latestNow(name, resolveOptions);
       const fn = await lookup((all) => all.find((f) => f.name === name));
       if (!fn) throw new UnknownFunctionError(`no function named "${name}" is deployed`);
       return fn;

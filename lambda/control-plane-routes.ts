@@ -15,6 +15,7 @@ import {
 import type { JsonObject } from './function-config';
 import {
   applyConfigurationUpdate,
+  architectureField,
   parseCreateFunction,
   renderConfiguration,
   tagsField,
@@ -170,6 +171,8 @@ export function buildControlPlaneRoutes(parts: ControlPlaneParts): Route[] {
     const body = parseJsonObject(ctx.body);
     const zip = zipFileField(body);
     const { latest, published } = await lifecycle.updateCode(state, zip, {
+      // A package built for the other architecture comes with it, as on AWS.
+      architecture: architectureField(body),
       publish: optionalBoolean(body, 'Publish'),
       dryRun: optionalBoolean(body, 'DryRun'),
       revisionId: optionalString(body, 'RevisionId'),

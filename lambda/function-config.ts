@@ -122,7 +122,7 @@ function environmentField(body: JsonObject): Record<string, string> | undefined 
   return result;
 }
 
-function architectureField(body: JsonObject): Architecture | undefined {
+export function architectureField(body: JsonObject): Architecture | undefined {
   const value = body.Architectures;
   if (value === undefined || value === null) return undefined;
   if (!Array.isArray(value) || value.length !== 1) {

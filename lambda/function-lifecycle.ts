@@ -14,7 +14,7 @@ import type { EventQueue } from './event-queue';
 import type { CreateFunctionInput } from './function-config';
 import { fingerprint } from './function-config';
 import type { FunctionRegistry, FunctionState } from './function-registry';
-import type { FunctionRecord, FunctionSettings, LatestRecord, VersionRecord } from './function-store';
+import type { Architecture, FunctionRecord, FunctionSettings, LatestRecord, VersionRecord } from './function-store';
 import { lambdaTimestamp } from './function-store';
 import { isVersionNumber, LATEST } from './qualifiers';
 import type { RuntimeHost } from './runtime-host';
@@ -25,6 +25,11 @@ const CREATING = { reason: 'The function is being created.', code: 'Creating' } 
 export interface LifecycleOptions {
   /** Extra time a function stays Pending / InProgress after its package is unpacked; default 0. */
   activationDelayMs: number;
+  /**
+   * Awaited after the delay, before the change takes effect: an embedder (a test) holds a function Pending or
+   * InProgress for exactly as long as it needs, instead of racing a delay.
+   */
+  activationHold?: () => Promise<void>;
 }
 
 export class FunctionLifecycle {
@@ -98,7 +103,7 @@ export class FunctionLifecycle {
   async updateCode(
     state: FunctionState,
     zip: Buffer,
-    options: { publish: boolean; dryRun: boolean; revisionId?: string },
+    options: { publish: boolean; dryRun: boolean; revisionId?: string; architecture?: Architecture },
   ): Promise<{ latest: LatestRecord; published?: VersionRecord }> {
     this.assertUpdatable(state, options.revisionId);
     await inspectZip(zip);
@@ -107,7 +112,12 @@ export class FunctionLifecycle {
     try {
       // Checked again: another update may have started while the package was written.
       this.assertUpdatable(state, options.revisionId);
-      this.beginUpdate(state, { codeSha256: stored.codeSha256, codeSize: stored.codeSize });
+      const { settings } = state.record.latest;
+      this.beginUpdate(state, {
+        codeSha256: stored.codeSha256,
+        codeSize: stored.codeSize,
+        ...(options.architecture ? { settings: { ...settings, architecture: options.architecture } } : {}),
+      });
       const published = options.publish ? this.publishFrom(state, undefined) : undefined;
       this.activate(state);
       return { latest: state.record.latest, published };
@@ -255,6 +265,7 @@ export class FunctionLifecycle {
       if (this.options.activationDelayMs > 0) {
         await new Promise((resolve) => setTimeout(resolve, this.options.activationDelayMs).unref());
       }
+      if (this.options.activationHold) await this.options.activationHold();
     } catch (err) {
       failure = err as Error;
     }

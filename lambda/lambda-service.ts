@@ -71,6 +71,8 @@ export interface LambdaServiceOptions {
   asyncRetryBaseMs?: number;
   /** Extra time a new or updated function stays Pending / InProgress after unpacking; default 0. */
   activationDelayMs?: number;
+  /** Awaited before a new or updated function leaves Pending / InProgress (after activationDelayMs): tests hold it. */
+  activationHold?: () => Promise<void>;
   /** Clock for event ages, drop times, signature skew and code URL expiry; tests move it. */
   now?: () => number;
   /** Receives every invocation log (START, output, END, REPORT); default the service's stdout. */
@@ -150,6 +152,7 @@ export async function startLambdaService(options: LambdaServiceOptions = {}): Pr
   const destinations = new DestinationDelivery(registry, queue, now, writeLog);
   const lifecycle = new FunctionLifecycle(registry, code, runtimeHost, queue, {
     activationDelayMs: options.activationDelayMs ?? 0,
+    activationHold: options.activationHold,
   });
   const routes: Route[] = [
     ...buildControlPlaneRoutes({ registry, lifecycle, code, codeUrls }),

@@ -1,15 +1,24 @@
 // Bring your own function, end to end: a function written in a folder outside the repository, deployed with the
 // `spillway deploy` command, runs as tasks of its type in LOCAL, LAMBDA and AUTO; its manifest's payload schema
-// refuses a bad payload at submission; an update is seen by the next task (a new CodeSha256); and after the Lambda
-// service restarts on its data directory the function is still there and still runs.
+// refuses a bad payload at submission; an update is seen by the next task (a new CodeSha256), and an update between
+// two attempts shows in what each attempt records; and after the stack restarts (the Lambda service on its data
+// directory, a new worker and a new API) the function is still there and still runs.
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import {
+  CreateFunctionCommand,
+  DeleteFunctionCommand,
+  LambdaClient,
+  UpdateFunctionCodeCommand,
+  waitUntilFunctionActiveV2,
+} from '@aws-sdk/client-lambda';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../api/app';
 import { startLambdaService, type LambdaService } from '../../lambda/lambda-service';
+import { zipEntries } from '../../lambda/zip-package';
 import { eventually, startHarness, uniqueId, type TestHarness } from '../support/test-stack';
 
 const run = promisify(execFile);
@@ -146,6 +155,25 @@ test('after an update the next task runs the new code, and records its new CodeS
   const result = await deploy();
   expect(result.action).toBe('updated');
   expect(result.codeSha256).not.toBe(firstSha);
+  // LAMBDA reads $LATEST's configuration right before it invokes: the very next task runs and records the new code,
+  // although the worker's function listing may still be the one from before the update.
+  const res = await submit({
+    name: uniqueId('greet-l'),
+    type: 'greeting',
+    executionMode: 'LAMBDA',
+    payload: { name: 'Lin' },
+  });
+  expect(res.statusCode).toBe(201);
+  const onLambda = await finished(res.json().id);
+  expect({ status: onLambda.status, result: onLambda.result }).toEqual({
+    status: 'COMPLETED',
+    result: { message: 'Bonjour, Lin', times: 1 },
+  });
+  expect(onLambda.attempts).toEqual([
+    expect.objectContaining({ outcome: 'succeeded', functionVersion: '$LATEST', codeSha256: result.codeSha256 }),
+  ]);
+  // The local pool runs the package of the version it resolved from its listing, so it may run the old code once
+  // more; whatever ran is what it records.
   const task = await eventually(async () => {
     const res = await submit({
       name: uniqueId('greet2'),
@@ -161,10 +189,84 @@ test('after an update the next task runs the new code, and records its new CodeS
   expect((await deploy()).action).toBe('unchanged');
 });
 
-test('after the Lambda service restarts on its data directory, the function is still there and runs', async () => {
+test('an update during a retry backoff is recorded: each attempt names the CodeSha256 it really ran', async () => {
+  const client = new LambdaClient({
+    endpoint: lambda.url,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
+  const name = `retried-${uniqueId('fn').slice(-8)}`;
+  const version = (n: number, body: string) =>
+    zipEntries([{ name: 'index.js', data: `exports.handler = async () => { ${body} }; // v${n}` }]);
+  try {
+    const created = await client.send(
+      new CreateFunctionCommand({
+        FunctionName: name,
+        Runtime: 'nodejs22.x',
+        Role: 'arn:aws:iam::000000000000:role/retried',
+        Handler: 'index.handler',
+        Code: { ZipFile: await version(1, "throw new Error('the first package always fails');") },
+      }),
+    );
+    await waitUntilFunctionActiveV2({ client, maxWaitTime: 60, minDelay: 1 }, { FunctionName: name });
+    await eventually(async () => {
+      const res = await app.inject({ method: 'GET', url: `/api/functions/${name}` });
+      return res.statusCode === 200 ? true : undefined;
+    });
+    const res = await submit({
+      name: uniqueId('retried'),
+      type: name,
+      functionName: name,
+      executionMode: 'LAMBDA',
+      // A long backoff, so the update lands between the attempts (the assertions hold whichever attempt sees it).
+      retry: { maximumAttempts: 6, initialIntervalMs: 5_000, backoffCoefficient: 1, maximumIntervalMs: 5_000 },
+    });
+    expect(res.statusCode).toBe(201);
+    const id = res.json().id as string;
+    await eventually(async () => {
+      const task = (await app.inject({ method: 'GET', url: `/api/tasks/${id}` })).json();
+      return task.attempts?.[0]?.outcome === 'failed' ? task : undefined;
+    }, 60_000);
+    const updated = await client.send(
+      new UpdateFunctionCodeCommand({
+        FunctionName: name,
+        ZipFile: await version(2, "return 'the second one works';"),
+      }),
+    );
+    const task = await finished(id);
+    expect({ status: task.status, result: task.result }).toEqual({
+      status: 'COMPLETED',
+      result: 'the second one works',
+    });
+    const attempts = task.attempts as Array<{ outcome: string; codeSha256: string; functionVersion: string }>;
+    expect(attempts[0]).toEqual(
+      expect.objectContaining({ outcome: 'failed', functionVersion: '$LATEST', codeSha256: created.CodeSha256 }),
+    );
+    const last = attempts[attempts.length - 1];
+    expect(last).toEqual(expect.objectContaining({ outcome: 'succeeded', codeSha256: updated.CodeSha256 }));
+    expect(attempts[0]?.codeSha256).not.toBe(last?.codeSha256);
+    // Every failure ran the first package, and only the second package succeeded: the records match the code.
+    for (const attempt of attempts) {
+      expect(attempt.codeSha256).toBe(attempt.outcome === 'failed' ? created.CodeSha256 : updated.CodeSha256);
+    }
+  } finally {
+    await client.send(new DeleteFunctionCommand({ FunctionName: name })).catch(() => undefined);
+    client.destroy();
+  }
+});
+
+test('after the whole stack restarts (Lambda service, worker and API), the function is still there and runs', async () => {
   const port = lambda.port;
+  await app.close();
+  await harness.close();
   await lambda.close();
   await startLambda(port);
+  harness = await startHarness({ env: { LAMBDA_ENDPOINT: lambda.url, SPILLWAY_FUNCTIONS_REFRESH_MS: '500' } });
+  app = await buildApp({ config: harness.config, client: harness.client, redis: harness.redis });
+  const listed = (await app.inject({ method: 'GET', url: '/api/functions/greeter' })).json();
+  expect(listed).toEqual(
+    expect.objectContaining({ name: 'greeter', spillway: expect.objectContaining({ taskTypes: ['greeting'] }) }),
+  );
   const res = await submit({
     name: uniqueId('greet3'),
     type: 'greeting',

@@ -354,6 +354,166 @@ describe('updates', () => {
     expect(err.$metadata.httpStatusCode).toBe(412);
   });
 
+  test('UpdateFunctionConfiguration of Handler, Runtime, Timeout and Architectures is what the next invocation runs', async () => {
+    // A second handler in a package of the same code: the Handler change is visible in what the function answers.
+    const zip = await zipOf([
+      {
+        name: 'index.js',
+        data:
+          'exports.handler = async () => ({ marker: "first handler" });\n' +
+          'exports.other = async (event, context) => ({ marker: "other handler", remainingMs: context.getRemainingTimeInMillis(), runtime: process.env.AWS_EXECUTION_ENV });',
+      },
+    ]);
+    await create('reconfigured', 'unused', { Code: { ZipFile: zip } });
+    await waitActive(h.client, 'reconfigured');
+    expect((await invoke('reconfigured')).body).toEqual({ marker: 'first handler' });
+    const out = await h.client.send(
+      new UpdateFunctionConfigurationCommand({
+        FunctionName: 'reconfigured',
+        Handler: 'index.other',
+        Runtime: 'nodejs24.x',
+        Timeout: 42,
+      }),
+    );
+    expect(out).toMatchObject({
+      Handler: 'index.other',
+      Runtime: 'nodejs24.x',
+      Timeout: 42,
+      LastUpdateStatus: 'InProgress',
+    });
+    await waitUpdated(h.client, 'reconfigured');
+    // The SDK's UpdateFunctionConfiguration has no Architectures (AWS changes it with the code); the service takes
+    // it in the body too, for the issue's list of settings, and answers like the rest.
+    const raw = await fetch(`${h.service.url}/2015-03-31/functions/reconfigured/configuration`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ Architectures: ['arm64'] }),
+    });
+    expect(raw.status).toBe(200);
+    expect(((await raw.json()) as { Architectures: string[] }).Architectures).toEqual(['arm64']);
+    await waitUpdated(h.client, 'reconfigured');
+    const config = await h.client.send(new GetFunctionConfigurationCommand({ FunctionName: 'reconfigured' }));
+    expect(config).toMatchObject({
+      Handler: 'index.other',
+      Runtime: 'nodejs24.x',
+      Timeout: 42,
+      Architectures: ['arm64'],
+      LastUpdateStatus: 'Successful',
+    });
+    const ran = (await invoke('reconfigured')).body as unknown as {
+      marker: string;
+      remainingMs: number;
+      runtime: string;
+    };
+    expect(ran.marker).toBe('other handler');
+    expect(ran.runtime).toBe('AWS_Lambda_nodejs24.x');
+    // The new timeout is the budget the handler sees (it can only have used a part of it).
+    expect(ran.remainingMs).toBeGreaterThan(3_000);
+    expect(ran.remainingMs).toBeLessThanOrEqual(42_000);
+  });
+
+  test('UpdateFunctionCode takes Architectures with the package, as AWS does', async () => {
+    await h.client.send(
+      new UpdateFunctionCodeCommand({
+        FunctionName: 'reconfigured',
+        ZipFile: await markerPackage('x86 again'),
+        Architectures: ['x86_64'],
+      }),
+    );
+    await waitUpdated(h.client, 'reconfigured');
+    const config = await h.client.send(new GetFunctionConfigurationCommand({ FunctionName: 'reconfigured' }));
+    expect(config.Architectures).toEqual(['x86_64']);
+    // Without Architectures the function keeps the one it has.
+    await h.client.send(
+      new UpdateFunctionCodeCommand({ FunctionName: 'reconfigured', ZipFile: await markerPackage('same arch') }),
+    );
+    await waitUpdated(h.client, 'reconfigured');
+    const kept = await h.client.send(new GetFunctionConfigurationCommand({ FunctionName: 'reconfigured' }));
+    expect(kept.Architectures).toEqual(['x86_64']);
+    const bad = await rejection(
+      h.client.send(
+        new UpdateFunctionCodeCommand({
+          FunctionName: 'reconfigured',
+          ZipFile: await markerPackage('bad arch'),
+          Architectures: ['sparc' as 'arm64'],
+        }),
+      ),
+    );
+    expect(bad).toBeInstanceOf(InvalidParameterValueException);
+    expect(bad.message).toContain('Member must satisfy enum value set: [x86_64, arm64]');
+  });
+
+  describe('UpdateFunctionCode refuses what CreateFunction refuses, and changes nothing', () => {
+    const unchanged = async () => {
+      const config = await h.client.send(new GetFunctionConfigurationCommand({ FunctionName: 'updated' }));
+      return { CodeSha256: config.CodeSha256, LastUpdateStatus: config.LastUpdateStatus };
+    };
+
+    test('a body that is not a zip is InvalidParameterValueException', async () => {
+      const before = await unchanged();
+      const err = await rejection(
+        h.client.send(
+          new UpdateFunctionCodeCommand({ FunctionName: 'updated', ZipFile: Buffer.from('not a zip at all') }),
+        ),
+      );
+      expect(err).toBeInstanceOf(InvalidParameterValueException);
+      expect(err.$metadata.httpStatusCode).toBe(400);
+      expect(err.message).toBe('Could not unzip uploaded file. Please check your file, then try to upload again.');
+      expect(await unchanged()).toEqual(before);
+    });
+
+    test('a request over 50 MB zipped is RequestEntityTooLargeException 413', async () => {
+      const before = await unchanged();
+      const err = await rejection(
+        h.client.send(
+          new UpdateFunctionCodeCommand({ FunctionName: 'updated', ZipFile: Buffer.alloc(53 * 1024 * 1024, 7) }),
+        ),
+      );
+      expect(err.name).toBe('RequestEntityTooLargeException');
+      expect(err.$metadata.httpStatusCode).toBe(413);
+      expect(err.message).toBe('Request must be smaller than 69905067 bytes for the UpdateFunctionCode operation');
+      expect(await unchanged()).toEqual(before);
+    });
+
+    test('a package over 250 MB unzipped is InvalidParameterValueException', async () => {
+      const before = await unchanged();
+      const zip = await zipOf([
+        { name: 'index.js', data: 'exports.handler = async () => 1;' },
+        { name: 'big.bin', data: Buffer.alloc(262_144_001) },
+      ]);
+      const err = await rejection(
+        h.client.send(new UpdateFunctionCodeCommand({ FunctionName: 'updated', ZipFile: zip })),
+      );
+      expect(err).toBeInstanceOf(InvalidParameterValueException);
+      expect(err.message).toBe('Unzipped size must be smaller than 262144000 bytes');
+      expect(await unchanged()).toEqual(before);
+    });
+
+    test('a zip-slip entry is refused and nothing of it is written', async () => {
+      const before = await unchanged();
+      const zip = await zipWithRawName('ZZ/update-slip.js', '../update-slip.js', 'pwned');
+      const err = await rejection(
+        h.client.send(new UpdateFunctionCodeCommand({ FunctionName: 'updated', ZipFile: zip })),
+      );
+      expect(err).toBeInstanceOf(InvalidParameterValueException);
+      expect(err.message).toBe(
+        "Could not unzip uploaded file: the entry '../update-slip.js' escapes the task root with ..; nothing of the package was written.",
+      );
+      expect(existsSync(path.join(h.dataDir, '..', 'update-slip.js'))).toBe(false);
+      expect(await unchanged()).toEqual(before);
+      expect((await invoke('updated')).body.marker).toBe('v2');
+    });
+
+    test('an unknown function is ResourceNotFoundException', async () => {
+      const err = await rejection(
+        h.client.send(new UpdateFunctionCodeCommand({ FunctionName: 'nope', ZipFile: await markerPackage('x') })),
+      );
+      expect(err).toBeInstanceOf(ResourceNotFoundException);
+      expect(err.$metadata.httpStatusCode).toBe(404);
+      expect(err.message).toBe(`Function not found: ${ARN('nope')}`);
+    });
+  });
+
   test('updating an unknown function is ResourceNotFoundException', async () => {
     const err = await rejection(
       h.client.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'nope', Timeout: 5 })),
@@ -417,6 +577,35 @@ describe('versions and aliases', () => {
     );
     expect(config).toMatchObject({ Version: '1', FunctionArn: ARN('versioned', '1') });
 
+    const byArn = await h.client.send(new GetFunctionConfigurationCommand({ FunctionName: ARN('versioned', '2') }));
+    expect(byArn).toMatchObject({ Version: '2', FunctionArn: ARN('versioned', '2') });
+    const fnByArn = await h.client.send(new GetFunctionCommand({ FunctionName: ARN('versioned', '1') }));
+    expect(fnByArn.Configuration).toMatchObject({ Version: '1', CodeSha256: config.CodeSha256 });
+    for (const call of [
+      () => h.client.send(new GetFunctionConfigurationCommand({ FunctionName: 'versioned', Qualifier: '9' })),
+      () => h.client.send(new GetFunctionCommand({ FunctionName: 'versioned', Qualifier: '9' })),
+      () => h.client.send(new GetFunctionConfigurationCommand({ FunctionName: ARN('versioned', '9') })),
+    ]) {
+      const err = await rejection(call());
+      expect(err).toBeInstanceOf(ResourceNotFoundException);
+      expect(err.$metadata.httpStatusCode).toBe(404);
+      expect(err.message).toBe(`Function not found: ${ARN('versioned', '9')}`);
+    }
+    const noAlias = await rejection(
+      h.client.send(new GetFunctionCommand({ FunctionName: 'versioned', Qualifier: 'no-such-alias' })),
+    );
+    expect(noAlias).toBeInstanceOf(ResourceNotFoundException);
+    expect(noAlias.message).toBe(`Function not found: ${ARN('versioned', 'no-such-alias')}`);
+    // The configuration of a version is fixed: updates apply to the function, never to a qualified ARN.
+    const qualifiedUpdate = await rejection(
+      h.client.send(new UpdateFunctionConfigurationCommand({ FunctionName: ARN('versioned', '1'), Timeout: 9 })),
+    );
+    expect(qualifiedUpdate).toBeInstanceOf(InvalidParameterValueException);
+    expect(qualifiedUpdate.$metadata.httpStatusCode).toBe(400);
+    expect(
+      (await h.client.send(new GetFunctionConfigurationCommand({ FunctionName: 'versioned', Qualifier: '1' }))).Timeout,
+    ).toBe(3);
+
     const unknown = await rejection(invoke('versioned', '9'));
     expect(unknown).toBeInstanceOf(ResourceNotFoundException);
     expect(unknown.message).toBe(`Function not found: ${ARN('versioned', '9')}`);
@@ -446,6 +635,25 @@ describe('versions and aliases', () => {
     );
     expect(missing).toBeInstanceOf(ResourceNotFoundException);
     expect(missing.message).toBe(`Function not found: ${ARN('versioned', '7')}`);
+
+    const toMissing = await rejection(
+      h.client.send(new UpdateAliasCommand({ FunctionName: 'versioned', Name: 'prod', FunctionVersion: '7' })),
+    );
+    expect(toMissing).toBeInstanceOf(ResourceNotFoundException);
+    expect(toMissing.message).toBe(`Function not found: ${ARN('versioned', '7')}`);
+    expect(
+      (await h.client.send(new GetAliasCommand({ FunctionName: 'versioned', Name: 'prod' }))).FunctionVersion,
+    ).toBe('1');
+    const updateUnknown = await rejection(
+      h.client.send(new UpdateAliasCommand({ FunctionName: 'versioned', Name: 'staging', FunctionVersion: '1' })),
+    );
+    expect(updateUnknown).toBeInstanceOf(ResourceNotFoundException);
+    expect(updateUnknown.message).toBe(`Cannot find alias arn: ${ARN('versioned', 'staging')}`);
+    const deleteUnknown = await rejection(
+      h.client.send(new DeleteAliasCommand({ FunctionName: 'versioned', Name: 'staging' })),
+    );
+    expect(deleteUnknown).toBeInstanceOf(ResourceNotFoundException);
+    expect(deleteUnknown.message).toBe(`Cannot find alias arn: ${ARN('versioned', 'staging')}`);
 
     const viaAlias = await invoke('versioned:prod');
     expect(viaAlias.out.ExecutedVersion).toBe('1');

@@ -1,5 +1,6 @@
 // State and LastUpdateStatus as AWS reports them while a package is being prepared, and what is refused meanwhile.
-// The service holds each change for activationDelayMs after unpacking, so "still Pending" is certain, not a race.
+// The service holds each change until the test opens its gate (activationHold), so "still Pending" stays certain
+// however long the calls in between take on a busy machine.
 import {
   CreateFunctionCommand,
   GetFunctionConfigurationCommand,
@@ -13,6 +14,21 @@ import type { Harness } from './helpers';
 import { decodePayload, ROLE, startHarness, waitActive, waitUpdated, zipOf } from './helpers';
 
 let h: Harness;
+/** While closed, every activation waits: functions stay Pending and updates InProgress. */
+const gate = {
+  waiters: [] as Array<() => void>,
+  open: true,
+  wait(): Promise<void> {
+    return this.open ? Promise.resolve() : new Promise<void>((resolve) => this.waiters.push(resolve));
+  },
+  close() {
+    this.open = false;
+  },
+  release() {
+    this.open = true;
+    for (const resolve of this.waiters.splice(0)) resolve();
+  },
+};
 const ARN = 'arn:aws:lambda:us-east-1:000000000000:function:slow-start';
 
 const pkg = (marker: string) =>
@@ -24,10 +40,11 @@ const pkg = (marker: string) =>
   ]);
 
 beforeAll(async () => {
-  h = await startHarness({ activationDelayMs: 3000 });
+  h = await startHarness({ activationHold: () => gate.wait() });
 });
 
 afterAll(async () => {
+  gate.release();
   await h.stop();
 });
 
@@ -41,6 +58,7 @@ function conflict(promise: Promise<unknown>): Promise<ResourceConflictException>
 }
 
 test('a new function is Pending until its package is ready; Invoke meanwhile is ResourceConflictException', async () => {
+  gate.close();
   const created = await h.client.send(
     new CreateFunctionCommand({
       FunctionName: 'slow-start',
@@ -62,12 +80,16 @@ test('a new function is Pending until its package is ready; Invoke meanwhile is 
     h.client.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'slow-start', Timeout: 9 })),
   );
   expect(updateErr).toBeInstanceOf(ResourceConflictException);
+  const still = await h.client.send(new GetFunctionConfigurationCommand({ FunctionName: 'slow-start' }));
+  expect(still).toMatchObject({ State: 'Pending', StateReasonCode: 'Creating' });
+  gate.release();
   await waitActive(h.client, 'slow-start');
   const out = await h.client.send(new InvokeCommand({ FunctionName: 'slow-start' }));
   expect(decodePayload(out.Payload)).toEqual({ marker: 'one', setting: 'first' });
 });
 
 test('during an update the previous package still runs, and further updates and publishing are refused', async () => {
+  gate.close();
   const started = await h.client.send(
     new UpdateFunctionCodeCommand({ FunctionName: 'slow-start', ZipFile: await pkg('two') }),
   );
@@ -90,6 +112,7 @@ test('during an update the previous package still runs, and further updates and 
   const publish = await conflict(h.client.send(new PublishVersionCommand({ FunctionName: 'slow-start' })));
   expect(publish).toBeInstanceOf(ResourceConflictException);
 
+  gate.release();
   await waitUpdated(h.client, 'slow-start');
   const after = await h.client.send(new InvokeCommand({ FunctionName: 'slow-start' }));
   expect(decodePayload(after.Payload)).toEqual({ marker: 'two', setting: 'first' });
