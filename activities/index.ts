@@ -120,7 +120,7 @@ export function createActivities(
       budgets: deps.budgets,
       routes: deps.routes,
     }),
-    ...createFlowActivities({ flow: deps.flow, client: deps.client }),
+    ...createFlowActivities({ flow: deps.flow, client: deps.client, controls: deps.controls }),
     publishTransition: createPublishTransition(deps.projection, samples, budgets),
     ...createWarmPoolActivities({
       lambda: deps.lambda,

@@ -1,5 +1,12 @@
 // The contract between TaskWorkflow and its activities. Workflows import these types only.
-import type { AttemptRecord, PlacementDecision, TaskInput, TaskState } from '../domain/task-model';
+import type {
+  AttemptRecord,
+  PauseRecord,
+  Placement,
+  PlacementDecision,
+  TaskInput,
+  TaskState,
+} from '../domain/task-model';
 import type { WarmResult, WarmTarget } from './warm-pool';
 
 export interface AttemptSuccess {
@@ -57,6 +64,11 @@ export interface FlowActivities {
   }>;
   /** Closes the task's debounce window, so the next submission with the key opens a new one. */
   closeDebounce(request: { taskId: string; key: string }): Promise<void>;
+  /** The operator controls that apply to a task now: a placement override of its mode, a pause of its type or tenant. */
+  readControls(request: { type: string; tenant?: string; executionMode: TaskInput['executionMode'] }): Promise<{
+    override?: { placement: Placement; reason: string };
+    pause?: PauseRecord;
+  }>;
 }
 
 export interface WarmPoolActivities {

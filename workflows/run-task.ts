@@ -12,6 +12,7 @@ import {
   defineSignal,
   defineUpdate,
   isCancellation,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
@@ -127,6 +128,16 @@ const projection = proxyLocalActivities<TaskActivities>({
 const MAX_WAIT_MS = 30_000;
 /** When Redis cannot answer, a gate asks again after this long rather than letting the task through. */
 const GATE_RETRY_MS = 5_000;
+/**
+ * A task that may wait before it is placed (a start time, a debounce window, a pause, a slot, a permit) or that a
+ * schedule started from its template reads the operator controls when it places: a drain lifted or a pause set
+ * while it waited applies to it. What held at submission is only the fallback when the controls cannot be read.
+ */
+const LIVE_CONTROLS_PATCH = 'live-controls-at-placement';
+/** Controls read this recently are current enough to place by (workers cache them for about as long). */
+const CONTROLS_FRESH_MS = 1_000;
+/** A task paused by its type or tenant reads the controls again this often, in case its resume signal was missed. */
+const PAUSE_RECHECK_MS = 60_000;
 
 function innermost(err: unknown): unknown {
   let cause: unknown = err;
@@ -190,6 +201,15 @@ export async function runTask(input: TaskInput): Promise<TaskState> {
     payloadObject: objectRefOf(task.payload),
   };
   let placement: Placement = task.executionMode === 'LAMBDA' ? 'LAMBDA' : 'LOCAL';
+  /** The task status visibility shows while the task has not been placed. */
+  let visibleStatus: 'QUEUED' | 'RUNNING' = startsRunning(task) ? 'RUNNING' : 'QUEUED';
+  const mayWait = Boolean(
+    task.startAt || task.debounce || task.startPaused || task.concurrency || task.rateLimit || task.scheduleId,
+  );
+  const liveControls = mayWait && patched(LIVE_CONTROLS_PATCH);
+  let controlsReadAt: number | undefined;
+  /** The override the controls held at the last read: null for none; undefined before a read (or if it failed). */
+  let liveOverride: TaskInput['placementOverride'] | null | undefined;
   let holdsSlot = false;
   let woken = false;
   let debounceOpen = task.debounce?.mode === 'trailing';
@@ -259,11 +279,37 @@ export async function runTask(input: TaskInput): Promise<TaskState> {
       state.waiting = { reason, detail, since: nowIso() };
   };
 
+  /** Reads the controls that apply to the task now; when they cannot be read, what held at submission stands. */
+  const readControls = async () => {
+    let live;
+    try {
+      live = await control.readControls({
+        type: task.type,
+        tenant: task.fairness?.key,
+        executionMode: task.executionMode,
+      });
+    } catch {
+      return;
+    }
+    controlsReadAt = Date.now();
+    liveOverride = live.override ?? null;
+    if (live.pause && !state.paused) state.paused = live.pause;
+    // Only a pause of the type or tenant ends with the scope's; a pause of the task itself waits for its resume.
+    else if (!live.pause && state.paused?.scope) state.paused = undefined;
+  };
+
   /** Waits while the operator has the task paused (or until it expires). */
   const whilePaused = async () => {
     while (state.paused && !expired()) {
       wait('paused', `paused by ${state.paused.by}: ${state.paused.reason}`);
-      await condition(() => !state.paused, untilExpiry(24 * 3_600_000));
+      const recheck = liveControls && state.paused.scope !== undefined;
+      if (liveControls && visibleStatus === 'RUNNING') {
+        // A schedule's run starts RUNNING in visibility; held by a pause, it is not.
+        upsertSearchAttributes([{ key: TASK_STATUS_KEY, value: 'QUEUED' }]);
+        visibleStatus = 'QUEUED';
+      }
+      const resumed = await condition(() => !state.paused, untilExpiry(recheck ? PAUSE_RECHECK_MS : 24 * 3_600_000));
+      if (!resumed && recheck) await readControls();
     }
   };
 
@@ -333,7 +379,7 @@ export async function runTask(input: TaskInput): Promise<TaskState> {
     state.placement = decision;
     state.status = 'RUNNING';
     state.waiting = undefined;
-    if (alreadyVisible && startsRunning(task)) return;
+    if (alreadyVisible && visibleStatus === 'RUNNING') return;
     upsertSearchAttributes([
       { key: TASK_STATUS_KEY, value: 'RUNNING' },
       ...(alreadyVisible
@@ -375,6 +421,7 @@ export async function runTask(input: TaskInput): Promise<TaskState> {
       // The next submission with the key opens a new window at once, rather than when the lease lapses.
       await control.closeDebounce({ taskId: task.id, key }).catch(() => undefined);
     }
+    if (liveControls) await readControls();
     await whilePaused();
     await takeSlot();
     await takePermit();
@@ -393,14 +440,19 @@ export async function runTask(input: TaskInput): Promise<TaskState> {
         details: [{ attempts: 0, state }],
       });
     }
-    const override = task.placementOverride;
+    if (liveControls && (controlsReadAt === undefined || Date.now() - controlsReadAt >= CONTROLS_FRESH_MS)) {
+      await readControls();
+      await whilePaused();
+    }
+    const override = placementOverride(task, liveOverride);
     const decision: PlacementDecision = override
       ? { placement: override.placement, reason: override.reason }
       : task.executionMode === 'AUTO'
         ? await control.decidePlacement(task)
         : requested(task);
     state.startedAt = nowIso();
-    place(decision, task.executionMode !== 'AUTO' && !override);
+    // Visibility shows the requested mode, or the override at submission, from the start.
+    place(decision, task.executionMode !== 'AUTO' && !override && !task.placementOverride);
 
     const placed = { at: state.startedAt, reason: decision.reason };
     let success: AttemptSuccess;
@@ -463,6 +515,20 @@ export async function runTask(input: TaskInput): Promise<TaskState> {
       );
     }
   }
+}
+
+/**
+ * The operator's override that places the task: the one read when it placed (none if the read found none), else the
+ * one at submission. A residency rule that keeps the task out of the local region outranks a drain: the Lambda
+ * attempt refuses itself with the drain's reason instead.
+ */
+function placementOverride(
+  task: TaskInput,
+  live: TaskInput['placementOverride'] | null | undefined,
+): TaskInput['placementOverride'] {
+  if (live === undefined) return task.placementOverride;
+  if (live === null || (live.placement === 'LOCAL' && task.lambdaOnly)) return undefined;
+  return live;
 }
 
 /** The decision of a task that asked for its placement; a LAMBDA task with region rules names its target. */
