@@ -97,7 +97,8 @@ export function parseNamedLimits(raw: string, what: string): Map<string, string>
 /** `n` per period as whole permits: 0.5 per second is 1 per 2 s. */
 export function normalizeRate(perPeriod: number, periodMs: number): { limit: number; periodMs: number } {
   if (Number.isInteger(perPeriod)) return { limit: perPeriod, periodMs };
-  return { limit: 1, periodMs: Math.ceil(periodMs / perPeriod) };
+  // Rounded to a microsecond first, so a rate given back as a fraction (1/3 per second) keeps its period exactly.
+  return { limit: 1, periodMs: Math.ceil(Math.round((periodMs / perPeriod) * 1000) / 1000) };
 }
 
 /** `10/s`, `600/m` or a bare number (per second) → a limit per period. */

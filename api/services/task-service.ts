@@ -251,12 +251,14 @@ export function createTaskService(options: TaskServiceOptions) {
     };
   }
 
-  async function replayIdempotent(id: string, body: CreateTaskBody): Promise<CreatedTask> {
+  async function replayIdempotent(id: string, body: CreateTaskBody, redrive?: string): Promise<CreatedTask> {
     const description = await client.workflow.getHandle(id).describe();
     if (description.memo?.requestHash !== requestHash(body)) {
-      throw Errors.idempotencyConflict(
-        `idempotencyKey "${body.idempotencyKey}" was already used for a different request`,
-      );
+      throw redrive
+        ? Errors.redriveConflict(`task "${redrive}" was already redriven as "${id}", with other options`)
+        : Errors.idempotencyConflict(
+            `idempotencyKey "${body.idempotencyKey}" was already used for a different request`,
+          );
     }
     const sa = description.typedSearchAttributes;
     return {
@@ -273,13 +275,22 @@ export function createTaskService(options: TaskServiceOptions) {
     };
   }
 
+  /**
+   * Starts a task. `id` (a redrive's, derived from the task it re-runs) makes the start idempotent like an
+   * idempotencyKey: the same request again answers the task it started, another request under it is a 409.
+   */
   async function createTask(
     body: CreateTaskBody,
     extras: Pick<TaskInput, 'batchId' | 'redriveOf'> = {},
+    fixedId?: string,
   ): Promise<CreatedTask> {
-    const id = body.idempotencyKey
-      ? `task-idem-${createHash('sha256').update(body.idempotencyKey).digest('hex').slice(0, 32)}`
-      : `task-${randomUUID()}`;
+    const id =
+      fixedId ??
+      (body.idempotencyKey
+        ? `task-idem-${createHash('sha256').update(body.idempotencyKey).digest('hex').slice(0, 32)}`
+        : `task-${randomUUID()}`);
+    const idempotent = Boolean(fixedId || body.idempotencyKey);
+    const replay = () => replayIdempotent(id, body, fixedId ? extras.redriveOf : undefined);
     const built = await toTaskInput(body, id, extras);
     const { fn } = built;
     let admitted;
@@ -287,9 +298,9 @@ export function createTaskService(options: TaskServiceOptions) {
       admitted = await admitUnderBudget(options.budgets, built.input, built.start, log);
     } catch (err) {
       // A retried submission of a task that was admitted before the budget ran out gets its task, not a 402.
-      if (err instanceof BudgetExceededError && body.idempotencyKey) {
-        const replay = await replayIdempotent(id, body).catch(() => undefined);
-        if (replay) return replay;
+      if (err instanceof BudgetExceededError && idempotent) {
+        const replayed = await replay().catch(() => undefined);
+        if (replayed) return replayed;
       }
       throw err;
     }
@@ -303,7 +314,7 @@ export function createTaskService(options: TaskServiceOptions) {
       await startWorkflow(input, start, requestHash(body));
     } catch (err) {
       if (input.debounce) await options.debounce.abandon(input);
-      if (err instanceof WorkflowExecutionAlreadyStartedError && body.idempotencyKey) return replayIdempotent(id, body);
+      if (err instanceof WorkflowExecutionAlreadyStartedError && idempotent) return replay();
       throw err;
     }
     recordQueued(input);
