@@ -71,8 +71,9 @@ export function createFlowActivities(deps: {
     },
     async acquirePermit(request) {
       const at = Date.now();
-      const answer = await flow().permit(request.key, request.limit, request.periodMs, `${request.taskId}:${at}`, at);
-      return answer.granted ? { ...answer, grantedAt: new Date(at).toISOString() } : answer;
+      const member = `${request.taskId}:${at}`;
+      const answer = await flow().permit(request.key, request.limit, request.periodMs, member, at);
+      return answer.granted ? { ...answer, grantedAt: new Date(at).toISOString(), member } : answer;
     },
     async closeDebounce(request) {
       await flow().closeDebounce(request.key, request.taskId);

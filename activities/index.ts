@@ -105,6 +105,7 @@ export function createActivities(
       presignPayload,
       presignResult,
       budgets: deps.budgets,
+      flow: deps.flow,
     }),
     decidePlacement: createDecidePlacement({
       config: deps.config.scheduler,

@@ -61,6 +61,8 @@ export interface FlowActivities {
     waitMs: number;
     /** When the permit was taken (the limiter's own clock), ISO. */
     grantedAt?: string;
+    /** The permit's id: the first attempt moves it to the moment it starts. */
+    member?: string;
   }>;
   /** Closes the task's debounce window, so the next submission with the key opens a new one. */
   closeDebounce(request: { taskId: string; key: string }): Promise<void>;

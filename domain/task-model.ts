@@ -88,6 +88,30 @@ export interface TaskInput extends FlowOptions {
   lambdaOnly?: true;
   /** Set by the workflow on an attempt's input: when the task was placed, and why. */
   placed?: { at: string; reason: string };
+  /** Set by the workflow on the first attempt's input: the rate permit it took, which the attempt moves to its start. */
+  ratePermit?: string;
+}
+
+/**
+ * How much longer than the task's timeout an attempt of a rate-limited task may take, to wait for its permit when
+ * it starts (activities/attempt-gate.ts): two periods, at least 30 s, at most 15 minutes.
+ */
+export function permitBudgetMs(task: Pick<TaskInput, 'rateLimit'>): number {
+  if (!task.rateLimit) return 0;
+  return Math.min(Math.max(2 * task.rateLimit.periodMs, 30_000), 15 * 60_000);
+}
+
+/** The flow options of a task, as its state shows them: only those it has. */
+export function flowOptionsOf(task: FlowOptions): FlowOptions {
+  const options: FlowOptions = {};
+  if (task.priority !== undefined) options.priority = task.priority;
+  if (task.fairness) options.fairness = task.fairness;
+  if (task.concurrency) options.concurrency = task.concurrency;
+  if (task.rateLimit) options.rateLimit = task.rateLimit;
+  if (task.startAt) options.startAt = task.startAt;
+  if (task.expiresAt) options.expiresAt = task.expiresAt;
+  if (task.debounce) options.debounce = task.debounce;
+  return options;
 }
 
 /** The runTask revision the API starts tasks with. */
@@ -170,6 +194,8 @@ export interface TaskState {
   concurrencyKey?: string;
   rateLimitKey?: string;
   debounceKey?: string;
+  /** The flow options in force for the task, with their values (the keys above are kept for older readers). */
+  options?: FlowOptions;
   /** When the task took its rate-limit permit. */
   permitGrantedAt?: string;
   /** Set while the task waits for a slot, a permit, its debounce window or a resume. */

@@ -54,13 +54,15 @@ import type {
   TaskStatus,
   TaskWait,
 } from '../domain/task-model';
-import { startCounts, startsRunning, taskDurationMs } from '../domain/task-model';
+import { flowOptionsOf, permitBudgetMs, startCounts, startsRunning, taskDurationMs } from '../domain/task-model';
 import { lostAttemptError, reduceAttempts } from '../domain/attempt-log';
 import type { AttemptContext, AttemptEvent } from '../domain/attempt-log';
 import type { AttemptSuccess, FlowActivities, TaskActivities } from '../activities/types';
 import { attemptFailedSignal, statusQuery } from './signals';
 
 const THROTTLED = 'LambdaThrottledError';
+/** Thrown by a first attempt that starts after the task's expiresAt (activities/attempt-gate.ts). */
+const EXPIRED = 'TaskExpiredError';
 /** Thrown by invokeLambda when an operator drains Lambda while the task's attempts are still going. */
 const OVERRIDDEN = 'PlacementOverriddenError';
 
@@ -89,12 +91,15 @@ function priorityOf(task: TaskInput): ActivityOptions['priority'] {
   return { priorityKey: task.priority, fairnessKey: task.fairness?.key, fairnessWeight: task.fairness?.weight };
 }
 
-/** Local attempts heartbeat, so a lost worker is noticed in seconds and cancellation reaches the handler. */
+/**
+ * Local attempts heartbeat, so a lost worker is noticed in seconds and cancellation reaches the handler. An attempt
+ * of a rate-limited task may first wait for its permit, beyond its own timeout (activities/attempt-gate.ts).
+ */
 function localActivityOptions(task: TaskInput): ActivityOptions {
   return {
     taskQueue: LOCAL_TASK_QUEUE,
     priority: priorityOf(task),
-    startToCloseTimeout: task.timeoutSeconds * 1000,
+    startToCloseTimeout: task.timeoutSeconds * 1000 + permitBudgetMs(task),
     heartbeatTimeout: 15_000,
     retry: retryPolicyFor(task),
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
@@ -108,7 +113,7 @@ function localActivityOptions(task: TaskInput): ActivityOptions {
 function lambdaActivityOptions(task: TaskInput, fallbackOnThrottle: boolean): ActivityOptions {
   return {
     priority: priorityOf(task),
-    startToCloseTimeout: task.timeoutSeconds * 1000,
+    startToCloseTimeout: task.timeoutSeconds * 1000 + permitBudgetMs(task),
     retry: retryPolicyFor(task, fallbackOnThrottle ? [THROTTLED, OVERRIDDEN] : [OVERRIDDEN]),
     cancellationType: ActivityCancellationType.TRY_CANCEL,
   };
@@ -197,6 +202,7 @@ export async function runTask(input: TaskInput): Promise<TaskState> {
     concurrencyKey: task.concurrency?.key,
     rateLimitKey: task.rateLimit?.key,
     debounceKey: task.debounce?.key,
+    options: flowOptionsOf(task),
     paused: task.startPaused,
     payloadObject: objectRefOf(task.payload),
   };
@@ -211,6 +217,8 @@ export async function runTask(input: TaskInput): Promise<TaskState> {
   /** The override the controls held at the last read: null for none; undefined before a read (or if it failed). */
   let liveOverride: TaskInput['placementOverride'] | null | undefined;
   let holdsSlot = false;
+  /** The rate permit the workflow took; the first attempt moves it to its own start. */
+  let ratePermit: string | undefined;
   let woken = false;
   let debounceOpen = task.debounce?.mode === 'trailing';
 
@@ -363,6 +371,7 @@ export async function runTask(input: TaskInput): Promise<TaskState> {
       }
       if (answer.granted) {
         state.permitGrantedAt = answer.grantedAt;
+        ratePermit = answer.member;
         return;
       }
       wait('rate-limit', `at most ${rate.limit} per ${rate.periodMs / 1000} s for "${rate.key}"`);
@@ -389,6 +398,19 @@ export async function runTask(input: TaskInput): Promise<TaskState> {
             { key: PLACEMENT_KEY, value: decision.reason.slice(0, 200) },
           ]),
     ]);
+  };
+
+  /** Ends a task that was not started by its expiresAt: EXPIRED, and it never ran. */
+  const expire = async (message: string): Promise<never> => {
+    state.error = { type: EXPIRED, message, nonRetryable: true };
+    finish('EXPIRED');
+    await publish();
+    throw ApplicationFailure.create({
+      type: state.error.type,
+      message: state.error.message,
+      nonRetryable: true,
+      details: [{ attempts: 0, state }],
+    });
   };
 
   /** Runs the rest of the task's attempts locally, numbered after the ones Lambda already made. */
@@ -425,21 +447,7 @@ export async function runTask(input: TaskInput): Promise<TaskState> {
     await whilePaused();
     await takeSlot();
     await takePermit();
-    if (expired()) {
-      state.error = {
-        type: 'TaskExpiredError',
-        message: `the task was not started by its expiresAt ${task.expiresAt}`,
-        nonRetryable: true,
-      };
-      finish('EXPIRED');
-      await publish();
-      throw ApplicationFailure.create({
-        type: state.error.type,
-        message: state.error.message,
-        nonRetryable: true,
-        details: [{ attempts: 0, state }],
-      });
-    }
+    if (expired()) await expire(`the task was not started by its expiresAt ${task.expiresAt}`);
     if (liveControls && (controlsReadAt === undefined || Date.now() - controlsReadAt >= CONTROLS_FRESH_MS)) {
       await readControls();
       await whilePaused();
@@ -455,16 +463,17 @@ export async function runTask(input: TaskInput): Promise<TaskState> {
     place(decision, task.executionMode !== 'AUTO' && !override && !task.placementOverride);
 
     const placed = { at: state.startedAt, reason: decision.reason };
+    const first = { ...task, ...(ratePermit ? { ratePermit } : {}) };
     let success: AttemptSuccess;
     if (placement === 'LOCAL') {
-      success = await proxyActivities<TaskActivities>(localActivityOptions(task)).runLocalTask({ ...task, placed });
+      success = await proxyActivities<TaskActivities>(localActivityOptions(task)).runLocalTask({ ...first, placed });
     } else {
       // A residency rule that keeps the task out of the local region outranks every fallback to it.
       const fallback = task.executionMode === 'AUTO' && decision.fallbackToLocalOnThrottle === true && !task.lambdaOnly;
       const lambdaTarget = decision.target ?? task.lambdaTarget;
       try {
         success = await proxyActivities<TaskActivities>(lambdaActivityOptions(task, fallback)).invokeLambda(
-          lambdaTarget ? { ...task, lambdaTarget } : task,
+          lambdaTarget ? { ...first, lambdaTarget } : first,
         );
       } catch (err) {
         const cause = innermost(err);
@@ -491,6 +500,9 @@ export async function runTask(input: TaskInput): Promise<TaskState> {
       throw err;
     }
     if (state.status === 'EXPIRED') throw err;
+    const cause = innermost(err);
+    // Placed in time, its first attempt waited in the queue past the expiry and did not run.
+    if (cause instanceof ApplicationFailure && cause.type === EXPIRED) await expire(cause.message);
     if (err instanceof ActivityFailure && innermost(err) instanceof TimeoutFailure) {
       // Attempts that timed out never reported; Temporal's retry state says whether the policy used them all.
       const exhausted = err.retryState === 'MAXIMUM_ATTEMPTS_REACHED';
