@@ -58,18 +58,32 @@ export const DURATION_PATTERN = '^[0-9]{1,9}(ms|s|m|h)$';
 export type Fairness = Static<typeof FairnessOption>;
 export type Debounce = Static<typeof DebounceOption>;
 
-/** The normalised options as TaskInput carries them. */
-export interface FlowOptions {
-  priority?: number;
-  fairness?: { key: string; weight: number };
-  concurrency?: { key: string; limit: number };
-  rateLimit?: { key: string; limit: number; periodMs: number };
-  /** When the task may start at the earliest (Temporal's start delay), ISO. */
-  startAt?: string;
-  /** A task not started by then ends EXPIRED and never runs, ISO. */
-  expiresAt?: string;
-  debounce?: { key: string; periodSeconds: number; mode: 'trailing' | 'leading' };
-}
+/**
+ * The normalised options as TaskInput carries them, and as GET /api/tasks/:id shows them (`options`): the values in
+ * force, whether the body gave them or config named them for the key.
+ */
+export const FlowOptionsSchema = Type.Object({
+  priority: Type.Optional(Type.Integer({ minimum: 1, maximum: 5 })),
+  fairness: Type.Optional(Type.Object({ key: Type.String(), weight: Type.Number() })),
+  concurrency: Type.Optional(Type.Object({ key: Type.String(), limit: Type.Integer() })),
+  rateLimit: Type.Optional(
+    Type.Object({
+      key: Type.String(),
+      limit: Type.Integer({ description: 'permits per period' }),
+      periodMs: Type.Integer(),
+    }),
+  ),
+  startAt: Type.Optional(Type.String({ description: 'when the task may start at the earliest (start delay), ISO' })),
+  expiresAt: Type.Optional(Type.String({ description: 'a task not started by then ends EXPIRED, ISO' })),
+  debounce: Type.Optional(
+    Type.Object({
+      key: Type.String(),
+      periodSeconds: Type.Integer(),
+      mode: Type.Union([Type.Literal('trailing'), Type.Literal('leading')]),
+    }),
+  ),
+});
+export type FlowOptions = Static<typeof FlowOptionsSchema>;
 
 export function parseDurationMs(text: string): number {
   const match = /^([0-9]{1,9})(ms|s|m|h)$/.exec(text);

@@ -119,12 +119,9 @@ export function createRedriveService(deps: { client: Client; tasks: TaskService 
   }
 
   async function originalInput(id: string): Promise<TaskInput> {
-    const handle = client.workflow.getHandle(id);
-    const history = await handle.fetchHistory();
-    const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
-    const payload = started?.input?.payloads?.[0];
-    if (!payload) throw Errors.taskNotFound(`task "${id}" has no recorded input`);
-    return client.options.loadedDataConverter.payloadConverter.fromPayload<TaskInput>(payload);
+    const input = await tasks.startInput(id);
+    if (!input) throw Errors.taskNotFound(`task "${id}" has no recorded input`);
+    return input;
   }
 
   async function redriveTask(id: string, executionMode?: ExecutionMode) {

@@ -29,7 +29,7 @@ import type { SpillwayConfig } from '../../domain/config';
 import { estimateCosts, lambdaCost, localCost, type CostEstimate, type PriceTable } from '../../domain/cost-model';
 import { taskStatusOf } from '../../domain/task-status';
 import { buildTaskInput, TaskInputError } from '../../domain/task-input';
-import { taskDurationMs } from '../../domain/task-model';
+import { flowOptionsOf, taskDurationMs } from '../../domain/task-model';
 import type { ExecutionMode, TaskInput, TaskState, TaskStatus } from '../../domain/task-model';
 import type { TaskProjection } from '../../live/task-projection';
 import { Errors, taskInputProblem } from '../errors';
@@ -337,6 +337,50 @@ export function createTaskService(options: TaskServiceOptions) {
     }
   }
 
+  /** The input a task was started with: the first event of its history, read alone. */
+  async function startInput(id: string): Promise<TaskInput | undefined> {
+    const page = await client.workflowService.getWorkflowExecutionHistory({
+      namespace: config.temporal.namespace,
+      execution: { workflowId: id },
+      maximumPageSize: 1,
+    });
+    const payload = page.history?.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+    return payload ? client.options.loadedDataConverter.payloadConverter.fromPayload<TaskInput>(payload) : undefined;
+  }
+
+  /** What a task that has not run a line of its workflow yet (a start delay) is: its input, QUEUED. */
+  async function notStartedState(id: string): Promise<TaskState | undefined> {
+    const input = await startInput(id).catch((err: Error) => {
+      log(`the input of ${id} could not be read: ${err.message}`);
+      return undefined;
+    });
+    if (!input) return undefined;
+    return {
+      id,
+      name: input.name,
+      type: input.type,
+      executionMode: input.executionMode,
+      functionName: input.functionName,
+      functionQualifier: input.functionQualifier,
+      status: 'QUEUED',
+      attempts: [],
+      timeoutSeconds: input.timeoutSeconds,
+      submittedAt: input.submittedAt,
+      priority: input.priority,
+      tenant: input.fairness?.key,
+      batchId: input.batchId,
+      redriveOf: input.redriveOf,
+      scheduleId: input.scheduleId,
+      startAt: input.startAt,
+      expiresAt: input.expiresAt,
+      concurrencyKey: input.concurrency?.key,
+      rateLimitKey: input.rateLimit?.key,
+      debounceKey: input.debounce?.key,
+      options: flowOptionsOf(input),
+      paused: input.startPaused,
+    };
+  }
+
   async function getTask(id: string): Promise<TaskView> {
     checkId(id);
     const handle = client.workflow.getHandle(id);
@@ -347,7 +391,9 @@ export function createTaskService(options: TaskServiceOptions) {
     // A task with a start delay has not run a line of its workflow yet: a query would wait for its start.
     const delayedUntil = description.executionTime;
     if (description.status.name !== 'RUNNING') state = await closedState(handle);
-    if (!state && (!delayedUntil || delayedUntil.getTime() <= Date.now() || description.status.name !== 'RUNNING')) {
+    const notStarted = description.status.name === 'RUNNING' && delayedUntil && delayedUntil.getTime() > Date.now();
+    if (!state && notStarted) state = await notStartedState(id);
+    if (!state && !notStarted) {
       try {
         // A query needs a worker; without one, the task is still shown from visibility.
         state = await withTimeout(handle.query<TaskState>(STATUS_QUERY), 5_000);
@@ -501,6 +547,7 @@ export function createTaskService(options: TaskServiceOptions) {
     checkId,
     toTaskInput,
     startWorkflow,
+    startInput,
     recordQueued,
     created,
   };
