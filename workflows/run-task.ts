@@ -55,7 +55,7 @@ import type {
   TaskWait,
 } from '../domain/task-model';
 import { flowOptionsOf, permitBudgetMs, startCounts, startsRunning, taskDurationMs } from '../domain/task-model';
-import { lostAttemptError, reduceAttempts } from '../domain/attempt-log';
+import { lastAttemptNumber, lostAttemptError, reduceAttempts } from '../domain/attempt-log';
 import type { AttemptContext, AttemptEvent } from '../domain/attempt-log';
 import type { AttemptSuccess, FlowActivities, TaskActivities } from '../activities/types';
 import { attemptFailedSignal, statusQuery } from './signals';
@@ -248,6 +248,8 @@ export async function runTask(input: TaskInput): Promise<TaskState> {
     taskStartedAt: state.startedAt,
     placement,
     timeoutSeconds: task.timeoutSeconds,
+    attemptOffset: state.attemptOffset,
+    maximumAttempts: task.retry.maximumAttempts,
   });
   const recordAttempt = (event: AttemptEvent) => {
     state.attempts = reduceAttempts(state.attempts, event, attemptContext());
@@ -325,7 +327,9 @@ export async function runTask(input: TaskInput): Promise<TaskState> {
   const takeSlot = async () => {
     const cc = task.concurrency;
     if (!cc) return;
-    const enqueuedAt = Date.now();
+    // In line by when it was submitted (or might start, if delayed): workflow time is when a worker first ran the
+    // task, which two workers may do in another order than the submissions came.
+    const enqueuedAt = Date.parse(task.startAt ?? task.submittedAt) || Date.now();
     for (;;) {
       await whilePaused();
       if (expired()) return;
@@ -415,17 +419,8 @@ export async function runTask(input: TaskInput): Promise<TaskState> {
 
   /** Runs the rest of the task's attempts locally, numbered after the ones Lambda already made. */
   const fallBackToLocal = async (reason: string, error: TaskError, decision: PlacementDecision) => {
-    const last = state.attempts.at(-1);
-    // A throttled attempt reported itself before it failed; a drained one stopped before it could.
-    const reported = last?.placement === 'LAMBDA' && last.outcome === 'failed' && last.error?.type === error.type;
-    const refused = reported ? last.attempt : (last?.attempt ?? 0) + 1;
-    if (!reported) {
-      const at = nowIso();
-      recordAttempt({
-        type: 'reported',
-        record: { attempt: refused, placement: 'LAMBDA', startedAt: at, finishedAt: at, outcome: 'failed', error },
-      });
-    }
+    recordAttempt({ type: 'leftLambda', error });
+    const refused = lastAttemptNumber(state.attempts);
     place({ placement: 'LOCAL', reason: `fallback: ${reason} (${decision.reason})`, inputs: decision.inputs }, false);
     state.attemptOffset = refused;
     return proxyActivities<TaskActivities>(localActivityOptions(task)).runLocalTask({
@@ -447,11 +442,11 @@ export async function runTask(input: TaskInput): Promise<TaskState> {
     await whilePaused();
     await takeSlot();
     await takePermit();
-    if (expired()) await expire(`the task was not started by its expiresAt ${task.expiresAt}`);
     if (liveControls && (controlsReadAt === undefined || Date.now() - controlsReadAt >= CONTROLS_FRESH_MS)) {
       await readControls();
       await whilePaused();
     }
+    if (expired()) await expire(`the task was not started by its expiresAt ${task.expiresAt}`);
     const override = placementOverride(task, liveOverride);
     const decision: PlacementDecision = override
       ? { placement: override.placement, reason: override.reason }
@@ -505,9 +500,7 @@ export async function runTask(input: TaskInput): Promise<TaskState> {
     if (cause instanceof ApplicationFailure && cause.type === EXPIRED) await expire(cause.message);
     if (err instanceof ActivityFailure && innermost(err) instanceof TimeoutFailure) {
       // Attempts that timed out never reported; Temporal's retry state says whether the policy used them all.
-      const exhausted = err.retryState === 'MAXIMUM_ATTEMPTS_REACHED';
-      const lastAttempt = exhausted ? (state.attemptOffset ?? 0) + task.retry.maximumAttempts : undefined;
-      recordAttempt({ type: 'timedOut', lastAttempt });
+      recordAttempt({ type: 'timedOut', exhausted: err.retryState === 'MAXIMUM_ATTEMPTS_REACHED' });
     }
     state.error = toTaskError(err, task);
     finish('FAILED');
