@@ -331,6 +331,22 @@ test('a delayed task held by a pause of its tenant past its expiresAt ends EXPIR
       attempts: [],
       error: 'TaskExpiredError',
     });
+    // The stats count it as expired, in total and for its tenant.
+    const stats = await eventually(async () => {
+      const body = (await app.inject({ method: 'GET', url: '/api/tasks/stats' })).json();
+      return body.byTenant?.[tenant]?.expired === 1 ? body : undefined;
+    });
+    expect(stats.totals.expired).toBeGreaterThanOrEqual(1);
+    expect(stats.byTenant[tenant]).toEqual({
+      created: 1,
+      queued: 0,
+      running: 0,
+      completed: 0,
+      failed: 0,
+      cancelled: 0,
+      expired: 1,
+      costUsd: 0,
+    });
   } finally {
     await post('/api/controls/resume', { tenant, reason: 'expiry test done', by: 'test' });
   }
