@@ -6,7 +6,7 @@ import { Context } from '@temporalio/activity';
 import { CancelledFailure } from '@temporalio/common';
 import type { DeployedFunction } from '../domain/deployed-function';
 import { localCost, type PriceTable } from '../domain/cost-model';
-import { TASK_WORKFLOW_REVISION, type AttemptRecord, type TaskError, type TaskInput } from '../domain/task-model';
+import { revisionAtLeast, type AttemptRecord, type TaskError, type TaskInput } from '../domain/task-model';
 import type { FunctionDirectory } from '../clients/function-directory';
 import type { FunctionPackages } from '../clients/function-packages';
 import type { AttemptReporter } from './attempt-reporter';
@@ -144,9 +144,9 @@ export function createRunLocalTask(deps: LocalTaskDeps) {
   };
 }
 
-/** The attempt is the task's only one, and its workflow (revision 2) lets it publish the task's end. */
+/** The attempt is the task's only one, and its workflow (revision 2 on) lets it publish the task's end. */
 function endsTaskAlone(task: TaskInput, attempt: number): boolean {
-  return task.workflowRevision === TASK_WORKFLOW_REVISION && task.placed !== undefined && attempt === 1;
+  return revisionAtLeast(task, 2) && task.placed !== undefined && attempt === 1;
 }
 
 function finish(record: AttemptRecord, run: LocalRun, prices: PriceTable): AttemptRecord {

@@ -68,9 +68,10 @@ export interface TaskInput extends FlowOptions {
    * The behaviour of runTask the task was started for, so a change stays replay-safe without a patch marker (one
    * more history event per task): absent on tasks from before revision 2. Revision 2: a task with nothing to wait
    * for starts RUNNING in visibility, and a LOCAL attempt that ends the task on its first try publishes the final
-   * transition itself.
+   * transition itself. Revision 3: a task that may wait before it is placed (or a schedule's run) reads the operator
+   * controls when it places, rather than keeping the ones of its submission.
    */
-  workflowRevision?: 2;
+  workflowRevision?: 2 | 3;
   /** Pins the task to one region (a Lambda target's, or the local one): it runs there or not at all. */
   region?: string;
   /** Residency: the regions the task may run in. */
@@ -115,7 +116,12 @@ export function flowOptionsOf(task: FlowOptions): FlowOptions {
 }
 
 /** The runTask revision the API starts tasks with. */
-export const TASK_WORKFLOW_REVISION = 2;
+export const TASK_WORKFLOW_REVISION = 3;
+
+/** The task was started for runTask revision `revision` or a later one (absent: before revision 2). */
+export function revisionAtLeast(task: Pick<TaskInput, 'workflowRevision'>, revision: 2 | 3): boolean {
+  return (task.workflowRevision ?? 1) >= revision;
+}
 
 /**
  * A task with nothing to wait for before it runs: no start time, debounce window, pause, concurrency slot, rate
@@ -123,7 +129,7 @@ export const TASK_WORKFLOW_REVISION = 2;
  */
 export function startsRunning(task: TaskInput): boolean {
   return (
-    task.workflowRevision === TASK_WORKFLOW_REVISION &&
+    revisionAtLeast(task, 2) &&
     task.executionMode !== 'AUTO' &&
     !task.startAt &&
     !task.debounce &&

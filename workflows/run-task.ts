@@ -12,7 +12,6 @@ import {
   defineSignal,
   defineUpdate,
   isCancellation,
-  patched,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
@@ -54,7 +53,14 @@ import type {
   TaskStatus,
   TaskWait,
 } from '../domain/task-model';
-import { flowOptionsOf, permitBudgetMs, startCounts, startsRunning, taskDurationMs } from '../domain/task-model';
+import {
+  flowOptionsOf,
+  permitBudgetMs,
+  revisionAtLeast,
+  startCounts,
+  startsRunning,
+  taskDurationMs,
+} from '../domain/task-model';
 import { lastAttemptNumber, lostAttemptError, reduceAttempts } from '../domain/attempt-log';
 import type { AttemptContext, AttemptEvent } from '../domain/attempt-log';
 import type { AttemptSuccess, FlowActivities, TaskActivities } from '../activities/types';
@@ -129,16 +135,16 @@ const projection = proxyLocalActivities<TaskActivities>({
   retry: { maximumAttempts: 2 },
 });
 
+/** A read of the operator controls (cached per worker): quick, so a local activity, one history event. */
+const controlsNow = proxyLocalActivities<FlowActivities>({
+  startToCloseTimeout: 10_000,
+  retry: { maximumAttempts: 3, initialInterval: 500 },
+});
+
 /** A flow-control wait asks again at least this often, so a lost wake-up signal costs at most this long. */
 const MAX_WAIT_MS = 30_000;
 /** When Redis cannot answer, a gate asks again after this long rather than letting the task through. */
 const GATE_RETRY_MS = 5_000;
-/**
- * A task that may wait before it is placed (a start time, a debounce window, a pause, a slot, a permit) or that a
- * schedule started from its template reads the operator controls when it places: a drain lifted or a pause set
- * while it waited applies to it. What held at submission is only the fallback when the controls cannot be read.
- */
-const LIVE_CONTROLS_PATCH = 'live-controls-at-placement';
 /** Controls read this recently are current enough to place by (workers cache them for about as long). */
 const CONTROLS_FRESH_MS = 1_000;
 /** A task paused by its type or tenant reads the controls again this often, in case its resume signal was missed. */
@@ -212,7 +218,12 @@ export async function runTask(input: TaskInput): Promise<TaskState> {
   const mayWait = Boolean(
     task.startAt || task.debounce || task.startPaused || task.concurrency || task.rateLimit || task.scheduleId,
   );
-  const liveControls = mayWait && patched(LIVE_CONTROLS_PATCH);
+  // A task that may wait before it is placed (a start time, a debounce window, a pause, a slot, a permit), or that a
+  // schedule started from its template, reads the operator controls when it places (input revision 3, so recorded
+  // histories replay as they ran, and no patch marker costs each task a history event and a visibility write): a
+  // drain lifted or a pause set while it waited applies to it. What held at submission is the fallback only when
+  // the controls cannot be read.
+  const liveControls = mayWait && revisionAtLeast(task, 3);
   let controlsReadAt: number | undefined;
   /** The override the controls held at the last read: null for none; undefined before a read (or if it failed). */
   let liveOverride: TaskInput['placementOverride'] | null | undefined;
@@ -293,7 +304,7 @@ export async function runTask(input: TaskInput): Promise<TaskState> {
   const readControls = async () => {
     let live;
     try {
-      live = await control.readControls({
+      live = await controlsNow.readControls({
         type: task.type,
         tenant: task.fairness?.key,
         executionMode: task.executionMode,
