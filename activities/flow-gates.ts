@@ -2,13 +2,16 @@
 // A freed slot wakes the tasks next in line with a signal, so waiting costs no polling; a holder whose workflow has
 // closed (terminated from outside) is evicted as soon as a waiter is first in line, so a slot is never lost for good.
 import type { Client } from '@temporalio/client';
+import { UNREADABLE_CONTROLS, type ControlsReader } from '../clients/operator-controls';
 import { WAKE_SIGNAL } from '../domain/constants';
+import { overridePlacement, pauseFor } from '../domain/operator-controls';
 import type { FlowControl } from '../live/flow-control';
 import type { FlowActivities } from './types';
 
 export function createFlowActivities(deps: {
   flow?: FlowControl;
   client: Client;
+  controls?: ControlsReader;
   log?: (message: string) => void;
 }): FlowActivities {
   const log = deps.log ?? console.warn;
@@ -68,11 +71,24 @@ export function createFlowActivities(deps: {
     },
     async acquirePermit(request) {
       const at = Date.now();
-      const answer = await flow().permit(request.key, request.limit, request.periodMs, `${request.taskId}:${at}`, at);
-      return answer.granted ? { ...answer, grantedAt: new Date(at).toISOString() } : answer;
+      const member = `${request.taskId}:${at}`;
+      const answer = await flow().permit(request.key, request.limit, request.periodMs, member, at);
+      return answer.granted ? { ...answer, grantedAt: new Date(at).toISOString(), member } : answer;
     },
     async closeDebounce(request) {
       await flow().closeDebounce(request.key, request.taskId);
+    },
+    async readControls(request) {
+      if (!deps.controls) return {};
+      const controls = await deps.controls.current();
+      // Failing keeps the task on what held at its submission, rather than reading "no pause" into a hiccup.
+      if (controls === UNREADABLE_CONTROLS) throw new Error('the operator controls could not be read');
+      const override = overridePlacement(controls, request.executionMode);
+      const pause = pauseFor(controls, request.type, request.tenant);
+      return {
+        ...(override ? { override } : {}),
+        ...(pause ? { pause: { by: pause.by, at: pause.at, reason: pause.reason, scope: pause.scope } } : {}),
+      };
     },
   };
 }

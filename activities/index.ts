@@ -105,6 +105,7 @@ export function createActivities(
       presignPayload,
       presignResult,
       budgets: deps.budgets,
+      flow: deps.flow,
     }),
     decidePlacement: createDecidePlacement({
       config: deps.config.scheduler,
@@ -120,7 +121,7 @@ export function createActivities(
       budgets: deps.budgets,
       routes: deps.routes,
     }),
-    ...createFlowActivities({ flow: deps.flow, client: deps.client }),
+    ...createFlowActivities({ flow: deps.flow, client: deps.client, controls: deps.controls }),
     publishTransition: createPublishTransition(deps.projection, samples, budgets),
     ...createWarmPoolActivities({
       lambda: deps.lambda,

@@ -28,6 +28,8 @@ import { functionRef, taskEvent } from './task-event';
 import { traceLambdaInvoke } from '../telemetry/lambda';
 import type { AttemptSuccess } from './types';
 import type { BudgetBook } from '../live/budget-book';
+import type { FlowControl } from '../live/flow-control';
+import { attemptPermit, RATE_LIMITED, refuseIfExpired } from './attempt-gate';
 import type { LambdaRoute, LambdaRoutes } from '../clients/lambda-routes';
 
 export interface LambdaInvokeDeps {
@@ -47,6 +49,8 @@ export interface LambdaInvokeDeps {
   presignResult?: ResultPresigner;
   /** The budgets (SPILLWAY_BUDGETS): once one the task falls under is exceeded, its attempts run LOCAL. */
   budgets?: BudgetBook;
+  /** Rate permits per key: each attempt of a rate-limited task is invoked under one. */
+  flow?: FlowControl;
 }
 
 /** The message of an exceeded budget the task falls under; none when Redis cannot say (Lambda is not held up). */
@@ -116,7 +120,8 @@ export function createInvokeLambda(deps: LambdaInvokeDeps) {
     const { activityId, startToCloseTimeoutMs, base64TaskToken } = ctx.info;
     const attempt = ctx.info.attempt + (task.attemptOffset ?? 0);
     const workflowId = ctx.info.workflowExecution?.workflowId ?? task.id;
-    const startedAt = new Date().toISOString();
+    const activityStart = Date.now();
+    let startedAt = new Date(activityStart).toISOString();
     // An operator drained Lambda while this task's attempts go on: the workflow runs the rest of them locally.
     const override = overridePlacement(await deps.controls.current(), 'LAMBDA');
     if (override?.placement === 'LOCAL') {
@@ -125,6 +130,33 @@ export function createInvokeLambda(deps: LambdaInvokeDeps) {
     // A budget ran out after the task was admitted (or between its attempts): stop paying for Lambda, like a drain.
     const budget = await exceededBudget(deps.budgets, task);
     if (budget) throw ApplicationFailure.nonRetryable(budget, 'PlacementOverriddenError');
+    refuseIfExpired(task, attempt);
+    // Every attempt of a rate-limited task is invoked under a permit of its rate, retries too (activities/attempt-gate.ts).
+    try {
+      startedAt = (
+        await attemptPermit({
+          flow: deps.flow,
+          task,
+          attempt,
+          deadline: activityStart + startToCloseTimeoutMs - task.timeoutSeconds * 1000,
+          heartbeat: () => ctx.heartbeat(),
+          signal: ctx.cancellationSignal,
+        })
+      ).toISOString();
+    } catch (err) {
+      if ((err as { type?: string }).type === RATE_LIMITED) {
+        const at = new Date().toISOString();
+        await deps.reporter.failed(workflowId, {
+          attempt,
+          placement: 'LAMBDA',
+          startedAt,
+          finishedAt: at,
+          outcome: 'failed',
+          error: describeError(err),
+        });
+      }
+      throw err;
+    }
     let route: LambdaRoute | undefined;
     let fn: DeployedFunction;
     try {

@@ -51,6 +51,7 @@ export function createLiveHooks(
       type: task.type,
       name: task.name,
       executionMode: task.executionMode,
+      ...(task.fairness ? { tenant: task.fairness.key } : {}),
       placement,
       at: new Date().toISOString(),
     });
@@ -72,6 +73,7 @@ export function createLiveHooks(
             type: task.type,
             executionMode: task.executionMode,
             functionName: task.functionName,
+            tenant: task.fairness?.key,
             status: 'COMPLETED',
             placement: { placement: 'LOCAL', reason: task.placed?.reason ?? `requested ${task.executionMode}` },
             attempts: [attempt],

@@ -6,13 +6,14 @@ import { Context } from '@temporalio/activity';
 import { CancelledFailure } from '@temporalio/common';
 import type { DeployedFunction } from '../domain/deployed-function';
 import { localCost, type PriceTable } from '../domain/cost-model';
-import { TASK_WORKFLOW_REVISION, type AttemptRecord, type TaskError, type TaskInput } from '../domain/task-model';
+import { revisionAtLeast, type AttemptRecord, type TaskError, type TaskInput } from '../domain/task-model';
 import type { FunctionDirectory } from '../clients/function-directory';
 import type { FunctionPackages } from '../clients/function-packages';
 import type { AttemptReporter } from './attempt-reporter';
 import { describeError, functionError, toApplicationFailure } from './failure-mapping';
 import { nextRetryDelayMs } from '../domain/retry-timing';
 import type { FlowControl } from '../live/flow-control';
+import { attemptPermit, RATE_LIMITED, refuseIfExpired } from './attempt-gate';
 import type { LiveHooks } from './live-hooks';
 import { resultUploadFields, sentTask, type PayloadPresigner, type ResultPresigner } from './payload-urls';
 import type { LocalRun, LocalRuntime } from './local-runtime';
@@ -39,24 +40,6 @@ function runError(run: LocalRun): TaskError | undefined {
   return functionError(run.outcome.error);
 }
 
-/**
- * A retry of a rate-limited task takes a permit too: the workflow gated the first attempt, Temporal schedules the
- * retries. It waits here, heartbeating, for at most one period of the rate.
- */
-async function retryPermit(flow: FlowControl | undefined, task: TaskInput, heartbeat: () => void): Promise<void> {
-  const rate = task.rateLimit;
-  if (!rate || !flow) return;
-  const deadline = Date.now() + rate.periodMs * 2;
-  while (Date.now() < deadline) {
-    const answer = await flow
-      .permit(rate.key, rate.limit, rate.periodMs, `${task.id}:${Date.now()}`)
-      .catch(() => undefined);
-    if (!answer || answer.granted) return;
-    heartbeat();
-    await new Promise((resolve) => setTimeout(resolve, Math.min(answer.waitMs, 1_000)));
-  }
-}
-
 function parseResult(text: string): unknown {
   try {
     return JSON.parse(text) as unknown;
@@ -71,11 +54,13 @@ export function createRunLocalTask(deps: LocalTaskDeps) {
     const { startToCloseTimeoutMs } = ctx.info;
     const attempt = ctx.info.attempt + (task.attemptOffset ?? 0);
     const workflowId = ctx.info.workflowExecution?.workflowId ?? task.id;
-    const startedAt = new Date();
-    const record: AttemptRecord = {
+    const activityStart = Date.now();
+    /** The handler may run until the activity's deadline, and for the task's timeout at most. */
+    const deadline = activityStart + startToCloseTimeoutMs;
+    let record: AttemptRecord = {
       attempt,
       placement: 'LOCAL',
-      startedAt: startedAt.toISOString(),
+      startedAt: new Date(activityStart).toISOString(),
       outcome: 'running',
     };
     await deps.live.localStarted(task);
@@ -86,7 +71,18 @@ export function createRunLocalTask(deps: LocalTaskDeps) {
     }, deps.heartbeatIntervalMs ?? 2_000);
     let fn: DeployedFunction | undefined;
     try {
-      if (attempt > 1) await retryPermit(deps.flow, task, () => ctx.heartbeat());
+      refuseIfExpired(task, attempt);
+      // A rate-limited task's attempt starts when it has its permit; the time beyond the task's timeout that its
+      // workflow gave the activity is what it may wait.
+      const startedAt = await attemptPermit({
+        flow: deps.flow,
+        task,
+        attempt,
+        deadline: deadline - task.timeoutSeconds * 1000,
+        heartbeat: () => ctx.heartbeat(),
+        signal: ctx.cancellationSignal,
+      });
+      record = { ...record, startedAt: startedAt.toISOString() };
       fn = await deps.functions.resolve(functionRef(task));
       const taskRoot = await deps.packages.taskRoot(fn);
       const sent = await sentTask(deps.presignPayload, task);
@@ -96,7 +92,7 @@ export function createRunLocalTask(deps: LocalTaskDeps) {
         event: JSON.stringify(
           taskEvent(sent, attempt, fn, await resultUploadFields(deps.presignResult, task, attempt, fn)),
         ),
-        timeoutMs: Math.max(1, startedAt.getTime() + startToCloseTimeoutMs - Date.now()),
+        timeoutMs: Math.max(1, Math.min(task.timeoutSeconds * 1000, deadline - Date.now())),
         signal: ctx.cancellationSignal,
       });
       if (ctx.cancellationSignal.aborted) throw new CancelledFailure('the task was cancelled while it ran');
@@ -118,7 +114,18 @@ export function createRunLocalTask(deps: LocalTaskDeps) {
       if (err instanceof CancelledFailure || ctx.cancellationSignal.aborted) {
         throw err instanceof CancelledFailure ? err : new CancelledFailure('the task was cancelled while it ran');
       }
-      if ((err as { name?: string }).name === 'ApplicationFailure') throw err;
+      if ((err as { name?: string }).name === 'ApplicationFailure') {
+        // An attempt that found no rate permit in time did not run; it says so, rather than pass for lost.
+        if ((err as { type?: string }).type === RATE_LIMITED) {
+          await deps.reporter.failed(workflowId, {
+            ...record,
+            outcome: 'failed',
+            finishedAt: new Date().toISOString(),
+            error: describeError(err),
+          });
+        }
+        throw err;
+      }
       // The attempt never reached the handler: the function is gone, its package could not be fetched...
       const error = describeError(err);
       await deps.reporter.failed(workflowId, {
@@ -137,9 +144,9 @@ export function createRunLocalTask(deps: LocalTaskDeps) {
   };
 }
 
-/** The attempt is the task's only one, and its workflow (revision 2) lets it publish the task's end. */
+/** The attempt is the task's only one, and its workflow (revision 2 on) lets it publish the task's end. */
 function endsTaskAlone(task: TaskInput, attempt: number): boolean {
-  return task.workflowRevision === TASK_WORKFLOW_REVISION && task.placed !== undefined && attempt === 1;
+  return revisionAtLeast(task, 2) && task.placed !== undefined && attempt === 1;
 }
 
 function finish(record: AttemptRecord, run: LocalRun, prices: PriceTable): AttemptRecord {

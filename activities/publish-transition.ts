@@ -14,6 +14,7 @@ export function transitionOf(taskId: string, state: TaskState): TransitionEvent 
     type: state.type,
     name: state.name,
     executionMode: state.executionMode,
+    ...(state.tenant ? { tenant: state.tenant } : {}),
     placement: state.placement?.placement,
     placementReason: state.placement?.reason,
     attempts: state.attempts.length,

@@ -1,5 +1,12 @@
 // The contract between TaskWorkflow and its activities. Workflows import these types only.
-import type { AttemptRecord, PlacementDecision, TaskInput, TaskState } from '../domain/task-model';
+import type {
+  AttemptRecord,
+  PauseRecord,
+  Placement,
+  PlacementDecision,
+  TaskInput,
+  TaskState,
+} from '../domain/task-model';
 import type { WarmResult, WarmTarget } from './warm-pool';
 
 export interface AttemptSuccess {
@@ -54,9 +61,16 @@ export interface FlowActivities {
     waitMs: number;
     /** When the permit was taken (the limiter's own clock), ISO. */
     grantedAt?: string;
+    /** The permit's id: the first attempt moves it to the moment it starts. */
+    member?: string;
   }>;
   /** Closes the task's debounce window, so the next submission with the key opens a new one. */
   closeDebounce(request: { taskId: string; key: string }): Promise<void>;
+  /** The operator controls that apply to a task now: a placement override of its mode, a pause of its type or tenant. */
+  readControls(request: { type: string; tenant?: string; executionMode: TaskInput['executionMode'] }): Promise<{
+    override?: { placement: Placement; reason: string };
+    pause?: PauseRecord;
+  }>;
 }
 
 export interface WarmPoolActivities {

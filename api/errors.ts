@@ -40,6 +40,8 @@ export const Errors = {
   invalidRateLimit: define(400, 'SPILLWAY_INVALID_RATE_LIMIT'),
   unknownLimit: define(400, 'SPILLWAY_UNKNOWN_LIMIT'),
   redriveNotAllowed: define(409, 'SPILLWAY_TASK_NOT_REDRIVABLE'),
+  /** The task was already redriven with other options (another execution mode): its redrive is that task. */
+  redriveConflict: define(409, 'SPILLWAY_REDRIVE_CONFLICT'),
   taskNotPausable: define(409, 'SPILLWAY_TASK_NOT_PAUSABLE'),
   batchNotFound: define(404, 'SPILLWAY_BATCH_NOT_FOUND'),
   scheduleNotFound: define(404, 'SPILLWAY_SCHEDULE_NOT_FOUND'),

@@ -199,7 +199,10 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Re-run a FAILED, CANCELLED or EXPIRED task as a new task linked to it */
+    /**
+     * Re-run a FAILED, CANCELLED or EXPIRED task as a new task linked to it
+     * @description A task is redriven once, as the task `<id>.r1` (a redrive of that one as `<id>.r2`, and so on): asking again answers that task with 200 (idempotentReplay), and asking again in another mode is 409 SPILLWAY_REDRIVE_CONFLICT.
+     */
     post: operations['redriveTask'];
     delete?: never;
     options?: never;
@@ -1352,7 +1355,21 @@ export interface operations {
               completed: number;
               failed: number;
               cancelled: number;
-              expired?: number;
+              /** @description Tasks not started by their expiresAt */
+              expired: number;
+            };
+            /** @description Per tenant (the fairness key): its tasks by status and their cost; from the live projection */
+            byTenant?: {
+              [key: string]: {
+                created: number;
+                queued: number;
+                running: number;
+                completed: number;
+                failed: number;
+                cancelled: number;
+                expired: number;
+                costUsd: number;
+              };
             };
           } & {
             [key: string]: unknown;
@@ -1528,6 +1545,32 @@ export interface operations {
             concurrencyKey?: string;
             rateLimitKey?: string;
             debounceKey?: string;
+            options?: {
+              priority?: number;
+              fairness?: {
+                key: string;
+                weight: number;
+              };
+              concurrency?: {
+                key: string;
+                limit: number;
+              };
+              rateLimit?: {
+                key: string;
+                /** @description permits per period */
+                limit: number;
+                periodMs: number;
+              };
+              /** @description when the task may start at the earliest (start delay), ISO */
+              startAt?: string;
+              /** @description a task not started by then ends EXPIRED, ISO */
+              expiresAt?: string;
+              debounce?: {
+                key: string;
+                periodSeconds: number;
+                mode: 'trailing' | 'leading';
+              };
+            };
             permitGrantedAt?: string;
             waiting?: {
               reason: 'concurrency' | 'rate-limit' | 'paused' | 'debounce';
@@ -1927,6 +1970,43 @@ export interface operations {
       };
     };
     responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            id: string;
+            status: 'QUEUED' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELLED' | 'EXPIRED';
+            name: string;
+            type: string;
+            executionMode: string;
+            functionName: string;
+            functionQualifier?: string;
+            submittedAt: string;
+            idempotencyKey?: string;
+            idempotentReplay: boolean;
+            /** @description The submission joined the task of an open debounce window */
+            debounced?: boolean;
+            costEstimate?: unknown;
+            budget?: {
+              level: 'ok' | 'warn75' | 'warn90' | 'exceeded';
+              budgetId?: string;
+              action?: 'force-local' | 'hold' | 'refuse';
+              /** Format: date-time */
+              holdUntil?: string;
+              message: string;
+            };
+            links: {
+              self: string;
+              cancel: string;
+              temporalUi: string;
+            };
+            redriveOf: string;
+          };
+        };
+      };
       /** @description Default Response */
       201: {
         headers: {

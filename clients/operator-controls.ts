@@ -5,6 +5,9 @@ import { WithStartWorkflowOperation, WorkflowNotFoundError, type Client } from '
 import { CONTROLS_QUERY, CONTROLS_WORKFLOW_ID, CONTROLS_WORKFLOW_TYPE, WORKFLOW_TASK_QUEUE } from '../domain/constants';
 import { EMPTY_CONTROLS, type ControlsState } from '../domain/operator-controls';
 
+/** What current() answers when the controls could not be read: none, but a reader that must know can tell. */
+export const UNREADABLE_CONTROLS: ControlsState = Object.freeze({ ...EMPTY_CONTROLS });
+
 export interface ControlsReader {
   current(): Promise<ControlsState>;
   /** Forgets the cached state: the next read asks the workflow (after a change made here). */
@@ -28,8 +31,9 @@ export function createControlsReader(client: Client, cacheMs = 1_000, log: (m: s
     } catch (err) {
       // Nobody has set a control yet: there are none. Anything else is logged and read as none, so a Temporal
       // hiccup cannot pause the world; the task attempts themselves need Temporal anyway.
-      if (!(err instanceof WorkflowNotFoundError)) log(`operator controls unreadable: ${(err as Error).message}`);
-      return EMPTY_CONTROLS;
+      if (err instanceof WorkflowNotFoundError) return EMPTY_CONTROLS;
+      log(`operator controls unreadable: ${(err as Error).message}`);
+      return UNREADABLE_CONTROLS;
     }
   };
   const reader: ControlsReader = {

@@ -13,10 +13,15 @@ export type AttemptEvent =
   | { type: 'running'; attempt: number; placement: Placement; startedAt: string }
   /**
    * The task ended by a timeout: the attempt in flight, or the next one, never reported. When Temporal says the
-   * retry policy ran out, `lastAttempt` is the policy's last attempt, and every one before it that never reported
-   * was lost too.
+   * retry policy ran out (`exhausted`), the policy's last attempt (after the context's attempt offset) was the one,
+   * and every one before it that never reported was lost too.
    */
-  | { type: 'timedOut'; lastAttempt?: number };
+  | { type: 'timedOut'; exhausted?: boolean }
+  /**
+   * The task leaves Lambda for LOCAL: the Lambda attempt that ended its time there is in the log, whether it reported
+   * itself (a throttle) or was refused before it could (a drain), and LOCAL numbering continues after it.
+   */
+  | { type: 'leftLambda'; error: TaskError };
 
 export interface AttemptContext {
   /** Workflow time now (or, in the API, when Temporal says the running attempt started). */
@@ -27,6 +32,15 @@ export interface AttemptContext {
   placement: Placement;
   /** The task's per-attempt limit, for the error of an attempt that never reported. */
   timeoutSeconds?: number;
+  /** Attempts made before the current activity counts its own (a fallback to LOCAL). */
+  attemptOffset?: number;
+  /** The retry policy's attempts per activity. */
+  maximumAttempts?: number;
+}
+
+/** The number of the latest attempt in the log; 0 for none. After leftLambda, LOCAL attempts are numbered after it. */
+export function lastAttemptNumber(log: readonly AttemptRecord[]): number {
+  return Math.max(0, ...log.map((a) => a.attempt));
 }
 
 /** The error of an attempt that never said how it ended. */
@@ -57,9 +71,7 @@ function upsert(log: readonly AttemptRecord[], record: AttemptRecord): AttemptRe
     log.find((a) => a.attempt === record.attempt - 1),
   );
   const existing = log.find((a) => a.attempt === record.attempt);
-  const next = existing
-    ? log.map((a) => (a.attempt === record.attempt ? { ...a, ...merged } : a))
-    : [...log, merged];
+  const next = existing ? log.map((a) => (a.attempt === record.attempt ? { ...a, ...merged } : a)) : [...log, merged];
   return next.sort(byNumber);
 }
 
@@ -92,11 +104,29 @@ export function reduceAttempts(
 ): AttemptRecord[] {
   switch (event.type) {
     case 'timedOut': {
-      const last = Math.max(0, ...log.map((a) => a.attempt));
+      const last = lastAttemptNumber(log);
       const lastRecord = log.find((a) => a.attempt === last);
+      const policyLast =
+        event.exhausted && ctx.maximumAttempts !== undefined ? (ctx.attemptOffset ?? 0) + ctx.maximumAttempts : 0;
       // The attempt that timed out is the one still running, else the next, which never got to say anything.
-      const timedOut = Math.max(lastRecord?.outcome === 'running' ? last : last + 1, event.lastAttempt ?? 0);
+      const timedOut = Math.max(lastRecord?.outcome === 'running' ? last : last + 1, policyLast);
       return lost(lostBefore(log, timedOut, ctx), timedOut, ctx);
+    }
+    case 'leftLambda': {
+      const last = log.find((a) => a.attempt === lastAttemptNumber(log));
+      // A throttled attempt reported itself before it failed; a refused one (a drain) stopped before it could.
+      const reported =
+        last?.placement === 'LAMBDA' && last.outcome === 'failed' && last.error?.type === event.error.type;
+      if (reported) return [...log];
+      const record: AttemptRecord = {
+        attempt: (last?.attempt ?? 0) + 1,
+        placement: 'LAMBDA',
+        startedAt: ctx.now,
+        finishedAt: ctx.now,
+        outcome: 'failed',
+        error: event.error,
+      };
+      return reduceAttempts(log, { type: 'reported', record }, ctx);
     }
     case 'running': {
       const next = lostBefore(log, event.attempt, { ...ctx, now: event.startedAt });

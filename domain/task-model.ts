@@ -68,9 +68,10 @@ export interface TaskInput extends FlowOptions {
    * The behaviour of runTask the task was started for, so a change stays replay-safe without a patch marker (one
    * more history event per task): absent on tasks from before revision 2. Revision 2: a task with nothing to wait
    * for starts RUNNING in visibility, and a LOCAL attempt that ends the task on its first try publishes the final
-   * transition itself.
+   * transition itself. Revision 3: a task that may wait before it is placed (or a schedule's run) reads the operator
+   * controls when it places, rather than keeping the ones of its submission.
    */
-  workflowRevision?: 2;
+  workflowRevision?: 2 | 3;
   /** Pins the task to one region (a Lambda target's, or the local one): it runs there or not at all. */
   region?: string;
   /** Residency: the regions the task may run in. */
@@ -88,10 +89,39 @@ export interface TaskInput extends FlowOptions {
   lambdaOnly?: true;
   /** Set by the workflow on an attempt's input: when the task was placed, and why. */
   placed?: { at: string; reason: string };
+  /** Set by the workflow on the first attempt's input: the rate permit it took, which the attempt moves to its start. */
+  ratePermit?: string;
+}
+
+/**
+ * How much longer than the task's timeout an attempt of a rate-limited task may take, to wait for its permit when
+ * it starts (activities/attempt-gate.ts): two periods, at least 30 s, at most 15 minutes.
+ */
+export function permitBudgetMs(task: Pick<TaskInput, 'rateLimit'>): number {
+  if (!task.rateLimit) return 0;
+  return Math.min(Math.max(2 * task.rateLimit.periodMs, 30_000), 15 * 60_000);
+}
+
+/** The flow options of a task, as its state shows them: only those it has. */
+export function flowOptionsOf(task: FlowOptions): FlowOptions {
+  const options: FlowOptions = {};
+  if (task.priority !== undefined) options.priority = task.priority;
+  if (task.fairness) options.fairness = task.fairness;
+  if (task.concurrency) options.concurrency = task.concurrency;
+  if (task.rateLimit) options.rateLimit = task.rateLimit;
+  if (task.startAt) options.startAt = task.startAt;
+  if (task.expiresAt) options.expiresAt = task.expiresAt;
+  if (task.debounce) options.debounce = task.debounce;
+  return options;
 }
 
 /** The runTask revision the API starts tasks with. */
-export const TASK_WORKFLOW_REVISION = 2;
+export const TASK_WORKFLOW_REVISION = 3;
+
+/** The task was started for runTask revision `revision` or a later one (absent: before revision 2). */
+export function revisionAtLeast(task: Pick<TaskInput, 'workflowRevision'>, revision: 2 | 3): boolean {
+  return (task.workflowRevision ?? 1) >= revision;
+}
 
 /**
  * A task with nothing to wait for before it runs: no start time, debounce window, pause, concurrency slot, rate
@@ -99,7 +129,7 @@ export const TASK_WORKFLOW_REVISION = 2;
  */
 export function startsRunning(task: TaskInput): boolean {
   return (
-    task.workflowRevision === TASK_WORKFLOW_REVISION &&
+    revisionAtLeast(task, 2) &&
     task.executionMode !== 'AUTO' &&
     !task.startAt &&
     !task.debounce &&
@@ -170,6 +200,8 @@ export interface TaskState {
   concurrencyKey?: string;
   rateLimitKey?: string;
   debounceKey?: string;
+  /** The flow options in force for the task, with their values (the keys above are kept for older readers). */
+  options?: FlowOptions;
   /** When the task took its rate-limit permit. */
   permitGrantedAt?: string;
   /** Set while the task waits for a slot, a permit, its debounce window or a resume. */

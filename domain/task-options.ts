@@ -58,18 +58,32 @@ export const DURATION_PATTERN = '^[0-9]{1,9}(ms|s|m|h)$';
 export type Fairness = Static<typeof FairnessOption>;
 export type Debounce = Static<typeof DebounceOption>;
 
-/** The normalised options as TaskInput carries them. */
-export interface FlowOptions {
-  priority?: number;
-  fairness?: { key: string; weight: number };
-  concurrency?: { key: string; limit: number };
-  rateLimit?: { key: string; limit: number; periodMs: number };
-  /** When the task may start at the earliest (Temporal's start delay), ISO. */
-  startAt?: string;
-  /** A task not started by then ends EXPIRED and never runs, ISO. */
-  expiresAt?: string;
-  debounce?: { key: string; periodSeconds: number; mode: 'trailing' | 'leading' };
-}
+/**
+ * The normalised options as TaskInput carries them, and as GET /api/tasks/:id shows them (`options`): the values in
+ * force, whether the body gave them or config named them for the key.
+ */
+export const FlowOptionsSchema = Type.Object({
+  priority: Type.Optional(Type.Integer({ minimum: 1, maximum: 5 })),
+  fairness: Type.Optional(Type.Object({ key: Type.String(), weight: Type.Number() })),
+  concurrency: Type.Optional(Type.Object({ key: Type.String(), limit: Type.Integer() })),
+  rateLimit: Type.Optional(
+    Type.Object({
+      key: Type.String(),
+      limit: Type.Integer({ description: 'permits per period' }),
+      periodMs: Type.Integer(),
+    }),
+  ),
+  startAt: Type.Optional(Type.String({ description: 'when the task may start at the earliest (start delay), ISO' })),
+  expiresAt: Type.Optional(Type.String({ description: 'a task not started by then ends EXPIRED, ISO' })),
+  debounce: Type.Optional(
+    Type.Object({
+      key: Type.String(),
+      periodSeconds: Type.Integer(),
+      mode: Type.Union([Type.Literal('trailing'), Type.Literal('leading')]),
+    }),
+  ),
+});
+export type FlowOptions = Static<typeof FlowOptionsSchema>;
 
 export function parseDurationMs(text: string): number {
   const match = /^([0-9]{1,9})(ms|s|m|h)$/.exec(text);
@@ -97,7 +111,8 @@ export function parseNamedLimits(raw: string, what: string): Map<string, string>
 /** `n` per period as whole permits: 0.5 per second is 1 per 2 s. */
 export function normalizeRate(perPeriod: number, periodMs: number): { limit: number; periodMs: number } {
   if (Number.isInteger(perPeriod)) return { limit: perPeriod, periodMs };
-  return { limit: 1, periodMs: Math.ceil(periodMs / perPeriod) };
+  // Rounded to a microsecond first, so a rate given back as a fraction (1/3 per second) keeps its period exactly.
+  return { limit: 1, periodMs: Math.ceil(Math.round((periodMs / perPeriod) * 1000) / 1000) };
 }
 
 /** `10/s`, `600/m` or a bare number (per second) → a limit per period. */

@@ -15,6 +15,8 @@ export interface TransitionFacts {
   placement?: Placement;
   /** The mode the task was submitted with: AUTO tasks also count where AUTO sent them. */
   executionMode: string;
+  /** The task's tenant (its fairness key): its counts and cost are kept per tenant too. Every transition names it. */
+  tenant?: string;
   attempts?: number;
   durationMs?: number;
   costUsd?: number;
@@ -45,6 +47,21 @@ export function isFractionalCounter(field: string): boolean {
   return field.startsWith('cost:');
 }
 
+/** The counter fields of one tenant: `tenant:<key>:created`, `tenant:<key>:status:<STATUS>` and `cost:tenant:<key>`. */
+export const tenantFields = {
+  created: (tenant: string) => `tenant:${tenant}:created`,
+  status: (tenant: string, status: TaskStatus) => `tenant:${tenant}:status:${status}`,
+  cost: (tenant: string) => `cost:tenant:${tenant}`,
+};
+
+/** Reads a counter field back as a tenant's: which tenant, and what of it (`created`, a status, `cost`). */
+export function parseTenantField(field: string): { tenant: string; what: 'created' | 'cost' | TaskStatus } | undefined {
+  if (field.startsWith('cost:tenant:')) return { tenant: field.slice('cost:tenant:'.length), what: 'cost' };
+  const match = /^tenant:(.+):(created|status:([A-Z]+))$/.exec(field);
+  if (!match) return undefined;
+  return { tenant: match[1] as string, what: (match[3] as TaskStatus | undefined) ?? 'created' };
+}
+
 const unchanged = (previous: ProjectedTask | undefined, status: TaskStatus): TransitionEffect => ({
   changed: false,
   next: previous ?? { status },
@@ -70,15 +87,19 @@ export function transitionEffect(previous: ProjectedTask | undefined, facts: Tra
   }
   const counters: Record<string, number> = {};
   const add = (field: string, by: number) => (counters[field] = (counters[field] ?? 0) + by);
+  const tenant = facts.tenant;
   if (previous) {
     add(`status:${previous.status}`, -1);
     if (previous.placement) add(`${previous.status}:${previous.placement}`, -1);
+    if (tenant) add(tenantFields.status(tenant, previous.status), -1);
   } else {
     add('created', 1);
+    if (tenant) add(tenantFields.created(tenant), 1);
   }
   const placement = facts.placement ?? previous?.placement;
   add(`status:${status}`, 1);
   if (placement) add(`${status}:${placement}`, 1);
+  if (tenant) add(tenantFields.status(tenant, status), 1);
   for (const [field, by] of Object.entries(counters)) if (by === 0) delete counters[field];
 
   const effect: TransitionEffect = {
@@ -95,7 +116,10 @@ export function transitionEffect(previous: ProjectedTask | undefined, facts: Tra
   const attempts = facts.attempts ?? 0;
   if (attempts > 0) add(`attempts:${attempts}`, 1);
   if (attempts > 1) add('retried', 1);
-  if ((facts.costUsd ?? 0) > 0) add(`cost:${where}`, facts.costUsd ?? 0);
+  if ((facts.costUsd ?? 0) > 0) {
+    add(`cost:${where}`, facts.costUsd ?? 0);
+    if (tenant) add(tenantFields.cost(tenant), facts.costUsd ?? 0);
+  }
   // Present even at 0, so every final task leaves the cold/warm fields in place, as the stats reader expects.
   counters.cold = (counters.cold ?? 0) + (facts.coldStarts ?? 0);
   counters.warm = (counters.warm ?? 0) + (facts.warmStarts ?? 0);

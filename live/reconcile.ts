@@ -4,6 +4,7 @@ import type { Client } from '@temporalio/client';
 import type { Redis } from 'ioredis';
 import { TASK_WORKFLOW_TYPE, WARM_POOL_WORKFLOW_TYPE } from '../domain/constants';
 import {
+  TASK_LABELS_KEY,
   EXECUTION_MODE_KEY,
   REQUESTED_MODE_KEY,
   TASK_ATTEMPTS_KEY,
@@ -51,6 +52,10 @@ export async function reconcile(deps: {
       status: taskStatusOf(info.status.name, sa.get(TASK_STATUS_KEY)),
       placement: mode === 'LOCAL' || mode === 'LAMBDA' ? mode : undefined,
       executionMode: sa.get(REQUESTED_MODE_KEY) ?? mode ?? '',
+      tenant: sa
+        .get(TASK_LABELS_KEY)
+        ?.find((l) => l.startsWith('tenant:'))
+        ?.slice('tenant:'.length),
       attempts: sa.get(TASK_ATTEMPTS_KEY),
       durationMs: sa.get(TASK_DURATION_KEY),
       costUsd: sa.get(TASK_COST_KEY),

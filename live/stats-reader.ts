@@ -1,5 +1,7 @@
 // Reads the task statistics out of the Redis projection: a handful of reads, no visibility queries, so the stats
 // route stays cheap however many tasks Temporal holds.
+import { Type, type Static } from '@sinclair/typebox';
+import { parseTenantField } from './projection-rules';
 import { projectionKeys, SERIES_BUCKET_MS } from './task-projection';
 import type { Redis } from 'ioredis';
 
@@ -20,6 +22,43 @@ export function percentiles(values: number[]): Percentiles {
   const at = (p: number) =>
     sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? null;
   return { count: sorted.length, p50: at(50), p95: at(95), p99: at(99) };
+}
+
+/** One tenant's tasks by status, and what they cost: the shape GET /api/tasks/stats answers under byTenant. */
+export const TenantStatsSchema = Type.Object({
+  created: Type.Integer(),
+  queued: Type.Integer(),
+  running: Type.Integer(),
+  completed: Type.Integer(),
+  failed: Type.Integer(),
+  cancelled: Type.Integer(),
+  expired: Type.Integer(),
+  costUsd: Type.Number(),
+});
+export type TenantStats = Static<typeof TenantStatsSchema>;
+
+/** The per-tenant breakdown out of the counters hash (projection-rules.ts names the fields). */
+export function tenantStats(counters: Record<string, string>): Record<string, TenantStats> {
+  const byTenant: Record<string, TenantStats> = {};
+  for (const [field, raw] of Object.entries(counters)) {
+    const parsed = parseTenantField(field);
+    if (!parsed) continue;
+    const t = (byTenant[parsed.tenant] ??= {
+      created: 0,
+      queued: 0,
+      running: 0,
+      completed: 0,
+      failed: 0,
+      cancelled: 0,
+      expired: 0,
+      costUsd: 0,
+    });
+    const value = Number(raw);
+    if (parsed.what === 'cost') t.costUsd = value;
+    else if (parsed.what === 'created') t.created = value;
+    else t[parsed.what.toLowerCase() as Exclude<keyof TenantStats, 'created' | 'costUsd'>] = value;
+  }
+  return byTenant;
 }
 
 export async function readStats(redis: Redis, prefix: string, nowMs = Date.now()) {
@@ -90,8 +129,10 @@ export async function readStats(redis: Redis, prefix: string, nowMs = Date.now()
       completed: n('status:COMPLETED'),
       failed: n('status:FAILED'),
       cancelled: n('status:CANCELLED'),
+      expired: n('status:EXPIRED'),
     },
     byPlacement,
+    byTenant: tenantStats(raw),
     cost: {
       lambdaExecutionUsd,
       warmingUsd,

@@ -53,13 +53,22 @@ import type {
   TaskStatus,
   TaskWait,
 } from '../domain/task-model';
-import { startCounts, startsRunning, taskDurationMs } from '../domain/task-model';
-import { lostAttemptError, reduceAttempts } from '../domain/attempt-log';
+import {
+  flowOptionsOf,
+  permitBudgetMs,
+  revisionAtLeast,
+  startCounts,
+  startsRunning,
+  taskDurationMs,
+} from '../domain/task-model';
+import { lastAttemptNumber, lostAttemptError, reduceAttempts } from '../domain/attempt-log';
 import type { AttemptContext, AttemptEvent } from '../domain/attempt-log';
 import type { AttemptSuccess, FlowActivities, TaskActivities } from '../activities/types';
 import { attemptFailedSignal, statusQuery } from './signals';
 
 const THROTTLED = 'LambdaThrottledError';
+/** Thrown by a first attempt that starts after the task's expiresAt (activities/attempt-gate.ts). */
+const EXPIRED = 'TaskExpiredError';
 /** Thrown by invokeLambda when an operator drains Lambda while the task's attempts are still going. */
 const OVERRIDDEN = 'PlacementOverriddenError';
 
@@ -88,12 +97,15 @@ function priorityOf(task: TaskInput): ActivityOptions['priority'] {
   return { priorityKey: task.priority, fairnessKey: task.fairness?.key, fairnessWeight: task.fairness?.weight };
 }
 
-/** Local attempts heartbeat, so a lost worker is noticed in seconds and cancellation reaches the handler. */
+/**
+ * Local attempts heartbeat, so a lost worker is noticed in seconds and cancellation reaches the handler. An attempt
+ * of a rate-limited task may first wait for its permit, beyond its own timeout (activities/attempt-gate.ts).
+ */
 function localActivityOptions(task: TaskInput): ActivityOptions {
   return {
     taskQueue: LOCAL_TASK_QUEUE,
     priority: priorityOf(task),
-    startToCloseTimeout: task.timeoutSeconds * 1000,
+    startToCloseTimeout: task.timeoutSeconds * 1000 + permitBudgetMs(task),
     heartbeatTimeout: 15_000,
     retry: retryPolicyFor(task),
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
@@ -107,7 +119,7 @@ function localActivityOptions(task: TaskInput): ActivityOptions {
 function lambdaActivityOptions(task: TaskInput, fallbackOnThrottle: boolean): ActivityOptions {
   return {
     priority: priorityOf(task),
-    startToCloseTimeout: task.timeoutSeconds * 1000,
+    startToCloseTimeout: task.timeoutSeconds * 1000 + permitBudgetMs(task),
     retry: retryPolicyFor(task, fallbackOnThrottle ? [THROTTLED, OVERRIDDEN] : [OVERRIDDEN]),
     cancellationType: ActivityCancellationType.TRY_CANCEL,
   };
@@ -123,10 +135,20 @@ const projection = proxyLocalActivities<TaskActivities>({
   retry: { maximumAttempts: 2 },
 });
 
+/** A read of the operator controls (cached per worker): quick, so a local activity, one history event. */
+const controlsNow = proxyLocalActivities<FlowActivities>({
+  startToCloseTimeout: 10_000,
+  retry: { maximumAttempts: 3, initialInterval: 500 },
+});
+
 /** A flow-control wait asks again at least this often, so a lost wake-up signal costs at most this long. */
 const MAX_WAIT_MS = 30_000;
 /** When Redis cannot answer, a gate asks again after this long rather than letting the task through. */
 const GATE_RETRY_MS = 5_000;
+/** Controls read this recently are current enough to place by (workers cache them for about as long). */
+const CONTROLS_FRESH_MS = 1_000;
+/** A task paused by its type or tenant reads the controls again this often, in case its resume signal was missed. */
+const PAUSE_RECHECK_MS = 60_000;
 
 function innermost(err: unknown): unknown {
   let cause: unknown = err;
@@ -186,11 +208,28 @@ export async function runTask(input: TaskInput): Promise<TaskState> {
     concurrencyKey: task.concurrency?.key,
     rateLimitKey: task.rateLimit?.key,
     debounceKey: task.debounce?.key,
+    options: flowOptionsOf(task),
     paused: task.startPaused,
     payloadObject: objectRefOf(task.payload),
   };
   let placement: Placement = task.executionMode === 'LAMBDA' ? 'LAMBDA' : 'LOCAL';
+  /** The task status visibility shows while the task has not been placed. */
+  let visibleStatus: 'QUEUED' | 'RUNNING' = startsRunning(task) ? 'RUNNING' : 'QUEUED';
+  const mayWait = Boolean(
+    task.startAt || task.debounce || task.startPaused || task.concurrency || task.rateLimit || task.scheduleId,
+  );
+  // A task that may wait before it is placed (a start time, a debounce window, a pause, a slot, a permit), or that a
+  // schedule started from its template, reads the operator controls when it places (input revision 3, so recorded
+  // histories replay as they ran, and no patch marker costs each task a history event and a visibility write): a
+  // drain lifted or a pause set while it waited applies to it. What held at submission is the fallback only when
+  // the controls cannot be read.
+  const liveControls = mayWait && revisionAtLeast(task, 3);
+  let controlsReadAt: number | undefined;
+  /** The override the controls held at the last read: null for none; undefined before a read (or if it failed). */
+  let liveOverride: TaskInput['placementOverride'] | null | undefined;
   let holdsSlot = false;
+  /** The rate permit the workflow took; the first attempt moves it to its own start. */
+  let ratePermit: string | undefined;
   let woken = false;
   let debounceOpen = task.debounce?.mode === 'trailing';
 
@@ -220,6 +259,8 @@ export async function runTask(input: TaskInput): Promise<TaskState> {
     taskStartedAt: state.startedAt,
     placement,
     timeoutSeconds: task.timeoutSeconds,
+    attemptOffset: state.attemptOffset,
+    maximumAttempts: task.retry.maximumAttempts,
   });
   const recordAttempt = (event: AttemptEvent) => {
     state.attempts = reduceAttempts(state.attempts, event, attemptContext());
@@ -259,11 +300,37 @@ export async function runTask(input: TaskInput): Promise<TaskState> {
       state.waiting = { reason, detail, since: nowIso() };
   };
 
+  /** Reads the controls that apply to the task now; when they cannot be read, what held at submission stands. */
+  const readControls = async () => {
+    let live;
+    try {
+      live = await controlsNow.readControls({
+        type: task.type,
+        tenant: task.fairness?.key,
+        executionMode: task.executionMode,
+      });
+    } catch {
+      return;
+    }
+    controlsReadAt = Date.now();
+    liveOverride = live.override ?? null;
+    if (live.pause && !state.paused) state.paused = live.pause;
+    // Only a pause of the type or tenant ends with the scope's; a pause of the task itself waits for its resume.
+    else if (!live.pause && state.paused?.scope) state.paused = undefined;
+  };
+
   /** Waits while the operator has the task paused (or until it expires). */
   const whilePaused = async () => {
     while (state.paused && !expired()) {
       wait('paused', `paused by ${state.paused.by}: ${state.paused.reason}`);
-      await condition(() => !state.paused, untilExpiry(24 * 3_600_000));
+      const recheck = liveControls && state.paused.scope !== undefined;
+      if (liveControls && visibleStatus === 'RUNNING') {
+        // A schedule's run starts RUNNING in visibility; held by a pause, it is not.
+        upsertSearchAttributes([{ key: TASK_STATUS_KEY, value: 'QUEUED' }]);
+        visibleStatus = 'QUEUED';
+      }
+      const resumed = await condition(() => !state.paused, untilExpiry(recheck ? PAUSE_RECHECK_MS : 24 * 3_600_000));
+      if (!resumed && recheck) await readControls();
     }
   };
 
@@ -271,7 +338,9 @@ export async function runTask(input: TaskInput): Promise<TaskState> {
   const takeSlot = async () => {
     const cc = task.concurrency;
     if (!cc) return;
-    const enqueuedAt = Date.now();
+    // In line by when it was submitted (or might start, if delayed): workflow time is when a worker first ran the
+    // task, which two workers may do in another order than the submissions came.
+    const enqueuedAt = Date.parse(task.startAt ?? task.submittedAt) || Date.now();
     for (;;) {
       await whilePaused();
       if (expired()) return;
@@ -317,6 +386,7 @@ export async function runTask(input: TaskInput): Promise<TaskState> {
       }
       if (answer.granted) {
         state.permitGrantedAt = answer.grantedAt;
+        ratePermit = answer.member;
         return;
       }
       wait('rate-limit', `at most ${rate.limit} per ${rate.periodMs / 1000} s for "${rate.key}"`);
@@ -333,7 +403,7 @@ export async function runTask(input: TaskInput): Promise<TaskState> {
     state.placement = decision;
     state.status = 'RUNNING';
     state.waiting = undefined;
-    if (alreadyVisible && startsRunning(task)) return;
+    if (alreadyVisible && visibleStatus === 'RUNNING') return;
     upsertSearchAttributes([
       { key: TASK_STATUS_KEY, value: 'RUNNING' },
       ...(alreadyVisible
@@ -345,19 +415,23 @@ export async function runTask(input: TaskInput): Promise<TaskState> {
     ]);
   };
 
+  /** Ends a task that was not started by its expiresAt: EXPIRED, and it never ran. */
+  const expire = async (message: string): Promise<never> => {
+    state.error = { type: EXPIRED, message, nonRetryable: true };
+    finish('EXPIRED');
+    await publish();
+    throw ApplicationFailure.create({
+      type: state.error.type,
+      message: state.error.message,
+      nonRetryable: true,
+      details: [{ attempts: 0, state }],
+    });
+  };
+
   /** Runs the rest of the task's attempts locally, numbered after the ones Lambda already made. */
   const fallBackToLocal = async (reason: string, error: TaskError, decision: PlacementDecision) => {
-    const last = state.attempts.at(-1);
-    // A throttled attempt reported itself before it failed; a drained one stopped before it could.
-    const reported = last?.placement === 'LAMBDA' && last.outcome === 'failed' && last.error?.type === error.type;
-    const refused = reported ? last.attempt : (last?.attempt ?? 0) + 1;
-    if (!reported) {
-      const at = nowIso();
-      recordAttempt({
-        type: 'reported',
-        record: { attempt: refused, placement: 'LAMBDA', startedAt: at, finishedAt: at, outcome: 'failed', error },
-      });
-    }
+    recordAttempt({ type: 'leftLambda', error });
+    const refused = lastAttemptNumber(state.attempts);
     place({ placement: 'LOCAL', reason: `fallback: ${reason} (${decision.reason})`, inputs: decision.inputs }, false);
     state.attemptOffset = refused;
     return proxyActivities<TaskActivities>(localActivityOptions(task)).runLocalTask({
@@ -375,44 +449,37 @@ export async function runTask(input: TaskInput): Promise<TaskState> {
       // The next submission with the key opens a new window at once, rather than when the lease lapses.
       await control.closeDebounce({ taskId: task.id, key }).catch(() => undefined);
     }
+    if (liveControls) await readControls();
     await whilePaused();
     await takeSlot();
     await takePermit();
-    if (expired()) {
-      state.error = {
-        type: 'TaskExpiredError',
-        message: `the task was not started by its expiresAt ${task.expiresAt}`,
-        nonRetryable: true,
-      };
-      finish('EXPIRED');
-      await publish();
-      throw ApplicationFailure.create({
-        type: state.error.type,
-        message: state.error.message,
-        nonRetryable: true,
-        details: [{ attempts: 0, state }],
-      });
+    if (liveControls && (controlsReadAt === undefined || Date.now() - controlsReadAt >= CONTROLS_FRESH_MS)) {
+      await readControls();
+      await whilePaused();
     }
-    const override = task.placementOverride;
+    if (expired()) await expire(`the task was not started by its expiresAt ${task.expiresAt}`);
+    const override = placementOverride(task, liveOverride);
     const decision: PlacementDecision = override
       ? { placement: override.placement, reason: override.reason }
       : task.executionMode === 'AUTO'
         ? await control.decidePlacement(task)
         : requested(task);
     state.startedAt = nowIso();
-    place(decision, task.executionMode !== 'AUTO' && !override);
+    // Visibility shows the requested mode, or the override at submission, from the start.
+    place(decision, task.executionMode !== 'AUTO' && !override && !task.placementOverride);
 
     const placed = { at: state.startedAt, reason: decision.reason };
+    const first = { ...task, ...(ratePermit ? { ratePermit } : {}) };
     let success: AttemptSuccess;
     if (placement === 'LOCAL') {
-      success = await proxyActivities<TaskActivities>(localActivityOptions(task)).runLocalTask({ ...task, placed });
+      success = await proxyActivities<TaskActivities>(localActivityOptions(task)).runLocalTask({ ...first, placed });
     } else {
       // A residency rule that keeps the task out of the local region outranks every fallback to it.
       const fallback = task.executionMode === 'AUTO' && decision.fallbackToLocalOnThrottle === true && !task.lambdaOnly;
       const lambdaTarget = decision.target ?? task.lambdaTarget;
       try {
         success = await proxyActivities<TaskActivities>(lambdaActivityOptions(task, fallback)).invokeLambda(
-          lambdaTarget ? { ...task, lambdaTarget } : task,
+          lambdaTarget ? { ...first, lambdaTarget } : first,
         );
       } catch (err) {
         const cause = innermost(err);
@@ -439,11 +506,12 @@ export async function runTask(input: TaskInput): Promise<TaskState> {
       throw err;
     }
     if (state.status === 'EXPIRED') throw err;
+    const cause = innermost(err);
+    // Placed in time, its first attempt waited in the queue past the expiry and did not run.
+    if (cause instanceof ApplicationFailure && cause.type === EXPIRED) await expire(cause.message);
     if (err instanceof ActivityFailure && innermost(err) instanceof TimeoutFailure) {
       // Attempts that timed out never reported; Temporal's retry state says whether the policy used them all.
-      const exhausted = err.retryState === 'MAXIMUM_ATTEMPTS_REACHED';
-      const lastAttempt = exhausted ? (state.attemptOffset ?? 0) + task.retry.maximumAttempts : undefined;
-      recordAttempt({ type: 'timedOut', lastAttempt });
+      recordAttempt({ type: 'timedOut', exhausted: err.retryState === 'MAXIMUM_ATTEMPTS_REACHED' });
     }
     state.error = toTaskError(err, task);
     finish('FAILED');
@@ -463,6 +531,20 @@ export async function runTask(input: TaskInput): Promise<TaskState> {
       );
     }
   }
+}
+
+/**
+ * The operator's override that places the task: the one read when it placed (none if the read found none), else the
+ * one at submission. A residency rule that keeps the task out of the local region outranks a drain: the Lambda
+ * attempt refuses itself with the drain's reason instead.
+ */
+function placementOverride(
+  task: TaskInput,
+  live: TaskInput['placementOverride'] | null | undefined,
+): TaskInput['placementOverride'] {
+  if (live === undefined) return task.placementOverride;
+  if (live === null || (live.placement === 'LOCAL' && task.lambdaOnly)) return undefined;
+  return live;
 }
 
 /** The decision of a task that asked for its placement; a LAMBDA task with region rules names its target. */

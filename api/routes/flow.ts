@@ -33,13 +33,19 @@ export const flowRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['dead letters'],
         operationId: 'redriveTask',
         summary: 'Re-run a FAILED, CANCELLED or EXPIRED task as a new task linked to it',
+        description:
+          'A task is redriven once, as the task `<id>.r1` (a redrive of that one as `<id>.r2`, and so on): asking ' +
+          'again answers that task with 200 (idempotentReplay), and asking again in another mode is 409 ' +
+          'SPILLWAY_REDRIVE_CONFLICT.',
         params: TaskIdParams,
         body: RedriveBody,
-        response: { 201: RedrivenTask, ...errorResponses(400, 404, 409, 429, 503) },
+        response: { 201: RedrivenTask, 200: RedrivenTask, ...errorResponses(400, 404, 409, 429, 503) },
       },
     },
-    async (request, reply) =>
-      reply.code(201).send(await app.redrive.redriveTask(request.params.id, request.body.executionMode)),
+    async (request, reply) => {
+      const task = await app.redrive.redriveTask(request.params.id, request.body.executionMode);
+      return reply.code(task.idempotentReplay ? 200 : 201).send(task);
+    },
   );
   app.get(
     '/api/batches/:id',

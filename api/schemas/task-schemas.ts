@@ -2,6 +2,7 @@
 import { AttemptRecordSchema, TaskErrorSchema } from '../../domain/attempt-record';
 import { ObjectRefSchema } from '../../domain/object-ref';
 import { BudgetNote } from './budget-schemas';
+import { TenantStatsSchema } from '../../live/stats-reader';
 import { Type, type Static } from '@sinclair/typebox';
 import { FUNCTION_REF_PATTERN, TASK_TYPE_PATTERN } from '../../domain/function-manifest';
 import { PlacementExplanationSchema } from '../../domain/placement-predictor';
@@ -12,6 +13,7 @@ import {
   DebounceOption,
   DURATION_PATTERN,
   FairnessOption,
+  FlowOptionsSchema,
   PriorityOption,
   RateLimitOption,
 } from '../../domain/task-options';
@@ -154,6 +156,7 @@ export const TaskResponse = Type.Object(
     concurrencyKey: Type.Optional(Type.String()),
     rateLimitKey: Type.Optional(Type.String()),
     debounceKey: Type.Optional(Type.String()),
+    options: Type.Optional(FlowOptionsSchema),
     permitGrantedAt: Type.Optional(Type.String()),
     waiting: Type.Optional(
       Type.Object({
@@ -246,8 +249,13 @@ export const StatsResponse = Type.Object(
       completed: Type.Integer(),
       failed: Type.Integer(),
       cancelled: Type.Integer(),
-      expired: Type.Optional(Type.Integer()),
+      expired: Type.Integer({ description: 'Tasks not started by their expiresAt' }),
     }),
+    byTenant: Type.Optional(
+      Type.Record(Type.String(), TenantStatsSchema, {
+        description: 'Per tenant (the fairness key): its tasks by status and their cost; from the live projection',
+      }),
+    ),
   },
   { additionalProperties: true },
 );

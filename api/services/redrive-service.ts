@@ -2,6 +2,7 @@
 // same input (re-checked against the function deployed now), optionally in another mode, linked to the one it
 // replaces (`redriveOf`, and the label redrive-of:<id>). Batches and dead letters are read from visibility: every
 // bulk item carries the label batch:<id>, every failed task error:<type>.
+import { createHash } from 'node:crypto';
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import { WorkflowFailedError } from '@temporalio/client';
 import { SEARCH_ATTRIBUTES, TASK_WORKFLOW_TYPE } from '../../domain/constants';
@@ -50,7 +51,12 @@ function listed(info: WorkflowExecutionInfo): Listed {
   };
 }
 
-/** The submission that would start the same task again: the inverse of the API's normalisation. */
+/**
+ * The submission that would start the same task again: the inverse of the API's normalisation, keeping every field
+ * of the original request that still means something (its region rules above all, so a redrive cannot break
+ * residency). Left out: the idempotencyKey (a redrive is a new task, idempotent by its own id), a debounce window,
+ * a start time and an expiry, which belonged to the first submission's moment.
+ */
 export function bodyFrom(input: TaskInput, executionMode?: ExecutionMode): CreateTaskBody {
   const { delaysMs, ...retry } = input.retry;
   return {
@@ -65,12 +71,33 @@ export function bodyFrom(input: TaskInput, executionMode?: ExecutionMode): Creat
     ...(input.priority !== undefined ? { priority: input.priority } : {}),
     ...(input.fairness ? { fairness: input.fairness } : {}),
     ...(input.concurrency ? { concurrency: input.concurrency } : {}),
-    ...(input.rateLimit
-      ? {
-          rateLimit: { key: input.rateLimit.key, perSecond: (input.rateLimit.limit * 1000) / input.rateLimit.periodMs },
-        }
-      : {}),
+    ...(input.rateLimit ? { rateLimit: rateBody(input.rateLimit) } : {}),
+    ...(input.region !== undefined ? { region: input.region } : {}),
+    ...(input.allowedRegions !== undefined ? { allowedRegions: input.allowedRegions } : {}),
+    ...(input.dataRegion !== undefined ? { dataRegion: input.dataRegion } : {}),
+    ...(input.deadlineMs !== undefined ? { deadlineMs: input.deadlineMs } : {}),
   };
+}
+
+/** A normalised rate as the body gives it: per minute when its period is whole minutes, else per second. */
+export function rateBody(rate: { key: string; limit: number; periodMs: number }): CreateTaskBody['rateLimit'] {
+  return rate.periodMs % 60_000 === 0
+    ? { key: rate.key, perMinute: (rate.limit * 60_000) / rate.periodMs }
+    : { key: rate.key, perSecond: (rate.limit * 1000) / rate.periodMs };
+}
+
+/**
+ * The id of the task that redrives `id`: one per task, so two redrives of it at once start one task (the second is
+ * answered like a repeated idempotencyKey). A redrive's redrive counts on: `task-x` → `task-x.r1` → `task-x.r2`.
+ */
+export function redriveId(id: string): string {
+  const match = /^(.*)\.r([0-9]+)$/.exec(id);
+  const next = match ? `${match[1]}.r${Number(match[2]) + 1}` : `${id}.r1`;
+  if (next.length <= 128) return next;
+  // Too long for a task id: a digest of the chain's root keeps it unique and the count readable.
+  const root = match ? (match[1] as string) : id;
+  const count = match ? Number(match[2]) + 1 : 1;
+  return `task-r-${createHash('sha256').update(root).digest('hex').slice(0, 40)}.r${count}`;
 }
 
 export function createRedriveService(deps: { client: Client; tasks: TaskService }) {
@@ -92,12 +119,9 @@ export function createRedriveService(deps: { client: Client; tasks: TaskService 
   }
 
   async function originalInput(id: string): Promise<TaskInput> {
-    const handle = client.workflow.getHandle(id);
-    const history = await handle.fetchHistory();
-    const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
-    const payload = started?.input?.payloads?.[0];
-    if (!payload) throw Errors.taskNotFound(`task "${id}" has no recorded input`);
-    return client.options.loadedDataConverter.payloadConverter.fromPayload<TaskInput>(payload);
+    const input = await tasks.startInput(id);
+    if (!input) throw Errors.taskNotFound(`task "${id}" has no recorded input`);
+    return input;
   }
 
   async function redriveTask(id: string, executionMode?: ExecutionMode) {
@@ -109,7 +133,11 @@ export function createRedriveService(deps: { client: Client; tasks: TaskService 
       );
     }
     const input = await originalInput(id);
-    const created = await tasks.createTask(bodyFrom(input, executionMode), { batchId: input.batchId, redriveOf: id });
+    const created = await tasks.createTask(
+      bodyFrom(input, executionMode),
+      { batchId: input.batchId, redriveOf: id },
+      redriveId(id),
+    );
     return { ...created, redriveOf: id };
   }
 
@@ -152,7 +180,8 @@ export function createRedriveService(deps: { client: Client; tasks: TaskService 
     const results = [];
     for (const id of ids) {
       try {
-        results.push({ id, ok: true, statusCode: 201, task: await redriveTask(id, executionMode) });
+        const task = await redriveTask(id, executionMode);
+        results.push({ id, ok: true, statusCode: task.idempotentReplay ? 200 : 201, task });
       } catch (err) {
         const error = toSpillwayError(err);
         results.push({ id, ok: false, statusCode: error.statusCode, error: errorBody(error) });

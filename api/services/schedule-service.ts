@@ -97,9 +97,11 @@ export function createScheduleService(deps: { client: Client; tasks: TaskService
           throw Errors.invalidSchedule(`task.${field} has no meaning for a recurring task`);
       }
       const scheduleSpec = spec(body);
-      // Checked like any submission; the id and submission time are each run's own.
+      // Checked like any submission; the id and submission time are each run's own. The operator controls in force
+      // now are not the template's: each run reads the ones in force when it places (a drain, a pause of its type).
       const { input } = await tasks.toTaskInput(body.task, '', { scheduleId: id });
-      const template = { ...input, id: '', submittedAt: '' };
+      const { placementOverride: _override, startPaused: _paused, ...controlFree } = input;
+      const template = { ...controlFree, id: '', submittedAt: '' };
       try {
         await client.schedule.create({
           scheduleId: id,
@@ -110,7 +112,7 @@ export function createScheduleService(deps: { client: Client; tasks: TaskService
             taskQueue: WORKFLOW_TASK_QUEUE,
             workflowId: `task-sched-${id}`,
             args: [template],
-            typedSearchAttributes: taskSearchAttributes({ ...input, name: input.name }),
+            typedSearchAttributes: taskSearchAttributes(template),
           },
           policies: { overlap: OVERLAP_POLICIES[body.overlap ?? 'skip'], catchupWindow: '1 minute' },
           state: { paused: body.paused ?? false, note: body.paused ? 'created paused' : undefined },

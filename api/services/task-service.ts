@@ -29,7 +29,7 @@ import type { SpillwayConfig } from '../../domain/config';
 import { estimateCosts, lambdaCost, localCost, type CostEstimate, type PriceTable } from '../../domain/cost-model';
 import { taskStatusOf } from '../../domain/task-status';
 import { buildTaskInput, TaskInputError } from '../../domain/task-input';
-import { taskDurationMs } from '../../domain/task-model';
+import { flowOptionsOf, taskDurationMs } from '../../domain/task-model';
 import type { ExecutionMode, TaskInput, TaskState, TaskStatus } from '../../domain/task-model';
 import type { TaskProjection } from '../../live/task-projection';
 import { Errors, taskInputProblem } from '../errors';
@@ -251,12 +251,14 @@ export function createTaskService(options: TaskServiceOptions) {
     };
   }
 
-  async function replayIdempotent(id: string, body: CreateTaskBody): Promise<CreatedTask> {
+  async function replayIdempotent(id: string, body: CreateTaskBody, redrive?: string): Promise<CreatedTask> {
     const description = await client.workflow.getHandle(id).describe();
     if (description.memo?.requestHash !== requestHash(body)) {
-      throw Errors.idempotencyConflict(
-        `idempotencyKey "${body.idempotencyKey}" was already used for a different request`,
-      );
+      throw redrive
+        ? Errors.redriveConflict(`task "${redrive}" was already redriven as "${id}", with other options`)
+        : Errors.idempotencyConflict(
+            `idempotencyKey "${body.idempotencyKey}" was already used for a different request`,
+          );
     }
     const sa = description.typedSearchAttributes;
     return {
@@ -273,13 +275,22 @@ export function createTaskService(options: TaskServiceOptions) {
     };
   }
 
+  /**
+   * Starts a task. `id` (a redrive's, derived from the task it re-runs) makes the start idempotent like an
+   * idempotencyKey: the same request again answers the task it started, another request under it is a 409.
+   */
   async function createTask(
     body: CreateTaskBody,
     extras: Pick<TaskInput, 'batchId' | 'redriveOf'> = {},
+    fixedId?: string,
   ): Promise<CreatedTask> {
-    const id = body.idempotencyKey
-      ? `task-idem-${createHash('sha256').update(body.idempotencyKey).digest('hex').slice(0, 32)}`
-      : `task-${randomUUID()}`;
+    const id =
+      fixedId ??
+      (body.idempotencyKey
+        ? `task-idem-${createHash('sha256').update(body.idempotencyKey).digest('hex').slice(0, 32)}`
+        : `task-${randomUUID()}`);
+    const idempotent = Boolean(fixedId || body.idempotencyKey);
+    const replay = () => replayIdempotent(id, body, fixedId ? extras.redriveOf : undefined);
     const built = await toTaskInput(body, id, extras);
     const { fn } = built;
     let admitted;
@@ -287,9 +298,9 @@ export function createTaskService(options: TaskServiceOptions) {
       admitted = await admitUnderBudget(options.budgets, built.input, built.start, log);
     } catch (err) {
       // A retried submission of a task that was admitted before the budget ran out gets its task, not a 402.
-      if (err instanceof BudgetExceededError && body.idempotencyKey) {
-        const replay = await replayIdempotent(id, body).catch(() => undefined);
-        if (replay) return replay;
+      if (err instanceof BudgetExceededError && idempotent) {
+        const replayed = await replay().catch(() => undefined);
+        if (replayed) return replayed;
       }
       throw err;
     }
@@ -303,7 +314,7 @@ export function createTaskService(options: TaskServiceOptions) {
       await startWorkflow(input, start, requestHash(body));
     } catch (err) {
       if (input.debounce) await options.debounce.abandon(input);
-      if (err instanceof WorkflowExecutionAlreadyStartedError && body.idempotencyKey) return replayIdempotent(id, body);
+      if (err instanceof WorkflowExecutionAlreadyStartedError && idempotent) return replay();
       throw err;
     }
     recordQueued(input);
@@ -326,6 +337,50 @@ export function createTaskService(options: TaskServiceOptions) {
     }
   }
 
+  /** The input a task was started with: the first event of its history, read alone. */
+  async function startInput(id: string): Promise<TaskInput | undefined> {
+    const page = await client.workflowService.getWorkflowExecutionHistory({
+      namespace: config.temporal.namespace,
+      execution: { workflowId: id },
+      maximumPageSize: 1,
+    });
+    const payload = page.history?.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+    return payload ? client.options.loadedDataConverter.payloadConverter.fromPayload<TaskInput>(payload) : undefined;
+  }
+
+  /** What a task that has not run a line of its workflow yet (a start delay) is: its input, QUEUED. */
+  async function notStartedState(id: string): Promise<TaskState | undefined> {
+    const input = await startInput(id).catch((err: Error) => {
+      log(`the input of ${id} could not be read: ${err.message}`);
+      return undefined;
+    });
+    if (!input) return undefined;
+    return {
+      id,
+      name: input.name,
+      type: input.type,
+      executionMode: input.executionMode,
+      functionName: input.functionName,
+      functionQualifier: input.functionQualifier,
+      status: 'QUEUED',
+      attempts: [],
+      timeoutSeconds: input.timeoutSeconds,
+      submittedAt: input.submittedAt,
+      priority: input.priority,
+      tenant: input.fairness?.key,
+      batchId: input.batchId,
+      redriveOf: input.redriveOf,
+      scheduleId: input.scheduleId,
+      startAt: input.startAt,
+      expiresAt: input.expiresAt,
+      concurrencyKey: input.concurrency?.key,
+      rateLimitKey: input.rateLimit?.key,
+      debounceKey: input.debounce?.key,
+      options: flowOptionsOf(input),
+      paused: input.startPaused,
+    };
+  }
+
   async function getTask(id: string): Promise<TaskView> {
     checkId(id);
     const handle = client.workflow.getHandle(id);
@@ -336,7 +391,9 @@ export function createTaskService(options: TaskServiceOptions) {
     // A task with a start delay has not run a line of its workflow yet: a query would wait for its start.
     const delayedUntil = description.executionTime;
     if (description.status.name !== 'RUNNING') state = await closedState(handle);
-    if (!state && (!delayedUntil || delayedUntil.getTime() <= Date.now() || description.status.name !== 'RUNNING')) {
+    const notStarted = description.status.name === 'RUNNING' && delayedUntil && delayedUntil.getTime() > Date.now();
+    if (!state && notStarted) state = await notStartedState(id);
+    if (!state && !notStarted) {
       try {
         // A query needs a worker; without one, the task is still shown from visibility.
         state = await withTimeout(handle.query<TaskState>(STATUS_QUERY), 5_000);
@@ -490,6 +547,7 @@ export function createTaskService(options: TaskServiceOptions) {
     checkId,
     toTaskInput,
     startWorkflow,
+    startInput,
     recordQueued,
     created,
   };

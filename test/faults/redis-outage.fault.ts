@@ -26,6 +26,7 @@ async function temporalTotals() {
     completed: await stack.count(`${base} AND ExecutionStatus='Completed'`),
     failed: await stack.count(`${base} AND ExecutionStatus='Failed'`),
     cancelled: await stack.count(`${base} AND ExecutionStatus='Canceled'`),
+    expired: await stack.count(`${base} AND TaskStatus='EXPIRED'`),
   };
 }
 
@@ -102,6 +103,7 @@ test('Redis stopped mid-burst: tasks are accepted and complete; reconcile restor
     completed: report.filter((r) => r.view.status === 'COMPLETED').length,
     failed: report.filter((r) => r.view.status === 'FAILED').length,
     cancelled: 0,
+    expired: 0,
   });
   const stale = await stack.http('GET', '/api/tasks/stats');
   expect(stale.body.source).toBe('redis');

@@ -154,26 +154,133 @@ test('draining Lambda sends new LAMBDA and AUTO tasks LOCAL, with the reason in 
 });
 
 test('draining Lambda moves a running LAMBDA task LOCAL at its next attempt', async () => {
+  // Every Lambda attempt fails while the dependency is down, so however long the drain takes to set, the task is
+  // still running on Lambda when it lands; then the dependency comes back.
   const id = await create({
     name: uniqueId('drain-running'),
     type: 'flaky',
     executionMode: 'LAMBDA',
-    payload: { holdUntil: gate.url, holdMaxMs: 8_000, failAttempts: 1 },
-    retry: { initialIntervalMs: 100, maximumAttempts: 3 },
+    payload: { dependsOn: gate.url },
+    retry: { initialIntervalMs: 500, backoffCoefficient: 1, maximumIntervalMs: 500, maximumAttempts: 100 },
   });
-  await eventually(async () => (gate.closedPolls() > 0 ? true : undefined));
-  await post('/api/controls/placement', { mode: 'drain-lambda', reason: 'moving off Lambda', by: 'ops' });
+  await eventually(async () => ((await view(id)).attempts.some((a) => a.outcome === 'failed') ? true : undefined));
+  const drain = await post('/api/controls/placement', { mode: 'drain-lambda', reason: 'moving off Lambda', by: 'ops' });
+  expect(drain.statusCode).toBe(200);
+  // Released once the task has moved LOCAL: a Lambda attempt still in flight then could otherwise succeed.
+  await eventually(async () => ((await view(id)).placement?.placement === 'LOCAL' ? true : undefined));
   gate.release();
   const done = await finished(id);
   expect(done.status).toBe('COMPLETED');
-  expect(done.attempts.map((a) => [a.placement, a.outcome])).toEqual([
-    ['LAMBDA', 'failed'],
-    ['LAMBDA', 'failed'],
-    ['LOCAL', 'succeeded'],
-  ]);
+  const placements = done.attempts.map((a) => a.placement);
+  const firstLocal = placements.indexOf('LOCAL');
+  // Lambda attempts until the drain, then only LOCAL ones, the last of which succeeded.
+  expect(firstLocal).toBeGreaterThan(0);
+  expect(placements.slice(0, firstLocal)).toEqual(placements.slice(0, firstLocal).map(() => 'LAMBDA'));
+  expect(placements.slice(firstLocal)).toEqual(placements.slice(firstLocal).map(() => 'LOCAL'));
+  expect(done.attempts.at(-1)?.outcome).toBe('succeeded');
   expect(done.placement).toEqual(
     expect.objectContaining({ placement: 'LOCAL', reason: expect.stringContaining('moving off Lambda') }),
   );
+});
+
+test('a delayed task submitted during a drain that is lifted before it starts runs by its own mode', async () => {
+  await post('/api/controls/placement', { mode: 'drain-lambda', reason: 'short incident', by: 'ops' });
+  const id = await create({ name: uniqueId('drain-delayed'), type: 'noop', executionMode: 'LAMBDA', delaySeconds: 10 });
+  const cleared = await post('/api/controls/placement', { mode: 'none', reason: 'incident over', by: 'ops' });
+  expect(cleared.statusCode).toBe(200);
+  const done = await finished(id);
+  expect({ status: done.status, placement: done.placement?.placement, attempts: done.attempts.length }).toEqual({
+    status: 'COMPLETED',
+    placement: 'LAMBDA',
+    attempts: 1,
+  });
+  expect(done.placement?.reason).toBe('requested LAMBDA');
+  expect(done.attempts[0]?.placement).toBe('LAMBDA');
+});
+
+test("a type paused after a schedule was created pauses that schedule's next run", async () => {
+  const name = uniqueId('sched-paused-type');
+  const created = await post('/api/schedules', {
+    name,
+    every: '1h',
+    paused: true,
+    task: { name: `${name} run`, type: 'data-aggregation', executionMode: 'LOCAL' },
+  });
+  expect(created.statusCode).toBe(201);
+  try {
+    await post('/api/controls/pause', { type: 'data-aggregation', reason: 'after the schedule', by: 'ops' });
+    expect((await post(`/api/schedules/${name}/trigger`, {})).statusCode).toBe(200);
+    const run = await eventually(async () => {
+      const listed = (await app.inject({ method: 'GET', url: `/api/schedules/${name}` })).json();
+      const first = listed.recentTasks[0] as { id: string } | undefined;
+      const v = first ? await view(first.id) : undefined;
+      return v?.waiting?.reason === 'paused' ? v : undefined;
+    });
+    expect(run).toEqual(
+      expect.objectContaining({
+        status: 'QUEUED',
+        attempts: [],
+        paused: expect.objectContaining({ scope: 'type:data-aggregation', reason: 'after the schedule' }),
+      }),
+    );
+    await post('/api/controls/resume', { type: 'data-aggregation', reason: 'done', by: 'ops' });
+    expect((await finished(run.id)).status).toBe('COMPLETED');
+  } finally {
+    await app.inject({ method: 'DELETE', url: `/api/schedules/${name}` });
+  }
+});
+
+test("pausing a tenant pauses its running tasks: each finishes its attempt, then waits for the tenant's resume", async () => {
+  const tenant = uniqueId('tenant');
+  const ids = await Promise.all(
+    [0, 1].map((i) =>
+      create({
+        name: uniqueId('tenant-running'),
+        type: 'flaky',
+        executionMode: 'LOCAL',
+        fairness: { key: tenant },
+        // Attempt 1 holds at the gate, then fails; attempt 2 succeeds.
+        payload: { holdUntil: gate.holder(`${tenant}-${i}`), failAttempts: 1 },
+        retry: { initialIntervalMs: 100, maximumAttempts: 3 },
+      }),
+    ),
+  );
+  await eventually(async () => (gate.holders() >= 2 ? true : undefined));
+  // Visibility lists the running tasks of the tenant a moment after they start; the pause reaches those it lists.
+  await eventually(async () =>
+    (await harness.client.workflow.count(`TaskLabels = 'tenant:${tenant}' AND ExecutionStatus = 'Running'`)).count === 2
+      ? true
+      : undefined,
+  );
+  try {
+    const paused = await post('/api/controls/pause', { tenant, reason: 'tenant over quota', by: 'ops' });
+    expect(paused.json().affected).toBe(2);
+    gate.release();
+    const held = await Promise.all(
+      ids.map((id) =>
+        eventually(async () => {
+          const v = await view(id);
+          return v.attempts[0]?.outcome === 'failed' && v.attemptPaused === true ? v : undefined;
+        }),
+      ),
+    );
+    for (const v of held) {
+      expect(v).toEqual(
+        expect.objectContaining({
+          status: 'RUNNING',
+          paused: expect.objectContaining({ scope: `tenant:${tenant}`, reason: 'tenant over quota' }),
+        }),
+      );
+      expect(v.attempts).toHaveLength(1);
+    }
+  } finally {
+    await post('/api/controls/resume', { tenant, reason: 'quota raised', by: 'ops' });
+  }
+  const done = await Promise.all(ids.map(finished));
+  expect(done.map((v) => v.attempts.map((a) => a.outcome))).toEqual([
+    ['failed', 'succeeded'],
+    ['failed', 'succeeded'],
+  ]);
 });
 
 test('forcing Lambda sends AUTO tasks to Lambda', async () => {

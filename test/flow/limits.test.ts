@@ -52,6 +52,7 @@ interface View {
   submittedAt: string;
   permitGrantedAt?: string;
   temporalStatus?: string;
+  options?: Record<string, unknown>;
 }
 
 const post = (url: string, payload: unknown) => app.inject({ method: 'POST', url, payload: payload as object });
@@ -85,9 +86,27 @@ function maxOverlap(intervals: Array<[number, number]>): number {
   return max;
 }
 
-test('a concurrency key of 3 is never exceeded, across two workers and both placements', async () => {
+/** Local slots across the worker processes: what a test must fill to prove where tasks wait. */
+const poolSlots = () => harness.config.scheduler.localWorkerPoolSize * workers.length;
+
+/** Tasks held at the gate, each polling its own URL, so gate.holders() counts how many hold at once. */
+async function holdAtGate(label: string, count: number, extra: Record<string, unknown> = {}): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const payload = { holdUntil: gate.holder(`${label}-${i}`), holdMaxMs: 120_000 };
+    ids.push((await submit({ name: uniqueId(label), type: 'flaky', executionMode: 'LOCAL', payload, ...extra })).id);
+  }
+  return ids;
+}
+
+test('a concurrency key of 3 is never exceeded and is reached, across two workers and both placements', async () => {
   const key = uniqueId('cc');
-  const ids = await Promise.all(
+  const concurrency = { key, limit: 3 };
+  // Three held tasks take the three slots first: the limit is reached for as long as the test holds them.
+  const before = gate.holders();
+  const held = await holdAtGate('cc-held', 3, { concurrency });
+  await eventually(async () => (gate.holders() === before + 3 ? true : undefined), 60_000);
+  const rest = await Promise.all(
     Array.from(
       { length: 12 },
       async (_, i) =>
@@ -97,39 +116,37 @@ test('a concurrency key of 3 is never exceeded, across two workers and both plac
             type: 'flaky',
             executionMode: i % 2 === 0 ? 'LOCAL' : 'LAMBDA',
             payload: { sleepMs: 300 },
-            concurrency: { key, limit: 3 },
+            concurrency,
           })
         ).id,
     ),
   );
-  const views = await Promise.all(ids.map((id) => finished(id)));
+  // Every other task of the key waits for a slot meanwhile, in both placements.
+  const waiting = await eventually(async () => {
+    const vs = await Promise.all(rest.map(view));
+    return vs.every((v) => v.waiting?.reason === 'concurrency') ? vs : undefined;
+  });
+  expect(waiting.every((v) => v.attempts.length === 0)).toBe(true);
+  gate.release();
+  const views = await Promise.all([...held, ...rest].map((id) => finished(id)));
   expect(views.map((v) => v.status)).toEqual(views.map(() => 'COMPLETED'));
   const intervals = views.flatMap((v) =>
     v.attempts.map((a) => [Date.parse(a.startedAt), Date.parse(a.finishedAt ?? a.startedAt)] as [number, number]),
   );
-  expect(maxOverlap(intervals)).toBeLessThanOrEqual(3);
+  expect(maxOverlap(intervals)).toBe(3);
   expect(new Set(views.map((v) => v.attempts[0]?.placement))).toEqual(new Set(['LOCAL', 'LAMBDA']));
 });
 
 test('tasks beyond the limit wait without holding a worker slot, in the order they came', async () => {
   const key = uniqueId('cc-order');
-  const holders = await Promise.all(
-    [0, 1].map(
-      async () =>
-        (
-          await submit({
-            name: key,
-            type: 'flaky',
-            executionMode: 'LOCAL',
-            payload: { holdUntil: gate.url },
-            concurrency: { key, limit: 2 },
-          })
-        ).id,
-    ),
-  );
-  await eventually(async () =>
-    (await Promise.all(holders.map(view))).every((v) => v.status === 'RUNNING') ? true : undefined,
-  );
+  const slots = poolSlots();
+  const before = gate.holders();
+  // Two tasks hold the key's two slots, and fillers all but one of the pool's other slots: if the waiters held a
+  // worker slot each, the pool would be full.
+  const holders = await holdAtGate('cc-order-holder', 2, { concurrency: { key, limit: 2 } });
+  await holdAtGate('cc-order-filler', slots - 3);
+  await eventually(async () => (gate.holders() === before + slots - 1 ? true : undefined), 60_000);
+  expect((await Promise.all(holders.map(view))).map((v) => v.status)).toEqual(['RUNNING', 'RUNNING']);
   const waiters: string[] = [];
   for (let i = 0; i < 3; i++) {
     waiters.push(
@@ -141,9 +158,10 @@ test('tasks beyond the limit wait without holding a worker slot, in the order th
     return vs.every((v) => v.waiting?.reason === 'concurrency') ? vs : undefined;
   });
   expect(waiting.map((v) => v.status)).toEqual(['QUEUED', 'QUEUED', 'QUEUED']);
-  // The slots of the pool are free for other work meanwhile: an unrelated task runs at once.
+  // The one slot left is free for other work meanwhile: an unrelated task runs while everything else holds.
   const other = await finished((await submit({ name: uniqueId('free'), type: 'noop', executionMode: 'LOCAL' })).id);
   expect(other.status).toBe('COMPLETED');
+  expect(gate.holders()).toBe(before + slots - 1);
   gate.release();
   const done = await Promise.all(waiters.map((id) => finished(id)));
   // The two freed slots go to the first two in line; the last one in line starts only when one of them frees a slot.
@@ -155,24 +173,42 @@ test('tasks beyond the limit wait without holding a worker slot, in the order th
   );
 });
 
-test('a rate limit of 5 per second is never exceeded within any second', async () => {
-  const key = uniqueId('rate');
-  const ids = await Promise.all(
-    Array.from(
-      { length: 15 },
-      async () =>
-        (await submit({ name: key, type: 'noop', executionMode: 'LOCAL', rateLimit: { key, perSecond: 5 } })).id,
-    ),
-  );
-  const views = await Promise.all(ids.map((id) => finished(id)));
-  expect(views.map((v) => v.status)).toEqual(views.map(() => 'COMPLETED'));
-  const grants = views.map((v) => Date.parse(v.permitGrantedAt ?? '')).sort((a, b) => a - b);
-  expect(grants.every(Number.isFinite)).toBe(true);
-  for (let i = 0; i + 5 < grants.length; i++) {
-    // The 6th permit after any permit comes a full period later.
-    expect((grants[i + 5] as number) - (grants[i] as number)).toBeGreaterThanOrEqual(1000);
-  }
-});
+test.each(['LOCAL', 'LAMBDA'])(
+  'a rate limit of 5 per second holds for the start of every %s attempt, retries included',
+  async (mode) => {
+    const key = uniqueId('rate');
+    const ids = await Promise.all(
+      Array.from(
+        { length: 10 },
+        async (_, i) =>
+          (
+            await submit({
+              name: key,
+              type: 'flaky',
+              executionMode: mode,
+              // Half of them fail once: their retries, which Temporal schedules by itself, start under a permit too.
+              payload: { failAttempts: i % 2 },
+              retry: { initialIntervalMs: 100, backoffCoefficient: 1, maximumIntervalMs: 100, maximumAttempts: 3 },
+              rateLimit: { key, perSecond: 5 },
+              // A synchronous Lambda attempt starts at its invocation, under its permit; an asynchronous one's
+              // recorded start is the function's own, after Lambda's event queue, which Spillway does not pace.
+              ...(mode === 'LAMBDA' ? { invocation: 'sync' } : {}),
+            })
+          ).id,
+      ),
+    );
+    const views = await Promise.all(ids.map((id) => finished(id)));
+    expect(views.map((v) => v.status)).toEqual(views.map(() => 'COMPLETED'));
+    const attempts = views.flatMap((v) => v.attempts);
+    expect(attempts.map((a) => a.placement)).toEqual(attempts.map(() => mode));
+    const starts = attempts.map((a) => Date.parse(a.startedAt)).sort((a, b) => a - b);
+    expect(starts).toHaveLength(15);
+    for (let i = 0; i + 5 < starts.length; i++) {
+      // The 6th attempt after any attempt starts a full period later.
+      expect((starts[i + 5] as number) - (starts[i] as number)).toBeGreaterThanOrEqual(1000);
+    }
+  },
+);
 
 test('a delayed task does not start before its delay', async () => {
   const { id } = await submit({ name: uniqueId('delay'), type: 'noop', executionMode: 'LOCAL', delaySeconds: 3 });
@@ -216,9 +252,110 @@ test('a task not started by its expiresAt ends EXPIRED and never runs', async ()
   expect((await finished(holder.id)).status).toBe('COMPLETED');
 });
 
+test('a task with startAt starts no earlier, and shows its options with their values before it starts', async () => {
+  const key = uniqueId('start-at');
+  const startAt = new Date(Date.now() + 8_000).toISOString();
+  const expiresAt = new Date(Date.now() + 120_000).toISOString();
+  const { id } = await submit({
+    name: key,
+    type: 'noop',
+    executionMode: 'LOCAL',
+    startAt,
+    expiresAt,
+    priority: 2,
+    fairness: { key: `${key}-tenant`, weight: 2 },
+    concurrency: { key, limit: 7 },
+    rateLimit: { key, perMinute: 600 },
+  });
+  const early = await view(id);
+  expect({ status: early.status, options: early.options }).toEqual({
+    status: 'QUEUED',
+    options: {
+      startAt,
+      expiresAt,
+      priority: 2,
+      fairness: { key: `${key}-tenant`, weight: 2 },
+      concurrency: { key, limit: 7 },
+      rateLimit: { key, limit: 600, periodMs: 60_000 },
+    },
+  });
+  const done = await finished(id);
+  expect(done.status).toBe('COMPLETED');
+  expect(Date.parse(done.attempts[0]?.startedAt ?? '')).toBeGreaterThanOrEqual(Date.parse(startAt));
+  expect(done.options).toEqual(early.options);
+});
+
+test('a task placed in time whose attempt waits in the local queue past its expiresAt ends EXPIRED unrun', async () => {
+  const slots = poolSlots();
+  const before = gate.holders();
+  const fillers = await holdAtGate('expire-queue', slots);
+  await eventually(async () => (gate.holders() === before + slots ? true : undefined), 60_000);
+  const expiresAt = Date.now() + 6_000;
+  const { id } = await submit({
+    name: uniqueId('expire-queue'),
+    type: 'noop',
+    executionMode: 'LOCAL',
+    expiresAt: new Date(expiresAt).toISOString(),
+  });
+  // Nothing holds the task itself: it is placed at once, and its attempt waits for a slot of the full pool.
+  await eventually(async () => ((await view(id)).status === 'RUNNING' ? true : undefined));
+  await eventually(async () => (Date.now() > expiresAt ? true : undefined));
+  gate.release();
+  const expired = await finished(id);
+  expect({ status: expired.status, attempts: expired.attempts, error: expired.error?.type }).toEqual({
+    status: 'EXPIRED',
+    attempts: [],
+    error: 'TaskExpiredError',
+  });
+  expect(expired.error?.message).toContain('waited in the queue');
+  const held = await Promise.all(fillers.map((f) => finished(f)));
+  expect(held.map((v) => v.status)).toEqual(held.map(() => 'COMPLETED'));
+});
+
+test('a delayed task held by a pause of its tenant past its expiresAt ends EXPIRED unrun', async () => {
+  const tenant = uniqueId('paused-tenant');
+  const pause = await post('/api/controls/pause', { tenant, reason: 'expiry test', by: 'test' });
+  expect(pause.statusCode).toBe(200);
+  try {
+    const { id } = await submit({
+      name: tenant,
+      type: 'noop',
+      executionMode: 'LOCAL',
+      delaySeconds: 2,
+      expiresAt: new Date(Date.now() + 6_000).toISOString(),
+      fairness: { key: tenant },
+    });
+    const expired = await finished(id);
+    expect({ status: expired.status, attempts: expired.attempts, error: expired.error?.type }).toEqual({
+      status: 'EXPIRED',
+      attempts: [],
+      error: 'TaskExpiredError',
+    });
+    // The stats count it as expired, in total and for its tenant.
+    const stats = await eventually(async () => {
+      const body = (await app.inject({ method: 'GET', url: '/api/tasks/stats' })).json();
+      return body.byTenant?.[tenant]?.expired === 1 ? body : undefined;
+    });
+    expect(stats.totals.expired).toBeGreaterThanOrEqual(1);
+    expect(stats.byTenant[tenant]).toEqual({
+      created: 1,
+      queued: 0,
+      running: 0,
+      completed: 0,
+      failed: 0,
+      cancelled: 0,
+      expired: 1,
+      costUsd: 0,
+    });
+  } finally {
+    await post('/api/controls/resume', { tenant, reason: 'expiry test done', by: 'test' });
+  }
+});
+
 test('trailing debounce runs exactly one task per window, with the last payload', async () => {
   const key = uniqueId('debounce');
   const answers = [];
+  // A generous window: the five submissions, one after another, land in it however busy the machine is.
   for (let i = 1; i <= 5; i++) {
     answers.push(
       await submit({
@@ -226,7 +363,7 @@ test('trailing debounce runs exactly one task per window, with the last payload'
         type: 'flaky',
         executionMode: 'LOCAL',
         payload: { sleepMs: i },
-        debounce: { key, periodSeconds: 3 },
+        debounce: { key, periodSeconds: 15 },
       }),
     );
   }
@@ -250,6 +387,35 @@ test('trailing debounce runs exactly one task per window, with the last payload'
   const count = async () => (await harness.client.workflow.count(`TaskName STARTS_WITH '${key}'`)).count;
   await eventually(async () => ((await count()) >= 2 ? true : undefined));
   expect(await count()).toBe(2);
+});
+
+test('concurrent trailing submissions all join one window: one task runs', async () => {
+  const key = uniqueId('debounce-burst');
+  const answers = await Promise.all(
+    Array.from({ length: 8 }, (_, i) =>
+      submit({
+        name: `${key}-${i}`,
+        type: 'flaky',
+        executionMode: 'LOCAL',
+        payload: { sleepMs: i },
+        debounce: { key, periodSeconds: 15 },
+      }),
+    ),
+  );
+  // One submission opened the window; every other one, even those that found it before its task existed, joined it.
+  expect(new Set(answers.map((a) => a.id)).size).toBe(1);
+  expect(answers.filter((a) => a.statusCode === 201)).toHaveLength(1);
+  expect(answers.filter((a) => a.debounced === true)).toHaveLength(7);
+  const done = await finished(answers[0]?.id as string);
+  expect(done.status).toBe('COMPLETED');
+  // Any task the burst started began before this one ended, so visibility lists it by the time it lists this one.
+  const listed = async () => (await harness.client.workflow.count(`TaskName STARTS_WITH '${key}'`)).count;
+  await eventually(async () =>
+    (await harness.client.workflow.count(`WorkflowId = '${done.id}' AND ExecutionStatus = 'Completed'`)).count === 1
+      ? true
+      : undefined,
+  );
+  expect(await listed()).toBe(1);
 });
 
 test('leading debounce runs the first payload at once; the rest of the window answers with its id', async () => {

@@ -54,12 +54,20 @@ test('a schedule fires, pauses, backfills, triggers and is deleted', async () =>
   const task = (await get(`/api/tasks/${first?.id}`)).json();
   expect(task).toEqual(expect.objectContaining({ status: 'COMPLETED', type: 'noop', scheduleId: name }));
 
-  // Paused, it starts nothing until unpaused.
+  // Paused, it starts nothing. Temporal's count of the runs it started is the truth; visibility catches up with it.
   const paused = await post(`/api/schedules/${name}/pause`, { note: 'maintenance' });
   expect(paused.json()).toEqual(expect.objectContaining({ paused: true }));
-  const whilePaused = await countTasks(name);
+  const taken = async () => (await harness.client.schedule.getHandle(name).describe()).info.numActionsTaken;
+  const listedAll = async (n: number) => eventually(async () => ((await countTasks(name)) === n ? n : undefined));
+  const whilePaused = await taken();
+  await listedAll(whilePaused);
+  // Past the next two due times (every 2 s), still nothing new.
+  const dueBy = Date.now() + 5_000;
+  await eventually(async () => (Date.now() > dueBy ? true : undefined), 10_000);
+  expect(await taken()).toBe(whilePaused);
+  expect(await countTasks(name)).toBe(whilePaused);
 
-  // A backfill of a past ten seconds runs what would have run then: five runs of every 2 s.
+  // A backfill of a past ten seconds runs what would have run then: five runs of every 2 s (six on a boundary).
   const end = new Date(Date.now() - 60_000);
   const start = new Date(end.getTime() - 10_000);
   const backfill = await post(`/api/schedules/${name}/backfill`, {
@@ -67,14 +75,26 @@ test('a schedule fires, pauses, backfills, triggers and is deleted', async () =>
     end: end.toISOString(),
   });
   expect(backfill.statusCode).toBe(200);
-  await eventually(async () => ((await countTasks(name)) >= whilePaused + 5 ? true : undefined), 30_000);
-  const afterBackfill = await countTasks(name);
-  expect(afterBackfill - whilePaused).toBeGreaterThanOrEqual(5);
+  const afterBackfill = await eventually(async () => {
+    const n = await taken();
+    return n >= whilePaused + 5 ? n : undefined;
+  }, 30_000);
   expect(afterBackfill - whilePaused).toBeLessThanOrEqual(6);
+  await listedAll(afterBackfill);
 
   // Trigger runs one now, paused or not.
   expect((await post(`/api/schedules/${name}/trigger`)).statusCode).toBe(200);
-  await eventually(async () => ((await countTasks(name)) === afterBackfill + 1 ? true : undefined), 30_000);
+  await eventually(async () => ((await taken()) === afterBackfill + 1 ? true : undefined), 30_000);
+  await listedAll(afterBackfill + 1);
+
+  // Unpaused, it runs on its own again.
+  const unpaused = await post(`/api/schedules/${name}/unpause`, { note: 'back' });
+  expect(unpaused.json()).toEqual(expect.objectContaining({ paused: false }));
+  const resumed = await eventually(async () => {
+    const n = await taken();
+    return n > afterBackfill + 1 ? n : undefined;
+  }, 30_000);
+  await eventually(async () => ((await countTasks(name)) >= resumed ? true : undefined));
 
   // Temporal's own CLI sees it.
   const cli = spawnSync(stack.temporalCli, ['schedule', 'list', '--address', stack.temporalAddress, '-o', 'json'], {

@@ -3,6 +3,7 @@ import {
   addCounters,
   isFractionalCounter,
   likelyPrevious,
+  parseTenantField,
   transitionEffect,
   type ProjectedTask,
   type TransitionFacts,
@@ -155,6 +156,51 @@ describe('transitionEffect', () => {
         warm: 0,
       },
     },
+    {
+      name: "a tenant's task is created into its tenant's counts too",
+      previous: undefined,
+      facts: facts({ status: 'QUEUED', tenant: 'acme' }),
+      changed: true,
+      counters: { created: 1, 'status:QUEUED': 1, 'tenant:acme:created': 1, 'tenant:acme:status:QUEUED': 1 },
+    },
+    {
+      name: "a tenant's task moves between its tenant's statuses",
+      previous: { status: 'QUEUED' },
+      facts: facts({ status: 'RUNNING', placement: 'LOCAL', tenant: 'acme' }),
+      changed: true,
+      counters: {
+        'status:QUEUED': -1,
+        'status:RUNNING': 1,
+        'RUNNING:LOCAL': 1,
+        'tenant:acme:status:QUEUED': -1,
+        'tenant:acme:status:RUNNING': 1,
+      },
+    },
+    {
+      name: "a tenant's expired task counts as EXPIRED for its tenant, with its cost",
+      previous: { status: 'RUNNING', placement: 'LOCAL' },
+      facts: facts({ status: 'EXPIRED', placement: 'LOCAL', tenant: 'acme:eu', costUsd: 0.25 }),
+      changed: true,
+      counters: {
+        'status:RUNNING': -1,
+        'RUNNING:LOCAL': -1,
+        'status:EXPIRED': 1,
+        'EXPIRED:LOCAL': 1,
+        'tenant:acme:eu:status:RUNNING': -1,
+        'tenant:acme:eu:status:EXPIRED': 1,
+        'cost:LOCAL': 0.25,
+        'cost:tenant:acme:eu': 0.25,
+        cold: 0,
+        warm: 0,
+      },
+    },
+    {
+      name: "a fallback to LOCAL leaves the tenant's running count as it was",
+      previous: { status: 'RUNNING', placement: 'LAMBDA' },
+      facts: facts({ status: 'RUNNING', placement: 'LOCAL', executionMode: 'AUTO', tenant: 'acme' }),
+      changed: true,
+      counters: { 'RUNNING:LAMBDA': -1, 'RUNNING:LOCAL': 1 },
+    },
   ];
 
   test.each(cases)('$name', ({ previous, facts: f, changed, counters, next }) => {
@@ -212,6 +258,33 @@ describe('transitionEffect', () => {
     );
     expect(nonZero).toEqual(Object.fromEntries(Object.entries(direct.counters).filter(([, v]) => v !== 0)));
     expect(state).toEqual({ status: 'COMPLETED', placement: 'LOCAL' });
+  });
+});
+
+describe('tenant counter fields', () => {
+  test.each([
+    ['tenant:acme:created', { tenant: 'acme', what: 'created' }],
+    ['tenant:acme:status:FAILED', { tenant: 'acme', what: 'FAILED' }],
+    // A tenant key may hold colons of its own.
+    ['tenant:org:team:status:EXPIRED', { tenant: 'org:team', what: 'EXPIRED' }],
+    ['cost:tenant:org:team', { tenant: 'org:team', what: 'cost' }],
+    ['status:FAILED', undefined],
+    ['cost:LOCAL', undefined],
+  ])('%s', (field, parsed) => {
+    expect(parseTenantField(field)).toEqual(parsed);
+  });
+
+  test('every field the rule writes for a tenant reads back as that tenant', () => {
+    const effect = transitionEffect(
+      { status: 'RUNNING', placement: 'LOCAL' },
+      facts({ status: 'COMPLETED', placement: 'LOCAL', tenant: 'a:b', costUsd: 1 }),
+    );
+    const tenants = Object.keys(effect.counters)
+      .map(parseTenantField)
+      .filter((p) => p !== undefined)
+      .map((p) => p.tenant);
+    expect(new Set(tenants)).toEqual(new Set(['a:b']));
+    expect(tenants).toHaveLength(3);
   });
 });
 

@@ -232,6 +232,42 @@ describe('the default placement settings (AUTO stays local below the threshold)'
       },
     },
     {
+      name: 'run-task-local-gated-r3',
+      description:
+        'LOCAL, submitted through the API (input revision 3) with a start delay, a concurrency key and a rate limit: ' +
+        'reads the operator controls when it places (a local activity), takes its slot and its permit, the attempt ' +
+        'moves the permit to its start, and the slot is given back',
+      submit: (app) =>
+        submitTask(app, {
+          name: 'replay local gated r3',
+          type: 'noop',
+          executionMode: 'LOCAL',
+          payload: {},
+          delaySeconds: 1,
+          concurrency: { key: 'replay-gated', limit: 2 },
+          rateLimit: { key: 'replay-gated', perSecond: 5 },
+        }),
+      expect: (s, events) => {
+        expect(outcomes(s)).toEqual([[1, 'LOCAL', 'succeeded', undefined]]);
+        expect(s.options).toEqual(
+          expect.objectContaining({
+            concurrency: { key: 'replay-gated', limit: 2 },
+            rateLimit: { key: 'replay-gated', limit: 5, periodMs: 1000 },
+          }),
+        );
+        // The controls read (a marker), acquireSlot, acquirePermit, the attempt, RUNNING, releaseSlot, the facts.
+        expect(events.filter((e) => /^(ACTIVITY_TASK_SCHEDULED|UPSERT_WORKFLOW|MARKER_RECORDED)/.test(e))).toEqual([
+          'MARKER_RECORDED',
+          'ACTIVITY_TASK_SCHEDULED',
+          'ACTIVITY_TASK_SCHEDULED',
+          'UPSERT_WORKFLOW_SEARCH_ATTRIBUTES',
+          'ACTIVITY_TASK_SCHEDULED',
+          'UPSERT_WORKFLOW_SEARCH_ATTRIBUTES',
+          'ACTIVITY_TASK_SCHEDULED',
+        ]);
+      },
+    },
+    {
       name: 'run-task-local-retried-r2',
       description:
         'LOCAL, submitted through the API (input revision 2): fails twice (retryable), succeeds on attempt 3, ' +

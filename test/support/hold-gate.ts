@@ -10,6 +10,12 @@ export interface HoldGate {
   release(): void;
   /** How many times the gate was asked while closed: proof that holders are waiting on it. */
   closedPolls(): number;
+  /**
+   * How many different URLs asked while closed: give each holder its own (`holder(i)`) to know how many hold at once.
+   */
+  holders(): number;
+  /** The gate's URL for one holder, told apart by holders(). */
+  holder(name: string | number): string;
   close(): Promise<void>;
 }
 
@@ -17,8 +23,12 @@ export interface HoldGate {
 export async function startHoldGate(host = '127.0.0.1'): Promise<HoldGate> {
   let open = false;
   let closedPolls = 0;
-  const server = createServer((_req, res) => {
-    if (!open) closedPolls++;
+  const asked = new Set<string>();
+  const server = createServer((req, res) => {
+    if (!open) {
+      closedPolls++;
+      asked.add(req.url ?? '');
+    }
     res.writeHead(open ? 200 : 503, { 'content-type': 'text/plain', connection: 'close' }).end(open ? 'go' : 'hold');
   });
   await new Promise<void>((resolve) => server.listen(0, host, resolve));
@@ -27,6 +37,8 @@ export async function startHoldGate(host = '127.0.0.1'): Promise<HoldGate> {
     url: `http://${host}:${port}/hold`,
     release: () => (open = true),
     closedPolls: () => closedPolls,
+    holders: () => asked.size,
+    holder: (name) => `http://${host}:${port}/hold/${encodeURIComponent(String(name))}`,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -1,4 +1,10 @@
-import { lostAttemptError, reduceAttempts, type AttemptContext, type AttemptEvent } from '../../domain/attempt-log';
+import {
+  lastAttemptNumber,
+  lostAttemptError,
+  reduceAttempts,
+  type AttemptContext,
+  type AttemptEvent,
+} from '../../domain/attempt-log';
 import type { AttemptRecord } from '../../domain/task-model';
 
 const ctx: AttemptContext = {
@@ -6,6 +12,7 @@ const ctx: AttemptContext = {
   taskStartedAt: '2026-12-01T10:00:00.000Z',
   placement: 'LOCAL',
   timeoutSeconds: 10,
+  maximumAttempts: 4,
 };
 
 const at = (s: number) => new Date(Date.parse('2026-12-01T10:00:00.000Z') + s * 1000).toISOString();
@@ -25,10 +32,15 @@ const succeeded = (attempt: number, from: number, to: number): AttemptRecord => 
   finishedAt: at(to),
   outcome: 'succeeded',
 });
+const throttled = { type: 'LambdaThrottledError', message: 'Rate Exceeded.', nonRetryable: false };
+const drained = { type: 'PlacementOverriddenError', message: 'operator override drain-lambda', nonRetryable: false };
 const fold = (events: AttemptEvent[], context = ctx) =>
   events.reduce<AttemptRecord[]>((log, event) => reduceAttempts(log, event, context), []);
 const summary = (log: AttemptRecord[]) =>
-  log.map((a) => `${a.attempt}:${a.outcome}${a.error ? `:${a.error.type}` : ''}${a.backoffMs !== undefined ? `+${a.backoffMs}` : ''}`);
+  log.map(
+    (a) =>
+      `${a.attempt}:${a.outcome}${a.error ? `:${a.error.type}` : ''}${a.backoffMs !== undefined ? `+${a.backoffMs}` : ''}`,
+  );
 
 describe('the attempt log', () => {
   const cases: Array<[string, AttemptEvent[], string[]]> = [
@@ -60,11 +72,7 @@ describe('the attempt log', () => {
       // Nothing says when the lost attempt started: the log takes the previous end, with no backoff.
       ['1:failed:Boom', '2:failed:AttemptTimedOut+0', '3:succeeded+0'],
     ],
-    [
-      'a timeout with nothing reported loses the first attempt',
-      [{ type: 'timedOut' }],
-      ['1:failed:AttemptTimedOut'],
-    ],
+    ['a timeout with nothing reported loses the first attempt', [{ type: 'timedOut' }], ['1:failed:AttemptTimedOut']],
     [
       'a timeout after reported failures loses the next attempt',
       [{ type: 'reported', record: failed(1, 0, 1) }, { type: 'timedOut' }],
@@ -72,15 +80,44 @@ describe('the attempt log', () => {
     ],
     [
       'a timeout after the policy ran out loses every attempt that never reported',
-      [{ type: 'reported', record: failed(2, 3, 4) }, { type: 'timedOut', lastAttempt: 4 }],
+      [
+        { type: 'reported', record: failed(2, 3, 4) },
+        { type: 'timedOut', exhausted: true },
+      ],
       ['1:failed:AttemptTimedOut', '2:failed:Boom+0', '3:failed:AttemptTimedOut+0', '4:failed:AttemptTimedOut+0'],
     ],
     [
-      'a timeout of the attempt Temporal says is running ends that attempt',
+      'a timeout before the policy ran out loses only the next attempt',
       [
-        { type: 'running', attempt: 1, placement: 'LOCAL', startedAt: at(2) },
-        { type: 'timedOut' },
+        { type: 'reported', record: failed(2, 3, 4) },
+        { type: 'timedOut', exhausted: false },
       ],
+      ['1:failed:AttemptTimedOut', '2:failed:Boom+0', '3:failed:AttemptTimedOut+0'],
+    ],
+    [
+      'a throttled Lambda attempt that reported itself is the last on Lambda when the task leaves it',
+      [
+        { type: 'reported', record: failed(1, 0, 1, { placement: 'LAMBDA', error: throttled }) },
+        { type: 'leftLambda', error: throttled },
+      ],
+      ['1:failed:LambdaThrottledError'],
+    ],
+    [
+      'a drain refuses the next Lambda attempt, which the log records itself',
+      [
+        { type: 'reported', record: failed(1, 0, 1, { placement: 'LAMBDA' }) },
+        { type: 'leftLambda', error: drained },
+      ],
+      ['1:failed:Boom', '2:failed:PlacementOverriddenError+29000'],
+    ],
+    [
+      'a drain before any Lambda attempt reported records the refused first attempt',
+      [{ type: 'leftLambda', error: drained }],
+      ['1:failed:PlacementOverriddenError'],
+    ],
+    [
+      'a timeout of the attempt Temporal says is running ends that attempt',
+      [{ type: 'running', attempt: 1, placement: 'LOCAL', startedAt: at(2) }, { type: 'timedOut' }],
       ['1:failed:AttemptTimedOut'],
     ],
     [
@@ -128,6 +165,27 @@ describe('the attempt log', () => {
       backoffMs: 0,
     });
     expect(log[1]?.error?.message).toMatch(/within 10 s/);
+  });
+
+  it('a timeout after a fallback to LOCAL counts the policy from the attempts Lambda made', () => {
+    // Two Lambda attempts, the second refused by a drain; LOCAL then ran attempts 3 to 5 (three per its policy).
+    const fallen = fold([
+      { type: 'reported', record: failed(1, 0, 1, { placement: 'LAMBDA' }) },
+      { type: 'leftLambda', error: drained },
+    ]);
+    expect(lastAttemptNumber(fallen)).toBe(2);
+    const log = reduceAttempts(
+      fallen,
+      { type: 'timedOut', exhausted: true },
+      { ...ctx, attemptOffset: lastAttemptNumber(fallen), maximumAttempts: 3 },
+    );
+    expect(summary(log)).toEqual([
+      '1:failed:Boom',
+      '2:failed:PlacementOverriddenError+29000',
+      '3:failed:AttemptTimedOut+0',
+      '4:failed:AttemptTimedOut+0',
+      '5:failed:AttemptTimedOut+0',
+    ]);
   });
 
   it('a lost first attempt starts with the task', () => {
