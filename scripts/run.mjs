@@ -23,14 +23,18 @@ import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const DATA = path.join(ROOT, 'data');
+const env = process.env;
+// Everything a stack keeps (Temporal's SQLite file, secrets, logs, Lambda's functions, packages) lives under one
+// folder, so a second stack (a test, a demo beside a dev stack) runs with SPILLWAY_DATA_DIR and its own ports.
+const DATA = path.resolve(ROOT, env.SPILLWAY_DATA_DIR || 'data');
+/** The data folder as the messages show it: `data` for the default, relative when inside the repository. */
+const DATA_SHOWN = path.relative(ROOT, DATA).startsWith('..') ? DATA : path.relative(ROOT, DATA);
 const PID_FILE = path.join(DATA, 'stack.pid');
 const { ensureTemporalCli } = require('./lib/temporal-cli.js');
 const { startS3Server } = require('./lib/s3-server.js');
 const { Stack } = require('./lib/stack.js');
 const { canConnect, waitForHttp } = require('./lib/net.js');
 
-const env = process.env;
 const apiPort = Number(env.API_PORT || 8080);
 const lambdaPort = Number(env.LAMBDA_PORT || 9001);
 const temporalPort = Number(env.TEMPORAL_PORT || 7233);
@@ -105,7 +109,7 @@ function callbackSecret() {
   return readFileSync(file, 'utf8').trim();
 }
 
-/** The local object store's key, made once and kept in data/ like the callback secret. */
+/** The local object store's key, made once and kept in the data folder like the callback secret. */
 function s3Secret() {
   const file = path.join(DATA, 's3-secret');
   if (!existsSync(file)) {
@@ -269,7 +273,8 @@ async function startForeground() {
     console.log('\nstopping Spillway ...');
     await stack.stop();
     await objectStore?.stop();
-    rmSync(PID_FILE, { force: true });
+    // Only this start's own file: a start refused because a stack runs already leaves that stack's file alone.
+    if (existsSync(PID_FILE) && Number(readFileSync(PID_FILE, 'utf8')) === process.pid) rmSync(PID_FILE);
     console.log('stopped.');
     process.exit(code);
   };
@@ -282,6 +287,9 @@ async function startForeground() {
     for (const port of apiPorts) {
       if (await canConnect(port)) throw new Error(`port ${port} (an API instance's) is in use; set API_PORT elsewhere`);
     }
+    // From here on `npm stop` ends this start too, also while it is still coming up (shutdown removes the file).
+    mkdirSync(DATA, { recursive: true });
+    writeFileSync(PID_FILE, String(process.pid));
     const temporalAddress = env.TEMPORAL_ADDRESS || `127.0.0.1:${temporalPort}`;
     if (!env.TEMPORAL_ADDRESS) {
       if (await canConnect(temporalPort)) {
@@ -297,7 +305,7 @@ async function startForeground() {
       }
     }
     const redis = await stack.ensureRedis({ url: redisUrl, dataDir: path.join(DATA, 'redis') });
-    if (redis.started) console.log(`started redis-server for ${redisUrl} with its data in data/redis`);
+    if (redis.started) console.log(`started redis-server for ${redisUrl} with its data in ${DATA_SHOWN}/redis`);
     const shared = {
       TEMPORAL_ADDRESS: temporalAddress,
       REDIS_URL: redisUrl,
@@ -306,6 +314,8 @@ async function startForeground() {
       // Lambda callbacks and the links in answers go to API_PORT, whichever instance (or the balancer) is there.
       SPILLWAY_CALLBACK_URL: env.SPILLWAY_CALLBACK_URL || `http://127.0.0.1:${apiPort}/api/callbacks/lambda`,
       SPILLWAY_PUBLIC_URL: env.SPILLWAY_PUBLIC_URL || `http://localhost:${apiPort}`,
+      // The deployed packages the workers unpack, in this stack's data folder.
+      SPILLWAY_PACKAGE_CACHE_DIR: env.SPILLWAY_PACKAGE_CACHE_DIR || path.join(DATA, 'packages'),
     };
     if (!env.TEMPORAL_ADDRESS) delete shared.TEMPORAL_ADDRESS;
     mkdirSync(path.join(DATA, 'logs'), { recursive: true });
@@ -319,7 +329,10 @@ async function startForeground() {
     }
     const lambdaEntry = path.join(ROOT, 'dist', 'lambda', 'server.js');
     if (existsSync(lambdaEntry) && !env.LAMBDA_ENDPOINT) {
-      const lambda = stack.startNode('lambda', lambdaEntry, shared);
+      const lambda = stack.startNode('lambda', lambdaEntry, {
+        ...shared,
+        LAMBDA_DATA_DIR: env.LAMBDA_DATA_DIR || path.join(DATA, 'lambda'),
+      });
       await stack.waitForHealth(`http://127.0.0.1:${lambdaPort}/_spillway/status`, lambda);
       await deployExamples(`http://127.0.0.1:${lambdaPort}`);
       for (const target of extraLocalTargets()) {
@@ -371,8 +384,6 @@ async function startForeground() {
     if (apiCount > 1) {
       await stack.startBalancer({ port: apiPort, backends: apiPorts.map((p) => `127.0.0.1:${p}`) });
     }
-    mkdirSync(DATA, { recursive: true });
-    writeFileSync(PID_FILE, String(process.pid));
     console.log(`
 Spillway is up.
   Dashboard and API   http://localhost:${apiPort}${apiCount > 1 ? ` (balancer over ${apiCount} API instances on ${apiPorts.join(', ')})` : ''}
@@ -382,8 +393,8 @@ Spillway is up.
   Temporal Web UI     ${env.TEMPORAL_ADDRESS ? '(your cluster)' : webUiLine()}
   Temporal gRPC       ${temporalAddress}
   Local Lambda API    ${env.LAMBDA_ENDPOINT || `http://127.0.0.1:${lambdaPort}`}${env.LAMBDA_ENDPOINT ? '' : extraLocalTargets().map((t) => `\n                      http://127.0.0.1:${t.port} (${t.name}, ${t.region})`).join('')}
-  Object store (S3)   ${objectStore ? `${objectStore.endpoint} (SeaweedFS, data in data/s3)` : env.SPILLWAY_S3_ENDPOINT || (env.SPILLWAY_S3_AWS === 'true' ? 'AWS S3' : 'none (SPILLWAY_S3=off)')}
-  Logs                data/logs/
+  Object store (S3)   ${objectStore ? `${objectStore.endpoint} (SeaweedFS, data in ${DATA_SHOWN}/s3)` : env.SPILLWAY_S3_ENDPOINT || (env.SPILLWAY_S3_AWS === 'true' ? 'AWS S3' : 'none (SPILLWAY_S3=off)')}
+  Logs                ${DATA_SHOWN}/logs/
 Press Ctrl+C to stop everything${env.SPILLWAY_DETACHED ? ' (or run npm stop)' : ''}.`);
   } catch (err) {
     console.error(`\nSpillway could not start: ${err.message}`);
@@ -480,7 +491,7 @@ async function startDetached() {
   const note = setInterval(() => {
     if (Date.now() - lastActivity < 30_000) return;
     const seconds = Math.round((Date.now() - started) / 1000);
-    console.log(`  … still starting (${Math.floor(seconds / 60)} min ${seconds % 60} s; data/logs/stack.log)`);
+    console.log(`  … still starting (${Math.floor(seconds / 60)} min ${seconds % 60} s; ${DATA_SHOWN}/logs/stack.log)`);
   }, 30_000);
   const healthUrl = `http://127.0.0.1:${apiPort}/actuator/health`;
   try {
@@ -498,7 +509,7 @@ async function startDetached() {
   } catch (err) {
     tail.stop();
     clearInterval(note);
-    console.error(`Spillway did not come up: ${err.message}. See data/logs/stack.log`);
+    console.error(`Spillway did not come up: ${err.message}. See ${DATA_SHOWN}/logs/stack.log`);
     process.exit(1);
   }
   tail.stop();
@@ -506,14 +517,14 @@ async function startDetached() {
   console.log(`Spillway is up in the background.
   Dashboard and API   http://localhost:${apiPort}
   Temporal Web UI     ${webUiLine(env.TEMPORAL_ADDRESS || `127.0.0.1:${temporalPort}`)}
-  Logs                data/logs/
+  Logs                ${DATA_SHOWN}/logs/
   Stop it with        npm stop`);
   process.exit(0);
 }
 
 async function stop() {
   if (!existsSync(PID_FILE)) {
-    console.log('no Spillway stack is running (no data/stack.pid)');
+    console.log(`no Spillway stack is running (no ${DATA_SHOWN}/stack.pid)`);
     return;
   }
   const pid = Number(readFileSync(PID_FILE, 'utf8'));

@@ -29,6 +29,33 @@ async function freePort(host = '127.0.0.1') {
   throw new Error('no free port that this process has not handed out already');
 }
 
+/** Resolves true when port can be bound on host right now. */
+function canBind(port, host) {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.unref();
+    server.once('error', () => resolve(false));
+    server.listen(port, host, () => server.close(() => resolve(true)));
+  });
+}
+
+/**
+ * The first of `count` consecutive ports that are free now and not handed out before: for `npm start -- --apis N`,
+ * whose API instances take the ports after API_PORT.
+ */
+async function freeConsecutivePorts(count, host = '127.0.0.1') {
+  for (let tries = 0; tries < 50; tries++) {
+    const first = await freePort(host);
+    const rest = Array.from({ length: count - 1 }, (_, i) => first + 1 + i);
+    if (rest.some((port) => handedOut.has(port) || port > 65535)) continue;
+    if ((await Promise.all(rest.map((port) => canBind(port, host)))).every(Boolean)) {
+      for (const port of rest) handedOut.add(port);
+      return first;
+    }
+  }
+  throw new Error(`no ${count} consecutive free ports`);
+}
+
 function canConnect(port, host = '127.0.0.1', timeoutMs = 500) {
   return new Promise((resolve) => {
     const socket = net.connect({ port, host });
@@ -85,4 +112,4 @@ async function waitForHttp(url, timeoutMs = 60_000, isAlive = () => true) {
   throw new Error(`${url} was not healthy within ${timeoutMs / 1000} s (${last})`);
 }
 
-module.exports = { freePort, canConnect, waitForPort, pingRedis, waitForHttp };
+module.exports = { freePort, freeConsecutivePorts, canBind, canConnect, waitForPort, pingRedis, waitForHttp };

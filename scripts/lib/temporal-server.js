@@ -18,11 +18,10 @@ const {
   rmSync,
   writeFileSync,
 } = require('node:fs');
-const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const { cacheDir: cliCacheDir, ensureTemporalCli } = require('./temporal-cli');
-const { freePort, waitForPort } = require('./net');
+const { canBind, freePort, waitForPort } = require('./net');
 const { SEARCH_ATTRIBUTES } = require('./stack');
 
 const TEMPORAL_SERVER_VERSION = 'v1.32.2';
@@ -400,16 +399,6 @@ async function retry(what, fn, { timeoutMs = 60_000, intervalMs = 500, isAlive =
     if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000} s (${last && last.message})`);
     await new Promise((r) => setTimeout(r, intervalMs));
   }
-}
-
-/** Resolves true when port can be bound on ip right now. */
-function canBind(port, ip) {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.unref();
-    server.once('error', () => resolve(false));
-    server.listen(port, ip, () => server.close(() => resolve(true)));
-  });
 }
 
 /**

@@ -70,3 +70,13 @@ function temporalUiArgs({ dir, grpcAddress, port, namespace = 'default' }) {
 }
 
 module.exports = { TEMPORAL_UI_VERSION, ensureTemporalUi, temporalUiArgs };
+
+if (require.main === module) {
+  // `node scripts/lib/temporal-ui.js` builds the UI server once (CI does, before the tests) and prints its path.
+  try {
+    console.log(ensureTemporalUi());
+  } catch (err) {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  }
+}
