@@ -176,7 +176,12 @@ function deepFreeze<T>(value: T): T {
 
 export function loadConfig(env: Env = process.env): SpillwayConfig {
   const external = Boolean(env.TEMPORAL_ADDRESS);
-  const tlsWanted = bool(env, 'TEMPORAL_TLS', false) || Boolean(env.TEMPORAL_TLS_CERT) || Boolean(env.TEMPORAL_TLS_CA);
+  // An API key (Temporal Cloud) goes only over TLS: say so here rather than rely on the SDK's implicit default.
+  const tlsWanted =
+    bool(env, 'TEMPORAL_TLS', false) ||
+    Boolean(env.TEMPORAL_TLS_CERT) ||
+    Boolean(env.TEMPORAL_TLS_CA) ||
+    Boolean(env.TEMPORAL_API_KEY);
   const apiPort = int(env, 'API_PORT', 8080, 0, 65535);
   const apiHost = str(env, 'API_HOST', '127.0.0.1');
   const publicUrl = url(env, 'SPILLWAY_PUBLIC_URL', `http://localhost:${apiPort}`, ['http:', 'https:']);
