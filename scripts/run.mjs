@@ -392,7 +392,13 @@ Spillway is up.
   Temporal profile    ${env.TEMPORAL_ADDRESS ? 'your cluster (TEMPORAL_ADDRESS)' : temporalProfile()}
   Temporal Web UI     ${env.TEMPORAL_ADDRESS ? '(your cluster)' : webUiLine()}
   Temporal gRPC       ${temporalAddress}
-  Local Lambda API    ${env.LAMBDA_ENDPOINT || `http://127.0.0.1:${lambdaPort}`}${env.LAMBDA_ENDPOINT ? '' : extraLocalTargets().map((t) => `\n                      http://127.0.0.1:${t.port} (${t.name}, ${t.region})`).join('')}
+  Local Lambda API    ${env.LAMBDA_ENDPOINT || `http://127.0.0.1:${lambdaPort}`}${
+    env.LAMBDA_ENDPOINT
+      ? ''
+      : extraLocalTargets()
+          .map((t) => `\n                      http://127.0.0.1:${t.port} (${t.name}, ${t.region})`)
+          .join('')
+  }
   Object store (S3)   ${objectStore ? `${objectStore.endpoint} (SeaweedFS, data in ${DATA_SHOWN}/s3)` : env.SPILLWAY_S3_ENDPOINT || (env.SPILLWAY_S3_AWS === 'true' ? 'AWS S3' : 'none (SPILLWAY_S3=off)')}
   Logs                ${DATA_SHOWN}/logs/
 Press Ctrl+C to stop everything${env.SPILLWAY_DETACHED ? ' (or run npm stop)' : ''}.`);

@@ -147,35 +147,39 @@ if (!postgres.reachable) {
     test.each([
       ['LOCAL', 'image-processor', 'image-processing'],
       ['LAMBDA', 'image-processor', 'image-processing'],
-    ])('the README curl: a %s task runs to COMPLETED through the balancer', async (mode, functionName, type) => {
-      const created = await curl(`${base}/api/tasks`, {
-        name: `npm start ${mode}`,
-        type,
-        executionMode: mode,
-        functionName,
-        payload: { imageUrl: `${base}/samples/landscape.jpg`, width: 400 },
-      });
-      expect([created.status, created.body.status]).toEqual([201, 'QUEUED']);
-      const id = created.body.id as string;
-      expect(created.body.links).toMatchObject({
-        self: `/api/tasks/${id}`,
-        temporalUi: expect.stringContaining(`http://localhost:${uiPort}/`),
-      });
-      // GET /api/tasks/:id until the task is final (each request may reach either instance).
-      const deadline = Date.now() + 180_000;
-      let task: Answer = { status: 0, body: {} };
-      while (Date.now() < deadline) {
-        task = await curl(`${base}/api/tasks/${id}`);
-        if (task.status === 200 && FINAL.includes(task.body.status as string)) break;
-        await new Promise((r) => setTimeout(r, 500));
-      }
-      expect(task.status).toBe(200);
-      expect(task.body).toMatchObject({
-        id,
-        status: 'COMPLETED',
-        placement: { placement: mode },
-        result: expect.objectContaining({ output: expect.objectContaining({ width: 400 }) }),
-      });
-    }, 240_000);
+    ])(
+      'the README curl: a %s task runs to COMPLETED through the balancer',
+      async (mode, functionName, type) => {
+        const created = await curl(`${base}/api/tasks`, {
+          name: `npm start ${mode}`,
+          type,
+          executionMode: mode,
+          functionName,
+          payload: { imageUrl: `${base}/samples/landscape.jpg`, width: 400 },
+        });
+        expect([created.status, created.body.status]).toEqual([201, 'QUEUED']);
+        const id = created.body.id as string;
+        expect(created.body.links).toMatchObject({
+          self: `/api/tasks/${id}`,
+          temporalUi: expect.stringContaining(`http://localhost:${uiPort}/`),
+        });
+        // GET /api/tasks/:id until the task is final (each request may reach either instance).
+        const deadline = Date.now() + 180_000;
+        let task: Answer = { status: 0, body: {} };
+        while (Date.now() < deadline) {
+          task = await curl(`${base}/api/tasks/${id}`);
+          if (task.status === 200 && FINAL.includes(task.body.status as string)) break;
+          await new Promise((r) => setTimeout(r, 500));
+        }
+        expect(task.status).toBe(200);
+        expect(task.body).toMatchObject({
+          id,
+          status: 'COMPLETED',
+          placement: { placement: mode },
+          result: expect.objectContaining({ output: expect.objectContaining({ width: 400 }) }),
+        });
+      },
+      240_000,
+    );
   });
 }
