@@ -37,6 +37,12 @@ const HOP_BY_HOP = new Set([
  * @property {number} active      requests it holds right now
  * @property {number} failures    connects that failed
  *
+ * @typedef {object} Forwarded   one answered request, for onResponse
+ * @property {string} backend     host:port of the instance that answered
+ * @property {string} method
+ * @property {string} url
+ * @property {number} statusCode
+ *
  * @typedef {object} Balancer
  * @property {string} url
  * @property {number} port
@@ -98,10 +104,19 @@ function sendError(res, statusCode, code, message) {
 }
 
 /**
- * @param {{ host?: string, port?: number, backends: string[], retryAfterMs?: number, log?: (m: string) => void }} options
+ * `onResponse` hears of every answer an instance gave (an access log; tests use it to see which instance served what).
+ * @param {{ host?: string, port?: number, backends: string[], retryAfterMs?: number, log?: (m: string) => void,
+ *   onResponse?: (forwarded: Forwarded) => void }} options
  * @returns {Promise<Balancer>}
  */
-async function startBalancer({ host = '127.0.0.1', port = 0, backends, retryAfterMs = 1000, log = () => undefined }) {
+async function startBalancer({
+  host = '127.0.0.1',
+  port = 0,
+  backends,
+  retryAfterMs = 1000,
+  log = () => undefined,
+  onResponse = () => undefined,
+}) {
   if (!backends || backends.length === 0) throw new Error('the balancer needs at least one backend');
   const pool = backends.map(parseBackend);
   let next = 0;
@@ -148,6 +163,12 @@ async function startBalancer({ host = '127.0.0.1', port = 0, backends, retryAfte
     });
     upstream.once('response', (answer) => {
       backend.served++;
+      onResponse({
+        backend: `${backend.host}:${backend.port}`,
+        method: req.method || 'GET',
+        url: req.url || '/',
+        statusCode: answer.statusCode || 502,
+      });
       res.writeHead(answer.statusCode || 502, answer.statusMessage, responseHeaders(answer));
       // Headers now, so an event stream's client sees it open before the first event.
       res.flushHeaders();

@@ -17,9 +17,23 @@ const { Stack } = require('../../scripts/lib/stack.js') as {
 };
 const { freePort } = require('../../scripts/lib/net.js') as { freePort(): Promise<number> };
 export const { startBalancer } = require('../../scripts/lib/balancer.js') as {
-  startBalancer(options: { host?: string; port?: number; backends: string[]; retryAfterMs?: number }): Promise<Balancer>;
+  startBalancer(options: {
+    host?: string;
+    port?: number;
+    backends: string[];
+    retryAfterMs?: number;
+    onResponse?: (forwarded: Forwarded) => void;
+  }): Promise<Balancer>;
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
+
+/** One answer the balancer passed on: which instance (host:port) served which request. */
+export interface Forwarded {
+  backend: string;
+  method: string;
+  url: string;
+  statusCode: number;
+}
 
 export interface Balancer {
   url: string;

@@ -13,7 +13,8 @@ import path from 'node:path';
 import { connectClient } from '../../clients/temporal-connection';
 import { loadConfig } from '../../domain/config';
 import { requestJson, SpillwayProcesses, waitFor } from '../scale/processes';
-import { readStack } from '../support/test-stack';
+import { Client, Connection } from '@temporalio/client';
+import { endLeftoverWorkflows, readStack } from '../support/test-stack';
 import { makeCertificates } from './certificates';
 
 const API_KEY = `spillway-test-key-${randomBytes(8).toString('hex')}`;
@@ -102,6 +103,13 @@ let processes: SpillwayProcesses;
 let certificateAuthority = '';
 
 beforeAll(async () => {
+  // The worker started here polls the test stack's task queues: nothing an earlier file left running may take it.
+  const connection = await Connection.connect({ address: readStack().temporalAddress });
+  try {
+    await endLeftoverWorkflows(new Client({ connection }));
+  } finally {
+    await connection.close();
+  }
   const certs = makeCertificates(dir);
   certificateAuthority = certs.ca;
   door = await startFrontDoor(certs.serverCert, certs.serverKey, readStack().temporalAddress);
