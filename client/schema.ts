@@ -752,6 +752,26 @@ export interface components {
       error: string;
       message: string;
     };
+    /** @description The data of a `task` event of GET /api/events */
+    TransitionEvent: {
+      taskId: string;
+      status: 'QUEUED' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELLED' | 'EXPIRED';
+      type: string;
+      name: string;
+      executionMode: string;
+      /** @description The task's fairness key */
+      tenant?: string;
+      placement?: 'LOCAL' | 'LAMBDA';
+      placementReason?: string;
+      attempts?: number;
+      durationMs?: number;
+      costUsd?: number;
+      coldStarts?: number;
+      warmStarts?: number;
+      error?: string;
+      /** @description When the transition happened (ISO 8601) */
+      at: string;
+    };
   };
   responses: never;
   parameters: never;
@@ -1384,6 +1404,7 @@ export interface operations {
       query?: never;
       header?: never;
       path: {
+        /** @description A task id (its workflow id) */
         id: string;
       };
       cookie?: never;
@@ -1400,15 +1421,91 @@ export interface operations {
             id: string;
             name: string;
             type: string;
-            executionMode: string;
+            executionMode: 'LOCAL' | 'LAMBDA' | 'AUTO';
             functionName: string;
             functionQualifier?: string;
             status: 'QUEUED' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELLED' | 'EXPIRED';
+            attempts: ({
+              attempt: number;
+              placement: 'LOCAL' | 'LAMBDA';
+              /** @description The function version the attempt ran */
+              functionVersion?: string;
+              /** @description The package's CodeSha256 the attempt ran */
+              codeSha256?: string;
+              startedAt: string;
+              finishedAt?: string;
+              durationMs?: number;
+              outcome: 'running' | 'succeeded' | 'failed';
+              error?: {
+                type: string;
+                message: string;
+                nonRetryable: boolean;
+                /** @description When the function (or Lambda) asked to be tried again */
+                retryAfterMs?: number;
+              };
+              backoffMs?: number;
+              coldStart?: boolean;
+              initDurationMs?: number;
+              billedDurationMs?: number;
+              memoryMB?: number;
+              maxMemoryUsedMB?: number;
+              cpuTimeMs?: number;
+              costUsd?: number;
+            } & {
+              [key: string]: unknown;
+            })[];
+            payloadObject?: {
+              region: string;
+              bucket: string;
+              key: string;
+              sizeBytes: number;
+              contentType?: string;
+              getUrl?: string;
+              putUrl?: string;
+              expiresAt?: string;
+            };
+            submittedAt: string;
+            startedAt?: string;
+            finishedAt?: string;
+            result?: unknown;
+            error?: {
+              type: string;
+              message: string;
+              nonRetryable: boolean;
+              /** @description When the function (or Lambda) asked to be tried again */
+              retryAfterMs?: number;
+            };
+            costUsd?: number;
+            priority?: number;
+            tenant?: string;
+            batchId?: string;
+            redriveOf?: string;
+            scheduleId?: string;
+            startAt?: string;
+            expiresAt?: string;
+            concurrencyKey?: string;
+            rateLimitKey?: string;
+            debounceKey?: string;
+            permitGrantedAt?: string;
+            waiting?: {
+              reason: 'concurrency' | 'rate-limit' | 'paused' | 'debounce';
+              detail: string;
+              since: string;
+            };
+            paused?: {
+              by: string;
+              at: string;
+              reason: string;
+              /** @description type:<t> or tenant:<k> when a scope pause paused the task */
+              scope?: string;
+            };
             temporalStatus?: string;
             placement?: {
-              placement: string;
+              placement: 'LOCAL' | 'LAMBDA';
               reason: string;
-              inputs?: unknown;
+              inputs?: {
+                [key: string]: unknown;
+              };
               /** @enum {string} */
               policy?: 'predictive';
               objective?: 'balanced' | 'latency' | 'cost';
@@ -1452,45 +1549,6 @@ export interface operations {
                 message: string;
               };
             };
-            attempts: ({
-              attempt: number;
-              placement: 'LOCAL' | 'LAMBDA';
-              /** @description The function version the attempt ran */
-              functionVersion?: string;
-              /** @description The package's CodeSha256 the attempt ran */
-              codeSha256?: string;
-              startedAt: string;
-              finishedAt?: string;
-              durationMs?: number;
-              outcome: 'running' | 'succeeded' | 'failed';
-              error?: {
-                type: string;
-                message: string;
-                nonRetryable: boolean;
-                /** @description When the function (or Lambda) asked to be tried again */
-                retryAfterMs?: number;
-              };
-              backoffMs?: number;
-              coldStart?: boolean;
-              initDurationMs?: number;
-              billedDurationMs?: number;
-              memoryMB?: number;
-              maxMemoryUsedMB?: number;
-              cpuTimeMs?: number;
-              costUsd?: number;
-            } & {
-              [key: string]: unknown;
-            })[];
-            payloadObject?: {
-              region: string;
-              bucket: string;
-              key: string;
-              sizeBytes: number;
-              contentType?: string;
-              getUrl?: string;
-              putUrl?: string;
-              expiresAt?: string;
-            };
             resultObject?: {
               region: string;
               bucket: string;
@@ -1502,45 +1560,10 @@ export interface operations {
               expiresAt?: string;
             };
             attemptCount: number;
-            submittedAt: string;
-            startedAt?: string;
-            finishedAt?: string;
             durationMs?: number;
-            result?: unknown;
-            error?: {
-              type: string;
-              message: string;
-              nonRetryable: boolean;
-              /** @description When the function (or Lambda) asked to be tried again */
-              retryAfterMs?: number;
-            };
-            costUsd?: number;
             costEstimate?: unknown;
             costComparison?: unknown;
             retry?: unknown;
-            priority?: number;
-            tenant?: string;
-            batchId?: string;
-            redriveOf?: string;
-            scheduleId?: string;
-            startAt?: string;
-            expiresAt?: string;
-            concurrencyKey?: string;
-            rateLimitKey?: string;
-            debounceKey?: string;
-            permitGrantedAt?: string;
-            waiting?: {
-              reason: 'concurrency' | 'rate-limit' | 'paused' | 'debounce';
-              detail: string;
-              since: string;
-            };
-            paused?: {
-              by: string;
-              at: string;
-              reason: string;
-              /** @description type:<t> or tenant:<k> when a scope pause paused the task */
-              scope?: string;
-            };
             attemptPaused?: boolean;
             links: {
               self: string;
@@ -1593,6 +1616,7 @@ export interface operations {
       query?: never;
       header?: never;
       path: {
+        /** @description A task id (its workflow id) */
         id: string;
       };
       cookie?: never;
@@ -1651,6 +1675,7 @@ export interface operations {
       query?: never;
       header?: never;
       path: {
+        /** @description A task id (its workflow id) */
         id: string;
       };
       cookie?: never;
@@ -1915,6 +1940,7 @@ export interface operations {
       query?: never;
       header?: never;
       path: {
+        /** @description A task id (its workflow id) */
         id: string;
       };
       cookie?: never;
@@ -2349,6 +2375,7 @@ export interface operations {
       query?: never;
       header?: never;
       path: {
+        /** @description A task id (its workflow id) */
         id: string;
       };
       cookie?: never;
@@ -2428,6 +2455,7 @@ export interface operations {
       query?: never;
       header?: never;
       path: {
+        /** @description A task id (its workflow id) */
         id: string;
       };
       cookie?: never;
@@ -3549,7 +3577,45 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'text/event-stream': string;
+          'text/event-stream':
+            | {
+                /** @enum {string} */
+                event: 'task';
+                /** @description The stream id (send it back as Last-Event-ID) */
+                id: string;
+                data: components['schemas']['TransitionEvent'];
+              }
+            | {
+                /** @enum {string} */
+                event: 'budget';
+                /** @description The stream id (send it back as Last-Event-ID) */
+                id: string;
+                /** @description A budget reached 75 %, 90 % or its limit (see GET /api/budgets) */
+                data: {
+                  /** @enum {string} */
+                  kind: 'budget';
+                } & {
+                  [key: string]: unknown;
+                };
+              }
+            | {
+                /** @enum {string} */
+                event: 'stats';
+                data: {
+                  source: string;
+                  totals: {
+                    created: number;
+                    queued: number;
+                    running: number;
+                    completed: number;
+                    failed: number;
+                    cancelled: number;
+                    expired?: number;
+                  };
+                } & {
+                  [key: string]: unknown;
+                };
+              };
         };
       };
       /** @description Default Response */

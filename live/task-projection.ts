@@ -4,6 +4,7 @@
 // decided by transitionEffect() (projection-rules.ts); live/lua/apply-transition.lua writes it atomically.
 import type { Redis } from 'ioredis';
 import type { Placement, TaskStatus } from '../domain/task-model';
+import type { TransitionEvent } from '../domain/transition-event';
 import {
   isFractionalCounter,
   likelyPrevious,
@@ -13,24 +14,8 @@ import {
 } from './projection-rules';
 import { scriptCommand } from './redis-scripts';
 
-export interface TransitionEvent {
-  taskId: string;
-  status: TaskStatus;
-  type: string;
-  name: string;
-  executionMode: string;
-  /** The task's fairness key. */
-  tenant?: string;
-  placement?: Placement;
-  placementReason?: string;
-  attempts?: number;
-  durationMs?: number;
-  costUsd?: number;
-  coldStarts?: number;
-  warmStarts?: number;
-  error?: string;
-  at: string;
-}
+// Declared once, as a schema, in domain/transition-event.ts.
+export type { TransitionEvent };
 
 export const STREAM_MAX_LENGTH = 10_000;
 /** Percentiles are over the most recent samples: enough for p99, few enough to read on every stats call. */
