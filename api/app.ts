@@ -129,7 +129,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   const projection = redis ? createTaskProjection(redis, config.redis.prefix) : undefined;
   const leases = redis ? createPlacementLeases(redis, config.redis.prefix) : undefined;
-  const prices = loadPriceTable();
+  const prices = loadPriceTable(config.placement.pricesFile);
   const budgetBook = redis ? createBudgetBook(redis, config.redis.prefix, config.placement.budgets) : undefined;
   const budgets = createBudgetService(config.placement.budgets, budgetBook);
   app.decorate('budgets', budgets);

@@ -19,6 +19,7 @@ const {
   statSync,
   writeFileSync,
 } = require('node:fs');
+const { randomBytes } = require('node:crypto');
 const os = require('node:os');
 const path = require('node:path');
 const { freePort } = require('./net');
@@ -206,13 +207,14 @@ if (require.main === module) {
       console.log(ensureWeed());
       return;
     }
+    // A key of its own each time, printed: the processes' SPILLWAY_S3_* variables are for connecting to a store.
     const server = await startS3Server({
       dataDir: path.resolve(dir ?? 'data/s3'),
-      accessKeyId: process.env.SPILLWAY_S3_ACCESS_KEY_ID || 'spillway-local',
-      secretAccessKey: process.env.SPILLWAY_S3_SECRET_ACCESS_KEY || 'spillway-local-secret',
+      accessKeyId: 'spillway-local',
+      secretAccessKey: randomBytes(24).toString('hex'),
       s3Port: process.env.SPILLWAY_S3_PORT ? Number(process.env.SPILLWAY_S3_PORT) : undefined,
     });
-    console.log(`S3 at ${server.endpoint}`);
+    console.log(`S3 at ${server.endpoint}, access key ${server.accessKeyId}, secret ${server.secretAccessKey}`);
     const stop = () => void server.stop().then(() => process.exit(0));
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
