@@ -1,3 +1,4 @@
+// @ts-check
 // A small round-robin HTTP load balancer in front of several API instances, for `npm start -- --apis N` and the
 // tests: the dashboard's address (8080) reaches any instance. docker/compose.yaml does the same with nginx.
 //
@@ -51,14 +52,22 @@ const HOP_BY_HOP = new Set([
  * @property {() => Promise<void>} close
  */
 
-/** @param {string} spec host:port */
+/**
+ * @param {string} spec host:port
+ * @returns {Backend}
+ */
 function parseBackend(spec) {
   const match = /^(.+):(\d+)$/.exec(spec.trim());
-  if (!match) throw new Error(`a backend is host:port, got "${spec}"`);
+  if (!match?.[1]) throw new Error(`a backend is host:port, got "${spec}"`);
   return { host: match[1], port: Number(match[2]), downUntil: 0, served: 0, active: 0, failures: 0 };
 }
 
+/**
+ * @param {http.IncomingMessage} req
+ * @returns {http.OutgoingHttpHeaders}
+ */
 function forwardedHeaders(req) {
+  /** @type {http.OutgoingHttpHeaders} */
   const headers = {};
   const extra = new Set(
     String(req.headers.connection || '')
@@ -77,7 +86,12 @@ function forwardedHeaders(req) {
   return headers;
 }
 
+/**
+ * @param {http.IncomingMessage} upstream
+ * @returns {http.OutgoingHttpHeaders}
+ */
 function responseHeaders(upstream) {
+  /** @type {http.OutgoingHttpHeaders} */
   const headers = {};
   for (const [name, value] of Object.entries(upstream.headers)) {
     if (!HOP_BY_HOP.has(name) && value !== undefined) headers[name] = value;
@@ -85,6 +99,12 @@ function responseHeaders(upstream) {
   return headers;
 }
 
+/**
+ * @param {http.ServerResponse} res
+ * @param {502 | 503} statusCode
+ * @param {string} code
+ * @param {string} message
+ */
 function sendError(res, statusCode, code, message) {
   if (res.headersSent) {
     res.destroy();
@@ -121,12 +141,16 @@ async function startBalancer({
   const pool = backends.map(parseBackend);
   let next = 0;
 
-  /** The next backend in turn that is not known to be down and was not tried for this request yet. */
+  /**
+   * The next backend in turn that is not known to be down and was not tried for this request yet.
+   * @param {Set<Backend>} tried
+   * @returns {Backend | undefined}
+   */
   const pick = (tried) => {
     const now = Date.now();
     for (let i = 0; i < pool.length; i++) {
       const backend = pool[(next + i) % pool.length];
-      if (tried.has(backend) || backend.downUntil > now) continue;
+      if (!backend || tried.has(backend) || backend.downUntil > now) continue;
       next = (next + i + 1) % pool.length;
       return backend;
     }
@@ -134,6 +158,11 @@ async function startBalancer({
     return pool.find((b) => !tried.has(b));
   };
 
+  /**
+   * @param {http.IncomingMessage} req
+   * @param {http.ServerResponse} res
+   * @param {Set<Backend>} tried
+   */
   const forward = (req, res, tried) => {
     const backend = pick(tried);
     if (!backend) {
@@ -178,7 +207,7 @@ async function startBalancer({
     upstream.once('close', () => {
       if (sent) backend.active--;
     });
-    upstream.on('error', (err) => {
+    upstream.on('error', (/** @type {NodeJS.ErrnoException} */ err) => {
       if (!sent) {
         // Nothing left this process: the request is intact, another instance may take it.
         backend.failures++;

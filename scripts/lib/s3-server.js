@@ -1,3 +1,4 @@
+// @ts-check
 // Finds SeaweedFS's `weed` (a real S3-compatible server), or builds the pinned version once into a cache outside the
 // repo, and runs it: master, volume, filer and S3 gateway in one process on free loopback ports, with one access key.
 // Large task payloads and results go through it (clients/object-store.ts) the way they go through S3 on AWS.
@@ -35,6 +36,10 @@ function cacheDir() {
   return path.join(base, `seaweedfs-${SEAWEEDFS_VERSION.split('-').pop()}`);
 }
 
+/**
+ * @param {string} name
+ * @returns {string | undefined}
+ */
 function onPath(name) {
   const found = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' });
   return found.status === 0 ? found.stdout.trim() : undefined;
@@ -91,6 +96,7 @@ function ensureWeed(log = console.log) {
   return path.join(dir, 'weed');
 }
 
+/** @param {string} dir */
 function makeWritable(dir) {
   chmodSync(dir, 0o755);
   for (const entry of readdirSync(dir)) {
@@ -101,6 +107,11 @@ function makeWritable(dir) {
   }
 }
 
+/**
+ * @param {string} endpoint
+ * @param {import('node:child_process').ChildProcess} child
+ * @param {number} timeoutMs
+ */
 async function waitForS3(endpoint, child, timeoutMs) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
