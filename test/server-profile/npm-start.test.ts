@@ -9,9 +9,8 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Redis } from 'ioredis';
 import { readStack } from '../support/test-stack';
-import { postgresReachable, skipReason, stopAndDrop, uniqueDatabases } from './server-profile';
+import { deleteRedisKeys, postgresReachable, skipReason, stopAndDrop, uniqueDatabases } from './server-profile';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const { freePort, freeConsecutivePorts } = require('../../scripts/lib/net.js') as {
@@ -108,14 +107,7 @@ if (!postgres.reachable) {
       const stopped = await npm(['stop'], env, 120_000);
       if (stopped.code !== 0) console.warn(`npm stop: ${stopped.output}`);
       await stopAndDrop(undefined, databases);
-      const redis = new Redis(readStack().redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2 });
-      try {
-        await redis.connect();
-        const keys = await redis.keys(`${redisPrefix}*`);
-        if (keys.length) await redis.del(...keys);
-      } finally {
-        redis.disconnect();
-      }
+      await deleteRedisKeys(redisPrefix);
       if (process.env.SPILLWAY_KEEP_TEST_LOGS === '1') console.log(`the stack's data and logs: ${dataDir}`);
       else rmSync(dataDir, { recursive: true, force: true });
     }, 180_000);

@@ -6,11 +6,11 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Redis } from 'ioredis';
 import { readStack } from '../support/test-stack';
 import { makeCertificates, type Certificates } from './certificates';
 import {
   cli,
+  deleteRedisKeys,
   postgresReachable,
   serverLib,
   skipReason,
@@ -82,14 +82,7 @@ if (!postgres.reachable) {
     afterAll(async () => {
       await stack.stop(10_000);
       await stopAndDrop(server, databases);
-      const redis = new Redis(readStack().redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2 });
-      try {
-        await redis.connect();
-        const keys = await redis.keys(`${redisPrefix}*`);
-        if (keys.length) await redis.del(...keys);
-      } finally {
-        redis.disconnect();
-      }
+      await deleteRedisKeys(redisPrefix);
       rmSync(dir, { recursive: true, force: true });
     }, 90_000);
 
