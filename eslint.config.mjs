@@ -55,7 +55,20 @@ const allowedWorkflowImport = [
 ].join('|');
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'data/**', 'node_modules/**', 'dashboard/dist/**', 'coverage/**', '**/*.js', '**/*.mjs'] },
+  {
+    ignores: [
+      'dist/**',
+      'data/**',
+      'node_modules/**',
+      'dashboard/dist/**',
+      'coverage/**',
+      '**/*.js',
+      '**/*.mjs',
+      // The launchers are JavaScript checked by tsc (scripts/tsconfig.json), and linted like the TypeScript.
+      '!scripts/**/*.js',
+      '!scripts/**/*.mjs',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -77,6 +90,19 @@ export default tseslint.config(
           ],
         },
       ],
+    },
+  },
+  {
+    // The launchers (npm start, the balancer, the builds): CommonJS modules and one ES module, run by node as they are.
+    files: ['scripts/**/*.js', 'scripts/**/*.mjs'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      // tsc (checkJs) knows node's globals and every module's names; ESLint's own check knows neither.
+      'no-undef': 'off',
+      // CommonJS: require is how these files import.
+      '@typescript-eslint/no-require-imports': 'off',
     },
   },
   {
@@ -111,7 +137,8 @@ export default tseslint.config(
           patterns: [
             {
               regex: '^(?!jsonata$|@noble/hashes(/.*)?$|\\.{1,2}/|.*domain/).*',
-              message: 'The pipelines library runs in the workflow sandbox: pure imports only (jsonata, @noble/hashes).',
+              message:
+                'The pipelines library runs in the workflow sandbox: pure imports only (jsonata, @noble/hashes).',
             },
           ],
         },

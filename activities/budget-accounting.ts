@@ -1,6 +1,6 @@
 // Adds a finished task's cost to the budgets it falls under (live/budget-book.ts), from the same two places that tell
 // the projection a task ended: the workflow's final publish and a first LOCAL attempt's own. The counters take a
-// task once (live/budget-spend.lua), so a repeated publish or a retried activity never counts twice. Best effort,
+// task once (live/lua/budget-spend.lua), so a repeated publish or a retried activity never counts twice. Best effort,
 // like the projection: a budget that misses a task under-counts until the counters are summed again.
 import { FINAL_STATUSES, type TaskStatus } from '../domain/task-model';
 import type { BudgetBook } from '../live/budget-book';

@@ -33,7 +33,7 @@ export function createPublishTransition(
   log: (m: string) => void = console.warn,
 ) {
   return async function publishTransition({ taskId, state }: TaskTransition): Promise<void> {
-    // The budget counters take a task once by themselves (live/budget-spend.lua), so they need no projection.
+    // The budget counters take a task once by themselves (live/lua/budget-spend.lua), so they need no projection.
     await budgets?.taskEnded(
       { id: taskId, type: state.type, tenant: state.tenant },
       state.status,

@@ -27,6 +27,7 @@ import { WARM_POOL_WORKFLOW_TYPE, WORKFLOW_TASK_QUEUE } from '../domain/constant
 import type { SpillwayConfig } from '../domain/config';
 import { loadPriceTable } from '../domain/price-table';
 import type { ExecutionMode } from '../domain/task-model';
+import { TransitionEventSchema } from '../domain/transition-event';
 import { EventFeed } from '../live/event-feed';
 import { createPlacementLeases } from '../live/placement-leases';
 import { reconcile, type ReconcileResult } from '../live/reconcile';
@@ -114,6 +115,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Every body Spillway takes is JSON; a text/plain body is a client mistake that deserves 415, not a string.
   app.removeContentTypeParser('text/plain');
   app.addSchema(ErrorResponse);
+  // Named in the OpenAPI document (the live feed's `task` events), so generated clients name it too.
+  app.addSchema(TransitionEventSchema);
   app.setErrorHandler((err, request, reply) => {
     const error = toSpillwayError(err);
     if (error.statusCode >= 500) request.log.error({ err }, 'request failed');
@@ -126,7 +129,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   const projection = redis ? createTaskProjection(redis, config.redis.prefix) : undefined;
   const leases = redis ? createPlacementLeases(redis, config.redis.prefix) : undefined;
-  const prices = loadPriceTable();
+  const prices = loadPriceTable(config.placement.pricesFile);
   const budgetBook = redis ? createBudgetBook(redis, config.redis.prefix, config.placement.budgets) : undefined;
   const budgets = createBudgetService(config.placement.budgets, budgetBook);
   app.decorate('budgets', budgets);

@@ -12,6 +12,7 @@ import type { FastifyError } from 'fastify';
 import { ObjectNotFoundError } from '../clients/object-store';
 import { BUDGET_EXCEEDED_CODE, BudgetExceededError } from '../domain/budget-policy';
 import type { TaskInputError } from '../domain/task-input';
+import { TASK_ID_PATTERN } from '../domain/task-id';
 
 export class SpillwayError extends Error {
   override readonly name = 'SpillwayError';
@@ -161,7 +162,14 @@ export function toSpillwayError(err: unknown): SpillwayError {
       return Errors.temporalUnavailable('Temporal is not reachable');
   }
   const fastifyError = err as Partial<FastifyError> & { validation?: unknown };
-  if (fastifyError.validation) return Errors.validation(fastifyError.message ?? 'the request is not valid');
+  if (fastifyError.validation) {
+    // A task id that does not match its pattern keeps its own code, whichever schema (TaskId) caught it.
+    const badTaskId = (fastifyError.validation as Array<{ keyword?: string; params?: { pattern?: string } }>).some(
+      (v) => v.keyword === 'pattern' && v.params?.pattern === TASK_ID_PATTERN.source,
+    );
+    if (badTaskId) return Errors.invalidTaskId(fastifyError.message ?? 'not a valid task id');
+    return Errors.validation(fastifyError.message ?? 'the request is not valid');
+  }
   switch (fastifyError.code) {
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return Errors.unsupportedMediaType(fastifyError.message ?? 'unsupported media type');

@@ -28,8 +28,8 @@ async function main() {
     config,
     client,
     redis,
-    workerMetricsUrl: process.env.WORKER_METRICS_URL ?? 'http://127.0.0.1:9464/metrics',
-    logger: { level: process.env.LOG_LEVEL ?? 'info' },
+    workerMetricsUrl: config.api.workerMetricsUrl,
+    logger: { level: config.api.logLevel },
   });
   let inFlight = 0;
   app.server.on('request', (_req, res) => {

@@ -9,18 +9,12 @@ import http from 'node:http';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseReportLine } from '../domain/lambda-report';
+import type { FunctionStatus, ServiceStatus } from '../domain/lambda-status';
 import { ROOT } from './bench-stack';
 import type { BenchContext } from './context';
 import { request, requestJson } from './http';
 import { fmt, verdict } from './report';
 import { ratio, round, sleep, summarize, withTimeout, type Summary } from './stats';
-
-interface FunctionStatus {
-  name: string;
-  environments: { total: number; idle: number; busy: number };
-  coldStarts: number;
-  warmStarts: number;
-}
 
 export interface BurstResult {
   label: string;
@@ -51,7 +45,7 @@ const taskEvent = (i: number, extra: Record<string, unknown> = {}) =>
   JSON.stringify({ taskId: `bench-lambda-${i}`, taskType: 'noop', attempt: 1, payload: {}, ...extra });
 
 async function functionStatus(base: string, name: string): Promise<FunctionStatus | undefined> {
-  const status = await requestJson<{ functions: FunctionStatus[] }>(`${base}/_spillway/status`);
+  const status = await requestJson<ServiceStatus>(`${base}/_spillway/status`);
   return status.functions.find((f) => f.name === name);
 }
 

@@ -755,6 +755,26 @@ export interface components {
       error: string;
       message: string;
     };
+    /** @description The data of a `task` event of GET /api/events */
+    TransitionEvent: {
+      taskId: string;
+      status: 'QUEUED' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELLED' | 'EXPIRED';
+      type: string;
+      name: string;
+      executionMode: string;
+      /** @description The task's fairness key */
+      tenant?: string;
+      placement?: 'LOCAL' | 'LAMBDA';
+      placementReason?: string;
+      attempts?: number;
+      durationMs?: number;
+      costUsd?: number;
+      coldStarts?: number;
+      warmStarts?: number;
+      error?: string;
+      /** @description When the transition happened (ISO 8601) */
+      at: string;
+    };
   };
   responses: never;
   parameters: never;
@@ -1401,6 +1421,7 @@ export interface operations {
       query?: never;
       header?: never;
       path: {
+        /** @description A task id (its workflow id) */
         id: string;
       };
       cookie?: never;
@@ -1417,58 +1438,10 @@ export interface operations {
             id: string;
             name: string;
             type: string;
-            executionMode: string;
+            executionMode: 'LOCAL' | 'LAMBDA' | 'AUTO';
             functionName: string;
             functionQualifier?: string;
             status: 'QUEUED' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELLED' | 'EXPIRED';
-            temporalStatus?: string;
-            placement?: {
-              placement: string;
-              reason: string;
-              inputs?: unknown;
-              /** @enum {string} */
-              policy?: 'predictive';
-              objective?: 'balanced' | 'latency' | 'cost';
-              target?: {
-                name: string;
-                region: string;
-              };
-              payloadViaS3?: boolean;
-              estimates?: {
-                target: string;
-                placement: 'LOCAL' | 'LAMBDA';
-                region: string;
-                feasible: boolean;
-                excluded?: string;
-                completionMs: number;
-                costUsd: number;
-                score: number;
-                meetsDeadline?: boolean;
-                viaS3: boolean;
-                breakdown: {
-                  queueMs: number;
-                  coldStartProbability: number;
-                  initMs: number;
-                  overheadMs: number;
-                  durationMs: number;
-                  transferMs: number;
-                  penaltyMs: number;
-                  computeUsd: number;
-                  transferUsd: number;
-                };
-              }[];
-              runnerUp?: string;
-              margin?: {
-                completionMs: number;
-                costUsd: number;
-                score: number;
-              };
-              deadlineMs?: number;
-              budget?: {
-                level: string;
-                message: string;
-              };
-            };
             attempts: ({
               attempt: number;
               placement: 'LOCAL' | 'LAMBDA';
@@ -1508,21 +1481,9 @@ export interface operations {
               putUrl?: string;
               expiresAt?: string;
             };
-            resultObject?: {
-              region: string;
-              bucket: string;
-              key: string;
-              sizeBytes: number;
-              contentType?: string;
-              getUrl?: string;
-              putUrl?: string;
-              expiresAt?: string;
-            };
-            attemptCount: number;
             submittedAt: string;
             startedAt?: string;
             finishedAt?: string;
-            durationMs?: number;
             result?: unknown;
             error?: {
               type: string;
@@ -1532,9 +1493,6 @@ export interface operations {
               retryAfterMs?: number;
             };
             costUsd?: number;
-            costEstimate?: unknown;
-            costComparison?: unknown;
-            retry?: unknown;
             priority?: number;
             tenant?: string;
             batchId?: string;
@@ -1584,6 +1542,71 @@ export interface operations {
               /** @description type:<t> or tenant:<k> when a scope pause paused the task */
               scope?: string;
             };
+            temporalStatus?: string;
+            placement?: {
+              placement: 'LOCAL' | 'LAMBDA';
+              reason: string;
+              inputs?: {
+                [key: string]: unknown;
+              };
+              /** @enum {string} */
+              policy?: 'predictive';
+              objective?: 'balanced' | 'latency' | 'cost';
+              target?: {
+                name: string;
+                region: string;
+              };
+              payloadViaS3?: boolean;
+              estimates?: {
+                target: string;
+                placement: 'LOCAL' | 'LAMBDA';
+                region: string;
+                feasible: boolean;
+                excluded?: string;
+                completionMs: number;
+                costUsd: number;
+                score: number;
+                meetsDeadline?: boolean;
+                viaS3: boolean;
+                breakdown: {
+                  queueMs: number;
+                  coldStartProbability: number;
+                  initMs: number;
+                  overheadMs: number;
+                  durationMs: number;
+                  transferMs: number;
+                  penaltyMs: number;
+                  computeUsd: number;
+                  transferUsd: number;
+                };
+              }[];
+              runnerUp?: string;
+              margin?: {
+                completionMs: number;
+                costUsd: number;
+                score: number;
+              };
+              deadlineMs?: number;
+              budget?: {
+                level: string;
+                message: string;
+              };
+            };
+            resultObject?: {
+              region: string;
+              bucket: string;
+              key: string;
+              sizeBytes: number;
+              contentType?: string;
+              getUrl?: string;
+              putUrl?: string;
+              expiresAt?: string;
+            };
+            attemptCount: number;
+            durationMs?: number;
+            costEstimate?: unknown;
+            costComparison?: unknown;
+            retry?: unknown;
             attemptPaused?: boolean;
             links: {
               self: string;
@@ -1636,6 +1659,7 @@ export interface operations {
       query?: never;
       header?: never;
       path: {
+        /** @description A task id (its workflow id) */
         id: string;
       };
       cookie?: never;
@@ -1694,6 +1718,7 @@ export interface operations {
       query?: never;
       header?: never;
       path: {
+        /** @description A task id (its workflow id) */
         id: string;
       };
       cookie?: never;
@@ -1958,6 +1983,7 @@ export interface operations {
       query?: never;
       header?: never;
       path: {
+        /** @description A task id (its workflow id) */
         id: string;
       };
       cookie?: never;
@@ -2429,6 +2455,7 @@ export interface operations {
       query?: never;
       header?: never;
       path: {
+        /** @description A task id (its workflow id) */
         id: string;
       };
       cookie?: never;
@@ -2508,6 +2535,7 @@ export interface operations {
       query?: never;
       header?: never;
       path: {
+        /** @description A task id (its workflow id) */
         id: string;
       };
       cookie?: never;
@@ -3629,7 +3657,59 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'text/event-stream': string;
+          'text/event-stream':
+            | {
+                /** @enum {string} */
+                event: 'task';
+                /** @description The stream id (send it back as Last-Event-ID) */
+                id: string;
+                data: components['schemas']['TransitionEvent'];
+              }
+            | {
+                /** @enum {string} */
+                event: 'budget';
+                /** @description The stream id (send it back as Last-Event-ID) */
+                id: string;
+                /** @description A budget reached 75 %, 90 % or its limit (see GET /api/budgets) */
+                data: {
+                  /** @enum {string} */
+                  kind: 'budget';
+                } & {
+                  [key: string]: unknown;
+                };
+              }
+            | {
+                /** @enum {string} */
+                event: 'stats';
+                data: {
+                  source: string;
+                  totals: {
+                    created: number;
+                    queued: number;
+                    running: number;
+                    completed: number;
+                    failed: number;
+                    cancelled: number;
+                    /** @description Tasks not started by their expiresAt */
+                    expired: number;
+                  };
+                  /** @description Per tenant (the fairness key): its tasks by status and their cost; from the live projection */
+                  byTenant?: {
+                    [key: string]: {
+                      created: number;
+                      queued: number;
+                      running: number;
+                      completed: number;
+                      failed: number;
+                      cancelled: number;
+                      expired: number;
+                      costUsd: number;
+                    };
+                  };
+                } & {
+                  [key: string]: unknown;
+                };
+              };
         };
       };
       /** @description Default Response */

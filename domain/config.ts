@@ -38,6 +38,10 @@ export interface SpillwayConfig {
      * cuts them off (SPILLWAY_API_SHUTDOWN_GRACE_MS). @default 10000
      */
     shutdownGraceMs: number;
+    /** LOG_LEVEL: the API's log level (fatal, error, warn, info, debug, trace or silent). @default info */
+    logLevel: LogLevel;
+    /** WORKER_METRICS_URL: a worker's Prometheus metrics, merged into the API's /metrics. @default http://127.0.0.1:9464/metrics */
+    workerMetricsUrl: string;
   };
   worker: {
     /**
@@ -48,6 +52,8 @@ export interface SpillwayConfig {
     shutdownGraceMs: number;
     /** Temporal Worker Versioning; undefined (the default) when SPILLWAY_WORKER_DEPLOYMENT is unset. */
     deployment?: WorkerDeploymentConfig;
+    /** WORKER_METRICS_ADDRESS: host:port of the worker's Prometheus endpoint, or `off`. @default 127.0.0.1:9464 */
+    metricsAddress: string | 'off';
   };
   scheduler: {
     localWorkerPoolSize: number;
@@ -117,14 +123,37 @@ export interface WorkerDeploymentConfig {
   promote: boolean;
 }
 
-type Env = Record<string, string | undefined>;
+/** A variable's default as the parser applies it when the variable is unset. */
+export type ConfigDefault = string | number | boolean;
+
+/** Set on an env to hear each variable's default as loadConfig parses it (see configDefaults). */
+const DEFAULTS = Symbol('spillway.configDefaults');
+
+type Env = Record<string, string | undefined> & { [DEFAULTS]?: Map<string, ConfigDefault> };
+
+function noteDefault(env: Env, key: string, fallback: ConfigDefault): void {
+  env[DEFAULTS]?.set(key, fallback);
+}
+
+/**
+ * Every variable that has a default, with the default loadConfig applies, as parsed from `env` (other variables can
+ * change a default: SPILLWAY_PUBLIC_URL follows API_PORT). The README's configuration table is checked against it
+ * (test/unit/config-readme.test.ts), so the documented defaults are the ones in force.
+ */
+export function configDefaults(env: Record<string, string | undefined> = {}): ReadonlyMap<string, ConfigDefault> {
+  const recording: Env = { ...env, [DEFAULTS]: new Map() };
+  loadConfig(recording);
+  return recording[DEFAULTS] ?? new Map();
+}
 
 function str(env: Env, key: string, fallback: string): string {
+  noteDefault(env, key, fallback);
   const value = env[key];
   return value === undefined || value === '' ? fallback : value;
 }
 
 function int(env: Env, key: string, fallback: number, min: number, max: number): number {
+  noteDefault(env, key, fallback);
   const raw = env[key];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
@@ -135,6 +164,7 @@ function int(env: Env, key: string, fallback: number, min: number, max: number):
 }
 
 function num(env: Env, key: string, fallback: number, min: number, max: number): number {
+  noteDefault(env, key, fallback);
   const raw = env[key];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
@@ -145,6 +175,7 @@ function num(env: Env, key: string, fallback: number, min: number, max: number):
 }
 
 function bool(env: Env, key: string, fallback: boolean): boolean {
+  noteDefault(env, key, fallback);
   const raw = env[key];
   if (raw === undefined || raw === '') return fallback;
   if (/^(true|1|yes|on)$/i.test(raw)) return true;
@@ -176,7 +207,12 @@ function deepFreeze<T>(value: T): T {
 
 export function loadConfig(env: Env = process.env): SpillwayConfig {
   const external = Boolean(env.TEMPORAL_ADDRESS);
-  const tlsWanted = bool(env, 'TEMPORAL_TLS', false) || Boolean(env.TEMPORAL_TLS_CERT) || Boolean(env.TEMPORAL_TLS_CA);
+  // An API key (Temporal Cloud) goes only over TLS: say so here rather than rely on the SDK's implicit default.
+  const tlsWanted =
+    bool(env, 'TEMPORAL_TLS', false) ||
+    Boolean(env.TEMPORAL_TLS_CERT) ||
+    Boolean(env.TEMPORAL_TLS_CA) ||
+    Boolean(env.TEMPORAL_API_KEY);
   const apiPort = int(env, 'API_PORT', 8080, 0, 65535);
   const apiHost = str(env, 'API_HOST', '127.0.0.1');
   const publicUrl = url(env, 'SPILLWAY_PUBLIC_URL', `http://localhost:${apiPort}`, ['http:', 'https:']);
@@ -212,10 +248,13 @@ export function loadConfig(env: Env = process.env): SpillwayConfig {
       },
       samplesDir: str(env, 'SPILLWAY_SAMPLES_DIR', 'examples/samples'),
       shutdownGraceMs: int(env, 'SPILLWAY_API_SHUTDOWN_GRACE_MS', 10_000, 0, 3_600_000),
+      logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
+      workerMetricsUrl: url(env, 'WORKER_METRICS_URL', 'http://127.0.0.1:9464/metrics', ['http:', 'https:']),
     },
     worker: {
       shutdownGraceMs: int(env, 'SPILLWAY_WORKER_SHUTDOWN_GRACE_MS', 20_000, 0, 3_600_000),
       deployment: workerDeployment(env),
+      metricsAddress: metricsAddress(env),
     },
     scheduler: {
       localWorkerPoolSize: int(env, 'SCHEDULER_LOCAL_WORKER_POOL_SIZE', 10, 1, 1000),
@@ -272,6 +311,17 @@ export function loadConfig(env: Env = process.env): SpillwayConfig {
     }),
   };
   return deepFreeze(config);
+}
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+function metricsAddress(env: Env): string {
+  const address = str(env, 'WORKER_METRICS_ADDRESS', '127.0.0.1:9464');
+  if (address !== 'off' && !/^\S+:\d{1,5}$/.test(address)) {
+    throw new ConfigError(`WORKER_METRICS_ADDRESS must be host:port or off, got "${address}"`);
+  }
+  return address;
 }
 
 function namedConcurrency(env: Env): Record<string, number> {
@@ -393,6 +443,8 @@ export interface PlacementConfig {
    * @default one target: LAMBDA_ENDPOINT in AWS_REGION, named after the region
    */
   lambdaTargets: readonly LambdaTarget[];
+  /** SPILLWAY_PRICES_FILE: the dated price table. @default config/prices.json */
+  pricesFile?: string;
   /** SPILLWAY_TRANSFER_PRICES_FILE: inter-region transfer prices. @default config/transfer-prices.json if present */
   transferPricesFile?: string;
   /**
@@ -467,6 +519,7 @@ function placementConfig(env: Env, lambda: { endpoint: string; region: string })
     priorWeight: num(env, 'SPILLWAY_PLACEMENT_PRIOR_WEIGHT', 3, 0, 1000),
     localRegion,
     lambdaTargets,
+    pricesFile: env.SPILLWAY_PRICES_FILE || undefined,
     transferPricesFile: env.SPILLWAY_TRANSFER_PRICES_FILE || undefined,
     largePayloadBytes: int(env, 'SPILLWAY_LARGE_PAYLOAD_BYTES', 256 * 1024, 1024, 1024 * 1024),
     objectStore:

@@ -1,5 +1,5 @@
 // Learned figures that forget: a mean whose samples lose half their weight every half-life, so a function that got
-// faster last hour is predicted by last hour. The same arithmetic runs in Redis (live/placement-stats.lua), in the
+// faster last hour is predicted by last hour. The same arithmetic runs in Redis (live/lua/placement-stats.lua), in the
 // reader that blends it with the manifest's prior, and in the simulator. Pure: `now` is always passed in.
 
 /** A decayed mean as stored: the mean, the weight of the samples behind it at `at`, and when it was last updated. */

@@ -1,4 +1,5 @@
-// Loads the dated price table from config/ (or SPILLWAY_PRICES_FILE), validated once.
+// Loads the dated price table from config/ (or the file config.placement.pricesFile names: SPILLWAY_PRICES_FILE),
+// validated once.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { validatePriceTable, type PriceTable } from './cost-model';
@@ -13,8 +14,8 @@ function defaultPath(): string {
 /** Validated tables by absolute path: each file is read once, and asking for another file never returns this one. */
 const cache = new Map<string, PriceTable>();
 
-export function loadPriceTable(file = process.env.SPILLWAY_PRICES_FILE || defaultPath()): PriceTable {
-  const key = path.resolve(file);
+export function loadPriceTable(file?: string): PriceTable {
+  const key = path.resolve(file ?? defaultPath());
   let table = cache.get(key);
   if (!table) {
     table = validatePriceTable(JSON.parse(readFileSync(key, 'utf8')));

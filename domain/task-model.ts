@@ -1,12 +1,12 @@
 // The task as the API accepts it and as TaskWorkflow reports it. Everything here is plain data so that it
 // can cross Temporal's payload converter and the HTTP boundary unchanged.
 import type { AttemptRecord, TaskError } from './attempt-record';
-import type { ObjectRef } from './object-ref';
-import type { PlacementExplanation } from './placement-predictor';
 import type { FlowOptions } from './task-options';
+import type { PauseRecord, PlacementDecision, TaskState, TaskWait } from './task-state';
 
-// Declared as schemas in attempt-record.ts (the API answers with them); the types are re-exported for everyone else.
-export type { AttemptRecord, TaskError };
+// Declared as schemas in attempt-record.ts and task-state.ts (the API answers with them); the types are re-exported
+// for everyone else, and workflow code imports them from here, since this module needs no TypeBox at run time.
+export type { AttemptRecord, PauseRecord, PlacementDecision, TaskError, TaskState, TaskWait };
 
 export const EXECUTION_MODES = ['LOCAL', 'LAMBDA', 'AUTO'] as const;
 export type ExecutionMode = (typeof EXECUTION_MODES)[number];
@@ -137,76 +137,6 @@ export function startsRunning(task: TaskInput): boolean {
     !task.concurrency &&
     !task.rateLimit
   );
-}
-
-/** Why a task that has not started yet is waiting, and since when. */
-export interface TaskWait {
-  reason: 'concurrency' | 'rate-limit' | 'paused' | 'debounce';
-  detail: string;
-  since: string;
-}
-
-/** Who paused a task, when and why; cleared when it resumes. */
-export interface PauseRecord {
-  by: string;
-  at: string;
-  reason: string;
-  /** Set when the pause comes from a pause of the task's type or tenant rather than of the task itself. */
-  scope?: string;
-}
-
-/**
- * Where a task runs and why. A predictive AUTO decision also carries its explanation (PlacementExplanation: every
- * target's estimate, the runner-up and the margin); those fields are optional, so older histories still parse.
- */
-export interface PlacementDecision extends PlacementExplanation {
-  placement: Placement;
-  reason: string;
-  inputs?: Record<string, unknown>;
-  /** For AUTO tasks placed on Lambda: run LOCAL instead when Lambda throttles the attempt. */
-  fallbackToLocalOnThrottle?: boolean;
-}
-
-/** The answer to the workflow's `status` query: the whole state of one task. */
-export interface TaskState {
-  id: string;
-  name: string;
-  type: string;
-  executionMode: ExecutionMode;
-  functionName: string;
-  functionQualifier?: string;
-  status: TaskStatus;
-  placement?: PlacementDecision;
-  attempts: AttemptRecord[];
-  /** Where the payload is kept when it was too large for an event (no pre-signed URL: those are secrets). */
-  payloadObject?: ObjectRef;
-  /** The limit of each attempt. */
-  timeoutSeconds?: number;
-  /** Attempts made before the activity that runs now counts its own: set when a task falls back to LOCAL. */
-  attemptOffset?: number;
-  submittedAt: string;
-  startedAt?: string;
-  finishedAt?: string;
-  result?: unknown;
-  error?: TaskError;
-  costUsd?: number;
-  priority?: number;
-  tenant?: string;
-  batchId?: string;
-  redriveOf?: string;
-  scheduleId?: string;
-  startAt?: string;
-  expiresAt?: string;
-  concurrencyKey?: string;
-  rateLimitKey?: string;
-  debounceKey?: string;
-  /** The flow options in force for the task, with their values (the keys above are kept for older readers). */
-  options?: FlowOptions;
-  /** When the task took its rate-limit permit. */
-  permitGrantedAt?: string;
-  /** Set while the task waits for a slot, a permit, its debounce window or a resume. */
-  waiting?: TaskWait;
-  paused?: PauseRecord;
 }
 
 /** The result TaskWorkflow returns when it ends. */

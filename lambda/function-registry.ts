@@ -12,6 +12,7 @@ import type {
 } from './function-store';
 import type { FunctionRef } from './qualifiers';
 import { combineQualifier, isVersionNumber, LATEST, parseFunctionRef } from './qualifiers';
+import type { DroppedEvent, UndeliverableRecord } from '../domain/lambda-status';
 
 export type { EventInvokeConfig } from './function-store';
 
@@ -19,20 +20,8 @@ export const DEFAULT_MAX_RETRY_ATTEMPTS = 2;
 export const DEFAULT_MAX_EVENT_AGE_SECONDS = 21_600;
 const MAX_DROPPED_EVENTS = 50;
 
-export interface DroppedEvent {
-  requestId: string;
-  reason: 'MaximumEventAgeExceeded' | 'RetriesExhausted';
-  at: string;
-}
-
-/** An invocation record that could not be sent to its destination, and why. */
-export interface UndeliverableRecord {
-  requestId: string;
-  condition: 'Success' | 'RetriesExhausted' | 'EventAgeExceeded';
-  destination: string;
-  reason: string;
-  at: string;
-}
+// Part of the status report (GET /_spillway/status), declared with it in domain/lambda-status.ts.
+export type { DroppedEvent, UndeliverableRecord };
 
 export interface FunctionState {
   record: FunctionRecord;

@@ -18,6 +18,7 @@ import { nodeRuntimeClientPath, pythonRuntimeClientPath } from './repo-paths';
 import { MAX_RESPONSE_BYTES, MAX_STREAMED_RESPONSE_BYTES } from './runtime-api-limits';
 import type { LaunchCommand, RuntimeSpec } from './runtimes';
 import { executionEnv, InvalidEntrypointError, launchCommand, runtimeSpec } from './runtimes';
+import type { EnvironmentCounts } from '../domain/lambda-status';
 
 export type { InvocationOutcome } from './execution-environment';
 export type { FunctionErrorBody } from './runtime-api-server';
@@ -104,11 +105,8 @@ export interface RuntimeHostOptions {
   initTimeoutMs?: number;
 }
 
-export interface EnvironmentCounts {
-  total: number;
-  idle: number;
-  busy: number;
-}
+// Reported on GET /_spillway/status, declared with the report in domain/lambda-status.ts.
+export type { EnvironmentCounts };
 
 /** Every environment is busy and the host is at maxEnvironments; the caller should throttle or wait. */
 export class EnvironmentCapacityError extends Error {

@@ -1,50 +1,12 @@
 // GET /_spillway/status: a Spillway extension, not part of the Lambda API. The scheduler polls it for placement
 // and warm-pool decisions, so it only reads counters the service keeps anyway.
+import type { FunctionStatus, ServiceStatus } from '../domain/lambda-status';
 import type { EventQueue } from './event-queue';
-import type { DroppedEvent, FunctionRegistry, UndeliverableRecord } from './function-registry';
-import type { EnvironmentCounts, RuntimeHost } from './runtime-host';
+import type { FunctionRegistry } from './function-registry';
+import type { RuntimeHost } from './runtime-host';
 
-export interface VersionStatus {
-  version: string;
-  environments: EnvironmentCounts;
-}
-
-export interface FunctionStatus {
-  name: string;
-  environments: EnvironmentCounts;
-  /** Versions with live environments ($LATEST, 1, 2...). */
-  versions: VersionStatus[];
-  state: string;
-  lastUpdateStatus: string | null;
-  codeSha256: string;
-  reservedConcurrency: number | null;
-  inFlight: number;
-  queuedEvents: number;
-  throttles: { count: number; lastAt: string | null };
-  coldStarts: number;
-  warmStarts: number;
-  invocations: number;
-  droppedEvents: DroppedEvent[];
-  /** Invocation records sent to OnSuccess / OnFailure destinations, and the last ones that could not be sent. */
-  destinations: { delivered: number; undeliverable: UndeliverableRecord[] };
-}
-
-export interface ServiceStatus {
-  accountConcurrencyLimit: number;
-  unreservedConcurrency: number;
-  /** The floor reservations cannot push unreserved concurrency below. */
-  unreservedConcurrencyMinimum: number;
-  totals: {
-    environments: number;
-    inFlight: number;
-    queuedEvents: number;
-    throttles: number;
-    invocations: number;
-    droppedEvents: number;
-    undeliverableRecords: number;
-  };
-  functions: FunctionStatus[];
-}
+// The report's shape is declared once, as schemas, in domain/lambda-status.ts.
+export type { FunctionStatus, ServiceStatus };
 
 export function buildStatus(registry: FunctionRegistry, host: RuntimeHost, queue: EventQueue): ServiceStatus {
   const functions = registry.all().map((f): FunctionStatus => ({

@@ -1,16 +1,14 @@
 // Budget spend counters in Redis, under the projection prefix: per scope (deployment, tenant, task type) and per UTC
 // day and month, the spend of finished tasks and the committed spend (estimates) of tasks placed and not finished.
 // Placement commits a task's estimate; its final transition settles it with the actual cost. Both are idempotent
-// (live/budget-spend.lua), so a repeated or late transition never counts twice. A projection: the spent figures can
+// (live/lua/budget-spend.lua), so a repeated or late transition never counts twice. A projection: the spent figures can
 // be summed again from Temporal visibility (TaskCostUsd and CloseTime of the period's tasks).
-import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import type { Redis } from 'ioredis';
 import { BUDGET_PERIODS, periodOf, spendKey, type ScopeSpend } from '../domain/budget-policy';
+import { scriptCommand } from './redis-scripts';
 
 /** Keys are kept a week past the end of their period, for the dashboard's look back. */
 const KEEP_AFTER_PERIOD_MS = 7 * 86_400_000;
-const COMMAND = 'spillwayBudgetSpend';
 
 export interface SpendChange {
   /** `scope:periodKey`, as evaluateBudgets looks it up. */
@@ -35,14 +33,6 @@ export function budgetSpendKey(prefix: string, key: string): string {
   return `${prefix}budget:${key}`;
 }
 
-function scriptFile(): string {
-  const here = path.join(__dirname, 'budget-spend.lua');
-  return existsSync(here) ? here : path.resolve(__dirname, '..', '..', 'live', 'budget-spend.lua');
-}
-
-let lua: string | undefined;
-type WithCommand = { [COMMAND](...args: Array<string | number>): Promise<string[][]> };
-
 function periodKeys(scopes: readonly string[], now: number) {
   return scopes.flatMap((scope) =>
     BUDGET_PERIODS.map((period) => {
@@ -59,22 +49,19 @@ const clean = (n: string | undefined) => {
 };
 
 export function createBudgetSpend(redis: Redis, prefix: string): BudgetSpend {
-  const r = redis as unknown as Redis & Partial<WithCommand>;
-  if (typeof r[COMMAND] !== 'function') {
-    lua ??= readFileSync(scriptFile(), 'utf8');
-    redis.defineCommand(COMMAND, { lua });
-  }
+  // The number of keys varies with the scopes, so it is passed first on each call.
+  const spend = scriptCommand(redis, 'budget-spend');
   const run = async (op: 'commit' | 'settle', taskId: string, scopes: readonly string[], usd: number, now: number) => {
     const keys = periodKeys(scopes, now);
     if (keys.length === 0) return [];
-    const rows = await (r as unknown as WithCommand)[COMMAND](
+    const rows = (await spend(
       keys.length,
       ...keys.map((k) => budgetSpendKey(prefix, k.key)),
       op,
       taskId,
       String(usd),
       ...keys.map((k) => String(k.expireAt)),
-    );
+    )) as string[][];
     return keys.map((k, i) => {
       const row = rows[i] ?? [];
       return {

@@ -3,7 +3,7 @@
 // function's reserved concurrency and Spillway's own in-flight leases stand in for them.
 import { GetFunctionConcurrencyCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { isLoopbackEndpoint } from '../clients/lambda-client';
-import type { FunctionStatus, ServiceStatus } from '../lambda/status-report';
+import type { FunctionStatus, ServiceStatus } from '../domain/lambda-status';
 import type { PlacementLeases } from './placement-leases';
 
 export interface LambdaFunctionSignals {
@@ -14,7 +14,7 @@ export interface LambdaFunctionSignals {
   inFlight: number;
 }
 
-/** The part of the local Lambda service's status report (lambda/status-report.ts) that placement reads. */
+/** The part of the local Lambda service's status report (domain/lambda-status.ts) that placement reads. */
 type LocalStatus = Pick<ServiceStatus, 'accountConcurrencyLimit' | 'unreservedConcurrency'> & {
   functions: Array<
     Pick<FunctionStatus, 'name' | 'environments' | 'reservedConcurrency' | 'inFlight' | 'queuedEvents' | 'throttles'>

@@ -1,15 +1,14 @@
 // What placement learns from finished attempts, in Redis: per function version and per function, decayed means of
 // the run time on each placement, of cold-start Init Durations, of the cold-start ratio and of the local CPU share;
-// for the local pool, its service time and its completions in the last minute. One Lua script (placement-stats.lua,
-// registered with defineCommand) writes them atomically; the reader gives the predictor its figures in one round
-// trip, blended with the manifest's expectedDurationMs while little has been measured. A projection like the rest of
-// Redis: losing it only means starting again from the manifest.
-import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
+// for the local pool, its service time and its completions in the last minute. One Lua script
+// (live/lua/placement-stats.lua, registered with defineCommand) writes them atomically; the reader gives the predictor
+// its figures in one round trip, blended with the manifest's expectedDurationMs while little has been measured. A
+// projection like the rest of Redis: losing it only means starting again from the manifest.
 import type { Redis } from 'ioredis';
 import { estimate, ratio, type DecayedMean, type DecayedRatio } from '../domain/duration-model';
 import type { LearnedFigures } from '../domain/placement-predictor';
 import type { AttemptRecord, Placement } from '../domain/task-model';
+import { scriptCommand } from './redis-scripts';
 
 /** One finished attempt, as placement learns from it. */
 export interface AttemptSample {
@@ -94,28 +93,12 @@ export function placementStatsKeys(prefix: string) {
   };
 }
 
-function scriptFile(): string {
-  // From source (live/) and from dist (dist/live/) alike; the .lua file is not compiled, so it stays in live/.
-  const here = path.join(__dirname, 'placement-stats.lua');
-  return existsSync(here) ? here : path.resolve(__dirname, '..', '..', 'live', 'placement-stats.lua');
-}
-
-let lua: string | undefined;
-const COMMAND = 'spillwayRecordPlacementSample';
 const TTL_SECONDS = 30 * 86_400;
 const RUNNING_FORGET_MS = 3_600_000;
 
-type WithCommand = Redis & {
-  [COMMAND](...args: Array<string | number>): Promise<number>;
-};
-
 export function createPlacementStats(redis: Redis, prefix: string, halfLifeMs: number, priorWeight: number) {
   const keys = placementStatsKeys(prefix);
-  if (typeof (redis as unknown as Partial<WithCommand>)[COMMAND] !== 'function') {
-    lua ??= readFileSync(scriptFile(), 'utf8');
-    redis.defineCommand(COMMAND, { numberOfKeys: 4, lua });
-  }
-  const r = redis as unknown as WithCommand;
+  const recordSample = scriptCommand(redis, 'placement-stats', 4);
 
   const stats: PlacementStats = {
     keys,
@@ -124,7 +107,7 @@ export function createPlacementStats(redis: Redis, prefix: string, halfLifeMs: n
         s.placement === 'LOCAL' && s.cpuTimeMs !== undefined && s.durationMs > 0
           ? Math.min(1, s.cpuTimeMs / s.durationMs)
           : undefined;
-      await r[COMMAND](
+      await recordSample(
         keys.version(s.functionName, s.versionKey),
         keys.fn(s.functionName),
         keys.pool,

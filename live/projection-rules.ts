@@ -1,6 +1,7 @@
-// What one task transition does to the live projection, as a pure function: the one statement of the projection's
-// rules. The live path (task-projection.ts, whose Lua script only compares and applies) and the rebuild from
-// Temporal visibility (reconcile.ts) both fold transitions through it, so they cannot count differently.
+// What one task transition (and one warm-pool run) does to the live projection, as pure functions: the one statement
+// of the projection's rules. The live path (task-projection.ts, whose Lua script only compares and applies) and the
+// rebuild from Temporal visibility (reconcile.ts) both fold transitions and warm-ups through them, so they cannot
+// count differently.
 import type { Placement, TaskStatus } from '../domain/task-model';
 
 /** What the projection keeps per task (the `task:<id>` hash): enough to make transitions idempotent. */
@@ -150,6 +151,22 @@ export function likelyPrevious(facts: Pick<TransitionFacts, 'status' | 'placemen
     default:
       return facts.placement ? { status: 'RUNNING', placement: facts.placement } : { status: 'RUNNING' };
   }
+}
+
+/** What one warm-pool run did, apart from tasks: environments warmed, how many of those were cold, and the cost. */
+export interface WarmupFacts {
+  warmed: number;
+  coldStarts: number;
+  costUsd: number;
+}
+
+/**
+ * What a warm-pool run adds to the `counters` hash. Warm-ups are not tasks: they change no status count, only the
+ * warm-up totals and the cost of warming. The live path (recordWarmups) and reconcile (from the run's search
+ * attributes) both count a run by this rule.
+ */
+export function warmupEffect(facts: WarmupFacts): Record<string, number> {
+  return { 'cost:warming': facts.costUsd, warmups: facts.warmed, warmupColdStarts: facts.coldStarts };
 }
 
 /** Adds one effect's counter increments into a running total (reconcile folds every task this way). */

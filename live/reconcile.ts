@@ -1,5 +1,6 @@
 // Rebuilds the Redis projection from Temporal visibility, the record. Every task's status, placement and facts
-// (cost, duration, attempts, cold starts) are search attributes, so a flushed Redis loses nothing that matters.
+// (cost, duration, attempts, cold starts) are search attributes, and so are each warm-pool run's totals, so a flushed
+// Redis loses nothing that matters.
 import type { Client } from '@temporalio/client';
 import type { Redis } from 'ioredis';
 import { TASK_WORKFLOW_TYPE, WARM_POOL_WORKFLOW_TYPE } from '../domain/constants';
@@ -15,7 +16,7 @@ import {
   TASK_WARM_STARTS_KEY,
 } from '../domain/search-attributes';
 import { taskStatusOf } from '../domain/task-status';
-import { addCounters, transitionEffect } from './projection-rules';
+import { addCounters, transitionEffect, warmupEffect } from './projection-rules';
 import { DURATION_SAMPLES, projectionKeys, SERIES_BUCKET_MS } from './task-projection';
 
 const SERIES_WINDOW_MS = 5 * 60_000;
@@ -86,7 +87,16 @@ export async function reconcile(deps: {
   }
   for await (const info of listAll(deps.client, `WorkflowType = '${WARM_POOL_WORKFLOW_TYPE}'`)) {
     warmPoolRuns++;
-    addCounters(counters, { 'cost:warming': info.typedSearchAttributes.get(TASK_COST_KEY) ?? 0 });
+    // A run records its totals as search attributes (workflows/warm-pool.ts): warmed as attempts, cold starts as such.
+    const sa = info.typedSearchAttributes;
+    addCounters(
+      counters,
+      warmupEffect({
+        warmed: sa.get(TASK_ATTEMPTS_KEY) ?? 0,
+        coldStarts: sa.get(TASK_COLD_STARTS_KEY) ?? 0,
+        costUsd: sa.get(TASK_COST_KEY) ?? 0,
+      }),
+    );
   }
 
   const write = deps.redis.multi();

@@ -1,5 +1,6 @@
-// The projection's Lua scripts, each in its own file under live/lua/, registered with ioredis' defineCommand: Redis
-// runs them by their SHA1 (EVALSHA), and ioredis sends a script's source only when Redis does not know it yet.
+// The Lua scripts of the live state (the projection, budget spend, placement statistics, local slots), each in its
+// own file under live/lua/, registered with ioredis' defineCommand: Redis runs them by their SHA1 (EVALSHA), and
+// ioredis sends a script's source only when Redis does not know it yet.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Redis } from 'ioredis';
@@ -26,9 +27,10 @@ export type ScriptCommand = (...keysThenArgs: ScriptArg[]) => Promise<unknown>;
 
 /**
  * The script live/lua/<name>.lua as a command of this connection, defined once per connection. Call it with its
- * keys first, then its arguments.
+ * keys first, then its arguments; a script whose number of keys varies is given none here and called with that
+ * number first.
  */
-export function scriptCommand(redis: Redis, name: string, numberOfKeys: number): ScriptCommand {
+export function scriptCommand(redis: Redis, name: string, numberOfKeys?: number): ScriptCommand {
   const command = `spillway_${name.replace(/-/g, '_')}`;
   const commands = redis as unknown as Record<string, ScriptCommand | undefined>;
   if (typeof commands[command] !== 'function') redis.defineCommand(command, { numberOfKeys, lua: luaSource(name) });

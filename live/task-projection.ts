@@ -4,33 +4,22 @@
 // decided by transitionEffect() (projection-rules.ts); live/lua/apply-transition.lua writes it atomically.
 import type { Redis } from 'ioredis';
 import type { Placement, TaskStatus } from '../domain/task-model';
+import type { TransitionEvent } from '../domain/transition-event';
 import {
   isFractionalCounter,
   likelyPrevious,
   transitionEffect,
+  warmupEffect,
   type ProjectedTask,
   type TransitionEffect,
+  type WarmupFacts,
 } from './projection-rules';
 import { scriptCommand } from './redis-scripts';
 
-export interface TransitionEvent {
-  taskId: string;
-  status: TaskStatus;
-  type: string;
-  name: string;
-  executionMode: string;
-  /** The task's fairness key. */
-  tenant?: string;
-  placement?: Placement;
-  placementReason?: string;
-  attempts?: number;
-  durationMs?: number;
-  costUsd?: number;
-  coldStarts?: number;
-  warmStarts?: number;
-  error?: string;
-  at: string;
-}
+// Declared once, as a schema, in domain/transition-event.ts.
+export type { TransitionEvent };
+
+export type { WarmupFacts };
 
 export const STREAM_MAX_LENGTH = 10_000;
 /** Percentiles are over the most recent samples: enough for p99, few enough to read on every stats call. */
@@ -57,12 +46,6 @@ export function projectionKeys(prefix: string) {
 const TASK_TTL_SECONDS = 1_209_600;
 /** A transition that keeps meeting a different state than it expected is given up after this many tries. */
 const MAX_ROUNDS = 5;
-
-export interface WarmupFacts {
-  warmed: number;
-  coldStarts: number;
-  costUsd: number;
-}
 
 export interface TaskProjection {
   /** Applies a transition; false when it changed nothing (a repeat, or older than what is recorded). */
@@ -150,13 +133,13 @@ export function createTaskProjection(redis: Redis, prefix: string): TaskProjecti
       }
       throw new Error(`the projection of ${event.taskId} kept changing under a ${event.status} transition`);
     },
-    async recordWarmups({ warmed, coldStarts, costUsd }) {
-      await redis
-        .multi()
-        .hincrbyfloat(keys.counters, 'cost:warming', costUsd)
-        .hincrby(keys.counters, 'warmups', warmed)
-        .hincrby(keys.counters, 'warmupColdStarts', coldStarts)
-        .exec();
+    async recordWarmups(facts) {
+      const write = redis.multi();
+      for (const [field, by] of Object.entries(warmupEffect(facts))) {
+        if (isFractionalCounter(field)) write.hincrbyfloat(keys.counters, field, by);
+        else write.hincrby(keys.counters, field, by);
+      }
+      await write.exec();
     },
     async counts() {
       const raw = await redis.hgetall(keys.counters);

@@ -1,3 +1,4 @@
+// @ts-check
 // Finds or builds spillway-otelcol, the OpenTelemetry Collector with an OTLP receiver and an OTLP/HTTP exporter
 // (telemetry/collector/: the collector's own modules, pinned by go.sum), which the trace test starts as a real
 // OTLP receiver. Built once with Go into ~/.cache/spillway (about a minute with a warm module cache).
@@ -63,7 +64,7 @@ if (require.main === module) {
   try {
     console.log(ensureCollector((m) => console.error(m)));
   } catch (err) {
-    console.error(err.message);
+    console.error(err instanceof Error ? err.message : err);
     process.exit(1);
   }
 }

@@ -1,3 +1,4 @@
+// @ts-check
 // `npm start` and `npm stop`. Start brings up the whole laptop stack (Temporal dev server, Redis if needed, the local
 // Lambda service, the worker and the API), prints the addresses and stops it all on Ctrl+C. `--detach` leaves it
 // running in the background; `npm stop` ends it. `--workers N` and `--apis N` run several of each: the API instances
@@ -19,34 +20,47 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createRequire } from 'node:module';
+import { canConnect, waitForHttp } from './lib/net.js';
+import { startS3Server } from './lib/s3-server.js';
+import { Stack } from './lib/stack.js';
+import { ensureTemporalCli } from './lib/temporal-cli.js';
+import { TEMPORAL_SERVER_VERSION } from './lib/temporal-server.js';
+import { ensureTemporalUi, temporalUiArgs } from './lib/temporal-ui.js';
 
-const require = createRequire(import.meta.url);
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const DATA = path.join(ROOT, 'data');
-const PID_FILE = path.join(DATA, 'stack.pid');
-const { ensureTemporalCli } = require('./lib/temporal-cli.js');
-const { startS3Server } = require('./lib/s3-server.js');
-const { Stack } = require('./lib/stack.js');
-const { canConnect, waitForHttp } = require('./lib/net.js');
-
 const env = process.env;
+// Everything a stack keeps (Temporal's SQLite file, secrets, logs, Lambda's functions, packages) lives under one
+// folder, so a second stack (a test, a demo beside a dev stack) runs with SPILLWAY_DATA_DIR and its own ports.
+const DATA = path.resolve(ROOT, env.SPILLWAY_DATA_DIR || 'data');
+/** The data folder as the messages show it: `data` for the default, relative when inside the repository. */
+const DATA_SHOWN = path.relative(ROOT, DATA).startsWith('..') ? DATA : path.relative(ROOT, DATA);
+const PID_FILE = path.join(DATA, 'stack.pid');
+
 const apiPort = Number(env.API_PORT || 8080);
 const lambdaPort = Number(env.LAMBDA_PORT || 9001);
 const temporalPort = Number(env.TEMPORAL_PORT || 7233);
 const uiPort = Number(env.TEMPORAL_UI_PORT || 8233);
 const redisUrl = env.REDIS_URL || 'redis://127.0.0.1:6379';
 
+/** @param {unknown} err */
+function messageOf(err) {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * @param {string} cmd
+ * @param {string[]} args
+ */
 function run(cmd, args) {
   execFileSync(cmd, args, { cwd: ROOT, stdio: 'inherit' });
 }
 
+/** @param {string} dir */
 function newestMtime(dir) {
   let newest = 0;
   if (!existsSync(dir)) return newest;
   const stack = [dir];
-  while (stack.length) {
-    const current = stack.pop();
+  for (let current = stack.pop(); current !== undefined; current = stack.pop()) {
     for (const name of readdirSync(current)) {
       if (name === 'node_modules' || name === 'dist') continue;
       const full = path.join(current, name);
@@ -105,7 +119,7 @@ function callbackSecret() {
   return readFileSync(file, 'utf8').trim();
 }
 
-/** The local object store's key, made once and kept in data/ like the callback secret. */
+/** The local object store's key, made once and kept in the data folder like the callback secret. */
 function s3Secret() {
   const file = path.join(DATA, 's3-secret');
   if (!existsSync(file)) {
@@ -140,26 +154,39 @@ async function startObjectStore() {
 // 127.0.0.1:5432, user postgres); the databases TEMPORAL_DATABASE and TEMPORAL_VISIBILITY_DATABASE (default temporal
 // and temporal_visibility) keep the tasks across restarts.
 
+/**
+ * The value of `--name VALUE` or `--name=VALUE`; undefined when the flag is absent, '' when its value is.
+ * @param {string} name
+ * @returns {string | undefined}
+ */
+function flagValue(name) {
+  const at = flags.findIndex((f) => f === `--${name}` || f.startsWith(`--${name}=`));
+  if (at < 0) return undefined;
+  const flag = flags[at] ?? '';
+  return (flag.includes('=') ? flag.slice(flag.indexOf('=') + 1) : flags[at + 1]) ?? '';
+}
+
 /** `dev` (the default) or `server`, from `--profile NAME` or `--profile=NAME`. */
 function temporalProfile() {
-  const at = flags.findIndex((f) => f === '--profile' || f.startsWith('--profile='));
-  if (at < 0) return 'dev';
-  const value = flags[at].includes('=') ? flags[at].split('=')[1] : flags[at + 1];
+  const value = flagValue('profile');
+  if (value === undefined) return 'dev';
   if (value !== 'dev' && value !== 'server') {
-    console.error(`--profile must be dev or server, got ${value ?? 'nothing'}`);
+    console.error(`--profile must be dev or server, got ${value || 'nothing'}`);
     process.exit(2);
   }
   return value;
 }
 
-/** `--workers N` / `--apis N` (also `--workers=N`): how many processes of a kind, 1 to 16, default 1. */
+/**
+ * `--workers N` / `--apis N` (also `--workers=N`): how many processes of a kind, 1 to 16, default 1.
+ * @param {string} name
+ */
 function countFlag(name) {
-  const at = flags.findIndex((f) => f === `--${name}` || f.startsWith(`--${name}=`));
-  if (at < 0) return 1;
-  const raw = flags[at].includes('=') ? flags[at].split('=')[1] : flags[at + 1];
+  const raw = flagValue(name);
+  if (raw === undefined) return 1;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1 || value > 16) {
-    console.error(`--${name} must be a whole number from 1 to 16, got ${raw ?? 'nothing'}`);
+  if (!raw || !Number.isInteger(value) || value < 1 || value > 16) {
+    console.error(`--${name} must be a whole number from 1 to 16, got ${raw || 'nothing'}`);
     process.exit(2);
   }
   return value;
@@ -183,8 +210,11 @@ function webUiLine() {
   return `http://localhost:${uiPort}`;
 }
 
+/**
+ * @param {import('./lib/stack.js').Stack} stack
+ * @param {string} cli
+ */
 async function startServerProfile(stack, cli) {
-  const { TEMPORAL_SERVER_VERSION } = require('./lib/temporal-server.js');
   console.log(`starting Temporal's production server ${TEMPORAL_SERVER_VERSION} on PostgreSQL ...`);
   await stack.startTemporalServer({
     cli,
@@ -197,7 +227,6 @@ async function startServerProfile(stack, cli) {
     },
   });
   // The production server has no Web UI of its own: the UI server the dev server embeds, on the same port.
-  const { ensureTemporalUi, temporalUiArgs } = require('./lib/temporal-ui.js');
   if (await canConnect(uiPort))
     throw new Error(`port ${uiPort} (the Temporal Web UI's) is in use; set TEMPORAL_UI_PORT`);
   const ui = stack.spawnChild(
@@ -221,7 +250,7 @@ function extraLocalTargets() {
   try {
     targets = JSON.parse(text.startsWith('[') ? text : readFileSync(path.resolve(text), 'utf8'));
   } catch (err) {
-    throw new Error(`LAMBDA_TARGETS is neither a JSON list nor a readable file: ${err.message}`);
+    throw new Error(`LAMBDA_TARGETS is neither a JSON list nor a readable file: ${messageOf(err)}`);
   }
   if (!Array.isArray(targets)) return [];
   return targets.flatMap((t) => {
@@ -232,6 +261,10 @@ function extraLocalTargets() {
   });
 }
 
+/**
+ * @param {string} endpoint
+ * @param {string} [region]
+ */
 async function deployExamples(endpoint, region = env.AWS_REGION || 'us-east-1') {
   const root = path.join(ROOT, 'examples', 'functions');
   const folders = readdirSync(root)
@@ -252,6 +285,7 @@ async function deployExamples(endpoint, region = env.AWS_REGION || 'us-east-1') 
 }
 
 /** A worker's metrics port: 9464 for the first, the next ones after it (WORKER_METRICS_ADDRESS moves the first). */
+/** @param {number} index */
 function workerMetricsAddress(index) {
   const [host, port] = (env.WORKER_METRICS_ADDRESS || '127.0.0.1:9464').split(/:(?=\d+$)/);
   if (env.WORKER_METRICS_ADDRESS === 'off') return 'off';
@@ -264,12 +298,15 @@ async function startForeground() {
   const apiCount = countFlag('apis');
   prepare();
   const stack = new Stack({ logDir: path.join(DATA, 'logs') });
+  /** @type {import('./lib/s3-server.js').RunningS3Server | undefined} */
   let objectStore;
+  /** @param {number} code */
   const shutdown = async (code) => {
     console.log('\nstopping Spillway ...');
     await stack.stop();
     await objectStore?.stop();
-    rmSync(PID_FILE, { force: true });
+    // Only this start's own file: a start refused because a stack runs already leaves that stack's file alone.
+    if (existsSync(PID_FILE) && Number(readFileSync(PID_FILE, 'utf8')) === process.pid) rmSync(PID_FILE);
     console.log('stopped.');
     process.exit(code);
   };
@@ -282,6 +319,9 @@ async function startForeground() {
     for (const port of apiPorts) {
       if (await canConnect(port)) throw new Error(`port ${port} (an API instance's) is in use; set API_PORT elsewhere`);
     }
+    // From here on `npm stop` ends this start too, also while it is still coming up (shutdown removes the file).
+    mkdirSync(DATA, { recursive: true });
+    writeFileSync(PID_FILE, String(process.pid));
     const temporalAddress = env.TEMPORAL_ADDRESS || `127.0.0.1:${temporalPort}`;
     if (!env.TEMPORAL_ADDRESS) {
       if (await canConnect(temporalPort)) {
@@ -297,7 +337,8 @@ async function startForeground() {
       }
     }
     const redis = await stack.ensureRedis({ url: redisUrl, dataDir: path.join(DATA, 'redis') });
-    if (redis.started) console.log(`started redis-server for ${redisUrl} with its data in data/redis`);
+    if (redis.started) console.log(`started redis-server for ${redisUrl} with its data in ${DATA_SHOWN}/redis`);
+    /** @type {Record<string, string>} */
     const shared = {
       TEMPORAL_ADDRESS: temporalAddress,
       REDIS_URL: redisUrl,
@@ -306,6 +347,8 @@ async function startForeground() {
       // Lambda callbacks and the links in answers go to API_PORT, whichever instance (or the balancer) is there.
       SPILLWAY_CALLBACK_URL: env.SPILLWAY_CALLBACK_URL || `http://127.0.0.1:${apiPort}/api/callbacks/lambda`,
       SPILLWAY_PUBLIC_URL: env.SPILLWAY_PUBLIC_URL || `http://localhost:${apiPort}`,
+      // The deployed packages the workers unpack, in this stack's data folder.
+      SPILLWAY_PACKAGE_CACHE_DIR: env.SPILLWAY_PACKAGE_CACHE_DIR || path.join(DATA, 'packages'),
     };
     if (!env.TEMPORAL_ADDRESS) delete shared.TEMPORAL_ADDRESS;
     mkdirSync(path.join(DATA, 'logs'), { recursive: true });
@@ -319,7 +362,10 @@ async function startForeground() {
     }
     const lambdaEntry = path.join(ROOT, 'dist', 'lambda', 'server.js');
     if (existsSync(lambdaEntry) && !env.LAMBDA_ENDPOINT) {
-      const lambda = stack.startNode('lambda', lambdaEntry, shared);
+      const lambda = stack.startNode('lambda', lambdaEntry, {
+        ...shared,
+        LAMBDA_DATA_DIR: env.LAMBDA_DATA_DIR || path.join(DATA, 'lambda'),
+      });
       await stack.waitForHealth(`http://127.0.0.1:${lambdaPort}/_spillway/status`, lambda);
       await deployExamples(`http://127.0.0.1:${lambdaPort}`);
       for (const target of extraLocalTargets()) {
@@ -338,6 +384,7 @@ async function startForeground() {
         `using the Lambda endpoint ${env.LAMBDA_ENDPOINT}; deploy functions with npx spillway deploy <folder>`,
       );
     }
+    /** `worker` alone, or `worker-1`, `worker-2` … @type {(role: string, i: number, count: number) => string} */
     const name = (role, i, count) => (count === 1 ? role : `${role}-${i + 1}`);
     // The worker's grace period for attempts in flight, and a margin, before stop() kills it.
     const workerGraceMs = Number(env.SPILLWAY_WORKER_SHUTDOWN_GRACE_MS || 20_000) + 5_000;
@@ -371,8 +418,6 @@ async function startForeground() {
     if (apiCount > 1) {
       await stack.startBalancer({ port: apiPort, backends: apiPorts.map((p) => `127.0.0.1:${p}`) });
     }
-    mkdirSync(DATA, { recursive: true });
-    writeFileSync(PID_FILE, String(process.pid));
     console.log(`
 Spillway is up.
   Dashboard and API   http://localhost:${apiPort}${apiCount > 1 ? ` (balancer over ${apiCount} API instances on ${apiPorts.join(', ')})` : ''}
@@ -381,12 +426,18 @@ Spillway is up.
   Temporal profile    ${env.TEMPORAL_ADDRESS ? 'your cluster (TEMPORAL_ADDRESS)' : temporalProfile()}
   Temporal Web UI     ${env.TEMPORAL_ADDRESS ? '(your cluster)' : webUiLine()}
   Temporal gRPC       ${temporalAddress}
-  Local Lambda API    ${env.LAMBDA_ENDPOINT || `http://127.0.0.1:${lambdaPort}`}${env.LAMBDA_ENDPOINT ? '' : extraLocalTargets().map((t) => `\n                      http://127.0.0.1:${t.port} (${t.name}, ${t.region})`).join('')}
-  Object store (S3)   ${objectStore ? `${objectStore.endpoint} (SeaweedFS, data in data/s3)` : env.SPILLWAY_S3_ENDPOINT || (env.SPILLWAY_S3_AWS === 'true' ? 'AWS S3' : 'none (SPILLWAY_S3=off)')}
-  Logs                data/logs/
+  Local Lambda API    ${env.LAMBDA_ENDPOINT || `http://127.0.0.1:${lambdaPort}`}${
+    env.LAMBDA_ENDPOINT
+      ? ''
+      : extraLocalTargets()
+          .map((t) => `\n                      http://127.0.0.1:${t.port} (${t.name}, ${t.region})`)
+          .join('')
+  }
+  Object store (S3)   ${objectStore ? `${objectStore.endpoint} (SeaweedFS, data in ${DATA_SHOWN}/s3)` : env.SPILLWAY_S3_ENDPOINT || (env.SPILLWAY_S3_AWS === 'true' ? 'AWS S3' : 'none (SPILLWAY_S3=off)')}
+  Logs                ${DATA_SHOWN}/logs/
 Press Ctrl+C to stop everything${env.SPILLWAY_DETACHED ? ' (or run npm stop)' : ''}.`);
   } catch (err) {
-    console.error(`\nSpillway could not start: ${err.message}`);
+    console.error(`\nSpillway could not start: ${messageOf(err)}`);
     await shutdown(1);
   }
 }
@@ -408,6 +459,11 @@ async function startTemporalOnly() {
 /**
  * Follows a log file from `offset`, handing each complete new line to `onLine`, until stop() is called: the
  * background stack's progress (npm packages, builds, the first-time Temporal CLI build) shows in the terminal.
+ */
+/**
+ * @param {string} file
+ * @param {number} offset
+ * @param {(line: string) => void} onLine
  */
 function followLog(file, offset, onLine) {
   let position = offset;
@@ -480,7 +536,7 @@ async function startDetached() {
   const note = setInterval(() => {
     if (Date.now() - lastActivity < 30_000) return;
     const seconds = Math.round((Date.now() - started) / 1000);
-    console.log(`  … still starting (${Math.floor(seconds / 60)} min ${seconds % 60} s; data/logs/stack.log)`);
+    console.log(`  … still starting (${Math.floor(seconds / 60)} min ${seconds % 60} s; ${DATA_SHOWN}/logs/stack.log)`);
   }, 30_000);
   const healthUrl = `http://127.0.0.1:${apiPort}/actuator/health`;
   try {
@@ -491,29 +547,29 @@ async function startDetached() {
       } catch (err) {
         if (exited) throw new Error(`the background start exited (${exitCode ?? 'killed'})`);
         if (Date.now() - lastActivity > DETACHED_QUIET_LIMIT_MS) {
-          throw new Error(`nothing happened for ${DETACHED_QUIET_LIMIT_MS / 60_000} minutes (${err.message})`);
+          throw new Error(`nothing happened for ${DETACHED_QUIET_LIMIT_MS / 60_000} minutes (${messageOf(err)})`);
         }
       }
     }
   } catch (err) {
     tail.stop();
     clearInterval(note);
-    console.error(`Spillway did not come up: ${err.message}. See data/logs/stack.log`);
+    console.error(`Spillway did not come up: ${messageOf(err)}. See ${DATA_SHOWN}/logs/stack.log`);
     process.exit(1);
   }
   tail.stop();
   clearInterval(note);
   console.log(`Spillway is up in the background.
   Dashboard and API   http://localhost:${apiPort}
-  Temporal Web UI     ${webUiLine(env.TEMPORAL_ADDRESS || `127.0.0.1:${temporalPort}`)}
-  Logs                data/logs/
+  Temporal Web UI     ${env.TEMPORAL_ADDRESS ? '(your cluster)' : webUiLine()}
+  Logs                ${DATA_SHOWN}/logs/
   Stop it with        npm stop`);
   process.exit(0);
 }
 
 async function stop() {
   if (!existsSync(PID_FILE)) {
-    console.log('no Spillway stack is running (no data/stack.pid)');
+    console.log(`no Spillway stack is running (no ${DATA_SHOWN}/stack.pid)`);
     return;
   }
   const pid = Number(readFileSync(PID_FILE, 'utf8'));

@@ -61,7 +61,7 @@ export async function createWorkers(deps: WorkerDeps): Promise<Workers> {
   });
   const functions = createFunctionDirectory({ lambda, packages, refreshMs: config.functions.refreshMs });
   const runtime: LocalRuntime = createLocalRuntime(config);
-  const prices = loadPriceTable();
+  const prices = loadPriceTable(config.placement.pricesFile);
   const asyncRetries = createAsyncRetryGuard(lambda);
   const lambdaSignals = createLambdaSignals({ endpoint: config.lambda.endpoint, lambda, leases });
   const targets = createLambdaTargets(config.placement.lambdaTargets, config.lambda, prices);

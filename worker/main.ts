@@ -42,7 +42,7 @@ process.on('SIGINT', (signal) => onSignal(signal));
 async function main() {
   const tracing = startTracing('spillway-worker');
   const config = loadConfig();
-  const metricsAddress = process.env.WORKER_METRICS_ADDRESS ?? '127.0.0.1:9464';
+  const metricsAddress = config.worker.metricsAddress;
   Runtime.install({
     // Signals are ours (below): the SDK's own handling would cancel running attempts at once.
     shutdownSignals: [],

@@ -1,6 +1,6 @@
 // warmPool: run by the `spillway-warm-pool` schedule (and on demand) to keep Lambda environments warm.
 import { proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
-import { TASK_COST_KEY } from '../domain/search-attributes';
+import { TASK_ATTEMPTS_KEY, TASK_COLD_STARTS_KEY, TASK_COST_KEY } from '../domain/search-attributes';
 import type { WarmPoolActivities } from '../activities/types';
 import type { WarmResult } from '../activities/warm-pool';
 
@@ -31,6 +31,11 @@ export async function warmPool(input: WarmPoolInput = { trigger: 'schedule' }): 
   const targets = await planWarmPool();
   const functions = await Promise.all(targets.map((target) => warmFunction(target)));
   const totalCostUsd = functions.reduce((sum, f) => sum + f.costUsd, 0);
-  upsertSearchAttributes([{ key: TASK_COST_KEY, value: totalCostUsd }]);
+  // The run's totals in visibility, so reconcile can rebuild the projection's warm-up counts from Temporal.
+  upsertSearchAttributes([
+    { key: TASK_COST_KEY, value: totalCostUsd },
+    { key: TASK_ATTEMPTS_KEY, value: functions.reduce((sum, f) => sum + f.warmed, 0) },
+    { key: TASK_COLD_STARTS_KEY, value: functions.reduce((sum, f) => sum + f.coldStarts, 0) },
+  ]);
   return { trigger: input.trigger, startedAt, finishedAt: new Date().toISOString(), functions, totalCostUsd };
 }

@@ -2,11 +2,40 @@
 // the warm pool trigger.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
+import { TransitionEventSchema } from '../../domain/transition-event';
 import { errorResponses } from '../schemas/common';
+import { StatsResponse } from '../schemas/task-schemas';
 
 const HEARTBEAT_MS = 15_000;
 const STATS_PUSH_MS = 1_000;
 const STREAM_ID = /^\d{1,15}-\d{1,10}$/;
+
+/** A message's stream id: a reconnecting client sends the last one back as Last-Event-ID and misses nothing. */
+const StreamId = Type.String({
+  pattern: STREAM_ID.source,
+  description: 'The stream id (send it back as Last-Event-ID)',
+});
+
+/**
+ * Each message of GET /api/events as a client reads it: its `event:` name, its `id:` and the JSON of its `data:`
+ * line. (OpenAPI 3.0 has no way to describe the items of a stream, so the schema is that of one message.)
+ */
+const EventStreamMessage = Type.Union(
+  [
+    Type.Object({ event: Type.Literal('task'), id: StreamId, data: Type.Ref(TransitionEventSchema) }),
+    Type.Object({
+      event: Type.Literal('budget'),
+      id: StreamId,
+      // BudgetEvent (live/budget-book.ts): the budget, its level and spend, and a message.
+      data: Type.Object(
+        { kind: Type.Literal('budget') },
+        { additionalProperties: true, description: 'A budget reached 75 %, 90 % or its limit (see GET /api/budgets)' },
+      ),
+    }),
+    Type.Object({ event: Type.Literal('stats'), data: StatsResponse }),
+  ],
+  { description: 'One message of the stream, parsed' },
+);
 
 const ReconcileResponse = Type.Object({
   tasks: Type.Integer(),
@@ -72,7 +101,7 @@ export const liveRoutes: FastifyPluginAsyncTypebox = async (app) => {
           200: {
             description:
               'An endless text/event-stream: `task` events (a transition, with its stream id), `budget` events (a budget reached 75 %, 90 % or its limit) and `stats`',
-            content: { 'text/event-stream': { schema: Type.String() } },
+            content: { 'text/event-stream': { schema: EventStreamMessage } },
           },
           ...errorResponses(400, 401, 503),
         },

@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import { TASK_ID_PATTERN } from '../../domain/task-id';
 
 export const ErrorResponse = Type.Object(
   {
@@ -14,7 +15,7 @@ export const ErrorResponse = Type.Object(
 export const errorResponses = (...codes: number[]) =>
   Object.fromEntries(codes.map((code) => [code, Type.Ref(ErrorResponse)]));
 
-export const TaskIdParams = Type.Object(
-  { id: Type.String({ minLength: 1, maxLength: 128 }) },
-  { additionalProperties: false },
-);
+/** A task id in a path: the one pattern of domain/task-id.ts (a mismatch is 400 SPILLWAY_INVALID_TASK_ID). */
+export const TaskId = Type.String({ pattern: TASK_ID_PATTERN.source, description: 'A task id (its workflow id)' });
+
+export const TaskIdParams = Type.Object({ id: TaskId }, { additionalProperties: false });

@@ -1,22 +1,23 @@
 // Request and response schemas of the task routes. The create body is the seed's body plus optional fields.
-import { AttemptRecordSchema, TaskErrorSchema } from '../../domain/attempt-record';
 import { ObjectRefSchema } from '../../domain/object-ref';
 import { BudgetNote } from './budget-schemas';
 import { TenantStatsSchema } from '../../live/stats-reader';
 import { Type, type Static } from '@sinclair/typebox';
 import { FUNCTION_REF_PATTERN, TASK_TYPE_PATTERN } from '../../domain/function-manifest';
-import { PlacementExplanationSchema } from '../../domain/placement-predictor';
 import { REGION_PATTERN } from '../../domain/region-model';
-import { EXECUTION_MODES, TASK_STATUSES } from '../../domain/task-model';
+import { EXECUTION_MODES } from '../../domain/task-model';
+import { PlacementDecisionSchema, TaskStateSchema, TaskStatusSchema } from '../../domain/task-state';
 import {
   ConcurrencyOption,
   DebounceOption,
   DURATION_PATTERN,
   FairnessOption,
-  FlowOptionsSchema,
   PriorityOption,
   RateLimitOption,
 } from '../../domain/task-options';
+
+// The task status is declared with the task's state (domain/task-state.ts); the list query filters by it.
+export { TaskStatusSchema };
 
 export const RetryBody = Type.Object(
   {
@@ -103,73 +104,31 @@ export const BulkBody = Type.Object(
   { additionalProperties: false },
 );
 
-const PauseSchema = Type.Object({
-  by: Type.String(),
-  at: Type.String(),
-  reason: Type.String(),
-  scope: Type.Optional(Type.String({ description: 'type:<t> or tenant:<k> when a scope pause paused the task' })),
-});
+export const TaskLinks = Type.Object({ self: Type.String(), cancel: Type.String(), temporalUi: Type.String() });
+export type TaskLinks = Static<typeof TaskLinks>;
 
-const Links = Type.Object({ self: Type.String(), cancel: Type.String(), temporalUi: Type.String() });
-
-export const TaskStatusSchema = Type.Union(TASK_STATUSES.map((s) => Type.Literal(s)));
-
-export const TaskResponse = Type.Object(
-  {
-    id: Type.String(),
-    name: Type.String(),
-    type: Type.String(),
-    executionMode: Type.String(),
-    functionName: Type.String(),
-    functionQualifier: Type.Optional(Type.String()),
-    status: TaskStatusSchema,
-    temporalStatus: Type.Optional(Type.String()),
-    placement: Type.Optional(
-      Type.Composite([
-        Type.Object({ placement: Type.String(), reason: Type.String(), inputs: Type.Optional(Type.Unknown()) }),
-        // A predictive AUTO decision's explanation: every target's estimate, the runner-up and the margin.
-        PlacementExplanationSchema,
-      ]),
-    ),
-    attempts: Type.Array(AttemptRecordSchema),
-    payloadObject: Type.Optional(ObjectRefSchema),
-    /** Where the result is kept when it was too large to return; GET /api/tasks/:id/result downloads it. */
-    resultObject: Type.Optional(ObjectRefSchema),
-    attemptCount: Type.Integer(),
-    submittedAt: Type.String(),
-    startedAt: Type.Optional(Type.String()),
-    finishedAt: Type.Optional(Type.String()),
-    durationMs: Type.Optional(Type.Number()),
-    result: Type.Optional(Type.Unknown()),
-    error: Type.Optional(TaskErrorSchema),
-    costUsd: Type.Optional(Type.Number()),
-    costEstimate: Type.Optional(Type.Unknown()),
-    costComparison: Type.Optional(Type.Unknown()),
-    retry: Type.Optional(Type.Unknown()),
-    priority: Type.Optional(Type.Integer()),
-    tenant: Type.Optional(Type.String()),
-    batchId: Type.Optional(Type.String()),
-    redriveOf: Type.Optional(Type.String()),
-    scheduleId: Type.Optional(Type.String()),
-    startAt: Type.Optional(Type.String()),
-    expiresAt: Type.Optional(Type.String()),
-    concurrencyKey: Type.Optional(Type.String()),
-    rateLimitKey: Type.Optional(Type.String()),
-    debounceKey: Type.Optional(Type.String()),
-    options: Type.Optional(FlowOptionsSchema),
-    permitGrantedAt: Type.Optional(Type.String()),
-    waiting: Type.Optional(
-      Type.Object({
-        reason: Type.Union(['concurrency', 'rate-limit', 'paused', 'debounce'].map((r) => Type.Literal(r))),
-        detail: Type.String(),
-        since: Type.String(),
-      }),
-    ),
-    paused: Type.Optional(PauseSchema),
-    /** Temporal holds the pending attempt until the task is resumed (PauseActivity). */
-    attemptPaused: Type.Optional(Type.Boolean()),
-    links: Links,
-  },
+/**
+ * GET /api/tasks/:id: the task's state as the workflow reports it (domain/task-state.ts), less what is internal to
+ * the workflow, plus what the API adds: Temporal's own status, the attempt count, durations, costs and links.
+ */
+export const TaskResponse = Type.Composite(
+  [
+    Type.Omit(TaskStateSchema, ['placement', 'timeoutSeconds', 'attemptOffset']),
+    Type.Object({
+      temporalStatus: Type.Optional(Type.String()),
+      placement: Type.Optional(Type.Omit(PlacementDecisionSchema, ['fallbackToLocalOnThrottle'])),
+      /** Where the result is kept when it was too large to return; GET /api/tasks/:id/result downloads it. */
+      resultObject: Type.Optional(ObjectRefSchema),
+      attemptCount: Type.Integer(),
+      durationMs: Type.Optional(Type.Number()),
+      costEstimate: Type.Optional(Type.Unknown()),
+      costComparison: Type.Optional(Type.Unknown()),
+      retry: Type.Optional(Type.Unknown()),
+      /** Temporal holds the pending attempt until the task is resumed (PauseActivity). */
+      attemptPaused: Type.Optional(Type.Boolean()),
+      links: TaskLinks,
+    }),
+  ],
   { $id: 'Task' },
 );
 
@@ -187,7 +146,7 @@ export const CreatedTaskResponse = Type.Object({
   debounced: Type.Optional(Type.Boolean({ description: 'The submission joined the task of an open debounce window' })),
   costEstimate: Type.Optional(Type.Unknown()),
   budget: Type.Optional(BudgetNote),
-  links: Links,
+  links: TaskLinks,
 });
 
 export const BulkResponse = Type.Object({

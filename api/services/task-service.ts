@@ -35,38 +35,16 @@ import type { TaskProjection } from '../../live/task-projection';
 import { Errors, taskInputProblem } from '../errors';
 import { withTimeout } from '../with-timeout';
 import { withRunningAttempt } from './running-attempt';
-import type { CreateTaskBody, ListQuery } from '../schemas/task-schemas';
-import type { BudgetNote } from '../schemas/budget-schemas';
+import type { CreateTaskBody, CreatedTaskResponse, ListQuery, TaskLinks } from '../schemas/task-schemas';
+import type { Static } from '@sinclair/typebox';
 import type { BudgetBook } from '../../live/budget-book';
 import { BudgetExceededError } from '../../domain/budget-policy';
 import { admitUnderBudget, commitEstimate } from './budget-admission';
 
 const START_DEADLINE_MS = 5_000;
 
-export interface Links {
-  self: string;
-  cancel: string;
-  temporalUi: string;
-}
-
-export interface CreatedTask {
-  id: string;
-  status: TaskStatus;
-  name: string;
-  type: string;
-  executionMode: string;
-  functionName: string;
-  functionQualifier?: string;
-  submittedAt: string;
-  idempotencyKey?: string;
-  idempotentReplay: boolean;
-  /** The submission joined the task of an open debounce window, whose id this is. */
-  debounced?: boolean;
-  costEstimate?: CostEstimate;
-  /** What a budget at 75 % or more did to the task (held it, forced it LOCAL) or warns of. */
-  budget?: BudgetNote;
-  links: Links;
-}
+/** What POST /api/tasks answers, as its response schema declares it (the cost estimate is a CostEstimate). */
+export type CreatedTask = Static<typeof CreatedTaskResponse> & { costEstimate?: CostEstimate };
 
 /** After a run: what it cost where it ran, and what the same run would have cost elsewhere. */
 export interface CostComparison {
@@ -88,7 +66,7 @@ export interface TaskView extends TaskState {
   costComparison?: CostComparison;
   /** Where the result is kept when it was too large to return (GET /api/tasks/:id/result downloads it). */
   resultObject?: ObjectRef;
-  links: Links;
+  links: TaskLinks;
 }
 
 export interface TaskServiceOptions {
@@ -123,7 +101,7 @@ export function createTaskService(options: TaskServiceOptions) {
   const { client, config } = options;
   const log = options.log ?? console.warn;
 
-  const links = (id: string): Links => ({
+  const links = (id: string): TaskLinks => ({
     self: `/api/tasks/${encodeURIComponent(id)}`,
     cancel: `/api/tasks/${encodeURIComponent(id)}/cancel`,
     temporalUi: `${config.temporal.uiUrl}/namespaces/${encodeURIComponent(config.temporal.namespace)}/workflows/${encodeURIComponent(id)}`,

@@ -1,3 +1,4 @@
+// @ts-check
 // A small round-robin HTTP load balancer in front of several API instances, for `npm start -- --apis N` and the
 // tests: the dashboard's address (8080) reaches any instance. docker/compose.yaml does the same with nginx.
 //
@@ -37,6 +38,12 @@ const HOP_BY_HOP = new Set([
  * @property {number} active      requests it holds right now
  * @property {number} failures    connects that failed
  *
+ * @typedef {object} Forwarded   one answered request, for onResponse
+ * @property {string} backend     host:port of the instance that answered
+ * @property {string} method
+ * @property {string} url
+ * @property {number} statusCode
+ *
  * @typedef {object} Balancer
  * @property {string} url
  * @property {number} port
@@ -45,14 +52,22 @@ const HOP_BY_HOP = new Set([
  * @property {() => Promise<void>} close
  */
 
-/** @param {string} spec host:port */
+/**
+ * @param {string} spec host:port
+ * @returns {Backend}
+ */
 function parseBackend(spec) {
   const match = /^(.+):(\d+)$/.exec(spec.trim());
-  if (!match) throw new Error(`a backend is host:port, got "${spec}"`);
+  if (!match?.[1]) throw new Error(`a backend is host:port, got "${spec}"`);
   return { host: match[1], port: Number(match[2]), downUntil: 0, served: 0, active: 0, failures: 0 };
 }
 
+/**
+ * @param {http.IncomingMessage} req
+ * @returns {http.OutgoingHttpHeaders}
+ */
 function forwardedHeaders(req) {
+  /** @type {http.OutgoingHttpHeaders} */
   const headers = {};
   const extra = new Set(
     String(req.headers.connection || '')
@@ -71,7 +86,12 @@ function forwardedHeaders(req) {
   return headers;
 }
 
+/**
+ * @param {http.IncomingMessage} upstream
+ * @returns {http.OutgoingHttpHeaders}
+ */
 function responseHeaders(upstream) {
+  /** @type {http.OutgoingHttpHeaders} */
   const headers = {};
   for (const [name, value] of Object.entries(upstream.headers)) {
     if (!HOP_BY_HOP.has(name) && value !== undefined) headers[name] = value;
@@ -79,6 +99,12 @@ function responseHeaders(upstream) {
   return headers;
 }
 
+/**
+ * @param {http.ServerResponse} res
+ * @param {502 | 503} statusCode
+ * @param {string} code
+ * @param {string} message
+ */
 function sendError(res, statusCode, code, message) {
   if (res.headersSent) {
     res.destroy();
@@ -98,20 +124,33 @@ function sendError(res, statusCode, code, message) {
 }
 
 /**
- * @param {{ host?: string, port?: number, backends: string[], retryAfterMs?: number, log?: (m: string) => void }} options
+ * `onResponse` hears of every answer an instance gave (an access log; tests use it to see which instance served what).
+ * @param {{ host?: string, port?: number, backends: string[], retryAfterMs?: number, log?: (m: string) => void,
+ *   onResponse?: (forwarded: Forwarded) => void }} options
  * @returns {Promise<Balancer>}
  */
-async function startBalancer({ host = '127.0.0.1', port = 0, backends, retryAfterMs = 1000, log = () => undefined }) {
+async function startBalancer({
+  host = '127.0.0.1',
+  port = 0,
+  backends,
+  retryAfterMs = 1000,
+  log = () => undefined,
+  onResponse = () => undefined,
+}) {
   if (!backends || backends.length === 0) throw new Error('the balancer needs at least one backend');
   const pool = backends.map(parseBackend);
   let next = 0;
 
-  /** The next backend in turn that is not known to be down and was not tried for this request yet. */
+  /**
+   * The next backend in turn that is not known to be down and was not tried for this request yet.
+   * @param {Set<Backend>} tried
+   * @returns {Backend | undefined}
+   */
   const pick = (tried) => {
     const now = Date.now();
     for (let i = 0; i < pool.length; i++) {
       const backend = pool[(next + i) % pool.length];
-      if (tried.has(backend) || backend.downUntil > now) continue;
+      if (!backend || tried.has(backend) || backend.downUntil > now) continue;
       next = (next + i + 1) % pool.length;
       return backend;
     }
@@ -119,6 +158,11 @@ async function startBalancer({ host = '127.0.0.1', port = 0, backends, retryAfte
     return pool.find((b) => !tried.has(b));
   };
 
+  /**
+   * @param {http.IncomingMessage} req
+   * @param {http.ServerResponse} res
+   * @param {Set<Backend>} tried
+   */
   const forward = (req, res, tried) => {
     const backend = pick(tried);
     if (!backend) {
@@ -148,6 +192,12 @@ async function startBalancer({ host = '127.0.0.1', port = 0, backends, retryAfte
     });
     upstream.once('response', (answer) => {
       backend.served++;
+      onResponse({
+        backend: `${backend.host}:${backend.port}`,
+        method: req.method || 'GET',
+        url: req.url || '/',
+        statusCode: answer.statusCode || 502,
+      });
       res.writeHead(answer.statusCode || 502, answer.statusMessage, responseHeaders(answer));
       // Headers now, so an event stream's client sees it open before the first event.
       res.flushHeaders();
@@ -157,7 +207,7 @@ async function startBalancer({ host = '127.0.0.1', port = 0, backends, retryAfte
     upstream.once('close', () => {
       if (sent) backend.active--;
     });
-    upstream.on('error', (err) => {
+    upstream.on('error', (/** @type {NodeJS.ErrnoException} */ err) => {
       if (!sent) {
         // Nothing left this process: the request is intact, another instance may take it.
         backend.failures++;

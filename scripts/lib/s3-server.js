@@ -1,3 +1,4 @@
+// @ts-check
 // Finds SeaweedFS's `weed` (a real S3-compatible server), or builds the pinned version once into a cache outside the
 // repo, and runs it: master, volume, filer and S3 gateway in one process on free loopback ports, with one access key.
 // Large task payloads and results go through it (clients/object-store.ts) the way they go through S3 on AWS.
@@ -19,6 +20,7 @@ const {
   statSync,
   writeFileSync,
 } = require('node:fs');
+const { randomBytes } = require('node:crypto');
 const os = require('node:os');
 const path = require('node:path');
 const { freePort } = require('./net');
@@ -34,6 +36,10 @@ function cacheDir() {
   return path.join(base, `seaweedfs-${SEAWEEDFS_VERSION.split('-').pop()}`);
 }
 
+/**
+ * @param {string} name
+ * @returns {string | undefined}
+ */
 function onPath(name) {
   const found = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' });
   return found.status === 0 ? found.stdout.trim() : undefined;
@@ -90,6 +96,7 @@ function ensureWeed(log = console.log) {
   return path.join(dir, 'weed');
 }
 
+/** @param {string} dir */
 function makeWritable(dir) {
   chmodSync(dir, 0o755);
   for (const entry of readdirSync(dir)) {
@@ -100,6 +107,11 @@ function makeWritable(dir) {
   }
 }
 
+/**
+ * @param {string} endpoint
+ * @param {import('node:child_process').ChildProcess} child
+ * @param {number} timeoutMs
+ */
 async function waitForS3(endpoint, child, timeoutMs) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -206,13 +218,14 @@ if (require.main === module) {
       console.log(ensureWeed());
       return;
     }
+    // A key of its own each time, printed: the processes' SPILLWAY_S3_* variables are for connecting to a store.
     const server = await startS3Server({
       dataDir: path.resolve(dir ?? 'data/s3'),
-      accessKeyId: process.env.SPILLWAY_S3_ACCESS_KEY_ID || 'spillway-local',
-      secretAccessKey: process.env.SPILLWAY_S3_SECRET_ACCESS_KEY || 'spillway-local-secret',
+      accessKeyId: 'spillway-local',
+      secretAccessKey: randomBytes(24).toString('hex'),
       s3Port: process.env.SPILLWAY_S3_PORT ? Number(process.env.SPILLWAY_S3_PORT) : undefined,
     });
-    console.log(`S3 at ${server.endpoint}`);
+    console.log(`S3 at ${server.endpoint}, access key ${server.accessKeyId}, secret ${server.secretAccessKey}`);
     const stop = () => void server.stop().then(() => process.exit(0));
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);

@@ -1,3 +1,4 @@
+// @ts-check
 // Starts and stops the processes of a Spillway stack. `npm start`, the test setup and the benchmarks all use it,
 // so every one of them runs the same real parts in the same way.
 'use strict';
@@ -21,15 +22,41 @@ const DEV_DYNAMIC_CONFIG = [
   'matching.numTaskqueueWritePartitions=1',
 ];
 
+/**
+ * A process the stack started, as spawnChild returns it.
+ * @typedef {object} ChildEntry
+ * @property {string} name
+ * @property {import('node:child_process').ChildProcess} child
+ * @property {boolean} exited
+ * @property {number | null} [exitCode]
+ * @property {number} [stopGraceMs]  how long stop() lets it drain after SIGTERM
+ *
+ * @typedef {object} StackOptions
+ * @property {string} [logDir]          each child logs to <logDir>/<name>.log (default: its output is dropped)
+ * @property {(message: string) => void} [log]
+ * @property {boolean} [inheritOutput]  children write to this process's stdout and stderr instead
+ */
+
 class Stack {
+  /** @param {StackOptions} [options] */
   constructor({ logDir, log = console.log, inheritOutput = false } = {}) {
+    /** @type {ChildEntry[]} */
     this.children = [];
     this.logDir = logDir;
     this.log = log;
     this.inheritOutput = inheritOutput;
+    this.stopping = false;
   }
 
+  /**
+   * @param {string} name
+   * @param {string} command
+   * @param {string[]} args
+   * @param {import('node:child_process').SpawnOptions} [options]
+   * @returns {ChildEntry}
+   */
   spawnChild(name, command, args, options = {}) {
+    /** @type {import('node:child_process').StdioOptions} */
     let stdio = 'ignore';
     if (this.inheritOutput) stdio = ['ignore', 'inherit', 'inherit'];
     else if (this.logDir) {
@@ -38,6 +65,7 @@ class Stack {
       stdio = ['ignore', fd, fd];
     }
     const child = spawn(command, args, { stdio, ...options });
+    /** @type {ChildEntry} */
     const entry = { name, child, exited: false };
     child.on('exit', (code, signal) => {
       entry.exited = true;
@@ -48,7 +76,10 @@ class Stack {
     return entry;
   }
 
-  /** The Temporal dev server: SQLite in WAL mode when a file is given, our search attributes registered. */
+  /**
+   * The Temporal dev server: SQLite in WAL mode when a file is given, our search attributes registered.
+   * @param {{ cli: string, ip?: string, port: number, uiPort?: number, dbFile?: string, headless?: boolean }} options
+   */
   async startTemporal({ cli, ip = '127.0.0.1', port, uiPort, dbFile, headless = false }) {
     const args = ['server', 'start-dev', '--ip', ip, '--port', String(port), '--log-level', 'warn'];
     if (dbFile) {
@@ -89,6 +120,11 @@ class Stack {
     });
   }
 
+  /**
+   * @param {string} cli
+   * @param {string} address
+   * @param {() => boolean} isAlive
+   */
   async waitForTemporal(cli, address, isAlive) {
     const deadline = Date.now() + 90_000;
     while (Date.now() < deadline) {
@@ -100,7 +136,11 @@ class Stack {
     throw new Error(`Temporal at ${address} did not become healthy`);
   }
 
-  /** Uses the Redis at url, or starts redis-server there when nothing answers and it is installed. */
+  /**
+   * Uses the Redis at url, or starts redis-server there when nothing answers and it is installed.
+   * @param {{ url: string, dataDir: string }} options
+   * @returns {Promise<{ started: boolean, entry?: ChildEntry }>}
+   */
   async ensureRedis({ url, dataDir }) {
     if (await pingRedis(url)) return { started: false };
     const { hostname, port } = new URL(url);
@@ -138,6 +178,11 @@ class Stack {
   /**
    * A Node process of ours (worker, api, lambda), from the compiled dist/. `stopGraceMs` is how long stop() lets it
    * drain after SIGTERM (a worker's grace period for its attempts in flight, plus a margin).
+   * @param {string} name
+   * @param {string} script
+   * @param {Record<string, string | undefined>} env
+   * @param {{ stopGraceMs?: number }} [options]
+   * @returns {ChildEntry}
    */
   startNode(name, script, env, { stopGraceMs } = {}) {
     const entry = this.spawnChild(name, process.execPath, ['--enable-source-maps', script], {
@@ -150,6 +195,8 @@ class Stack {
   /**
    * The round-robin HTTP balancer (balancer.js) on host:port in front of the given API instances (host:port each),
    * as a process of its own like the others.
+   * @param {{ host?: string, port: number, backends: string[] }} options
+   * @returns {Promise<ChildEntry>}
    */
   async startBalancer({ host = '127.0.0.1', port, backends }) {
     const entry = this.startNode('balancer', path.join(__dirname, 'balancer.js'), {
@@ -161,6 +208,11 @@ class Stack {
     return entry;
   }
 
+  /**
+   * @param {string} url
+   * @param {ChildEntry} entry
+   * @param {number} [timeoutMs]
+   */
   async waitForHealth(url, entry, timeoutMs = 60_000) {
     await waitForHttp(url, timeoutMs, () => !entry.exited);
   }
@@ -171,15 +223,21 @@ class Stack {
    */
   async stop(graceMs = 10_000) {
     this.stopping = true;
+    /** @param {ChildEntry} entry */
     const role = (entry) => entry.name.replace(/-\d+$/, '');
     const order = [...this.children].reverse();
     while (order.length) {
-      const group = [order.shift()];
-      while (order.length && role(order[0]) === role(group[0])) group.push(order.shift());
+      const first = /** @type {ChildEntry} */ (order.shift());
+      const group = [first];
+      while (order[0] && role(order[0]) === role(first)) group.push(/** @type {ChildEntry} */ (order.shift()));
       await Promise.all(group.map((entry) => this.stopEntry(entry, entry.stopGraceMs ?? graceMs)));
     }
   }
 
+  /**
+   * @param {ChildEntry} entry
+   * @param {number} graceMs
+   */
   async stopEntry(entry, graceMs) {
     if (entry.exited) return;
     entry.child.kill('SIGTERM');

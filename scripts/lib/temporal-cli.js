@@ -1,3 +1,4 @@
+// @ts-check
 // Finds the `temporal` CLI, or builds the pinned release once into a cache outside the repo.
 // v1.5.1 is the newest release whose go.mod has no `replace` directive, so `go install ...@version` can build it.
 'use strict';
@@ -16,6 +17,10 @@ function cacheDir() {
   return path.join(base, `temporal-${TEMPORAL_CLI_VERSION.replace(/^v/, '')}`);
 }
 
+/**
+ * @param {string} name
+ * @returns {string | undefined}
+ */
 function onPath(name) {
   const found = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' });
   return found.status === 0 ? found.stdout.trim() : undefined;
@@ -62,7 +67,7 @@ if (require.main === module) {
   try {
     console.log(ensureTemporalCli());
   } catch (err) {
-    console.error(err.message);
+    console.error(err instanceof Error ? err.message : err);
     process.exit(1);
   }
 }

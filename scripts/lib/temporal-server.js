@@ -1,3 +1,4 @@
+// @ts-check
 // Temporal's production server (not the dev server) on PostgreSQL, for `npm start -- --profile server`, the tests
 // in test/server-profile/ and the benchmarks: built once from source with Go, its schema applied with its own SQL
 // tool, started from config/temporal-server/, then given a namespace and Spillway's search attributes.
@@ -18,11 +19,10 @@ const {
   rmSync,
   writeFileSync,
 } = require('node:fs');
-const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const { cacheDir: cliCacheDir, ensureTemporalCli } = require('./temporal-cli');
-const { freePort, waitForPort } = require('./net');
+const { canBind, freePort, waitForPort } = require('./net');
 const { SEARCH_ATTRIBUTES } = require('./stack');
 
 const TEMPORAL_SERVER_VERSION = 'v1.32.2';
@@ -75,13 +75,15 @@ const SCHEMA_OF = Object.freeze({ default: 'temporal', visibility: 'visibility' 
  * @property {number} worker
  * @property {number} workerMembership
  *
- * @typedef {object} ChildEntry   what Stack.spawnChild returns
- * @property {string} name
- * @property {import('node:child_process').ChildProcess} child
- * @property {boolean} exited
- * @property {number | null} [exitCode]
+ * @typedef {import('./stack').ChildEntry} ChildEntry
+ * @typedef {(name: string, command: string, args: string[], options?: import('node:child_process').SpawnOptions)
+ *   => ChildEntry} Spawner
  *
- * @typedef {(name: string, command: string, args: string[], options?: object) => ChildEntry} Spawner
+ * @typedef {object} RunResult   what a finished command left
+ * @property {boolean} ok
+ * @property {number | string} code
+ * @property {string} stdout
+ * @property {string} stderr
  *
  * @typedef {object} StartTemporalServerOptions
  * @property {string} [cli]             the temporal CLI (default: ensureTemporalCli())
@@ -117,6 +119,10 @@ const SCHEMA_OF = Object.freeze({ default: 'temporal', visibility: 'visibility' 
  * @property {(graceMs?: number) => Promise<void>} stop  SIGTERM, SIGKILL after the grace period
  */
 
+/**
+ * @param {string} name
+ * @returns {string | undefined}
+ */
 function onPath(name) {
   const found = execFileSync('sh', ['-c', `command -v ${name} || true`], { encoding: 'utf8' }).trim();
   return found || undefined;
@@ -126,7 +132,11 @@ function findGo() {
   return onPath('go') || (existsSync('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : undefined);
 }
 
-/** Compares dotted versions: negative when a < b. */
+/**
+ * Compares dotted versions: negative when a < b.
+ * @param {string} a
+ * @param {string} b
+ */
 function compareVersions(a, b) {
   const pa = a.split('.').map(Number);
   const pb = b.split('.').map(Number);
@@ -137,7 +147,10 @@ function compareVersions(a, b) {
   return 0;
 }
 
-/** The environment for go commands on this module: the local Go when it is new enough, else BUILD_TOOLCHAIN. */
+/**
+ * The environment for go commands on this module: the local Go when it is new enough, else BUILD_TOOLCHAIN.
+ * @param {string} go
+ */
 function goEnv(go) {
   const local = execFileSync(go, ['env', 'GOVERSION'], {
     encoding: 'utf8',
@@ -167,7 +180,10 @@ function requireGo() {
 
 /** @type {string | undefined} */
 let schemaDirMemo;
-/** schema/postgresql/v12 inside the module source in the Go module cache (downloaded again if it was cleaned). */
+/**
+ * schema/postgresql/v12 inside the module source in the Go module cache (downloaded again if it was cleaned).
+ * @param {string} go
+ */
 function locateSchemaDir(go) {
   if (schemaDirMemo) return schemaDirMemo;
   const out = execFileSync(go, ['mod', 'download', '-json', `${MODULE}@${TEMPORAL_SERVER_VERSION}`], {
@@ -241,6 +257,12 @@ function databaseNames(databases = {}) {
   return { ...DEFAULT_DATABASES, ...databases };
 }
 
+/**
+ * @param {string} command
+ * @param {string[]} args
+ * @param {{ timeoutMs?: number, env?: NodeJS.ProcessEnv }} [options]
+ * @returns {Promise<RunResult>}
+ */
 function run(command, args, { timeoutMs = 60_000, env } = {}) {
   return new Promise((resolve) => {
     execFile(command, args, { timeout: timeoutMs, env, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
@@ -249,10 +271,20 @@ function run(command, args, { timeoutMs = 60_000, env } = {}) {
   });
 }
 
+/**
+ * @param {Required<PostgresOptions>} pg
+ * @param {string} database
+ */
 function sqlToolArgs(pg, database) {
   return ['--plugin', 'postgres12', '--ep', pg.host, '-p', String(pg.port), '-u', pg.user, '--db', database];
 }
 
+/**
+ * @param {TemporalServerBuild} build
+ * @param {Required<PostgresOptions>} pg
+ * @param {string} database
+ * @param {string[]} args
+ */
 async function sqlTool(build, pg, database, args) {
   // The password goes in SQL_PASSWORD, the tool's own variable, so it never shows in a process list.
   const env = { ...process.env, SQL_PASSWORD: pg.password };
@@ -271,7 +303,8 @@ async function setupSchema(options = {}) {
   const { databases, build = ensureTemporalServer({ log: options.log }), log = () => undefined } = options;
   const pg = postgresSettings({ ...options, ...options.postgres });
   const names = databaseNames(databases);
-  for (const [role, database] of Object.entries(names)) {
+  for (const role of /** @type {(keyof Databases)[]} */ (Object.keys(names))) {
+    const database = names[role];
     const created = await sqlTool(build, pg, database, ['create-database']);
     if (!created.ok && !/already exists/.test(created.stderr + created.stdout)) {
       throw new Error(`could not create database ${database} on ${pg.host}:${pg.port}: ${lastLines(created)}`);
@@ -302,14 +335,22 @@ async function dropDatabases({ postgres, databases, build = ensureTemporalServer
   }
 }
 
+/**
+ * @param {RunResult} result
+ * @param {number} [n]
+ */
 function lastLines(result, n = 6) {
   return (result.stderr || result.stdout).trim().split('\n').slice(-n).join('\n');
 }
 
-/** ${name} → JSON value; an unknown or unused placeholder is an error, so template and code cannot drift. */
+/**
+ * ${name} → JSON value; an unknown or unused placeholder is an error, so template and code cannot drift.
+ * @param {string} template
+ * @param {Record<string, unknown>} values
+ */
 function renderTemplate(template, values) {
   const used = new Set();
-  const text = template.replace(/\$\{(\w+)\}/g, (_, name) => {
+  const text = template.replace(/\$\{(\w+)\}/g, (_, /** @type {string} */ name) => {
     if (!(name in values)) throw new Error(`${CONFIG_TEMPLATE}: no value for \${${name}}`);
     used.add(name);
     return JSON.stringify(values[name]);
@@ -338,11 +379,16 @@ function withDynamicConfig(base, overrides) {
   return `${kept.join('\n').trimEnd()}\n\n# Set for this run by scripts/lib/temporal-server.js\n${added.join('\n')}\n`;
 }
 
-/** The server's `tls:` block, or an empty one. @param {ServerTlsOptions | undefined} tls */
+/**
+ * The server's `tls:` block, or an empty one.
+ * @param {ServerTlsOptions | undefined} tls
+ * @returns {Record<string, unknown>}
+ */
 function tlsBlock(tls) {
   if (!tls) return {};
   const serverName = tls.serverName || 'localhost';
   const caFile = tls.caFile || tls.clientCaFile;
+  /** @type {Record<string, unknown>} */
   const block = {
     frontend: {
       server: {
@@ -367,7 +413,10 @@ function tlsBlock(tls) {
   return block;
 }
 
-/** @param {string} address @param {ServerTlsOptions | undefined} tls */
+/**
+ * @param {string} address
+ * @param {ServerTlsOptions | undefined} tls
+ */
 function cliConnectionArgs(address, tls) {
   // Our flags only: no profile file and no TEMPORAL_* variables of the caller's shell change where the CLI goes.
   const args = ['--address', address, '--disable-config-file', '--disable-config-env'];
@@ -375,20 +424,35 @@ function cliConnectionArgs(address, tls) {
   args.push('--tls', '--tls-server-name', tls.serverName || 'localhost');
   const caFile = tls.caFile || tls.clientCaFile;
   if (caFile) args.push('--tls-ca-path', caFile);
-  if (tls.clientCertFile) args.push('--tls-cert-path', tls.clientCertFile, '--tls-key-path', tls.clientKeyFile);
+  if (tls.clientCertFile && tls.clientKeyFile) {
+    args.push('--tls-cert-path', tls.clientCertFile, '--tls-key-path', tls.clientKeyFile);
+  }
   return args;
 }
 
-/** Runs the temporal CLI; resolves its output or rejects with its error text. */
+/**
+ * Runs the temporal CLI; resolves its output or rejects with its error text.
+ * @param {string} cli
+ * @param {string[]} args
+ * @param {number} [timeoutMs]
+ */
 async function temporalCli(cli, args, timeoutMs = 30_000) {
   const result = await run(cli, args, { timeoutMs });
   if (!result.ok) throw new Error(`temporal ${args.slice(0, 3).join(' ')}: ${lastLines(result)}`);
   return result.stdout;
 }
 
-/** Retries fn until it resolves or the deadline passes; every wait here is bounded. */
+/**
+ * Retries fn until it resolves or the deadline passes; every wait here is bounded.
+ * @template T
+ * @param {string} what
+ * @param {() => Promise<T>} fn
+ * @param {{ timeoutMs?: number, intervalMs?: number, isAlive?: () => boolean }} [options]
+ * @returns {Promise<T>}
+ */
 async function retry(what, fn, { timeoutMs = 60_000, intervalMs = 500, isAlive = () => true } = {}) {
   const deadline = Date.now() + timeoutMs;
+  /** @type {unknown} */
   let last;
   for (;;) {
     try {
@@ -396,25 +460,18 @@ async function retry(what, fn, { timeoutMs = 60_000, intervalMs = 500, isAlive =
     } catch (err) {
       last = err;
     }
-    if (!isAlive()) throw new Error(`${what}: the Temporal server exited (${last && last.message})`);
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000} s (${last && last.message})`);
+    const why = last instanceof Error ? last.message : String(last);
+    if (!isAlive()) throw new Error(`${what}: the Temporal server exited (${why})`);
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000} s (${why})`);
     await new Promise((r) => setTimeout(r, intervalMs));
   }
-}
-
-/** Resolves true when port can be bound on ip right now. */
-function canBind(port, ip) {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.unref();
-    server.once('error', () => resolve(false));
-    server.listen(port, ip, () => server.close(() => resolve(true)));
-  });
 }
 
 /**
  * A free port below 32768. The SQL stores keep a membership port in a SMALLINT column (cluster_membership.rpc_port),
  * so a port from the kernel's ephemeral range (32768 and up) makes the server fail at start with "out of range".
+ * @param {string} ip
+ * @param {Set<number>} taken
  */
 async function freeMembershipPort(ip, taken) {
   for (let tries = 0; tries < 200; tries++) {
@@ -587,6 +644,13 @@ async function startTemporalServer(options = {}) {
   return running;
 }
 
+/**
+ * @param {string} cli
+ * @param {string[]} cliArgs
+ * @param {string} namespace
+ * @param {string} retention
+ * @param {() => boolean} isAlive
+ */
 async function ensureNamespace(cli, cliArgs, namespace, retention, isAlive) {
   const describe = () => temporalCli(cli, ['operator', 'namespace', 'describe', '--namespace', namespace, ...cliArgs]);
   try {
@@ -610,7 +674,7 @@ async function ensureNamespace(cli, cliArgs, namespace, retention, isAlive) {
           ...cliArgs,
         ]);
       } catch (err) {
-        if (!/already (exists|registered)/i.test(err.message)) throw err;
+        if (!/already (exists|registered)/i.test(err instanceof Error ? err.message : '')) throw err;
       }
     },
     { timeoutMs: 30_000, isAlive },
@@ -618,7 +682,13 @@ async function ensureNamespace(cli, cliArgs, namespace, retention, isAlive) {
   await retry(`namespace ${namespace} visible`, describe, { timeoutMs: 30_000, isAlive });
 }
 
-/** `temporal operator search-attribute create` takes many names but one type, so one call per type. */
+/**
+ * `temporal operator search-attribute create` takes many names but one type, so one call per type.
+ * @param {string} cli
+ * @param {string[]} cliArgs
+ * @param {string} namespace
+ * @param {() => boolean} isAlive
+ */
 async function ensureSearchAttributes(cli, cliArgs, namespace, isAlive) {
   const listArgs = ['operator', 'search-attribute', 'list', '--namespace', namespace, '-o', 'json', ...cliArgs];
   /** The attributes of SEARCH_ATTRIBUTES that the namespace lacks, grouped by type. */
@@ -643,7 +713,7 @@ async function ensureSearchAttributes(cli, cliArgs, namespace, isAlive) {
         try {
           await temporalCli(cli, [...args, ...cliArgs]);
         } catch (err) {
-          if (!/already exists/i.test(err.message)) throw err;
+          if (!/already exists/i.test(err instanceof Error ? err.message : '')) throw err;
         }
       }
       const still = await missingByType();
@@ -671,7 +741,7 @@ if (require.main === module) {
     const build = ensureTemporalServer();
     console.log(`${build.server}\n${build.sqlTool}\n${build.schemaDir}`);
   } catch (err) {
-    console.error(err.message);
+    console.error(err instanceof Error ? err.message : err);
     process.exit(1);
   }
 }

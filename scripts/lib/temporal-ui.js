@@ -1,3 +1,4 @@
+// @ts-check
 // Temporal's Web UI for a server that is not the dev server (`npm start -- --profile server`): the dev server
 // carries the UI inside the CLI, the production server does not. This is the same UI server the temporal CLI v1.5.1
 // embeds (github.com/temporalio/ui-server/v2 v2.42.1, whose module holds the built UI), so its Go dependencies are
@@ -48,6 +49,8 @@ function ensureTemporalUi({ log = console.log } = {}) {
 /**
  * Writes the UI server's configuration (one base.yaml: the frontend's gRPC address, the port, the namespace) into
  * `dir/config` and returns the arguments that start it with it.
+ * @param {{ dir: string, grpcAddress: string, port: number, namespace?: string }} options
+ * @returns {string[]}
  */
 function temporalUiArgs({ dir, grpcAddress, port, namespace = 'default' }) {
   const configDir = path.join(dir, 'config');
@@ -70,3 +73,13 @@ function temporalUiArgs({ dir, grpcAddress, port, namespace = 'default' }) {
 }
 
 module.exports = { TEMPORAL_UI_VERSION, ensureTemporalUi, temporalUiArgs };
+
+if (require.main === module) {
+  // `node scripts/lib/temporal-ui.js` builds the UI server once (CI does, before the tests) and prints its path.
+  try {
+    console.log(ensureTemporalUi());
+  } catch (err) {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  }
+}

@@ -11,6 +11,7 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { deployFolders, exampleFolders } from '../../cli/deploy-folders';
 import { Client, Connection } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
+import type { FunctionStatus, ServiceStatus } from '../../domain/lambda-status';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const { ensureTemporalCli } = require('../../scripts/lib/temporal-cli.js') as {
@@ -358,9 +359,9 @@ export class FaultStack extends StackDriver {
   }
 
   /** One function's entry of the Lambda service's /_spillway/status, or undefined when it does not list it. */
-  async lambdaFunctionStatus<T extends { name: string }>(name: string): Promise<T | undefined> {
+  async lambdaFunctionStatus(name: string): Promise<FunctionStatus | undefined> {
     const res = await fetch(`${this.lambdaUrl}/_spillway/status`);
-    const status = (await res.json()) as { functions: T[] };
+    const status = (await res.json()) as ServiceStatus;
     return status.functions.find((f) => f.name === name);
   }
 

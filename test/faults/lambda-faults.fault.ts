@@ -17,6 +17,7 @@ import {
   type TaskView,
 } from './harness';
 import { startHoldGate, type HoldGate } from '../support/hold-gate';
+import type { FunctionStatus } from '../../domain/lambda-status';
 
 const stack = new FaultStack({ label: 'lambda-faults' });
 let lambda: LambdaClient;
@@ -33,16 +34,8 @@ afterAll(async () => {
   await gate?.close();
 });
 
-interface FunctionStatus {
-  name: string;
-  inFlight: number;
-  queuedEvents: number;
-  invocations: number;
-  throttles: { count: number };
-}
-
 async function flakyStatus(): Promise<FunctionStatus> {
-  const flaky = await stack.lambdaFunctionStatus<FunctionStatus>('flaky');
+  const flaky = await stack.lambdaFunctionStatus('flaky');
   if (!flaky) throw new Error('the local Lambda service does not list flaky');
   return flaky;
 }

@@ -23,14 +23,7 @@ afterAll(async () => {
   await gate?.close();
 });
 
-interface FunctionStatus {
-  name: string;
-  inFlight: number;
-  queuedEvents: number;
-  reservedConcurrency?: number;
-}
-
-const flaky = () => stack.lambdaFunctionStatus<FunctionStatus>('flaky');
+const flaky = () => stack.lambdaFunctionStatus('flaky');
 
 test('Lambda service killed with events queued, restarted on the same journal: every task completes', async () => {
   await lambda.send(new PutFunctionConcurrencyCommand({ FunctionName: 'flaky', ReservedConcurrentExecutions: 1 }));

@@ -5,6 +5,7 @@ import {
   likelyPrevious,
   parseTenantField,
   transitionEffect,
+  warmupEffect,
   type ProjectedTask,
   type TransitionFacts,
 } from '../../live/projection-rules';
@@ -323,4 +324,21 @@ test('only cost counters are fractional', () => {
     false,
     false,
   ]);
+});
+
+describe('warmupEffect', () => {
+  test('a warm-pool run adds its warm-ups, cold starts and cost, and no task count', () => {
+    expect(warmupEffect({ warmed: 3, coldStarts: 1, costUsd: 0.0000021 })).toEqual({
+      warmups: 3,
+      warmupColdStarts: 1,
+      'cost:warming': 0.0000021,
+    });
+  });
+
+  test('runs fold by addition, as reconcile folds every run in visibility', () => {
+    const total: Record<string, number> = {};
+    addCounters(total, warmupEffect({ warmed: 2, coldStarts: 2, costUsd: 0.5 }));
+    addCounters(total, warmupEffect({ warmed: 1, coldStarts: 0, costUsd: 0.25 }));
+    expect(total).toEqual({ warmups: 3, warmupColdStarts: 2, 'cost:warming': 0.75 });
+  });
 });

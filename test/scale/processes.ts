@@ -17,9 +17,23 @@ const { Stack } = require('../../scripts/lib/stack.js') as {
 };
 const { freePort } = require('../../scripts/lib/net.js') as { freePort(): Promise<number> };
 export const { startBalancer } = require('../../scripts/lib/balancer.js') as {
-  startBalancer(options: { host?: string; port?: number; backends: string[]; retryAfterMs?: number }): Promise<Balancer>;
+  startBalancer(options: {
+    host?: string;
+    port?: number;
+    backends: string[];
+    retryAfterMs?: number;
+    onResponse?: (forwarded: Forwarded) => void;
+  }): Promise<Balancer>;
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
+
+/** One answer the balancer passed on: which instance (host:port) served which request. */
+export interface Forwarded {
+  backend: string;
+  method: string;
+  url: string;
+  statusCode: number;
+}
 
 export interface Balancer {
   url: string;
@@ -182,7 +196,11 @@ export class SpillwayProcesses {
 }
 
 /** Polls until check returns a value; fails with what it saw last. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000) {
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 60_000,
+) {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {

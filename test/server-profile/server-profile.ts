@@ -3,6 +3,8 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
+import { Redis } from 'ioredis';
+import { readStack } from '../support/test-stack';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const serverLib = require('../../scripts/lib/temporal-server.js') as TemporalServerLib;
@@ -100,4 +102,16 @@ export async function stopAndDrop(server: RunningServer | undefined, databases: 
 /** The reason printed when a file skips. */
 export function skipReason(where: string): string {
   return `skipped: PostgreSQL is not reachable at ${where} (set PGHOST/PGPORT/PGUSER to one), so Temporal's production server cannot start`;
+}
+
+/** Deletes the keys a file's processes wrote under their own prefix in the test stack's Redis. */
+export async function deleteRedisKeys(prefix: string): Promise<void> {
+  const redis = new Redis(readStack().redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2 });
+  try {
+    await redis.connect();
+    const keys = await redis.keys(`${prefix}*`);
+    if (keys.length) await redis.del(...keys);
+  } finally {
+    redis.disconnect();
+  }
 }

@@ -2,15 +2,15 @@
 // and a client certificate, the server's frontend requires a client certificate, and Spillway's worker and API run
 // as their own processes with nothing but TEMPORAL_ADDRESS and TEMPORAL_TLS_* to reach it. A LOCAL task submitted
 // through the REST API must complete.
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Redis } from 'ioredis';
 import { readStack } from '../support/test-stack';
+import { makeCertificates, type Certificates } from './certificates';
 import {
   cli,
+  deleteRedisKeys,
   postgresReachable,
   serverLib,
   skipReason,
@@ -35,71 +35,6 @@ interface ProcessStack {
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const postgres = postgresReachable();
-
-interface Certificates {
-  ca: string;
-  serverCert: string;
-  serverKey: string;
-  clientCert: string;
-  clientKey: string;
-}
-
-/** A CA valid for a day, and a server (localhost, 127.0.0.1) and a client certificate it signs; P-256 keys. */
-function makeCertificates(dir: string): Certificates {
-  const file = (name: string) => path.join(dir, name);
-  const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  const key = (name: string) =>
-    openssl('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', file(name));
-  key('ca.key');
-  openssl(
-    'req',
-    '-x509',
-    '-new',
-    '-key',
-    file('ca.key'),
-    '-out',
-    file('ca.pem'),
-    '-days',
-    '1',
-    '-subj',
-    '/CN=Spillway test CA',
-  );
-  const sign = (name: string, subject: string, extensions: string) => {
-    key(`${name}.key`);
-    openssl('req', '-new', '-key', file(`${name}.key`), '-out', file(`${name}.csr`), '-subj', subject);
-    writeFileSync(file(`${name}.ext`), extensions);
-    openssl(
-      'x509',
-      '-req',
-      '-in',
-      file(`${name}.csr`),
-      '-CA',
-      file('ca.pem'),
-      '-CAkey',
-      file('ca.key'),
-      '-CAcreateserial',
-      '-out',
-      file(`${name}.pem`),
-      '-days',
-      '1',
-      '-extfile',
-      file(`${name}.ext`),
-    );
-  };
-  sign(
-    'server',
-    '/CN=localhost',
-    'subjectAltName=DNS:localhost,IP:127.0.0.1\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth,clientAuth\n',
-  );
-  sign('client', '/CN=spillway-worker', 'keyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n');
-  return {
-    ca: file('ca.pem'),
-    serverCert: file('server.pem'),
-    serverKey: file('server.key'),
-    clientCert: file('client.pem'),
-    clientKey: file('client.key'),
-  };
-}
 
 async function waitForLog(file: string, pattern: RegExp, entry: ProcessEntry, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -147,14 +82,7 @@ if (!postgres.reachable) {
     afterAll(async () => {
       await stack.stop(10_000);
       await stopAndDrop(server, databases);
-      const redis = new Redis(readStack().redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2 });
-      try {
-        await redis.connect();
-        const keys = await redis.keys(`${redisPrefix}*`);
-        if (keys.length) await redis.del(...keys);
-      } finally {
-        redis.disconnect();
-      }
+      await deleteRedisKeys(redisPrefix);
       rmSync(dir, { recursive: true, force: true });
     }, 90_000);
 

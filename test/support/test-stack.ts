@@ -76,7 +76,7 @@ function installQuietRuntime() {
  * permit, a slot, a retry's backoff) would run on this file's worker, against this file's Redis, and skew what it
  * counts. Each file starts with nothing of an earlier one running; the operator-controls singleton stays.
  */
-async function endLeftoverWorkflows(client: Client): Promise<void> {
+export async function endLeftoverWorkflows(client: Client): Promise<void> {
   const query = `ExecutionStatus = 'Running' AND WorkflowType != '${CONTROLS_WORKFLOW_TYPE}'`;
   const ids: string[] = [];
   for await (const info of client.workflow.list({ query })) ids.push(info.workflowId);

@@ -7,7 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { connect, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -25,6 +25,11 @@ import { eventually, readStack, testConfig } from '../support/test-stack';
 /* eslint-disable @typescript-eslint/no-require-imports */
 const { ensureCollector } = require('../../scripts/otel-collector.js') as {
   ensureCollector(log?: (m: string) => void): string;
+};
+// The launchers' own: a port handed out once per process, never one the kernel offers again a moment later.
+const { freePort, waitForPort } = require('../../scripts/lib/net.js') as {
+  freePort(): Promise<number>;
+  waitForPort(port: number, host: string, timeoutMs: number, isAlive: () => boolean): Promise<void>;
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 
@@ -84,33 +89,6 @@ function spansOf(body: unknown): ReceivedSpan[] {
 
 function listen(server: Server): Promise<number> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  const port = await listen(server);
-  await new Promise((r) => server.close(r));
-  return port;
-}
-
-function waitForPort(port: number, child: ChildProcess, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  return new Promise((resolve, reject) => {
-    const attempt = () => {
-      if (child.exitCode !== null) return reject(new Error(`the collector exited (${child.exitCode})`));
-      const socket = connect(port, '127.0.0.1');
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve();
-      });
-      socket.once('error', () => {
-        socket.destroy();
-        if (Date.now() > deadline) reject(new Error(`the collector did not listen on ${port}`));
-        else setTimeout(attempt, 100);
-      });
-    };
-    attempt();
-  });
 }
 
 describe('traces from the API request to the Lambda callback', () => {
@@ -183,7 +161,7 @@ describe('traces from the API request to the Lambda callback', () => {
     collector = spawn(binary, ['--config', `file:${configFile}`], { stdio: ['ignore', 'pipe', 'pipe'] });
     collector.stdout?.on('data', (d: Buffer) => (collectorLog += d.toString()));
     collector.stderr?.on('data', (d: Buffer) => (collectorLog += d.toString()));
-    await waitForPort(otlpPort, collector).catch((err: Error) => {
+    await waitForPort(otlpPort, '127.0.0.1', 30_000, () => collector.exitCode === null).catch((err: Error) => {
       throw new Error(`${err.message}\n${collectorLog}`);
     });
 

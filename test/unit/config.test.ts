@@ -29,6 +29,13 @@ test('TEMPORAL_ADDRESS selects an existing cluster', () => {
   expect(config.temporal.tls).toEqual({});
 });
 
+test('TEMPORAL_API_KEY (Temporal Cloud) turns TLS on explicitly, with the key', () => {
+  const config = loadConfig({ TEMPORAL_ADDRESS: 'us-east-1.aws.api.temporal.io:7233', TEMPORAL_API_KEY: 'key-123' });
+  expect(config.temporal).toEqual(expect.objectContaining({ apiKey: 'key-123', tls: {} }));
+  // Without a key, a cert or TEMPORAL_TLS, the connection is plaintext (the laptop's dev server).
+  expect(loadConfig({ TEMPORAL_ADDRESS: 'temporal.internal:7233' }).temporal.tls).toBeUndefined();
+});
+
 test.each([
   ['SCHEDULER_LOCAL_WORKER_POOL_SIZE', '0', /SCHEDULER_LOCAL_WORKER_POOL_SIZE must be a whole number from 1/],
   ['SCHEDULER_LOCAL_WORKER_POOL_SIZE', 'ten', /got "ten"/],
