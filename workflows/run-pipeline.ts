@@ -7,6 +7,7 @@ import {
   ApplicationFailure,
   CancellationScope,
   isCancellation,
+  patched,
   setHandler,
   sleep,
   upsertSearchAttributes,
@@ -30,6 +31,12 @@ import {
   stopExecutionSignal,
   taskTokenUpdate,
 } from './pipeline-signals';
+
+/**
+ * patched() id: a machine timeout that fired while the last step finished anyway (a task that completed though its
+ * cancellation was asked for) ends the execution TIMED_OUT, as on AWS, instead of with the step's outcome.
+ */
+const TIMEOUT_WINS_PATCH = 'pipeline-machine-timeout-wins';
 
 export async function runPipeline(input: PipelineInput): Promise<PipelineResult> {
   const { definition, context } = input;
@@ -117,11 +124,15 @@ export async function runPipeline(input: PipelineInput): Promise<PipelineResult>
       }
     : undefined;
 
-  // The machine's TimeoutSeconds: a timer that cancels the run's scope.
+  // The machine's TimeoutSeconds: a timer that cancels the run's scope. It counts from the execution's start, or
+  // from this run's start when it is a redrive: Step Functions gives a redriven execution its full timeout again,
+  // so one whose window has passed (a TIMED_OUT one, always) can still finish. Only the timer's length differs from
+  // before, not the commands, so histories recorded earlier replay unchanged.
   const runScope = new CancellationScope();
   let timedOut = false;
   const timeoutMs = (definition.TimeoutSeconds ?? 0) * 1000;
-  const remaining = timeoutMs > 0 ? Math.max(0, startMs + timeoutMs - Date.now()) : 0;
+  const windowStartMs = redrive ? Date.now() : startMs;
+  const remaining = timeoutMs > 0 ? Math.max(0, windowStartMs + timeoutMs - Date.now()) : 0;
   if (timeoutMs > 0) {
     void CancellationScope.nonCancellable(async () => {
       await sleep(remaining);
@@ -131,6 +142,18 @@ export async function runPipeline(input: PipelineInput): Promise<PipelineResult>
       }
     }).catch(() => undefined);
   }
+
+  const endTimedOut = () => {
+    const cause = `The execution did not finish within its TimeoutSeconds (${definition.TimeoutSeconds} s)`;
+    emit({ kind: 'executionTimedOut', at: Date.now(), error: STATES_ERRORS.Timeout, cause });
+    setStatus('TIMED_OUT');
+    return ApplicationFailure.create({
+      type: STATES_ERRORS.Timeout,
+      message: cause,
+      nonRetryable: true,
+      details: [{ status: 'TIMED_OUT', error: STATES_ERRORS.Timeout, cause }],
+    });
+  };
 
   try {
     const run = await runScope.run(() =>
@@ -143,6 +166,7 @@ export async function runPipeline(input: PipelineInput): Promise<PipelineResult>
       }),
     );
     finished = true;
+    if (timedOut && patched(TIMEOUT_WINS_PATCH)) throw endTimedOut();
     if (run.status === 'succeeded') {
       emit({ kind: 'executionSucceeded', at: Date.now(), output: run.output ?? null });
       setStatus('SUCCEEDED');
@@ -161,17 +185,7 @@ export async function runPipeline(input: PipelineInput): Promise<PipelineResult>
   } catch (err) {
     if (!isCancellation(err)) throw err;
     finished = true;
-    if (timedOut) {
-      const cause = `The execution did not finish within its TimeoutSeconds (${definition.TimeoutSeconds} s)`;
-      emit({ kind: 'executionTimedOut', at: Date.now(), error: STATES_ERRORS.Timeout, cause });
-      setStatus('TIMED_OUT');
-      throw ApplicationFailure.create({
-        type: STATES_ERRORS.Timeout,
-        message: cause,
-        nonRetryable: true,
-        details: [{ status: 'TIMED_OUT', error: STATES_ERRORS.Timeout, cause }],
-      });
-    }
+    if (timedOut) throw endTimedOut();
     emit({ kind: 'executionAborted', at: Date.now(), error: stop?.error ?? '', cause: stop?.cause ?? '' });
     setStatus('ABORTED');
     throw err;
