@@ -4480,6 +4480,8 @@ export interface operations {
             states: {
               [key: string]: unknown;
             };
+            /** @description What the execution's task attempts cost, in US dollars: its states' costUsd added up */
+            costUsd?: number;
             mapRuns: unknown[];
             historyDropped?: number;
             links: {

@@ -505,6 +505,11 @@ export function mergeStateViews(
   return out;
 }
 
+/** What an execution's tasks cost in all, every state's (nested and Map item states included) added up. */
+export function executionCostUsd(states: Readonly<Record<string, StateView>>): number {
+  return Object.values(states).reduce((sum, view) => sum + view.costUsd, 0);
+}
+
 /** Folds one event into the record: the history (bounded), the state views and the Map Runs. */
 export function reduceExecution(
   record: ExecutionRecord,
