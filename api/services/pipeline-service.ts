@@ -2,7 +2,7 @@
 // pipelineStateMachine workflow (its definition and revisions), an execution is a runPipeline workflow (its
 // record behind queries), lists come from visibility, and a redrive is a new run of the execution's workflow id.
 // Both the Step Functions endpoint (api/routes/stepfunctions.ts) and /api/pipelines call this service.
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
 import {
   WorkflowExecutionAlreadyStartedError,
@@ -305,12 +305,29 @@ export function createPipelineService(options: PipelineServiceOptions) {
     await handle.executeUpdate(STATE_MACHINE_DELETE_UPDATE, { args: [] });
   }
 
+  // Page tokens are Temporal's, signed with the list's query: a forged or foreign token is refused here, at once,
+  // instead of after the client's retries of the error Temporal answers it with (about 20 s).
+  const pageTokenKey = createHash('sha256').update(`spillway-page-token\n${config.lambda.callbackSecret}`).digest();
+  const pageTokenMac = (query: string, body: string) =>
+    createHmac('sha256', pageTokenKey).update(`${query}\n${body}`).digest().subarray(0, 16);
+  const invalidToken = () => pipelineError('InvalidToken', 'Invalid Token: the nextToken is not valid');
+
+  function readPageToken(query: string, nextToken: string): Uint8Array {
+    const [body, mac, extra] = nextToken.split('.');
+    if (!body || !mac || extra !== undefined) throw invalidToken();
+    const given = Buffer.from(mac, 'base64url');
+    const expected = pageTokenMac(query, body);
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw invalidToken();
+    return Buffer.from(body, 'base64url');
+  }
+
+  function pageToken(query: string, raw: Uint8Array): string {
+    const body = Buffer.from(raw).toString('base64url');
+    return `${body}.${pageTokenMac(query, body).toString('base64url')}`;
+  }
+
   async function listPage(query: string, pageSize: number, nextToken?: string) {
-    let token: Uint8Array | undefined;
-    if (nextToken) {
-      token = Buffer.from(nextToken, 'base64url');
-      if (token.length === 0) throw pipelineError('ValidationException', 'Invalid Token: the nextToken is not valid');
-    }
+    const token = nextToken ? readPageToken(query, nextToken) : undefined;
     let response;
     try {
       response = await client.workflowService.listWorkflowExecutions({
@@ -321,14 +338,12 @@ export function createPipelineService(options: PipelineServiceOptions) {
       });
     } catch (err) {
       const code = (err as { code?: number }).code;
-      if (nextToken && (code === 2 || code === 3 || code === 13)) {
-        throw pipelineError('ValidationException', 'Invalid Token: the nextToken is not valid');
-      }
+      if (nextToken && (code === 2 || code === 3 || code === 13)) throw invalidToken();
       throw err;
     }
     const infos: VisibleExecution[] = response.executions.map((raw) => fromVisibility(raw, client));
     const next = response.nextPageToken;
-    return { infos, nextToken: next && next.length > 0 ? Buffer.from(next).toString('base64url') : undefined };
+    return { infos, nextToken: next && next.length > 0 ? pageToken(query, next) : undefined };
   }
 
   async function listStateMachines(maxResults = 100, nextToken?: string) {
@@ -508,6 +523,8 @@ export function createPipelineService(options: PipelineServiceOptions) {
     nextToken?: string;
   }): Promise<{ executions: ExecutionSummary[]; nextToken?: string }> {
     const machine = machineNameOf(request.stateMachineArn);
+    // As Step Functions: the executions of a machine that does not exist (or no longer does) are not listed.
+    await machineHandle(request.stateMachineArn);
     const clauses = [`WorkflowType = '${PIPELINE_WORKFLOW_TYPE}'`, `${SEARCH_ATTRIBUTES.pipelineName} = '${machine}'`];
     if (request.statusFilter) {
       // RUNNING and SUCCEEDED are Temporal's own statuses; the others need the recorded status too.
