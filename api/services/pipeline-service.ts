@@ -148,6 +148,10 @@ function statusOf(temporalStatus: string, recorded: ExecutionStatus | undefined)
   }
 }
 
+const ENDED: ReadonlySet<ExecutionStatus> = new Set(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED']);
+/** A run whose record has ended closes a moment later (it publishes its end first); a redrive waits that long. */
+const CLOSING_WAIT_MS = 10_000;
+
 export function definitionProblemsText(problems: DefinitionProblem[]): string {
   const shown = problems.slice(0, 10).map((p) => p.message);
   const more = problems.length > shown.length ? ` (and ${problems.length - shown.length} more)` : '';
@@ -483,7 +487,11 @@ export function createPipelineService(options: PipelineServiceOptions) {
       log(`describe query of ${workflowId} failed, answering from visibility: ${(err as Error).message}`);
     }
     const temporalStatus = description.status.name;
-    const status = statusOf(temporalStatus, d?.record.status);
+    // A run whose record has ended is only publishing its end and closes a moment later: say how it ended already,
+    // so that whoever saw the end on the live stream and asks is not told RUNNING.
+    const recorded = d?.record.status;
+    const status =
+      temporalStatus === 'RUNNING' && recorded && ENDED.has(recorded) ? recorded : statusOf(temporalStatus, recorded);
     const record = d?.record;
     const redrivable = status !== 'RUNNING' && status !== 'SUCCEEDED' && d?.type !== 'EXPRESS';
     return {
@@ -582,7 +590,22 @@ export function createPipelineService(options: PipelineServiceOptions) {
   }
 
   async function redriveExecution(arn: unknown): Promise<{ redriveDate: number }> {
-    const { handle, description, workflowId } = await executionHandle(arn);
+    const found = await executionHandle(arn);
+    const { handle, workflowId } = found;
+    let description = found.description;
+    if (description.status.name === 'RUNNING') {
+      // Its record may have ended already, the run closing: wait for that, briefly, rather than refuse.
+      const d = await withTimeout(handle.query<PipelineDescription>(PIPELINE_DESCRIBE_QUERY), QUERY_TIMEOUT_MS).catch(
+        () => undefined,
+      );
+      if (d && ENDED.has(d.record.status)) {
+        await withTimeout(
+          handle.result().catch(() => undefined),
+          CLOSING_WAIT_MS,
+        ).catch(() => undefined);
+        description = await handle.describe();
+      }
+    }
     const status = description.status.name;
     if (status === 'RUNNING' || status === 'COMPLETED') {
       throw pipelineError(
