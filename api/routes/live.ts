@@ -60,7 +60,7 @@ export const liveRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['live'],
         operationId: 'streamEvents',
         summary:
-          'Server-Sent Events: `task` transitions, `budget` warnings and `stats` snapshots; resumes from Last-Event-ID',
+          'Server-Sent Events: `task` transitions, `pipeline` progress of executions, `budget` warnings and `stats` snapshots; resumes from Last-Event-ID',
         querystring: Type.Object(
           {
             lastEventId: Type.Optional(Type.String({ pattern: STREAM_ID.source })),
@@ -71,7 +71,7 @@ export const liveRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: {
           200: {
             description:
-              'An endless text/event-stream: `task` events (a transition, with its stream id), `budget` events (a budget reached 75 %, 90 % or its limit) and `stats`',
+              'An endless text/event-stream: `task` events (a transition, with its stream id), `pipeline` events (the status and changed states of a pipeline execution, with its stream id), `budget` events (a budget reached 75 %, 90 % or its limit) and `stats`',
             content: { 'text/event-stream': { schema: Type.String() } },
           },
           ...errorResponses(400, 401, 503),

@@ -327,7 +327,7 @@ export const pipelineRoutes: FastifyPluginAsyncTypebox = async (app) => {
           ...(d.description ? { defaultExecutionMode: d.description.context.defaultExecutionMode } : {}),
           ...(record ? { transitions: record.transitions, historyDropped: record.dropped } : {}),
           states: record?.states ?? {},
-          ...(record ? { costUsd: executionCostUsd(record.states) } : {}),
+          ...(record ? { costUsd: executionCostUsd(record.states), revision: record.revision ?? 0 } : {}),
           mapRuns: record?.mapRuns ?? [],
           links: execLinks(request.params.name, request.params.execution, d.workflowId),
         };
