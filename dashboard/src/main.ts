@@ -468,7 +468,11 @@ const feed = new LiveFeed({
     // Exceeded stays until dismissed: from now on new tasks are refused, held or run LOCAL.
     toast(event.level === 'exceeded' ? 'error' : 'info', `Budget ${event.budgetId}`, event.message, 15_000);
   },
-  onState: showLive,
+  onPipeline: (event) => pipelines.onPipelineEvent(event),
+  onState(state) {
+    showLive(state);
+    pipelines.setLive(state === 'live');
+  },
   async refresh() {
     const jobs: Promise<boolean>[] = [fetchStats()];
     if (table.onFirstPage) jobs.push(table.load());
