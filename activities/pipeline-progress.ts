@@ -9,7 +9,7 @@ export interface PipelineProgressActivities {
   publishPipelineProgress(event: PipelineProgress): Promise<void>;
 }
 
-/** A publish waits this long for Redis at most: it runs inside the pipeline's workflow task. */
+/** A publish waits this long for Redis at most, well within the activity's timeout. */
 const PUBLISH_TIMEOUT_MS = 2_000;
 
 export function createPipelineProgressActivities(

@@ -9,7 +9,7 @@ import {
   condition,
   isCancellation,
   patched,
-  proxyLocalActivities,
+  proxyActivities,
   setHandler,
   sleep,
   upsertSearchAttributes,
@@ -47,12 +47,16 @@ import {
  * cancellation was asked for) ends the execution TIMED_OUT, as on AWS, instead of with the step's outcome.
  */
 const TIMEOUT_WINS_PATCH = 'pipeline-machine-timeout-wins';
-/** patched() id: the execution publishes its progress to the live event stream (a local activity per change). */
+/** patched() id: the execution publishes its progress to the live event stream (an activity per change). */
 const LIVE_PROGRESS_PATCH = 'pipeline-live-progress';
 
-/** One attempt, briefly: a lost progress event costs a dashboard a refresh, never the pipeline a delay. */
-const progress = proxyLocalActivities<PipelineProgressActivities>({
-  startToCloseTimeout: 5_000,
+/**
+ * One attempt, briefly: a lost progress event costs a dashboard a refresh, never the pipeline a delay. An activity,
+ * not a local one: its completion is an event in the history, so where the publisher wakes up replays exactly; a
+ * local activity racing the interpreter's own (preparePipelineTask) resolves in a different order on replay.
+ */
+const progress = proxyActivities<PipelineProgressActivities>({
+  startToCloseTimeout: 10_000,
   retry: { maximumAttempts: 1 },
 });
 
@@ -116,8 +120,8 @@ export async function runPipeline(input: PipelineInput): Promise<PipelineResult>
     },
   );
 
-  // The live stream gets the record's changes: one publish after each workflow activation that changed it, however
-  // many states it stepped through, the last one before the run ends. Runs recorded before this have none.
+  // The live stream gets the record's changes: one publish in flight at a time, the next carrying every change made
+  // while it was out (however many states), the last one before the run ends. Runs recorded before this have none.
   let closing = false;
   let published: Record<string, StateView> = {};
   const ids = {

@@ -1,8 +1,10 @@
 // A pipeline execution's progress on the live event stream (GET /api/events, SSE `pipeline`), as a dashboard reads
 // it: from RUNNING to its end, revisions rising, each event with the states that changed and a stream id.
-import { StartExecutionCommand, CreateStateMachineCommand } from '@aws-sdk/client-sfn';
+import { StartExecutionCommand, CreateStateMachineCommand, DescribeExecutionCommand } from '@aws-sdk/client-sfn';
+import { Worker } from '@temporalio/worker';
+import { executionWorkflowId } from '../../pipelines/arns';
 import type { PipelineProgress } from '../../pipelines/progress';
-import { uniqueId } from '../support/test-stack';
+import { eventually, uniqueId } from '../support/test-stack';
 import { ROLE, startSfnStack, type SfnStack } from './sfn-api';
 
 let stack: SfnStack;
@@ -118,3 +120,86 @@ test('an execution publishes its progress to the live stream, from RUNNING to SU
   const rest = await stack.app.inject({ method: 'GET', url: `/api/pipelines/${name}/executions/run-1` });
   expect(rest.json()).toEqual(expect.objectContaining({ status: 'SUCCEEDED', revision: last.revision }));
 });
+
+test('an execution whose tasks, branches and progress publishes all run at once replays without a nondeterminism error', async () => {
+  // The publisher wakes up on the interpreter's changes while tasks start and finish concurrently: its activity
+  // must be scheduled at the same points on replay (a query of a closed execution replays it, and so does a worker
+  // that lost its cache).
+  const name = uniqueId('busy').replace(/^test-/, 'l');
+  const { stateMachineArn } = await stack.sfn.send(
+    new CreateStateMachineCommand({
+      name,
+      roleArn: ROLE,
+      definition: JSON.stringify({
+        StartAt: 'Both',
+        States: {
+          Both: {
+            Type: 'Parallel',
+            Branches: [
+              {
+                StartAt: 'Each',
+                States: {
+                  Each: {
+                    Type: 'Map',
+                    ItemsPath: '$.items',
+                    MaxConcurrency: 3,
+                    ItemProcessor: {
+                      StartAt: 'Work',
+                      States: {
+                        Work: {
+                          Type: 'Task',
+                          QueryLanguage: 'JSONata',
+                          Resource: 'flaky',
+                          // Fails its first try where the item says so; the retry succeeds.
+                          Arguments: {
+                            failAttempts: '{% $states.context.State.RetryCount < $states.input.fail ? 1 : 0 %}',
+                          },
+                          Retry: [{ ErrorEquals: ['FlakyError'], IntervalSeconds: 1, MaxAttempts: 1 }],
+                          End: true,
+                        },
+                      },
+                    },
+                    End: true,
+                  },
+                },
+              },
+              {
+                StartAt: 'Ping',
+                States: {
+                  Ping: { Type: 'Task', Resource: 'noop', Next: 'Pong' },
+                  Pong: { Type: 'Task', Resource: 'noop', End: true },
+                },
+              },
+            ],
+            End: true,
+          },
+        },
+      }),
+    }),
+  );
+  const items = Array.from({ length: 6 }, (_, i) => ({ fail: i % 3 === 0 ? 1 : 0 }));
+  await stack.sfn.send(
+    new StartExecutionCommand({ stateMachineArn, name: 'busy-1', input: JSON.stringify({ items }) }),
+  );
+  const executionArn = `arn:aws:states:us-east-1:123456789012:execution:${name}:busy-1`;
+  const done = await eventually(
+    async () => {
+      const d = await stack.sfn.send(new DescribeExecutionCommand({ executionArn }));
+      return d.status === 'RUNNING' ? undefined : d;
+    },
+    120_000,
+    250,
+  );
+  expect(done.status).toBe('SUCCEEDED');
+  const workflowId = executionWorkflowId(name, 'busy-1');
+  const handle = stack.harness.client.workflow.getHandle(workflowId);
+  await eventually(async () => ((await handle.describe()).status.name === 'COMPLETED' ? true : undefined));
+  const history = await handle.fetchHistory();
+  await expect(
+    Worker.runReplayHistory({ workflowsPath: require.resolve('../../workflows') }, history, workflowId),
+  ).resolves.toBeUndefined();
+  const published = (history.events ?? []).filter(
+    (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'publishPipelineProgress',
+  );
+  expect(published.length).toBeGreaterThanOrEqual(2);
+}, 180_000);
