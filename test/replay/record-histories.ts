@@ -722,7 +722,7 @@ describe('pipelines (Step Functions executions, state machines and remote execut
     {
       name: 'run-pipeline-live-succeeded',
       description:
-        'runPipeline publishing its progress to the live stream (a local activity per change): Wait, a LOCAL Task, Choice, an inline Map; SUCCEEDED',
+        'runPipeline publishing its progress to the live stream (an activity per change): Wait, a LOCAL Task, Choice, an inline Map; SUCCEEDED',
       definition: {
         StartAt: 'Wait',
         States: {
