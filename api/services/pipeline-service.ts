@@ -435,9 +435,18 @@ export function createPipelineService(options: PipelineServiceOptions) {
       });
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-      const existing = await client.workflow.getHandle(workflowId).describe();
-      // As Step Functions: the same name and input while it runs is the same execution; anything else is refused.
-      if (existing.status.name === 'RUNNING' && existing.memo?.inputHash === inputHash(text)) {
+      const existingHandle = client.workflow.getHandle(workflowId);
+      const existing = await existingHandle.describe();
+      // As Step Functions: the same name and input while it runs is the same execution; anything else is refused,
+      // a run whose record has ended (it is closing) included, as DescribeExecution already reports it ended.
+      const ended = async () => {
+        const d = await withTimeout(
+          existingHandle.query<PipelineDescription>(PIPELINE_DESCRIBE_QUERY),
+          QUERY_TIMEOUT_MS,
+        ).catch(() => undefined);
+        return d !== undefined && ENDED.has(d.record.status);
+      };
+      if (existing.status.name === 'RUNNING' && existing.memo?.inputHash === inputHash(text) && !(await ended())) {
         const startDate =
           typeof existing.memo?.startDate === 'number' ? existing.memo.startDate : existing.startTime.getTime();
         return { executionArn: arn, startDate, existed: true, workflowId };
