@@ -27,12 +27,14 @@ import { createLiveHooks } from './live-hooks';
 import type { LocalRuntime } from './local-runtime';
 import { createRunLocalTask } from './local-task';
 import { createPipelineRemoteActivities } from './pipeline-remote';
+import { createPipelineProgressActivities } from './pipeline-progress';
 import { createPipelineActivities } from './pipeline-tasks';
 import { createPlacementSamples } from './placement-samples';
 import { createPublishTransition } from './publish-transition';
 import type {
   FlowActivities,
   PipelineActivities,
+  PipelineProgressActivities,
   PipelineRemoteActivities,
   TaskActivities,
   WarmPoolActivities,
@@ -67,7 +69,12 @@ export interface ActivityDeps {
 
 export function createActivities(
   deps: ActivityDeps,
-): TaskActivities & FlowActivities & WarmPoolActivities & PipelineActivities & PipelineRemoteActivities {
+): TaskActivities &
+  FlowActivities &
+  WarmPoolActivities &
+  PipelineActivities &
+  PipelineProgressActivities &
+  PipelineRemoteActivities {
   const reporter = createAttemptReporter(deps.client);
   const samples = createPlacementSamples(deps.placementStats);
   const budgets = createBudgetAccounting(deps.budgets);
@@ -133,5 +140,6 @@ export function createActivities(
     }),
     ...createPipelineActivities({ functions: deps.functions, config: deps.config }),
     ...createPipelineRemoteActivities(deps.config),
+    ...createPipelineProgressActivities(deps.projection),
   };
 }

@@ -82,3 +82,4 @@ export interface WarmPoolActivities {
 
 export type { PipelineActivities } from './pipeline-tasks';
 export type { PipelineRemoteActivities } from './pipeline-remote';
+export type { PipelineProgressActivities } from './pipeline-progress';

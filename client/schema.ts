@@ -508,7 +508,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Server-Sent Events: `task` transitions, `budget` warnings and `stats` snapshots; resumes from Last-Event-ID */
+    /** Server-Sent Events: `task` transitions, `pipeline` progress of executions, `budget` warnings and `stats` snapshots; resumes from Last-Event-ID */
     get: operations['streamEvents'];
     put?: never;
     post?: never;
@@ -3651,7 +3651,7 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description An endless text/event-stream: `task` events (a transition, with its stream id), `budget` events (a budget reached 75 %, 90 % or its limit) and `stats` */
+      /** @description An endless text/event-stream: `task` events (a transition, with its stream id), `pipeline` events (the status and changed states of a pipeline execution, with its stream id), `budget` events (a budget reached 75 %, 90 % or its limit) and `stats` */
       200: {
         headers: {
           [name: string]: unknown;
@@ -3674,6 +3674,22 @@ export interface operations {
                 data: {
                   /** @enum {string} */
                   kind: 'budget';
+                } & {
+                  [key: string]: unknown;
+                };
+              }
+            | {
+                /** @enum {string} */
+                event: 'pipeline';
+                /** @description The stream id (send it back as Last-Event-ID) */
+                id: string;
+                /** @description A pipeline execution changed (see GET /api/pipelines) */
+                data: {
+                  /** @enum {string} */
+                  kind: 'pipeline';
+                  executionArn: string;
+                  status: string;
+                  revision: number;
                 } & {
                   [key: string]: unknown;
                 };
@@ -4640,7 +4656,11 @@ export interface operations {
             states: {
               [key: string]: unknown;
             };
+            /** @description What the execution's task attempts cost, in US dollars: its states' costUsd added up */
+            costUsd?: number;
             mapRuns: unknown[];
+            /** @description How many changes the execution's record has taken in; the live stream's `pipeline` events carry it too */
+            revision?: number;
             historyDropped?: number;
             links: {
               self: string;

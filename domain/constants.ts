@@ -62,6 +62,8 @@ export const STATE_MACHINE_QUERY = 'describeStateMachine';
 export const STATE_MACHINE_UPDATE = 'updateStateMachine';
 export const STATE_MACHINE_DELETE_UPDATE = 'deleteStateMachine';
 export const REMOTE_PIPELINE_QUERY = 'remoteExecution';
+/** The field of a pipeline's progress on the live event stream (task transitions use `event`, budgets `budget`). */
+export const PIPELINE_EVENT_FIELD = 'pipeline';
 
 export const WARM_POOL_SCHEDULE_ID = 'spillway-warm-pool';
 

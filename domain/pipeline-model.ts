@@ -135,6 +135,8 @@ export interface MapBatchInput {
   done: Record<string, JsonValue>;
   /** Stop at the first failed item (a Map without a tolerance fails with it anyway). */
   failFast: boolean;
+  /** The execution's redrive count, for $$.Execution.RedriveCount inside the items; absent in older batches (0). */
+  redriveCount?: number;
 }
 
 export interface MapBatchResult {

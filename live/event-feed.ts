@@ -1,15 +1,20 @@
 // Fans the Redis stream of task transitions out to every live subscriber of one API process. One blocking reader
 // per process, however many dashboards are open; each subscriber first catches up from its last event id.
 import type { Redis } from 'ioredis';
+import { PIPELINE_EVENT_FIELD } from '../domain/constants';
 
 export interface FeedEvent {
   id: string;
-  /** The SSE event name: `task` for a transition, `budget` for a budget's warning (live/budget-book.ts). */
-  kind: 'task' | 'budget';
+  /**
+   * The SSE event name: `task` for a transition, `budget` for a budget's warning (live/budget-book.ts), `pipeline`
+   * for a pipeline execution's progress (activities/pipeline-progress.ts).
+   */
+  kind: 'task' | 'budget' | 'pipeline';
   data: string;
 }
 
-const kindOf = (field: string | undefined): FeedEvent['kind'] => (field === 'budget' ? 'budget' : 'task');
+const kindOf = (field: string | undefined): FeedEvent['kind'] =>
+  field === 'budget' ? 'budget' : field === PIPELINE_EVENT_FIELD ? 'pipeline' : 'task';
 
 type Listener = (event: FeedEvent) => void;
 
@@ -53,6 +58,11 @@ export class EventFeed {
     let failures = 0;
     while (!this.stopped && this.listeners.size > 0) {
       try {
+        // From a concrete id, never `$` twice: an event added between one read's timeout and the next would be lost.
+        if (this.lastId === '$') {
+          const [last] = await this.redis.xrevrange(this.streamKey, '+', '-', 'COUNT', 1);
+          this.lastId = last?.[0] ?? '0-0';
+        }
         const reply = await this.blocking.xread(
           'COUNT',
           200,

@@ -3,7 +3,9 @@
 // JSONPath (the default): raw input → InputPath → Parameters (payload template: `key.$` values are Paths, context
 // paths `$$…`, variables `$name…` or intrinsics) → the state's work → ResultSelector → ResultPath (into the raw
 // input) → OutputPath. `InputPath: null` and `OutputPath: null` mean `{}`; `ResultPath: null` keeps the raw input and
-// discards the result. A Path that names nothing is a States.Runtime error.
+// discards the result. A `key.$` Path of Parameters, ItemSelector or ResultSelector that names nothing is
+// States.ParameterPathFailure, as the ASL spec names it (a state's Catch can handle it); an InputPath, OutputPath or
+// Assign Path that names nothing is States.Runtime.
 //
 // JSONata (`QueryLanguage: "JSONata"` on the machine or the state): `Arguments` → the state's work → `Output`, with
 // `{% … %}` expressions that see `$states.input`, `$states.result`, `$states.errorOutput`, `$states.context` and the
@@ -80,10 +82,14 @@ export function applyOutputPath(output: JsonValue, outputPath: string | null | u
   );
 }
 
+/** The templates whose failed `key.$` Paths the spec names States.ParameterPathFailure; Assign's are States.Runtime. */
+const PARAMETER_TEMPLATES = new Set(['Parameters', 'ItemSelector', 'ResultSelector']);
+
 /**
  * Evaluates a payload template (Parameters, ResultSelector, ItemSelector, JSONPath Assign) with `$` bound to
  * `input`: every `key.$` value is replaced, under `key`, by the value of its Path or intrinsic; everything else is
- * copied, walking nested objects and arrays. `field` names the template in error messages.
+ * copied, walking nested objects and arrays. `field` names the template in error messages (its first segment says
+ * which template it is).
  */
 export function applyPayloadTemplate(
   template: JsonValue,
@@ -91,30 +97,52 @@ export function applyPayloadTemplate(
   scope: EvalScope,
   field: string,
 ): JsonValue {
-  if (Array.isArray(template)) return template.map((v, i) => applyPayloadTemplate(v, input, scope, `${field}[${i}]`));
+  const pathError = PARAMETER_TEMPLATES.has(field.split(/[.[]/)[0]!)
+    ? STATES_ERRORS.ParameterPathFailure
+    : STATES_ERRORS.Runtime;
+  return fillTemplate(template, input, scope, field, pathError);
+}
+
+function fillTemplate(
+  template: JsonValue,
+  input: JsonValue,
+  scope: EvalScope,
+  field: string,
+  pathError: string,
+): JsonValue {
+  if (Array.isArray(template)) {
+    return template.map((v, i) => fillTemplate(v, input, scope, `${field}[${i}]`, pathError));
+  }
   if (!isJsonObject(template)) return template;
   const out: JsonObject = {};
   for (const [key, value] of Object.entries(template)) {
     if (!key.endsWith('.$')) {
-      out[key] = applyPayloadTemplate(value, input, scope, `${field}.${key}`);
+      out[key] = fillTemplate(value, input, scope, `${field}.${key}`, pathError);
       continue;
     }
     const name = key.slice(0, -2);
     if (typeof value !== 'string') {
       throw new StatesError(STATES_ERRORS.Runtime, `The value of the field '${key}' in ${field} must be a string`);
     }
-    out[name] = resolveDollarValue(value, key, input, scope);
+    out[name] = resolveDollarValue(value, key, input, scope, pathError);
   }
   return out;
 }
 
-function resolveDollarValue(expression: string, key: string, input: JsonValue, scope: EvalScope): JsonValue {
+function resolveDollarValue(
+  expression: string,
+  key: string,
+  input: JsonValue,
+  scope: EvalScope,
+  pathError: string,
+): JsonValue {
   if (isIntrinsicInvocation(expression)) return evaluateIntrinsic(expression, intrinsicScope(scope, input));
   return readRequiredPath(
     expression,
     { input, context: scope.context, variables: scope.variables },
     () =>
       `The JSONPath ${expression} specified for the field ${key} could not be found in the input ${jsonText(input)}`,
+    pathError,
   );
 }
 

@@ -5,27 +5,43 @@
 import type { Catcher, Retrier } from './definition';
 import type { JsonObject } from './json';
 
-/** The predefined error names. A state's own errors must not start with "States.". */
+/**
+ * The predefined error names Spillway matches and raises (States.ALL only matches). A state's own errors must not
+ * start with "States.".
+ */
 export const STATES_ERRORS = {
   ALL: 'States.ALL',
   TaskFailed: 'States.TaskFailed',
   Timeout: 'States.Timeout',
   HeartbeatTimeout: 'States.HeartbeatTimeout',
-  Permissions: 'States.Permissions',
   ResultPathMatchFailure: 'States.ResultPathMatchFailure',
   ParameterPathFailure: 'States.ParameterPathFailure',
-  BranchFailed: 'States.BranchFailed',
   NoChoiceMatched: 'States.NoChoiceMatched',
   IntrinsicFailure: 'States.IntrinsicFailure',
   ExceedToleratedFailureThreshold: 'States.ExceedToleratedFailureThreshold',
-  ItemReaderFailed: 'States.ItemReaderFailed',
-  ResultWriterFailed: 'States.ResultWriterFailed',
-  DataLimitExceeded: 'States.DataLimitExceeded',
   Runtime: 'States.Runtime',
   QueryEvaluationError: 'States.QueryEvaluationError',
 } as const;
 
 export type StatesErrorName = (typeof STATES_ERRORS)[keyof typeof STATES_ERRORS];
+
+/**
+ * Predefined names that a Retry or Catch may name, so a definition written for AWS validates unchanged, but that
+ * nothing in Spillway raises:
+ * - States.BranchFailed: a Parallel state fails with its failed branch's own error, as it does on AWS;
+ * - States.Permissions: no IAM role stands between a pipeline and its tasks (a Lambda endpoint that refuses an
+ *   invocation fails that task with the endpoint's error, which States.TaskFailed and States.ALL match);
+ * - States.ItemReaderFailed, States.ResultWriterFailed: a Map has no ItemReader or ResultWriter here (the validator
+ *   refuses them);
+ * - States.DataLimitExceeded: payloads are bounded where they enter (the 256 KB execution input), not per state.
+ */
+export const MATCH_ONLY_STATES_ERRORS = [
+  'States.BranchFailed',
+  'States.Permissions',
+  'States.ItemReaderFailed',
+  'States.ResultWriterFailed',
+  'States.DataLimitExceeded',
+] as const;
 
 /**
  * A state reported an error: thrown by path, intrinsic, Choice and JSONata evaluation, and turned by the
@@ -54,7 +70,7 @@ export function errorOutput(error: string, cause: string): ErrorOutput {
 /** Errors no retrier or catcher handles: States.Runtime always fails the execution. */
 const UNCATCHABLE = new Set<string>([STATES_ERRORS.Runtime]);
 /** Terminal errors the wildcards skip; only their exact name matches them. */
-const SKIPPED_BY_WILDCARDS = new Set<string>([STATES_ERRORS.DataLimitExceeded]);
+const SKIPPED_BY_WILDCARDS = new Set<string>(['States.DataLimitExceeded']);
 const TIMEOUTS = new Set<string>([STATES_ERRORS.Timeout, STATES_ERRORS.HeartbeatTimeout]);
 
 /**

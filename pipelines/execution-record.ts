@@ -105,6 +105,12 @@ export interface ExecutionRecord {
   dropped: number;
   states: Record<string, StateView>;
   mapRuns: MapRunView[];
+  /**
+   * How many events the record has taken in, across redrives (a redrive's record continues its predecessor's): the
+   * live stream's progress events and the REST view carry it, so a reader can tell which of two is newer. Absent in
+   * records of older runs (0).
+   */
+  revision?: number;
 }
 
 interface At {
@@ -505,12 +511,21 @@ export function mergeStateViews(
   return out;
 }
 
-/** Folds one event into the record: the history (bounded), the state views and the Map Runs. */
+/** What an execution's tasks cost in all, every state's (nested and Map item states included) added up. */
+export function executionCostUsd(states: Readonly<Record<string, StateView>>): number {
+  return Object.values(states).reduce((sum, view) => sum + view.costUsd, 0);
+}
+
+/** Folds one event into the record: the history (bounded), the state views and the Map Runs; counts the revision. */
 export function reduceExecution(
   record: ExecutionRecord,
   event: PipelineEvent,
   limits: HistoryLimits = DEFAULT_HISTORY_LIMITS,
 ): ExecutionRecord {
+  return { ...foldEvent(record, event, limits), revision: (record.revision ?? 0) + 1 };
+}
+
+function foldEvent(record: ExecutionRecord, event: PipelineEvent, limits: HistoryLimits): ExecutionRecord {
   let next = appendHistory(record, event, limits);
   switch (event.kind) {
     case 'executionStarted':

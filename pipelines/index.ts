@@ -21,3 +21,4 @@ export * from './timestamps';
 export * from './arns';
 export * from './execution-record';
 export * from './map-run';
+export * from './progress';

@@ -8,7 +8,7 @@ import aslValidator from 'asl-validator';
 import { RULE_OPERATORS, COMPARISON_OPERATORS, TYPE_TESTS } from './choice';
 import type { QueryLanguage } from './definition';
 import { QUERY_LANGUAGES, STATE_TYPES } from './definition';
-import { STATES_ERRORS } from './errors';
+import { MATCH_ONLY_STATES_ERRORS, STATES_ERRORS } from './errors';
 import { IntrinsicSyntaxError, isIntrinsicInvocation, parseIntrinsic } from './intrinsics';
 import { isJsonObject, jsonText } from './json';
 import type { JsonObject } from './json';
@@ -37,7 +37,7 @@ const MAX_VARIABLE_NAME = 80;
 const MAX_SECONDS = 99_999_999;
 const MAX_DELAY_SECONDS = 31_622_400;
 const VARIABLE_NAME = /^[\p{L}_][\p{L}\p{N}_]*$/u;
-const KNOWN_STATES_ERRORS = new Set<string>(Object.values(STATES_ERRORS));
+const KNOWN_STATES_ERRORS = new Set<string>([...Object.values(STATES_ERRORS), ...MATCH_ONLY_STATES_ERRORS]);
 
 type FieldRule = 'both' | 'JSONPath' | 'JSONata';
 

@@ -682,6 +682,7 @@ export class Interpreter {
           // Only what succeeded inside this batch's items (nested Maps, branches) before a redrive.
           done: seedBelow(this.options.seedDone, indices.map(keyOf)),
           failFast,
+          ...(this.options.redriveCount > 0 ? { redriveCount: this.options.redriveCount } : {}),
         };
         try {
           const result = await scope.run(() =>

@@ -22,7 +22,7 @@ export async function runPipelineMapBatch(input: MapBatchInput): Promise<MapBatc
     taskScope: input.taskScope,
     record: emit,
     seedDone: { ...input.done },
-    redriveCount: 0,
+    redriveCount: input.redriveCount ?? 0,
   });
   setHandler(
     taskTokenUpdate,

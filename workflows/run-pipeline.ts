@@ -6,7 +6,10 @@
 import {
   ApplicationFailure,
   CancellationScope,
+  condition,
   isCancellation,
+  patched,
+  proxyActivities,
   setHandler,
   sleep,
   upsertSearchAttributes,
@@ -19,9 +22,17 @@ import type {
   RedriveSeed,
   StopRequest,
 } from '../domain/pipeline-model';
+import type { PipelineProgressActivities } from '../activities/pipeline-progress';
 import { PIPELINE_STATUS_KEY } from '../domain/search-attributes';
-import type { ExecutionRecord, ExecutionStatus, PipelineEvent, RunState } from '../pipelines';
-import { executionKey, NO_RETRIES, newExecutionRecord, reduceExecution, STATES_ERRORS } from '../pipelines';
+import type { ExecutionRecord, ExecutionStatus, PipelineEvent, RunState, StateView } from '../pipelines';
+import {
+  executionKey,
+  NO_RETRIES,
+  newExecutionRecord,
+  pipelineProgress,
+  reduceExecution,
+  STATES_ERRORS,
+} from '../pipelines';
 import { Interpreter } from './pipeline-interpreter';
 import {
   describeExecutionQuery,
@@ -31,13 +42,33 @@ import {
   taskTokenUpdate,
 } from './pipeline-signals';
 
+/**
+ * patched() id: a machine timeout that fired while the last step finished anyway (a task that completed though its
+ * cancellation was asked for) ends the execution TIMED_OUT, as on AWS, instead of with the step's outcome.
+ */
+const TIMEOUT_WINS_PATCH = 'pipeline-machine-timeout-wins';
+/** patched() id: the execution publishes its progress to the live event stream (an activity per change). */
+const LIVE_PROGRESS_PATCH = 'pipeline-live-progress';
+
+/**
+ * One attempt, briefly: a lost progress event costs a dashboard a refresh, never the pipeline a delay. An activity,
+ * not a local one: its completion is an event in the history, so where the publisher wakes up replays exactly; a
+ * local activity racing the interpreter's own (preparePipelineTask) resolves in a different order on replay.
+ */
+const progress = proxyActivities<PipelineProgressActivities>({
+  startToCloseTimeout: 10_000,
+  retry: { maximumAttempts: 1 },
+});
+
 export async function runPipeline(input: PipelineInput): Promise<PipelineResult> {
   const { definition, context } = input;
   const startMs = Date.parse(context.startTime);
   const redrive = input.redrive;
   let record: ExecutionRecord = redrive ? redrive.seed.record : newExecutionRecord(input.input, startMs);
+  let changed = true;
   const emit = (event: PipelineEvent) => {
     record = reduceExecution(record, event);
+    changed = true;
   };
   let top: RunState | undefined;
   let stop: StopRequest | undefined;
@@ -89,6 +120,33 @@ export async function runPipeline(input: PipelineInput): Promise<PipelineResult>
     },
   );
 
+  // The live stream gets the record's changes: one publish in flight at a time, the next carrying every change made
+  // while it was out (however many states), the last one before the run ends. Runs recorded before this have none.
+  let closing = false;
+  let published: Record<string, StateView> = {};
+  const ids = {
+    executionArn: context.executionArn,
+    stateMachineName: context.stateMachineName,
+    executionName: context.executionName,
+  };
+  const publisher = patched(LIVE_PROGRESS_PATCH)
+    ? CancellationScope.nonCancellable(async () => {
+        for (;;) {
+          await condition(() => changed || closing);
+          if (!changed) return;
+          changed = false;
+          const event = pipelineProgress(record, published, ids, Date.now());
+          published = record.states;
+          await progress.publishPipelineProgress(event).catch(() => undefined);
+        }
+      })
+    : Promise.resolve();
+  /** Publishes what is left to publish (the end of the run) and stops the publisher. */
+  const drain = async () => {
+    closing = true;
+    await publisher;
+  };
+
   const setStatus = (status: ExecutionStatus) => upsertSearchAttributes([{ key: PIPELINE_STATUS_KEY, value: status }]);
   if (redrive) {
     emit({ kind: 'executionRedriven', at: Date.now(), redriveCount: redrive.count });
@@ -117,11 +175,15 @@ export async function runPipeline(input: PipelineInput): Promise<PipelineResult>
       }
     : undefined;
 
-  // The machine's TimeoutSeconds: a timer that cancels the run's scope.
+  // The machine's TimeoutSeconds: a timer that cancels the run's scope. It counts from the execution's start, or
+  // from this run's start when it is a redrive: Step Functions gives a redriven execution its full timeout again,
+  // so one whose window has passed (a TIMED_OUT one, always) can still finish. Only the timer's length differs from
+  // before, not the commands, so histories recorded earlier replay unchanged.
   const runScope = new CancellationScope();
   let timedOut = false;
   const timeoutMs = (definition.TimeoutSeconds ?? 0) * 1000;
-  const remaining = timeoutMs > 0 ? Math.max(0, startMs + timeoutMs - Date.now()) : 0;
+  const windowStartMs = redrive ? Date.now() : startMs;
+  const remaining = timeoutMs > 0 ? Math.max(0, windowStartMs + timeoutMs - Date.now()) : 0;
   if (timeoutMs > 0) {
     void CancellationScope.nonCancellable(async () => {
       await sleep(remaining);
@@ -131,6 +193,19 @@ export async function runPipeline(input: PipelineInput): Promise<PipelineResult>
       }
     }).catch(() => undefined);
   }
+
+  const endTimedOut = async () => {
+    const cause = `The execution did not finish within its TimeoutSeconds (${definition.TimeoutSeconds} s)`;
+    emit({ kind: 'executionTimedOut', at: Date.now(), error: STATES_ERRORS.Timeout, cause });
+    setStatus('TIMED_OUT');
+    await drain();
+    return ApplicationFailure.create({
+      type: STATES_ERRORS.Timeout,
+      message: cause,
+      nonRetryable: true,
+      details: [{ status: 'TIMED_OUT', error: STATES_ERRORS.Timeout, cause }],
+    });
+  };
 
   try {
     const run = await runScope.run(() =>
@@ -143,15 +218,18 @@ export async function runPipeline(input: PipelineInput): Promise<PipelineResult>
       }),
     );
     finished = true;
+    if (timedOut && patched(TIMEOUT_WINS_PATCH)) throw await endTimedOut();
     if (run.status === 'succeeded') {
       emit({ kind: 'executionSucceeded', at: Date.now(), output: run.output ?? null });
       setStatus('SUCCEEDED');
+      await drain();
       return { status: 'SUCCEEDED', output: run.output ?? null };
     }
     const error = run.error ?? '';
     const cause = run.cause ?? '';
     emit({ kind: 'executionFailed', at: Date.now(), error, cause });
     setStatus('FAILED');
+    await drain();
     throw ApplicationFailure.create({
       type: error || 'States.Failed',
       message: cause || error || 'The execution failed',
@@ -161,19 +239,10 @@ export async function runPipeline(input: PipelineInput): Promise<PipelineResult>
   } catch (err) {
     if (!isCancellation(err)) throw err;
     finished = true;
-    if (timedOut) {
-      const cause = `The execution did not finish within its TimeoutSeconds (${definition.TimeoutSeconds} s)`;
-      emit({ kind: 'executionTimedOut', at: Date.now(), error: STATES_ERRORS.Timeout, cause });
-      setStatus('TIMED_OUT');
-      throw ApplicationFailure.create({
-        type: STATES_ERRORS.Timeout,
-        message: cause,
-        nonRetryable: true,
-        details: [{ status: 'TIMED_OUT', error: STATES_ERRORS.Timeout, cause }],
-      });
-    }
+    if (timedOut) throw await endTimedOut();
     emit({ kind: 'executionAborted', at: Date.now(), error: stop?.error ?? '', cause: stop?.cause ?? '' });
     setStatus('ABORTED');
+    await drain();
     throw err;
   }
 }

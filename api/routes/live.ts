@@ -32,6 +32,20 @@ const EventStreamMessage = Type.Union(
         { additionalProperties: true, description: 'A budget reached 75 %, 90 % or its limit (see GET /api/budgets)' },
       ),
     }),
+    Type.Object({
+      event: Type.Literal('pipeline'),
+      id: StreamId,
+      // PipelineProgress (pipelines/progress.ts): the execution's status, cost and the states that changed.
+      data: Type.Object(
+        {
+          kind: Type.Literal('pipeline'),
+          executionArn: Type.String(),
+          status: Type.String(),
+          revision: Type.Integer(),
+        },
+        { additionalProperties: true, description: 'A pipeline execution changed (see GET /api/pipelines)' },
+      ),
+    }),
     Type.Object({ event: Type.Literal('stats'), data: StatsResponse }),
   ],
   { description: 'One message of the stream, parsed' },
@@ -89,7 +103,7 @@ export const liveRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['live'],
         operationId: 'streamEvents',
         summary:
-          'Server-Sent Events: `task` transitions, `budget` warnings and `stats` snapshots; resumes from Last-Event-ID',
+          'Server-Sent Events: `task` transitions, `pipeline` progress of executions, `budget` warnings and `stats` snapshots; resumes from Last-Event-ID',
         querystring: Type.Object(
           {
             lastEventId: Type.Optional(Type.String({ pattern: STREAM_ID.source })),
@@ -100,7 +114,7 @@ export const liveRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: {
           200: {
             description:
-              'An endless text/event-stream: `task` events (a transition, with its stream id), `budget` events (a budget reached 75 %, 90 % or its limit) and `stats`',
+              'An endless text/event-stream: `task` events (a transition, with its stream id), `pipeline` events (the status and changed states of a pipeline execution, with its stream id), `budget` events (a budget reached 75 %, 90 % or its limit) and `stats`',
             content: { 'text/event-stream': { schema: EventStreamMessage } },
           },
           ...errorResponses(400, 401, 503),

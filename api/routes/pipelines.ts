@@ -28,6 +28,7 @@ import { Type } from '@sinclair/typebox';
 import { PipelineError, restError } from '../services/pipeline-errors';
 import type { StateMachineRecord } from '../../domain/pipeline-model';
 import { executionArn, stateMachineArn } from '../../pipelines/arns';
+import { executionCostUsd } from '../../pipelines/execution-record';
 
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
 const text = (definition: unknown) => (typeof definition === 'string' ? definition : JSON.stringify(definition));
@@ -326,6 +327,7 @@ export const pipelineRoutes: FastifyPluginAsyncTypebox = async (app) => {
           ...(d.description ? { defaultExecutionMode: d.description.context.defaultExecutionMode } : {}),
           ...(record ? { transitions: record.transitions, historyDropped: record.dropped } : {}),
           states: record?.states ?? {},
+          ...(record ? { costUsd: executionCostUsd(record.states), revision: record.revision ?? 0 } : {}),
           mapRuns: record?.mapRuns ?? [],
           links: execLinks(request.params.name, request.params.execution, d.workflowId),
         };

@@ -241,7 +241,7 @@ export function operations(svc: PipelineService): Record<string, Handler> {
       if (token !== undefined) {
         start = Number(Buffer.from(token, 'base64url').toString('utf8'));
         if (!Number.isInteger(start) || start < 0 || start > events.length) {
-          throw pipelineError('ValidationException', 'Invalid Token: the nextToken is not valid');
+          throw pipelineError('InvalidToken', 'Invalid Token: the nextToken is not valid');
         }
       }
       const page = events.slice(start, start + max).map((e) => historyEvent(e, includeData));

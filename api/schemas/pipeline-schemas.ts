@@ -149,7 +149,18 @@ export const ExecutionResponse = Type.Object({
   defaultExecutionMode: Type.Optional(Type.String()),
   transitions: Type.Optional(Type.Integer()),
   states: Type.Record(Type.String(), Type.Unknown()),
+  costUsd: Type.Optional(
+    Type.Number({
+      description: "What the execution's task attempts cost, in US dollars: its states' costUsd added up",
+    }),
+  ),
   mapRuns: Type.Array(Type.Unknown()),
+  revision: Type.Optional(
+    Type.Integer({
+      description:
+        "How many changes the execution's record has taken in; the live stream's `pipeline` events carry it too",
+    }),
+  ),
   historyDropped: Type.Optional(Type.Integer()),
   links: ExecutionLinks,
 });

@@ -2,7 +2,7 @@
 // pipelineStateMachine workflow (its definition and revisions), an execution is a runPipeline workflow (its
 // record behind queries), lists come from visibility, and a redrive is a new run of the execution's workflow id.
 // Both the Step Functions endpoint (api/routes/stepfunctions.ts) and /api/pipelines call this service.
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
 import {
   WorkflowExecutionAlreadyStartedError,
@@ -147,6 +147,10 @@ function statusOf(temporalStatus: string, recorded: ExecutionStatus | undefined)
       return 'ABORTED'; // CANCELLED, TERMINATED
   }
 }
+
+const ENDED: ReadonlySet<ExecutionStatus> = new Set(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED']);
+/** A run whose record has ended closes a moment later (it publishes its end first); a redrive waits that long. */
+const CLOSING_WAIT_MS = 10_000;
 
 export function definitionProblemsText(problems: DefinitionProblem[]): string {
   const shown = problems.slice(0, 10).map((p) => p.message);
@@ -305,12 +309,29 @@ export function createPipelineService(options: PipelineServiceOptions) {
     await handle.executeUpdate(STATE_MACHINE_DELETE_UPDATE, { args: [] });
   }
 
+  // Page tokens are Temporal's, signed with the list's query: a forged or foreign token is refused here, at once,
+  // instead of after the client's retries of the error Temporal answers it with (about 20 s).
+  const pageTokenKey = createHash('sha256').update(`spillway-page-token\n${config.lambda.callbackSecret}`).digest();
+  const pageTokenMac = (query: string, body: string) =>
+    createHmac('sha256', pageTokenKey).update(`${query}\n${body}`).digest().subarray(0, 16);
+  const invalidToken = () => pipelineError('InvalidToken', 'Invalid Token: the nextToken is not valid');
+
+  function readPageToken(query: string, nextToken: string): Uint8Array {
+    const [body, mac, extra] = nextToken.split('.');
+    if (!body || !mac || extra !== undefined) throw invalidToken();
+    const given = Buffer.from(mac, 'base64url');
+    const expected = pageTokenMac(query, body);
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw invalidToken();
+    return Buffer.from(body, 'base64url');
+  }
+
+  function pageToken(query: string, raw: Uint8Array): string {
+    const body = Buffer.from(raw).toString('base64url');
+    return `${body}.${pageTokenMac(query, body).toString('base64url')}`;
+  }
+
   async function listPage(query: string, pageSize: number, nextToken?: string) {
-    let token: Uint8Array | undefined;
-    if (nextToken) {
-      token = Buffer.from(nextToken, 'base64url');
-      if (token.length === 0) throw pipelineError('ValidationException', 'Invalid Token: the nextToken is not valid');
-    }
+    const token = nextToken ? readPageToken(query, nextToken) : undefined;
     let response;
     try {
       response = await client.workflowService.listWorkflowExecutions({
@@ -321,14 +342,12 @@ export function createPipelineService(options: PipelineServiceOptions) {
       });
     } catch (err) {
       const code = (err as { code?: number }).code;
-      if (nextToken && (code === 2 || code === 3 || code === 13)) {
-        throw pipelineError('ValidationException', 'Invalid Token: the nextToken is not valid');
-      }
+      if (nextToken && (code === 2 || code === 3 || code === 13)) throw invalidToken();
       throw err;
     }
     const infos: VisibleExecution[] = response.executions.map((raw) => fromVisibility(raw, client));
     const next = response.nextPageToken;
-    return { infos, nextToken: next && next.length > 0 ? Buffer.from(next).toString('base64url') : undefined };
+    return { infos, nextToken: next && next.length > 0 ? pageToken(query, next) : undefined };
   }
 
   async function listStateMachines(maxResults = 100, nextToken?: string) {
@@ -416,9 +435,18 @@ export function createPipelineService(options: PipelineServiceOptions) {
       });
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-      const existing = await client.workflow.getHandle(workflowId).describe();
-      // As Step Functions: the same name and input while it runs is the same execution; anything else is refused.
-      if (existing.status.name === 'RUNNING' && existing.memo?.inputHash === inputHash(text)) {
+      const existingHandle = client.workflow.getHandle(workflowId);
+      const existing = await existingHandle.describe();
+      // As Step Functions: the same name and input while it runs is the same execution; anything else is refused,
+      // a run whose record has ended (it is closing) included, as DescribeExecution already reports it ended.
+      const ended = async () => {
+        const d = await withTimeout(
+          existingHandle.query<PipelineDescription>(PIPELINE_DESCRIBE_QUERY),
+          QUERY_TIMEOUT_MS,
+        ).catch(() => undefined);
+        return d !== undefined && ENDED.has(d.record.status);
+      };
+      if (existing.status.name === 'RUNNING' && existing.memo?.inputHash === inputHash(text) && !(await ended())) {
         const startDate =
           typeof existing.memo?.startDate === 'number' ? existing.memo.startDate : existing.startTime.getTime();
         return { executionArn: arn, startDate, existed: true, workflowId };
@@ -468,7 +496,11 @@ export function createPipelineService(options: PipelineServiceOptions) {
       log(`describe query of ${workflowId} failed, answering from visibility: ${(err as Error).message}`);
     }
     const temporalStatus = description.status.name;
-    const status = statusOf(temporalStatus, d?.record.status);
+    // A run whose record has ended is only publishing its end and closes a moment later: say how it ended already,
+    // so that whoever saw the end on the live stream and asks is not told RUNNING.
+    const recorded = d?.record.status;
+    const status =
+      temporalStatus === 'RUNNING' && recorded && ENDED.has(recorded) ? recorded : statusOf(temporalStatus, recorded);
     const record = d?.record;
     const redrivable = status !== 'RUNNING' && status !== 'SUCCEEDED' && d?.type !== 'EXPRESS';
     return {
@@ -508,6 +540,8 @@ export function createPipelineService(options: PipelineServiceOptions) {
     nextToken?: string;
   }): Promise<{ executions: ExecutionSummary[]; nextToken?: string }> {
     const machine = machineNameOf(request.stateMachineArn);
+    // As Step Functions: the executions of a machine that does not exist (or no longer does) are not listed.
+    await machineHandle(request.stateMachineArn);
     const clauses = [`WorkflowType = '${PIPELINE_WORKFLOW_TYPE}'`, `${SEARCH_ATTRIBUTES.pipelineName} = '${machine}'`];
     if (request.statusFilter) {
       // RUNNING and SUCCEEDED are Temporal's own statuses; the others need the recorded status too.
@@ -565,7 +599,22 @@ export function createPipelineService(options: PipelineServiceOptions) {
   }
 
   async function redriveExecution(arn: unknown): Promise<{ redriveDate: number }> {
-    const { handle, description, workflowId } = await executionHandle(arn);
+    const found = await executionHandle(arn);
+    const { handle, workflowId } = found;
+    let description = found.description;
+    if (description.status.name === 'RUNNING') {
+      // Its record may have ended already, the run closing: wait for that, briefly, rather than refuse.
+      const d = await withTimeout(handle.query<PipelineDescription>(PIPELINE_DESCRIBE_QUERY), QUERY_TIMEOUT_MS).catch(
+        () => undefined,
+      );
+      if (d && ENDED.has(d.record.status)) {
+        await withTimeout(
+          handle.result().catch(() => undefined),
+          CLOSING_WAIT_MS,
+        ).catch(() => undefined);
+        description = await handle.describe();
+      }
+    }
     const status = description.status.name;
     if (status === 'RUNNING' || status === 'COMPLETED') {
       throw pipelineError(

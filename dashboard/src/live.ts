@@ -2,6 +2,7 @@
 // restarts. While the feed is down the dashboard refreshes at most every 5 seconds. When the API has no event
 // route (its OpenAPI document lists none) the dashboard only polls, and looks for the route again every minute.
 import { withAccessToken } from './api';
+import type { PipelineProgress } from '../../pipelines/progress';
 import type { BudgetEvent, TaskStats, TransitionEvent } from './types';
 
 export type LiveState = 'connecting' | 'live' | 'reconnecting' | 'polling';
@@ -11,6 +12,8 @@ export interface LiveHandlers {
   onStats(stats: TaskStats): void;
   /** A budget reached 75 %, 90 % or its limit. */
   onBudget(event: BudgetEvent): void;
+  /** A pipeline execution's progress: its status and the states that changed. */
+  onPipeline(event: PipelineProgress): void;
   onState(state: LiveState): void;
   /** The feed (re)opened or polling is due: refresh what may have been missed. Resolves false when it failed. */
   refresh(): Promise<boolean>;
@@ -104,6 +107,12 @@ export class LiveFeed {
       if (/^\d+-\d+$/.test(message.lastEventId)) this.lastEventId = message.lastEventId;
       const event = parse<TransitionEvent>(message.data);
       if (event?.taskId) this.handlers.onTask(event);
+    });
+    source.addEventListener('pipeline', (e) => {
+      const message = e as MessageEvent<string>;
+      if (/^\d+-\d+$/.test(message.lastEventId)) this.lastEventId = message.lastEventId;
+      const event = parse<PipelineProgress>(message.data);
+      if (event?.executionArn) this.handlers.onPipeline(event);
     });
     source.addEventListener('budget', (e) => {
       const event = parse<BudgetEvent>((e as MessageEvent<string>).data);

@@ -501,7 +501,11 @@ const feed = new LiveFeed({
     toast(event.level === 'exceeded' ? 'error' : 'info', `Budget ${event.budgetId}`, event.message, 15_000);
     budgets.panel.soon(300);
   },
-  onState: showLive,
+  onPipeline: (event) => pipelines.onPipelineEvent(event),
+  onState(state) {
+    showLive(state);
+    pipelines.setLive(state === 'live');
+  },
   async refresh() {
     const jobs: Promise<boolean>[] = [fetchStats()];
     if (table.onFirstPage) jobs.push(table.load());

@@ -1,8 +1,12 @@
-// The pipelines view: every pipeline and its recent executions, and for one execution (`#/pipelines/<name>/<exec>`)
-// the graph of its states drawn from the definition (plain SVG), each state's status, placement, attempts and cost,
-// the failed state with its error, Map progress, and Stop and Redrive. It follows the execution live: a task event
-// on the existing event stream from one of its tasks refreshes it, and while it runs it is also polled every 2 s.
+// The pipelines view: every pipeline and its recent executions (and those followed on AWS Step Functions), and for
+// one execution (`#/pipelines/<name>/<exec>`) the graph of its states drawn from the definition (plain SVG), each
+// state's status, placement, attempts and cost, the failed state with its error, Map progress, and Stop and Redrive.
+// It follows the execution on the live event stream: every `pipeline` event carries the states that changed, newer
+// than what REST answered (by the record's revision), and is drawn at once. REST is read when the execution opens,
+// when the stream (re)connects, once the execution has ended (for its output and whether it can be redriven), and
+// now and then in case an event was lost; only while the stream is down is a running execution polled, every 2 s.
 import type { MapCounts, StateView } from '../../pipelines/execution-record';
+import type { PipelineProgress } from '../../pipelines/progress';
 import { api, ApiError, describeError } from './api';
 import { append, clear, h } from './dom';
 import { fmtDateTime, fmtUsd, titleCase } from './format';
@@ -21,6 +25,14 @@ interface ExecutionSummary {
   startDate: string;
   stopDate?: string;
   links: { self: string };
+}
+
+interface RemoteExecution {
+  executionArn: string;
+  workflowId: string;
+  status: string;
+  startDate?: string;
+  stopDate?: string;
 }
 
 interface AslState {
@@ -53,6 +65,9 @@ interface ExecutionDetail {
   name: string;
   executionArn: string;
   status: string;
+  revision?: number;
+  costUsd?: number;
+  transitions?: number;
   startDate: string;
   stopDate?: string;
   error?: string;
@@ -246,11 +261,24 @@ export interface PipelinesViewOptions {
   onOpenTask: (id: string) => void;
 }
 
+/** While the stream is live, a running execution is still read from REST this often, in case an event was lost. */
+const SAFETY_REFRESH_MS = 15_000;
+/** Without the stream, a running execution is polled this often. */
+const POLL_MS = 2_000;
+
 export class PipelinesView {
   private openKey: { machine: string; execution: string } | null = null;
   private detail: ExecutionDetail | null = null;
   private timer: number | undefined;
+  private listTimer: number | undefined;
+  private settleTimer: number | undefined;
   private taskIds = new Set<string>();
+  private live = false;
+  /** REST reads of the open execution under way: events wait for them, then apply on top where newer. */
+  private fetching = 0;
+  private pending: PipelineProgress[] = [];
+  /** The status each listed execution was last seen with, so the list reloads when one changes. */
+  private readonly listed = new Map<string, string>();
   private readonly listEl: HTMLElement;
   private readonly detailEl: HTMLElement;
 
@@ -277,7 +305,12 @@ export class PipelinesView {
 
   async loadList(): Promise<void> {
     try {
-      const { data } = await api<{ pipelines: PipelineSummary[] }>('/api/pipelines?limit=20');
+      const [{ data }, remote] = await Promise.all([
+        api<{ pipelines: PipelineSummary[] }>('/api/pipelines?limit=20'),
+        api<{ executions: RemoteExecution[] }>('/api/pipelines/remote/executions')
+          .then((r) => r.data.executions)
+          .catch(() => [] as RemoteExecution[]),
+      ]);
       const rows = await Promise.all(
         data.pipelines.map(async (p) => {
           const { data: ex } = await api<{ executions: ExecutionSummary[] }>(
@@ -287,7 +320,10 @@ export class PipelinesView {
         }),
       );
       clear(this.listEl);
-      if (rows.length === 0) {
+      for (const { p, executions } of rows) {
+        for (const e of executions) this.listed.set(`${p.name}/${e.name}`, e.status);
+      }
+      if (rows.length === 0 && remote.length === 0) {
         append(this.listEl, [
           h('p', { class: 'muted' }, 'No pipelines yet: node examples/pipelines/run.mjs regional-reports'),
         ]);
@@ -321,6 +357,32 @@ export class PipelinesView {
             ),
           ),
         ),
+        remote.length
+          ? h(
+              'div',
+              { class: 'pl-remote', 'data-testid': 'pl-remote' },
+              h('h3', {}, 'On AWS Step Functions'),
+              h(
+                'ul',
+                { class: 'pl-machines' },
+                remote.slice(0, 10).map((r) => {
+                  const [machine, name] = r.executionArn.split(':').slice(-2);
+                  return h(
+                    'li',
+                    {},
+                    h('strong', { class: 'mono' }, machine ?? r.executionArn),
+                    ' ',
+                    h(
+                      'span',
+                      { class: `badge status-${statusClass(r.status)}`, title: r.executionArn },
+                      `${(name ?? '').slice(0, 12)} ${titleCase(r.status)}`,
+                    ),
+                    h('span', { class: 'muted' }, r.startDate ? ` started ${fmtDateTime(r.startDate)}` : ''),
+                  );
+                }),
+              ),
+            )
+          : null,
       ]);
     } catch (err) {
       clear(this.listEl);
@@ -328,11 +390,22 @@ export class PipelinesView {
     }
   }
 
+  /** Reloads the list soon, once for a burst of changes. */
+  private listSoon(): void {
+    if (this.listTimer !== undefined) return;
+    this.listTimer = window.setTimeout(() => {
+      this.listTimer = undefined;
+      void this.loadList();
+    }, 500);
+  }
+
   open(key: { machine: string; execution: string } | null): void {
     this.openKey = key;
     window.clearTimeout(this.timer);
+    window.clearTimeout(this.settleTimer);
+    this.detail = null;
+    this.pending = [];
     if (!key) {
-      this.detail = null;
       clear(this.detailEl);
       return;
     }
@@ -340,31 +413,138 @@ export class PipelinesView {
     this.options.root.scrollIntoView({ behavior: 'smooth', block: 'start' });
   }
 
+  /** Whether the live stream is up: while it is, events keep the open execution current and polling stops. */
+  setLive(live: boolean): void {
+    const was = this.live;
+    this.live = live;
+    // Back on the stream: read once what may have been missed; off it: poll.
+    if (live !== was && this.openKey) void this.fetch();
+  }
+
   /** A task event from the live feed: refresh the open execution if the task is one of its states'. */
   onTaskEvent(taskId: string): void {
-    if (!this.openKey || !taskId.startsWith('pl-')) return;
+    // The pipeline's own events say more, and sooner; task events matter only without them (an older worker).
+    if (this.live || !this.openKey || !taskId.startsWith('pl-')) return;
     const prefix = [...this.taskIds][0]?.split('-').slice(0, 2).join('-');
     if (this.taskIds.has(taskId) || (prefix && taskId.startsWith(`${prefix}-`))) void this.fetch();
   }
 
-  async fetch(): Promise<void> {
+  /** A pipeline's progress from the live feed. */
+  onPipelineEvent(event: PipelineProgress): void {
+    const key = `${event.stateMachineName}/${event.executionName}`;
+    if (this.listed.get(key) !== event.status) {
+      this.listed.set(key, event.status);
+      this.listSoon();
+    }
+    const open = this.openKey;
+    if (!open || open.machine !== event.stateMachineName || open.execution !== event.executionName) return;
+    if (this.fetching > 0 || !this.detail) {
+      this.pending.push(event);
+      return;
+    }
+    if (this.apply(event)) this.render();
+  }
+
+  /** Draws an event's changes into the open execution; false when what is shown is already as new. */
+  private apply(event: PipelineProgress): boolean {
+    const d = this.detail;
+    if (!d || event.revision <= (d.revision ?? -1)) return false;
+    const states = { ...d.states };
+    for (const view of event.states) states[view.name] = view;
+    const { error: _error, cause: _cause, ...rest } = d;
+    this.detail = {
+      ...rest,
+      status: event.status,
+      revision: event.revision,
+      costUsd: event.costUsd,
+      transitions: event.transitions,
+      redriveCount: event.redriveCount,
+      states,
+      mapRuns: event.mapRuns.map((m) => ({ ...m })),
+      ...(event.error !== undefined ? { error: event.error } : {}),
+      ...(event.cause !== undefined ? { cause: event.cause } : {}),
+      // Whether it can be redriven is REST's to say, once it has ended.
+      ...(event.status === 'RUNNING' ? { redriveStatus: 'NOT_REDRIVABLE' } : {}),
+    };
+    this.taskIds = new Set(Object.values(states).flatMap((s) => s.taskIds));
+    if (event.status !== 'RUNNING') this.settle();
+    return true;
+  }
+
+  /** After the end: read REST until it says so too, for the output and the Redrive button. */
+  private settle(tries = 0): void {
+    window.clearTimeout(this.settleTimer);
     const key = this.openKey;
-    if (!key) return;
+    this.settleTimer = window.setTimeout(
+      () => {
+        if (this.openKey !== key) return;
+        void this.read().then((data) => {
+          if (!data || this.openKey !== key) return;
+          if (data.status === 'RUNNING' && this.detail?.status !== 'RUNNING') {
+            if (tries < 40) this.settle(tries + 1);
+            return;
+          }
+          this.adopt(data);
+        });
+      },
+      tries === 0 ? 0 : 500,
+    );
+  }
+
+  private async read(): Promise<ExecutionDetail | undefined> {
+    const key = this.openKey;
+    if (!key) return undefined;
     try {
       const { data } = await api<ExecutionDetail>(
         `/api/pipelines/${encodeURIComponent(key.machine)}/executions/${encodeURIComponent(key.execution)}`,
       );
-      if (this.openKey !== key) return;
-      const changed = this.detail?.status !== data.status;
-      this.detail = data;
-      if (changed) void this.loadList();
-      this.taskIds = new Set(Object.values(data.states).flatMap((s) => s.taskIds));
-      this.render();
-      window.clearTimeout(this.timer);
-      if (data.status === 'RUNNING') this.timer = window.setTimeout(() => void this.fetch(), 2000);
+      return this.openKey === key ? data : undefined;
     } catch (err) {
-      clear(this.detailEl);
-      append(this.detailEl, [h('p', { class: 'error-text' }, `Execution unavailable: ${describeError(err)}`)]);
+      // Keep what the stream drew; say so only when there is nothing to show.
+      if (!this.detail && this.openKey === key) {
+        clear(this.detailEl);
+        append(this.detailEl, [h('p', { class: 'error-text' }, `Execution unavailable: ${describeError(err)}`)]);
+      }
+      return undefined;
+    }
+  }
+
+  /** Shows a REST answer, then the events that came while it was read, where they are newer. */
+  private adopt(data: ExecutionDetail): void {
+    const statusChanged = this.detail?.status !== data.status;
+    this.detail = data;
+    this.taskIds = new Set(Object.values(data.states).flatMap((s) => s.taskIds));
+    const pending = this.pending;
+    this.pending = [];
+    for (const event of pending) this.apply(event);
+    if (statusChanged) this.listSoon();
+    this.render();
+    this.schedule();
+  }
+
+  /** The next REST read of a running execution: soon without the stream, now and then with it. */
+  private schedule(): void {
+    window.clearTimeout(this.timer);
+    if (this.detail?.status !== 'RUNNING') return;
+    this.timer = window.setTimeout(() => void this.fetch(), this.live ? SAFETY_REFRESH_MS : POLL_MS);
+  }
+
+  async fetch(): Promise<void> {
+    if (!this.openKey) return;
+    this.fetching++;
+    let data: ExecutionDetail | undefined;
+    try {
+      data = await this.read();
+    } finally {
+      this.fetching--;
+    }
+    if (data) this.adopt(data);
+    else if (this.detail) {
+      // Nothing new from REST: what the stream sent meanwhile still counts.
+      const pending = this.pending;
+      this.pending = [];
+      if (pending.map((e) => this.apply(e)).some(Boolean)) this.render();
+      this.schedule();
     }
   }
 
@@ -378,6 +558,7 @@ export class PipelinesView {
         ...(action === 'stop' ? { body: { error: 'Stopped', cause: 'stopped from the dashboard' } } : {}),
       });
       toast('success', action === 'stop' ? 'Stop requested' : 'Redriven', d.name);
+      // The stream brings what follows (ABORTED, or the redriven run); REST now for what the stream does not carry.
       await this.fetch();
       void this.loadList();
     } catch (err) {
@@ -415,6 +596,11 @@ export class PipelinesView {
           'span',
           { class: 'muted' },
           ` started ${fmtDateTime(d.startDate)}${d.stopDate ? ` · ended ${fmtDateTime(d.stopDate)}` : ''}${d.redriveCount ? ` · redriven ${d.redriveCount}×` : ''}`,
+        ),
+        h(
+          'span',
+          { class: 'muted', 'data-testid': 'pl-cost', title: "What the execution's task attempts cost" },
+          ` · ${fmtUsd(d.costUsd ?? 0)}`,
         ),
         h(
           'span',

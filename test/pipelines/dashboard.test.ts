@@ -6,6 +6,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } fro
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
+import { fmtUsd } from '../../dashboard/src/format';
 import { eventually, uniqueId } from '../support/test-stack';
 import { startSfnStack, type SfnStack } from './sfn-api';
 
@@ -101,6 +103,116 @@ suite('dashboard: pipelines', () => {
       'pl-completed',
     );
     await page.screenshot({ path: path.join(SHOTS, 'pipeline-redriven.png'), fullPage: true });
+    expect(problems).toEqual([]);
+  });
+
+  test('the view follows an execution on the live stream alone, with each Task state’s placement and cost; Stop aborts it', async () => {
+    const name = uniqueId('live').replace(/^test-/, 'd');
+    const definition = {
+      StartAt: 'Approve',
+      States: {
+        Approve: {
+          Type: 'Task',
+          Resource: 'noop.waitForTaskToken',
+          Parameters: { 'token.$': '$$.Task.Token' },
+          ResultPath: null,
+          Next: 'Charge',
+        },
+        Charge: {
+          Type: 'Task',
+          Resource: 'noop',
+          Spillway: { ExecutionMode: 'LOCAL' },
+          ResultPath: '$.charge',
+          Next: 'Hold',
+        },
+        Hold: { Type: 'Wait', Seconds: 600, End: true },
+      },
+    };
+    const inject = async (method: 'GET' | 'POST', url: string, payload?: unknown) => {
+      const res = await stack.app.inject({
+        method,
+        url,
+        ...(payload !== undefined ? { payload: payload as object } : {}),
+      });
+      return { status: res.statusCode, body: res.json() as Record<string, unknown> };
+    };
+    expect((await inject('POST', '/api/pipelines', { name, definition })).status).toBe(201);
+    expect((await inject('POST', `/api/pipelines/${name}/executions`, { name: 'live' })).status).toBe(201);
+    const self = `/api/pipelines/${name}/executions/live`;
+    const detailUrl = (url: URL) => url.pathname === self;
+    // The view's reads of the execution, asked and answered.
+    let asked = 0;
+    let answered = 0;
+    page.on('request', (r) => void (detailUrl(new URL(r.url())) && asked++));
+    const done = (r: { url(): string }) => void (detailUrl(new URL(r.url())) && answered++);
+    page.on('requestfinished', done);
+    page.on('requestfailed', done);
+    await page.goto(`${stack.endpoint}/#/pipelines/${name}/live`);
+    const status = page.locator('[data-testid="pl-status"]');
+    const node = (state: string) => page.locator(`.pl-node[data-state="${state}"]`);
+    await eventually(async () =>
+      (await page.locator('#live').getAttribute('data-state')) === 'live' ? true : undefined,
+    );
+    await eventually(async () =>
+      (await status.textContent()) === 'Running' &&
+      (await node('Approve').getAttribute('class'))?.includes('pl-running')
+        ? true
+        : undefined,
+    );
+
+    // From here on REST answers 503 for this execution, once the reads already asked have their answers: whatever
+    // the view shows next came over the event stream.
+    await eventually(async () => (asked > 0 && answered === asked ? true : undefined));
+    await page.route(detailUrl, (route) =>
+      route.fulfill({ status: 503, contentType: 'application/json', body: '{"message":"blocked by the test"}' }),
+    );
+    const token = await eventually(async () => {
+      const { body } = await inject('GET', `${self}/history`);
+      const events = body.events as Array<{ type: string; taskScheduledEventDetails?: { parameters: string } }>;
+      const scheduled = events.find((e) => e.type === 'TaskScheduled');
+      return scheduled && events.some((e) => e.type === 'TaskStarted')
+        ? (JSON.parse(scheduled.taskScheduledEventDetails!.parameters) as { token: string }).token
+        : undefined;
+    });
+    await stack.sfn.send(new SendTaskSuccessCommand({ taskToken: token, output: '{}' }));
+    await eventually(async () =>
+      (await node('Hold').getAttribute('class'))?.includes('pl-running') &&
+      (await node('Charge').getAttribute('class'))?.includes('pl-completed')
+        ? true
+        : undefined,
+    );
+    expect(await node('Approve').getAttribute('class')).toContain('pl-completed');
+    expect(await status.textContent()).toBe('Running');
+    expect(await page.locator('.pl-detail .error-text').count()).toBe(0);
+    await page.unroute(detailUrl);
+
+    // The texts are those of the execution's record: the Task state's placement, attempts and cost, the total cost.
+    const { body: execution } = await inject('GET', self);
+    const charge = (execution.states as Record<string, { costUsd: number; placements: Record<string, number> }>)
+      .Charge!;
+    expect(charge.placements).toEqual({ LOCAL: 1 });
+    expect(await node('Charge').locator('.pl-line').first().textContent()).toBe(
+      `LOCAL×1 · 1 attempt · ${fmtUsd(charge.costUsd)}`,
+    );
+    expect(await page.locator('[data-testid="pl-cost"]').textContent()).toBe(` · ${fmtUsd(execution.costUsd)}`);
+    await page.screenshot({ path: path.join(SHOTS, 'pipeline-live.png'), fullPage: true });
+
+    const stop = page.getByRole('button', { name: 'Stop' });
+    const redrive = page.getByRole('button', { name: 'Redrive' });
+    expect(await stop.isEnabled()).toBe(true);
+    expect(await redrive.isEnabled()).toBe(false);
+    await stop.click();
+    await eventually(async () =>
+      (await page.locator('.toast').filter({ hasText: 'Stop requested' }).count()) > 0 ? true : undefined,
+    );
+    await eventually(async () => ((await status.textContent()) === 'Aborted' ? true : undefined), 60_000, 300);
+    await eventually(async () => ((await redrive.isEnabled()) ? true : undefined));
+    expect(await stop.isEnabled()).toBe(false);
+    expect(await node('Hold').getAttribute('class')).toContain('pl-cancelled');
+    const { body: stopped } = await inject('GET', self);
+    expect(stopped).toEqual(
+      expect.objectContaining({ status: 'ABORTED', error: 'Stopped', cause: 'stopped from the dashboard' }),
+    );
     expect(problems).toEqual([]);
   });
 });

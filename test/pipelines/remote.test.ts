@@ -1,6 +1,6 @@
 // The real-AWS adapter, tested against the Step Functions endpoint of a second Spillway API, which speaks the same
 // protocol: an execution started there through @aws-sdk/client-sfn is followed by polling DescribeExecution.
-import { CreateStateMachineCommand } from '@aws-sdk/client-sfn';
+import { CreateStateMachineCommand, GetExecutionHistoryCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import type { FastifyInstance } from 'fastify';
 import { eventually, uniqueId } from '../support/test-stack';
 import { ROLE, startRemoteSfnStack, type RemoteSfnStack } from './sfn-api';
@@ -21,10 +21,17 @@ test('a pipeline started on the remote Step Functions is followed to its end and
     new CreateStateMachineCommand({
       name,
       roleArn: ROLE,
+      // The execution waits for the test to hand its token back, so the follower sees it running before it ends.
       definition: JSON.stringify({
-        StartAt: 'Nap',
+        StartAt: 'Hold',
         States: {
-          Nap: { Type: 'Wait', Seconds: 1, Next: 'Say' },
+          Hold: {
+            Type: 'Task',
+            Resource: 'noop.waitForTaskToken',
+            Parameters: { 'token.$': '$$.Task.Token' },
+            ResultPath: null,
+            Next: 'Say',
+          },
           Say: { Type: 'Pass', Result: { hi: 'aws' }, End: true },
         },
       }),
@@ -43,6 +50,23 @@ test('a pipeline started on the remote Step Functions is followed to its end and
     status: 'RUNNING',
     startDate: expect.any(String),
   });
+  const follow = async () =>
+    (await remoteApp.inject({ method: 'GET', url: `/api/pipelines/remote/executions/${body.workflowId}` })).json();
+  // A poll that found it RUNNING, then the token back: the poll that finds it SUCCEEDED is a later one.
+  const running = await eventually(async () => {
+    const r = await follow();
+    return r.status === 'RUNNING' && r.polls >= 1 ? r : undefined;
+  });
+  expect(running).toEqual(expect.objectContaining({ status: 'RUNNING', endpoint: stack.endpoint }));
+  const token = await eventually(async () => {
+    const h = await stack.sfn.send(new GetExecutionHistoryCommand({ executionArn: body.executionArn }));
+    const scheduled = h.events?.find((e) => e.type === 'TaskScheduled');
+    const started = h.events?.some((e) => e.type === 'TaskStarted');
+    return scheduled && started
+      ? (JSON.parse(scheduled.taskScheduledEventDetails!.parameters!) as { token: string }).token
+      : undefined;
+  });
+  await stack.sfn.send(new SendTaskSuccessCommand({ taskToken: token, output: '{}' }));
   const done = await eventually(
     async () => {
       const res = await remoteApp.inject({ method: 'GET', url: `/api/pipelines/remote/executions/${body.workflowId}` });
@@ -60,7 +84,7 @@ test('a pipeline started on the remote Step Functions is followed to its end and
       endpoint: stack.endpoint,
     }),
   );
-  expect(done.polls).toBeGreaterThan(1);
+  expect(done.polls).toBeGreaterThan(running.polls as number);
   const listed = await eventually(async () => {
     const res = await remoteApp.inject({ method: 'GET', url: '/api/pipelines/remote/executions' });
     return (res.json().executions as Array<{ workflowId: string; status: string }>).find(

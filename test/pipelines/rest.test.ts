@@ -184,9 +184,10 @@ test('executions: start (idempotent by name), read with state views, history, st
     status: 202,
     body: expect.objectContaining({ name: 'e2', action: 'stop' }),
   });
+  // The record says ABORTED a moment before the workflow is closed: wait for both.
   const aborted = await eventually(async () => {
     const e = await call('GET', `/api/pipelines/${name}/executions/e2`);
-    return e.body?.status === 'ABORTED' ? e.body : undefined;
+    return e.body?.status === 'ABORTED' && e.body.temporalStatus === 'CANCELLED' ? e.body : undefined;
   });
   expect(aborted).toEqual(
     expect.objectContaining({ error: 'Halt', cause: 'test', redriveStatus: 'REDRIVABLE', temporalStatus: 'CANCELLED' }),

@@ -14,7 +14,11 @@ export interface SfnStack {
 
 export const ROLE = 'arn:aws:iam::123456789012:role/pipelines';
 
-export async function startSfnStack(env: Record<string, string> = {}): Promise<SfnStack> {
+/**
+ * `port`: where the API listens; the stack's own API port (readStack().apiPort) when LAMBDA tasks must reach it with
+ * their callbacks, or the functions its sample images. A free port otherwise.
+ */
+export async function startSfnStack(env: Record<string, string> = {}, port = 0): Promise<SfnStack> {
   const harness = await startHarness({ env });
   const app = await buildApp({
     config: harness.config,
@@ -22,10 +26,9 @@ export async function startSfnStack(env: Record<string, string> = {}): Promise<S
     redis: harness.redis,
     sfn: { region: 'us-east-1', account: '123456789012', remotePollMs: 200 },
   });
-  await app.listen({ host: '127.0.0.1', port: 0 });
+  await app.listen({ host: '127.0.0.1', port });
   const address = app.server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-  const endpoint = `http://127.0.0.1:${port}`;
+  const endpoint = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : port}`;
   const sfn = new SFNClient({
     endpoint,
     region: 'us-east-1',

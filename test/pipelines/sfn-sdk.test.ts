@@ -420,6 +420,176 @@ test('DescribeMapRun and ListMapRuns report a distributed Map', async () => {
   await expectError(sfn.send(new DescribeMapRunCommand({ mapRunArn: `${mapRunArn}9` })), 'ResourceNotFound');
 });
 
+test('UpdateStateMachine refuses a machine that does not exist, an invalid definition and an empty change', async () => {
+  const { name, arn } = await create(passMachine);
+  await expectError(
+    sfn.send(new UpdateStateMachineCommand({ stateMachineArn: `${arn}-gone`, definition: passMachine })),
+    'StateMachineDoesNotExist',
+  );
+  await expect(
+    sfn.send(
+      new UpdateStateMachineCommand({
+        stateMachineArn: arn,
+        definition: JSON.stringify({ StartAt: 'A', States: { A: { Type: 'Wait', End: true } } }),
+      }),
+    ),
+  ).rejects.toMatchObject({
+    name: 'InvalidDefinition',
+    message: expect.stringContaining('State "A"'),
+    $metadata: expect.objectContaining({ httpStatusCode: 400 }),
+  });
+  await expectError(
+    sfn.send(new UpdateStateMachineCommand({ stateMachineArn: arn, definition: '{not json' })),
+    'InvalidDefinition',
+  );
+  await expectError(sfn.send(new UpdateStateMachineCommand({ stateMachineArn: arn })), 'MissingRequiredParameter');
+  await expectError(
+    sfn.send(
+      new UpdateStateMachineCommand({
+        stateMachineArn: 'arn:aws:states:us-east-1:123456789012:nope',
+        definition: passMachine,
+      }),
+    ),
+    'InvalidArn',
+  );
+  // Nothing of the refused updates stuck.
+  const after = await sfn.send(new DescribeStateMachineCommand({ stateMachineArn: arn }));
+  expect({ name: after.name, definition: after.definition }).toEqual({ name, definition: passMachine });
+});
+
+test('ListStateMachines pages with maxResults and nextToken; a forged token is InvalidToken', async () => {
+  const made = [await create(passMachine), await create(passMachine)];
+  const pageAll = async () => {
+    const names: string[] = [];
+    let nextToken: string | undefined;
+    let pages = 0;
+    do {
+      const page = await sfn.send(new ListStateMachinesCommand({ maxResults: 1, nextToken }));
+      expect(page.stateMachines!.length).toBeLessThanOrEqual(1);
+      names.push(...page.stateMachines!.map((m) => m.name!));
+      nextToken = page.nextToken;
+      pages++;
+    } while (nextToken);
+    return { names, pages };
+  };
+  // Visibility is eventually consistent: page until both new machines are listed.
+  const { names, pages } = await eventually(async () => {
+    const all = await pageAll();
+    return made.every((m) => all.names.includes(m.name)) ? all : undefined;
+  });
+  expect(new Set(names).size).toBe(names.length);
+  expect(pages).toBeGreaterThanOrEqual(2);
+  await expectError(sfn.send(new ListStateMachinesCommand({ nextToken: 'AAAA' })), 'InvalidToken');
+  await expectError(sfn.send(new ListStateMachinesCommand({ maxResults: 5000 })), 'ValidationException');
+});
+
+test('operations on an execution refuse a malformed ARN (InvalidArn) and an unknown one (ExecutionDoesNotExist)', async () => {
+  const { arn, name } = await create(passMachine);
+  const unknown = `arn:aws:states:us-east-1:123456789012:execution:${name}:never-started`;
+  const malformed = 'arn:aws:states:us-east-1:123456789012:stateMachine:not-an-execution';
+  const cases: Array<[string, (executionArn: string) => Promise<unknown>]> = [
+    ['GetExecutionHistory', (executionArn) => sfn.send(new GetExecutionHistoryCommand({ executionArn }))],
+    ['StopExecution', (executionArn) => sfn.send(new StopExecutionCommand({ executionArn }))],
+    ['ListMapRuns', (executionArn) => sfn.send(new ListMapRunsCommand({ executionArn }))],
+    ['DescribeExecution', (executionArn) => sfn.send(new DescribeExecutionCommand({ executionArn }))],
+    ['RedriveExecution', (executionArn) => sfn.send(new RedriveExecutionCommand({ executionArn }))],
+  ];
+  for (const [operation, call] of cases) {
+    await expect({ operation, error: await call(malformed).catch((e: Error) => e.name) }).toEqual({
+      operation,
+      error: 'InvalidArn',
+    });
+    await expect({ operation, error: await call(unknown).catch((e: Error) => e.name) }).toEqual({
+      operation,
+      error: 'ExecutionDoesNotExist',
+    });
+  }
+  await expectError(sfn.send(new ListExecutionsCommand({ stateMachineArn: 'not-an-arn' })), 'InvalidArn');
+  await expectError(
+    sfn.send(new ListExecutionsCommand({ stateMachineArn: arn.replace(name, `${name}-missing`) })),
+    'StateMachineDoesNotExist',
+  );
+  await expectError(
+    sfn.send(new ListExecutionsCommand({ stateMachineArn: arn, statusFilter: 'SLEEPING' as never })),
+    'ValidationException',
+  );
+  await expectError(sfn.send(new ListExecutionsCommand({ stateMachineArn: arn, nextToken: 'AAAA' })), 'InvalidToken');
+  // A real token, of another list, is refused too.
+  const machines = await sfn.send(new ListStateMachinesCommand({ maxResults: 1 }));
+  expect(machines.nextToken).toEqual(expect.any(String));
+  await expectError(
+    sfn.send(new ListExecutionsCommand({ stateMachineArn: arn, nextToken: machines.nextToken })),
+    'InvalidToken',
+  );
+  await expectError(sfn.send(new DescribeMapRunCommand({ mapRunArn: unknown })), 'InvalidArn');
+
+  const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn: arn }));
+  await waitEnd(executionArn!);
+  await expectError(
+    sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1, nextToken: 'bm90LWEtbnVtYmVy' })),
+    'InvalidToken',
+  );
+  await expectError(sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: -1 })), 'ValidationException');
+  // An execution without a distributed Map has no Map Runs.
+  await expect(sfn.send(new ListMapRunsCommand({ executionArn }))).resolves.toEqual(
+    expect.objectContaining({ mapRuns: [] }),
+  );
+});
+
+test('SendTaskFailure and SendTaskHeartbeat refuse a token that is not one of ours', async () => {
+  await expectError(sfn.send(new SendTaskFailureCommand({ taskToken: 'not.a.token', error: 'E' })), 'InvalidToken');
+  await expectError(sfn.send(new SendTaskFailureCommand({ taskToken: '', error: 'E' })), 'InvalidToken');
+  await expectError(sfn.send(new SendTaskHeartbeatCommand({ taskToken: 'x'.repeat(100) })), 'InvalidToken');
+});
+
+test('the endpoint answers an unknown X-Amz-Target with UnknownOperationException and a bad body with its error', async () => {
+  const post = async (target: string, body: string, contentType = 'application/x-amz-json-1.0') => {
+    const res = await fetch(stack.endpoint, {
+      method: 'POST',
+      headers: { 'content-type': contentType, 'x-amz-target': target },
+      body,
+    });
+    return { status: res.status, type: res.headers.get('x-amzn-errortype'), body: (await res.json()) as unknown };
+  };
+  expect(await post('AWSStepFunctions.LaunchRocket', '{}')).toEqual({
+    status: 400,
+    type: 'UnknownOperationException',
+    body: {
+      __type: 'com.amazonaws.states#UnknownOperationException',
+      message: 'Operation AWSStepFunctions.LaunchRocket is not supported by Spillway',
+    },
+  });
+  expect(await post('DynamoDB_20120810.ListTables', '{}')).toEqual({
+    status: 400,
+    type: 'UnknownOperationException',
+    body: expect.objectContaining({ __type: 'com.amazonaws.states#UnknownOperationException' }),
+  });
+  expect(await post('AWSStepFunctions.ListStateMachines', '{"maxResults": "ten"}')).toEqual({
+    status: 400,
+    type: 'ValidationException',
+    body: {
+      __type: 'com.amazonaws.states#ValidationException',
+      message: 'maxResults must be an integer from 0 to 1000',
+    },
+  });
+  expect(await post('AWSStepFunctions.DescribeStateMachine', '{}')).toEqual({
+    status: 400,
+    type: 'InvalidArn',
+    body: expect.objectContaining({ __type: 'com.amazonaws.states#InvalidArn' }),
+  });
+  expect(await post('AWSStepFunctions.ListStateMachines', '{oops')).toEqual({
+    status: 400,
+    type: 'SerializationException',
+    body: expect.objectContaining({ __type: 'com.amazonaws.states#SerializationException' }),
+  });
+  // Through the SDK: a field the operation needs, missing, is a ValidationException.
+  await expectError(sfn.send(new StartExecutionCommand({ stateMachineArn: undefined })), 'InvalidArn');
+  await expectError(
+    sfn.send(new SendTaskSuccessCommand({ taskToken: undefined, output: '{}' })),
+    'ValidationException',
+  );
+});
+
 describe('with SPILLWAY_API_KEYS set', () => {
   const KEY = 'pipelines-test-key-0123456789';
   let keyed: SfnStack;

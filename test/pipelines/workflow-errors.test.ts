@@ -266,3 +266,60 @@ test('a redrive after a failure reruns only the Map items that failed and keeps 
     expect.arrayContaining(['ExecutionFailed', 'ExecutionRedriven', 'ExecutionSucceeded']),
   );
 });
+
+test('a .waitForTaskToken state that hears no heartbeat within HeartbeatSeconds fails with States.HeartbeatTimeout, which its Catch takes', async () => {
+  const run = await runToEnd(
+    harness.client,
+    {
+      StartAt: 'Approve',
+      States: {
+        Approve: {
+          Type: 'Task',
+          Resource: 'noop.waitForTaskToken',
+          Parameters: { 'token.$': '$$.Task.Token' },
+          HeartbeatSeconds: 2,
+          Catch: [
+            { ErrorEquals: ['States.TaskFailed'], Next: 'Wrong' },
+            { ErrorEquals: ['States.HeartbeatTimeout'], ResultPath: '$.error', Next: 'Escalate' },
+          ],
+          End: true,
+        },
+        Wrong: { Type: 'Fail', Error: 'WrongCatcher' },
+        Escalate: { Type: 'Pass', End: true },
+      },
+    },
+    { order: 7 },
+  );
+  expect(run.status).toBe('SUCCEEDED');
+  expect(run.output).toEqual({
+    order: 7,
+    error: { Error: 'States.HeartbeatTimeout', Cause: 'No SendTaskHeartbeat within 2 seconds' },
+  });
+  expect(types(run.history)).toEqual(expect.arrayContaining(['TaskTimedOut', 'TaskStateExited', 'PassStateEntered']));
+  expect(run.description.record.states.Approve).toEqual(
+    expect.objectContaining({ status: 'CAUGHT', error: 'States.HeartbeatTimeout' }),
+  );
+});
+
+test('a .waitForTaskToken state whose token is not returned within TimeoutSeconds fails with States.Timeout', async () => {
+  const run = await runToEnd(
+    harness.client,
+    {
+      StartAt: 'Approve',
+      States: {
+        Approve: {
+          Type: 'Task',
+          Resource: 'noop.waitForTaskToken',
+          Parameters: { 'token.$': '$$.Task.Token' },
+          TimeoutSeconds: 2,
+          End: true,
+        },
+      },
+    },
+    {},
+  );
+  expect(run.status).toBe('FAILED');
+  expect(run.error).toBe('States.Timeout');
+  expect(run.cause).toBe('No task token returned within 2 seconds');
+  expect(types(run.history).slice(-2)).toEqual(['TaskTimedOut', 'ExecutionFailed']);
+});

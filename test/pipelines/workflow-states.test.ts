@@ -149,3 +149,54 @@ test('a distributed Map over 5,000 items finishes in batch child workflows, far 
   expect(run.history.events.length).toBeLessThan(50);
   expect(run.description.record.states.Square).toEqual(expect.objectContaining({ entered: 5000, succeeded: 5000 }));
 }, 180_000);
+
+test('Wait with SecondsPath and TimestampPath waits as long as its input says, a past timestamp not at all', async () => {
+  const until = new Date(Date.now() + 3_000).toISOString();
+  const run = await runToEnd(
+    harness.client,
+    {
+      StartAt: 'ForSeconds',
+      States: {
+        ForSeconds: { Type: 'Wait', SecondsPath: '$.delay', Next: 'UntilThen' },
+        UntilThen: { Type: 'Wait', TimestampPath: '$.until', Next: 'Past' },
+        Past: { Type: 'Wait', TimestampPath: '$.past', End: true },
+      },
+    },
+    { delay: 1, until, past: '2016-03-14T01:59:00Z' },
+  );
+  expect(run.status).toBe('SUCCEEDED');
+  expect(run.output).toEqual({ delay: 1, until, past: '2016-03-14T01:59:00Z' });
+  const events = run.history.events;
+  expect(types(run.history)).toEqual([
+    'ExecutionStarted',
+    'WaitStateEntered',
+    'WaitStateExited',
+    'WaitStateEntered',
+    'WaitStateExited',
+    'WaitStateEntered',
+    'WaitStateExited',
+    'ExecutionSucceeded',
+  ]);
+  // Durable timers never fire early: each Wait lasted at least what its path named.
+  const at = (i: number) => events[i]!.timestamp;
+  expect(at(2) - at(1)).toBeGreaterThanOrEqual(1_000);
+  expect(at(4)).toBeGreaterThanOrEqual(Date.parse(until));
+  // A timestamp already past waits for nothing: the state is left in the same workflow task it was entered in.
+  expect(at(6)).toBe(at(5));
+});
+
+test('a Wait whose SecondsPath or TimestampPath names nothing usable fails the execution with States.Runtime', async () => {
+  const bad = await runToEnd(
+    harness.client,
+    { StartAt: 'W', States: { W: { Type: 'Wait', TimestampPath: '$.when', End: true } } },
+    { when: 'next tuesday' },
+  );
+  expect({ status: bad.status, error: bad.error }).toEqual({ status: 'FAILED', error: 'States.Runtime' });
+  expect(bad.cause).toContain('ISO 8601');
+  const missing = await runToEnd(
+    harness.client,
+    { StartAt: 'W', States: { W: { Type: 'Wait', SecondsPath: '$.delay', End: true } } },
+    {},
+  );
+  expect({ status: missing.status, error: missing.error }).toEqual({ status: 'FAILED', error: 'States.Runtime' });
+});

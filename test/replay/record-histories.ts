@@ -755,6 +755,74 @@ describe('pipelines (Step Functions executions, state machines and remote execut
         expect: (r) => expect(r.outcomes.map((o) => o.outcome?.status)).toEqual(['succeeded', 'failed', 'succeeded']),
       },
     },
+    {
+      name: 'run-pipeline-live-succeeded',
+      description:
+        'runPipeline publishing its progress to the live stream (an activity per change): Wait, a LOCAL Task, Choice, an inline Map; SUCCEEDED',
+      definition: {
+        StartAt: 'Wait',
+        States: {
+          Wait: { Type: 'Wait', Seconds: 1, Next: 'Ping' },
+          Ping: {
+            Type: 'Task',
+            Resource: 'noop',
+            ResultSelector: { 'ok.$': '$.ok' },
+            ResultPath: '$.ping',
+            Next: 'Ok?',
+          },
+          'Ok?': {
+            Type: 'Choice',
+            Choices: [{ Variable: '$.ping.ok', BooleanEquals: true, Next: 'Each' }],
+            Default: 'NotOk',
+          },
+          NotOk: { Type: 'Fail', Error: 'NotOk' },
+          Each: {
+            Type: 'Map',
+            ItemsPath: '$.items',
+            ItemProcessor: { StartAt: 'Echo', States: { Echo: { Type: 'Pass', End: true } } },
+            End: true,
+          },
+        },
+      },
+      input: { items: [1, 2, 3] },
+      expect: (e) => expect([e.status, e.output]).toEqual(['SUCCEEDED', [1, 2, 3]]),
+    },
+    {
+      name: 'run-pipeline-live-aborted',
+      description:
+        'runPipeline publishing its progress: stopped by StopExecution during a long Wait, publishes ABORTED',
+      definition: { StartAt: 'Nap', States: { Nap: { Type: 'Wait', Seconds: 600, End: true } } },
+      input: {},
+      during: async (app, url) => {
+        await eventually(async () => {
+          const e = await call(app, 'GET', url);
+          return (e.body?.states as Record<string, { status: string }> | undefined)?.Nap ? true : undefined;
+        });
+        expect((await call(app, 'POST', `${url}/stop`, { error: 'Halt', cause: 'replay recording' })).status).toBe(202);
+      },
+      expect: (e) => expect([e.status, e.error, e.cause]).toEqual(['ABORTED', 'Halt', 'replay recording']),
+    },
+    {
+      name: 'run-pipeline-redriven-timed-out',
+      description:
+        'runPipeline: the redrive of a TIMED_OUT execution (TimeoutSeconds 3), its timeout counted again from the redrive; SUCCEEDED',
+      definition: {
+        QueryLanguage: 'JSONata',
+        TimeoutSeconds: 3,
+        StartAt: 'Nap',
+        States: {
+          Nap: { Type: 'Wait', Seconds: '{% $states.context.Execution.RedriveCount = 0 ? 600 : 1 %}', Next: 'Done' },
+          Done: { Type: 'Pass', End: true },
+        },
+      },
+      input: {},
+      during: async (app, url) => {
+        await eventually(async () => ((await call(app, 'GET', url)).body?.status === 'TIMED_OUT' ? true : undefined));
+        expect((await call(app, 'POST', `${url}/redrive`)).status).toBe(202);
+        await eventually(async () => ((await call(app, 'GET', url)).body?.status !== 'TIMED_OUT' ? true : undefined));
+      },
+      expect: (e) => expect([e.status, e.redriveCount]).toEqual(['SUCCEEDED', 1]),
+    },
   ];
 
   test.each(scenarios.map((s) => [s.name, s] as const))(

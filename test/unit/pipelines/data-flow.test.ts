@@ -150,8 +150,48 @@ describe('JSONPath', () => {
 
   test.each<[string, () => unknown, { error: string; cause: string }]>([
     [
-      'a Parameters path that names nothing',
+      'a Parameters path that names nothing (the spec: States.ParameterPathFailure)',
       () => applyPayloadTemplate({ 'x.$': '$.missing' }, { a: 1 }, scope(), 'Parameters'),
+      {
+        error: 'States.ParameterPathFailure',
+        cause: 'The JSONPath $.missing specified for the field x.$ could not be found in the input {"a":1}',
+      },
+    ],
+    [
+      'a nested Parameters path that names nothing',
+      () => applyPayloadTemplate({ deep: [{ 'x.$': '$.missing' }] }, { a: 1 }, scope(), 'Parameters'),
+      {
+        error: 'States.ParameterPathFailure',
+        cause: 'The JSONPath $.missing specified for the field x.$ could not be found in the input {"a":1}',
+      },
+    ],
+    [
+      'an ItemSelector context path that names nothing',
+      () => applyPayloadTemplate({ 'v.$': '$$.Map.Item.Nope' }, { a: 1 }, scope(), 'ItemSelector'),
+      {
+        error: 'States.ParameterPathFailure',
+        cause: 'The JSONPath $$.Map.Item.Nope specified for the field v.$ could not be found in the input {"a":1}',
+      },
+    ],
+    [
+      'a ResultSelector path that names nothing',
+      () => finishJsonPath({ ResultSelector: { 'b.$': '$.body' } }, {}, { status: 200 }, scope()),
+      {
+        error: 'States.ParameterPathFailure',
+        cause: 'The JSONPath $.body specified for the field b.$ could not be found in the input {"status":200}',
+      },
+    ],
+    [
+      'a Parameters variable that is not set',
+      () => prepareJsonPath({ Parameters: { 'who.$': '$nobody' } }, {}, scope()),
+      {
+        error: 'States.ParameterPathFailure',
+        cause: 'The JSONPath $nobody specified for the field who.$ could not be found in the input {}',
+      },
+    ],
+    [
+      'an Assign path that names nothing (not a parameter: States.Runtime)',
+      () => assignJsonPath({ 'x.$': '$.missing' }, { a: 1 }, scope()),
       {
         error: 'States.Runtime',
         cause: 'The JSONPath $.missing specified for the field x.$ could not be found in the input {"a":1}',

@@ -5,11 +5,13 @@ import type { RetryCounters, RetryDecision } from '../../../pipelines/errors';
 import {
   decideRetry,
   errorNameMatches,
+  MATCH_ONLY_STATES_ERRORS,
   NO_RETRIES,
   retryDelaySeconds,
   selectCatcher,
   STATES_ERRORS,
 } from '../../../pipelines/errors';
+import { validateDefinition } from '../../../pipelines/validate';
 import { fixedRandom } from './helpers';
 
 describe('errorNameMatches', () => {
@@ -170,5 +172,46 @@ describe('selectCatcher', () => {
 
   test.each(['States.Runtime', 'States.DataLimitExceeded'])('%s is never caught by the wildcards', (error) => {
     expect(selectCatcher(catchers, error)).toBeUndefined();
+  });
+});
+
+describe('predefined names that nothing in Spillway raises', () => {
+  test('are not among the names it raises', () => {
+    const raised = new Set<string>(Object.values(STATES_ERRORS));
+    expect(MATCH_ONLY_STATES_ERRORS.filter((n) => raised.has(n))).toEqual([]);
+    expect([...MATCH_ONLY_STATES_ERRORS]).toEqual(
+      expect.arrayContaining(['States.BranchFailed', 'States.Permissions']),
+    );
+  });
+
+  test.each([...MATCH_ONLY_STATES_ERRORS])(
+    '%s may still be named in Retry and Catch (AWS definitions validate)',
+    (n) => {
+      const definition = {
+        StartAt: 'T',
+        States: {
+          T: {
+            Type: 'Task',
+            Resource: 'noop',
+            Retry: [{ ErrorEquals: [n], MaxAttempts: 1 }],
+            Catch: [{ ErrorEquals: [n], Next: 'Done' }],
+            End: true,
+          },
+          Done: { Type: 'Succeed' },
+        },
+      };
+      expect(validateDefinition(definition)).toEqual({ valid: true, problems: [] });
+    },
+  );
+
+  test('a made-up States. name is still refused', () => {
+    const result = validateDefinition({
+      StartAt: 'T',
+      States: {
+        T: { Type: 'Task', Resource: 'noop', Catch: [{ ErrorEquals: ['States.Nope'], Next: 'T' }], End: true },
+      },
+    });
+    expect(result.valid).toBe(false);
+    expect(result.problems.map((p) => p.message)).toEqual([expect.stringContaining('"States.Nope"')]);
   });
 });

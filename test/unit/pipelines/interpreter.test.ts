@@ -499,6 +499,9 @@ describe('enterState', () => {
   });
 });
 
+const RESULT_SELECTOR_MISS =
+  'The JSONPath $.Payload.body specified for the field body.$ could not be found in the input {"StatusCode":200}';
+
 describe('completeTask', () => {
   const task = machine({
     S: {
@@ -592,14 +595,18 @@ describe('completeTask', () => {
       },
     ],
     [
-      'a ResultSelector path that names nothing is States.Runtime, which no catcher catches',
+      'a ResultSelector path that names nothing is States.ParameterPathFailure, which the States.ALL catcher handles',
       { status: 'succeeded', result: { StatusCode: 200 } },
       NO_RETRIES,
       {
-        kind: 'fail',
-        error: 'States.Runtime',
-        cause:
-          'The JSONPath $.Payload.body specified for the field body.$ could not be found in the input {"StatusCode":200}',
+        kind: 'next',
+        next: 'Failed',
+        output: {
+          order: 'o-1',
+          error: { Error: 'States.ParameterPathFailure', Cause: RESULT_SELECTOR_MISS },
+        },
+        variables: { threshold: 10, why: RESULT_SELECTOR_MISS },
+        caught: { error: 'States.ParameterPathFailure', cause: RESULT_SELECTOR_MISS, catcherIndex: 1 },
       },
     ],
   ])('%s', async (_label, outcome, counters, expected) => {
@@ -810,6 +817,30 @@ describe('Parallel and Map outcomes', () => {
       kind: 'succeed',
       output: { data: 1, results: { identity: { ok: true }, address: { ok: false } } },
       variables: { threshold: 10 },
+    });
+  });
+
+  test('a failed branch fails the Parallel state with its own error, not States.BranchFailed, as on AWS', async () => {
+    const m = machine({
+      P: {
+        Type: 'Parallel',
+        Branches: [],
+        Catch: [
+          { ErrorEquals: ['States.BranchFailed'], Next: 'Wrong' },
+          { ErrorEquals: ['Boom'], ResultPath: '$.error', Next: 'Handled' },
+        ],
+        End: true,
+      },
+      Wrong: { Type: 'Fail' },
+      Handled: { Type: 'Succeed' },
+    });
+    const failed = { status: 'failed' as const, error: 'Boom', cause: 'branch 2' };
+    expect(await completeParallel(m, 'P', { data: 1 }, failed, NO_RETRIES, env())).toEqual({
+      kind: 'next',
+      next: 'Handled',
+      output: { data: 1, error: { Error: 'Boom', Cause: 'branch 2' } },
+      variables: { threshold: 10 },
+      caught: { error: 'Boom', cause: 'branch 2', catcherIndex: 1 },
     });
   });
 
