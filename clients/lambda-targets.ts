@@ -2,6 +2,7 @@
 // its own price table and a latency monitor. Callers feed the monitor what they measure (the round trip of an async
 // Invoke's 202, the delay from a function's end to its callback, throttles and failures); placement reads EWMA, p95,
 // health and throttle state from it. One code path to every Lambda: only endpoint, region and credentials differ.
+import os from 'node:os';
 import { GetAccountSettingsCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import type { SpillwayConfig } from '../domain/config';
 import type { PriceTable } from '../domain/cost-model';
@@ -245,6 +246,7 @@ export function lambdaCandidate(
   now: number,
   pending = 0,
   defaultLatencyMs = 0,
+  coldRatio?: number,
 ): LambdaCandidate {
   const m = h.monitor.snapshot(now);
   return {
@@ -257,9 +259,21 @@ export function lambdaCandidate(
     inFlight: signals.inFlight,
     pending,
     warmIdle: signals.warmIdle,
+    coldStartConcurrency: coldStartConcurrencyOf(h),
+    // The local Lambda service counts its warm environments; AWS does not say, so the learned share stands in.
+    countsWarm: h.local,
+    coldRatio,
     recentThrottles: Math.max(signals.recentThrottles, m.throttled ? 1 : 0),
     latencyMs: m.invoke.ewmaMs ?? defaultLatencyMs,
     callbackDelayMs: m.callback.ewmaMs ?? 0,
     prices: h.prices,
   };
+}
+
+/**
+ * How many cold starts the target brings up at once: its configured figure; for a Lambda service on this machine,
+ * one per core (its environments start as processes on the same cores); for AWS, no limit.
+ */
+export function coldStartConcurrencyOf(h: Pick<LambdaTargetHandle, 'target' | 'local'>): number | undefined {
+  return h.target.coldStartConcurrency ?? (h.local ? Math.max(1, os.availableParallelism()) : undefined);
 }
