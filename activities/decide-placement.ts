@@ -39,6 +39,19 @@ const RESERVATION_TTL_MS = 5 * 60_000;
 /** A predictive placement reserves a slot whatever the count, so a burst of placements sees every one before it. */
 const ALWAYS = Number.MAX_SAFE_INTEGER;
 
+/**
+ * A task placed on Lambda counts as in flight there from the decision on, so the next decision of a burst sees it
+ * waiting for an environment; the invoke renews the lease with the attempt's own timeout.
+ */
+const LAMBDA_PLACED_TTL_MS = 60_000;
+
+/** What predict() reads of the learned figures: the predictor's figures, the running local tasks, the cold share. */
+interface LearnedReading {
+  figures: LearnedFigures;
+  runningRemainingMs?: number[];
+  lambdaColdRatio?: number;
+}
+
 export function createDecidePlacement(deps: {
   config: SpillwayConfig['scheduler'];
   /** The predictive policy's settings; without them (or with autoPolicy 'threshold') the threshold rule decides. */
@@ -61,19 +74,27 @@ export function createDecidePlacement(deps: {
   const predictive = deps.placement?.autoPolicy === 'predictive' ? deps.placement : undefined;
 
   /** The learned figures of the function, or the manifest's prior alone when Redis cannot say. */
-  async function learned(query: LearnedQuery): Promise<LearnedFigures> {
-    const prior = () => learnedFigures({}, {}, {}, 0, query, 1, 1);
+  async function learned(query: LearnedQuery): Promise<LearnedReading> {
+    const prior = (): LearnedReading => {
+      const { lambdaColdRatio: _r, localObservedPerSec: _o, ...figures } = learnedFigures({}, {}, {}, 0, query, 1, 1);
+      return { figures };
+    };
     if (!deps.stats) return prior();
     try {
-      // Only what the predictor weighs: the decision records its inputs, and the running list can be long.
       const r = await deps.stats.read(query);
       return {
-        localDurationMs: r.localDurationMs,
-        lambdaDurationMs: r.lambdaDurationMs,
-        initMs: r.initMs,
-        localCpuShare: r.localCpuShare,
-        localThroughputPerSec: r.localThroughputPerSec,
-        samples: r.samples,
+        // Only what the predictor weighs: the decision records its inputs.
+        figures: {
+          localDurationMs: r.localDurationMs,
+          lambdaDurationMs: r.lambdaDurationMs,
+          initMs: r.initMs,
+          localCpuShare: r.localCpuShare,
+          localThroughputPerSec: r.localThroughputPerSec,
+          samples: r.samples,
+        },
+        // The earliest to end are the slots the queue gets first; more than the pool never matters.
+        runningRemainingMs: r.runningRemainingMs.slice(0, query.poolSize),
+        lambdaColdRatio: r.lambdaColdRatio,
       };
     } catch {
       return prior();
@@ -89,7 +110,7 @@ export function createDecidePlacement(deps: {
     verdict: BudgetVerdict | undefined,
   ): Promise<PlacementDecision> {
     const poolSize = deps.config.localWorkerPoolSize;
-    const [figures, candidates] = await Promise.all([
+    const [reading, candidates] = await Promise.all([
       learned({
         functionName: task.functionName,
         versionKey: statsVersionKey(fn?.version, fn?.codeSha256),
@@ -102,9 +123,15 @@ export function createDecidePlacement(deps: {
     ]);
     const decision = predictPlacement({
       task: predictionTask({ ...task, storedPayloadBytes: objectRefOf(task.payload)?.sizeBytes }, fn),
-      learned: figures,
-      local: { region: settings.localRegion, inFlight: localInFlight, poolSize },
-      lambda: candidates,
+      learned: reading.figures,
+      local: {
+        region: settings.localRegion,
+        inFlight: localInFlight,
+        poolSize,
+        // Slot by slot when the running tasks' ends are known: queue ÷ throughput underestimates a burst's wait.
+        ...(reading.runningRemainingMs ? { runningRemainingMs: reading.runningRemainingMs } : {}),
+      },
+      lambda: candidates.map((c) => ({ ...c, coldRatio: c.coldRatio ?? reading.lambdaColdRatio })),
       prices: deps.prices,
       transfer: deps.transfer ?? DEFAULT_TRANSFER_PRICES,
       budget: verdict ? budgetSignal(verdict) : undefined,
@@ -228,8 +255,9 @@ export function createDecidePlacement(deps: {
     try {
       if (decision.placement === 'LOCAL' && !reservation.reserved) {
         await deps.leases.holdLocal(task.id, RESERVATION_TTL_MS);
-      } else if (decision.placement === 'LAMBDA' && reservation.reserved) {
-        await deps.leases.releaseLocal(task.id);
+      } else if (decision.placement === 'LAMBDA') {
+        if (reservation.reserved) await deps.leases.releaseLocal(task.id);
+        if (predictive) await deps.leases.holdLambda(task.functionName, task.id, LAMBDA_PLACED_TTL_MS);
       }
     } catch {
       // The lease expires on its own; a wrong count for a few minutes only nudges later decisions.

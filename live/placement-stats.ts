@@ -52,6 +52,11 @@ export interface PlacementStats {
   record(sample: AttemptSample): Promise<void>;
   /** A local attempt took a slot and is expected to hold it this long (the learned local duration). */
   localStarted(taskId: string, expectedMs: number, now: number): Promise<void>;
+  /**
+   * As localStarted, expecting the function's learned local run time (its per-function mean), or `fallbackMs` before
+   * one is measured.
+   */
+  localStartedFor(taskId: string, functionName: string, fallbackMs: number, now: number): Promise<void>;
   /** The local attempt left its slot (finished, failed or was cancelled). */
   localFinished(taskId: string): Promise<void>;
   read(query: LearnedQuery): Promise<LearnedFiguresWithRatios>;
@@ -148,6 +153,11 @@ export function createPlacementStats(redis: Redis, prefix: string, halfLifeMs: n
         .zremrangebyscore(keys.localRunning, '-inf', now - RUNNING_FORGET_MS)
         .expire(keys.localRunning, TTL_SECONDS)
         .exec();
+    },
+    async localStartedFor(taskId, functionName, fallbackMs, now) {
+      const [m, w] = await redis.hmget(keys.fn(functionName), 'L:d:m', 'L:d:w');
+      const measured = Number(w) > 0 && Number.isFinite(Number(m)) ? Number(m) : undefined;
+      await stats.localStarted(taskId, measured ?? fallbackMs, now);
     },
     async localFinished(taskId) {
       await redis.zrem(keys.localRunning, taskId);
