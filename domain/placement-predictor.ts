@@ -24,6 +24,11 @@ export const LOCAL_TARGET = 'LOCAL';
 export interface LearnedFigures {
   /** The function's run time in the local pool, ms. */
   localDurationMs: number;
+  /**
+   * How long a local attempt of it holds its slot (dispatch, the run, reporting), ms, when measured; a task behind it
+   * waits that long. Undefined: the run time plus the configured local overhead.
+   */
+  localSlotMs?: number;
   /** Its run time on Lambda (the handler's Duration, without Init), ms. */
   lambdaDurationMs: number;
   /** Init Duration of a cold start, ms. */
@@ -289,16 +294,17 @@ export function predictPlacement(input: PredictionInput): PredictiveDecision {
 function localEstimate(input: PredictionInput, objective: AutoObjective): TargetEstimate {
   const { task, learned, local } = input;
   const durationMs = learned.localDurationMs;
+  const slotMs = Math.max(learned.localSlotMs ?? 0, durationMs + input.params.localOverheadMs);
   const throughput =
     learned.localThroughputPerSec && learned.localThroughputPerSec > 0
       ? learned.localThroughputPerSec
-      : (local.poolSize * 1000) / Math.max(1, durationMs);
+      : (local.poolSize * 1000) / Math.max(1, slotMs);
   // Tasks that must finish before this one gets a slot: those beyond the pool, plus the one whose slot it takes.
   const ahead = Math.max(0, local.inFlight - local.poolSize + 1);
   const queueMs =
     local.runningRemainingMs === undefined
       ? (ahead / throughput) * 1000
-      : slotWaitMs(local.runningRemainingMs, local.poolSize, local.inFlight, durationMs + input.params.localOverheadMs);
+      : slotWaitMs(local.runningRemainingMs, local.poolSize, local.inFlight, slotMs);
   const computeUsd = localCost(input.prices, durationMs * learned.localCpuShare);
   const transferUsd = transferCost(input.transfer, {
     dataRegion: task.dataRegion,
@@ -316,7 +322,7 @@ function localEstimate(input: PredictionInput, objective: AutoObjective): Target
       queueMs,
       coldStartProbability: 0,
       initMs: 0,
-      overheadMs: input.params.localOverheadMs,
+      overheadMs: slotMs - durationMs,
       durationMs,
       transferMs: 0,
       penaltyMs: 0,

@@ -21,6 +21,8 @@ export interface AttemptSample {
   coldStart?: boolean;
   initDurationMs?: number;
   cpuTimeMs?: number;
+  /** LOCAL: how long the attempt held its slot, from the activity's start to its end (the run and its overhead). */
+  heldMs?: number;
   finishedAt: number;
   /** Unique per attempt (task id and attempt number), so a repeated report counts once in the completions. */
   attemptId: string;
@@ -75,6 +77,10 @@ export function attemptSample(
   attempt: AttemptRecord,
 ): AttemptSample | undefined {
   if (attempt.outcome !== 'succeeded' || attempt.durationMs === undefined || !attempt.finishedAt) return undefined;
+  const held =
+    attempt.placement === 'LOCAL' && attempt.startedAt
+      ? Date.parse(attempt.finishedAt) - Date.parse(attempt.startedAt)
+      : undefined;
   return {
     functionName: task.functionName,
     versionKey: statsVersionKey(attempt.functionVersion, attempt.codeSha256),
@@ -83,6 +89,7 @@ export function attemptSample(
     coldStart: attempt.coldStart,
     initDurationMs: attempt.initDurationMs,
     cpuTimeMs: attempt.cpuTimeMs,
+    ...(held !== undefined && held >= attempt.durationMs ? { heldMs: held } : {}),
     finishedAt: Date.parse(attempt.finishedAt),
     attemptId: `${task.id}#${attempt.attempt}`,
   };
@@ -143,6 +150,7 @@ export function createPlacementStats(redis: Redis, prefix: string, halfLifeMs: n
         cpuShare === undefined ? '' : String(cpuShare),
         s.attemptId,
         String(TTL_SECONDS),
+        s.placement === 'LOCAL' && s.heldMs !== undefined ? String(s.heldMs) : '',
       );
     },
     async localStarted(taskId, expectedMs, now) {
@@ -155,9 +163,11 @@ export function createPlacementStats(redis: Redis, prefix: string, halfLifeMs: n
         .exec();
     },
     async localStartedFor(taskId, functionName, fallbackMs, now) {
-      const [m, w] = await redis.hmget(keys.fn(functionName), 'L:d:m', 'L:d:w');
-      const measured = Number(w) > 0 && Number.isFinite(Number(m)) ? Number(m) : undefined;
-      await stats.localStarted(taskId, measured ?? fallbackMs, now);
+      // The time it holds the slot when measured, else its run time.
+      const [hm, hw, dm, dw] = await redis.hmget(keys.fn(functionName), 'L:h:m', 'L:h:w', 'L:d:m', 'L:d:w');
+      const mean = (m: string | null | undefined, w: string | null | undefined) =>
+        Number(w) > 0 && Number.isFinite(Number(m)) ? Number(m) : undefined;
+      await stats.localStarted(taskId, mean(hm, hw) ?? mean(dm, dw) ?? fallbackMs, now);
     },
     async localFinished(taskId) {
       await redis.zrem(keys.localRunning, taskId);
@@ -221,6 +231,9 @@ export function learnedFigures(
     return own && own.weight >= 1 ? own : (meanOf(fnHash, field) ?? own);
   };
   const local = estimate(pick('L:d'), q.expectedDurationMs, priorWeight, q.now, halfLifeMs);
+  // The slot's hold time: the run and its overhead; until measured, the run time alone.
+  const heldMean = pick('L:h');
+  const held = heldMean ? estimate(heldMean, local.value, priorWeight, q.now, halfLifeMs) : undefined;
   const lambda = estimate(pick('A:d'), q.expectedDurationMs, priorWeight, q.now, halfLifeMs);
   const init = estimate(pick('A:i'), q.defaultInitMs, priorWeight, q.now, halfLifeMs);
   const cpu = estimate(pick('L:u'), 1, 1, q.now, halfLifeMs);
@@ -230,6 +243,7 @@ export function learnedFigures(
   const capacity = svc && svc.mean > 0 ? (q.poolSize * 1000) / svc.mean : undefined;
   return {
     localDurationMs: local.value,
+    ...(held ? { localSlotMs: Math.max(local.value, held.value) } : {}),
     lambdaDurationMs: lambda.value,
     initMs: init.value,
     localCpuShare: Math.max(0.001, Math.min(1, cpu.value)),

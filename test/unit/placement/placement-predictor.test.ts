@@ -297,6 +297,17 @@ const rows: Array<[string, PredictionInput, string, RegExp]> = [
     /beats LOCAL 2\.00 s/,
   ],
   [
+    'the measured slot time (the run and its overhead) is what the queue waits for and what the task holds',
+    input({
+      local: { inFlight: 11, runningRemainingMs: Array(10).fill(1000) },
+      learned: { localSlotMs: 1600 },
+      lambda: [{ warmIdle: 0 }],
+      params: { objective: 'latency' },
+    }),
+    'us-east-1',
+    /beats LOCAL 2\.60 s/,
+  ],
+  [
     'local overhead holds the slot longer',
     input({ params: { objective: 'latency', localOverheadMs: 100 }, learned: { lambdaDurationMs: 1050 } }),
     'us-east-1',
