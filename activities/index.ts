@@ -38,6 +38,7 @@ import type {
   WarmPoolActivities,
 } from './types';
 import { createWarmPoolActivities } from './warm-pool';
+import type { TargetLatencyStore } from '../live/target-latency';
 
 export interface ActivityDeps {
   client: Client;
@@ -45,6 +46,8 @@ export interface ActivityDeps {
   leases?: PlacementLeases;
   /** Learned placement figures: read by predictive AUTO, fed by every task's end. */
   placementStats?: PlacementStats;
+  /** Each Lambda target's callback delay, measured by the API (live/target-latency.ts): read by predictive AUTO. */
+  targetLatency?: TargetLatencyStore;
   /** The budgets and their spend (SPILLWAY_BUDGETS): fed by every task's end, read by AUTO placement. */
   budgets?: BudgetBook;
   /** Inter-region transfer prices, for predictive AUTO. @default DEFAULT_TRANSFER_PRICES */
@@ -71,7 +74,7 @@ export function createActivities(
   const reporter = createAttemptReporter(deps.client);
   const samples = createPlacementSamples(deps.placementStats);
   const budgets = createBudgetAccounting(deps.budgets);
-  const live = createLiveHooks(deps.projection, deps.leases, samples, budgets);
+  const live = createLiveHooks(deps.projection, deps.leases, samples, budgets, undefined, deps.placementStats);
   const presignPayload = createPayloadPresigner(deps.objectStore, deps.config.placement.objectStore?.urlTtlSeconds);
   const presignResult = deps.objectStore
     ? createResultPresigner(deps.objectStore, {
@@ -119,6 +122,7 @@ export function createActivities(
       controls: deps.controls,
       budgets: deps.budgets,
       routes: deps.routes,
+      latency: deps.targetLatency,
     }),
     ...createFlowActivities({ flow: deps.flow, client: deps.client }),
     publishTransition: createPublishTransition(deps.projection, samples, budgets),

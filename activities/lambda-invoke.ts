@@ -241,6 +241,8 @@ export function createInvokeLambda(deps: LambdaInvokeDeps) {
       fv: fn.version,
       sha: fn.codeSha256,
       arch: fn.architecture,
+      iam: Date.now(),
+      tgt: route?.name,
     });
     try {
       // The event carries the trace on: the callback URL continues it (telemetry/lambda.ts; untouched untraced).

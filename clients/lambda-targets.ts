@@ -56,10 +56,25 @@ class Series {
 
   snapshot(): LatencySeries {
     if (this.ring.length === 0) return { samples: 0 };
-    const sorted = [...this.ring].sort((a, b) => a - b);
-    const p95 = sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(0.95 * sorted.length) - 1))];
-    return { ewmaMs: this.ewma, p95Ms: p95, samples: this.count };
+    return { ewmaMs: this.ewma, p95Ms: p95Of(this.ring), samples: this.count };
   }
+}
+
+/** Nearest rank. */
+function p95Of(values: readonly number[]): number | undefined {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(0.95 * sorted.length) - 1))];
+}
+
+/**
+ * The same figures from a stored window of samples, oldest first (a series kept in Redis, where several processes
+ * add to it): EWMA with the monitor's weight, and the p95.
+ */
+export function latencySeries(oldestFirst: readonly number[], alpha = 0.2): LatencySeries {
+  if (oldestFirst.length === 0) return { samples: 0 };
+  let ewma: number | undefined;
+  for (const ms of oldestFirst) ewma = ewma === undefined ? ms : alpha * ms + (1 - alpha) * ewma;
+  return { ewmaMs: ewma, p95Ms: p95Of(oldestFirst), samples: oldestFirst.length };
 }
 
 /** What one process has seen of one target. Pure bookkeeping: every record takes its `now`. */
@@ -158,7 +173,12 @@ export function createLambdaTargets(
   targets: readonly LambdaTarget[],
   base: SpillwayConfig['lambda'],
   prices: PriceTable,
-  options: { maxAttempts?: number; monitor?: LatencyMonitorOptions } = {},
+  options: {
+    maxAttempts?: number;
+    monitor?: LatencyMonitorOptions;
+    /** Told each target's monitor after every measurement (a worker publishes it for the API). */
+    onMeasured?: (name: string, snapshot: LatencySnapshot) => void;
+  } = {},
 ): LambdaTargets {
   const handles = targets.map((target): LambdaTargetHandle => {
     const local = target.endpoint !== undefined && isLoopbackEndpoint(target.endpoint);
@@ -201,6 +221,8 @@ export function createLambdaTargets(
       if (errorName === 'TooManyRequestsException') h.monitor.recordThrottle(Date.now());
       else if (!CLIENT_ERRORS_THAT_ARE_NOT_FAILURES.has(errorName)) h.monitor.recordFailure(Date.now());
       throw err;
+    } finally {
+      options.onMeasured?.(name, h.monitor.snapshot(Date.now()));
     }
   };
   return {
@@ -247,6 +269,8 @@ export function lambdaCandidate(
   pending = 0,
   defaultLatencyMs = 0,
   coldRatio?: number,
+  /** The callback delay measured where callbacks arrive (live/target-latency.ts); the monitor's own otherwise. */
+  callback?: LatencySeries,
 ): LambdaCandidate {
   const m = h.monitor.snapshot(now);
   return {
@@ -265,7 +289,7 @@ export function lambdaCandidate(
     coldRatio,
     recentThrottles: Math.max(signals.recentThrottles, m.throttled ? 1 : 0),
     latencyMs: m.invoke.ewmaMs ?? defaultLatencyMs,
-    callbackDelayMs: m.callback.ewmaMs ?? 0,
+    callbackDelayMs: callback?.ewmaMs ?? m.callback.ewmaMs ?? 0,
     prices: h.prices,
   };
 }

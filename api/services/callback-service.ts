@@ -10,6 +10,7 @@ import { lambdaAttemptRecord } from '../../domain/lambda-attempt';
 import { nextRetryDelayMs } from '../../domain/retry-timing';
 import type { SpillwayConfig } from '../../domain/config';
 import type { PlacementLeases } from '../../live/placement-leases';
+import { callbackDelayMs, type TargetLatencyStore } from '../../live/target-latency';
 import { Errors } from '../errors';
 import type { CallbackBody } from '../schemas/callback-schemas';
 
@@ -27,6 +28,10 @@ export function createCallbackService(deps: {
   config: SpillwayConfig['lambda'];
   prices: PriceTable;
   leases?: PlacementLeases;
+  /** Where each callback's delay is kept for its target's monitor (placement and GET /api/placement/targets). */
+  latency?: TargetLatencyStore;
+  /** The target a token without one was invoked on (the default target, LAMBDA_ENDPOINT's). */
+  defaultTarget?: string;
   log?: (m: string) => void;
 }) {
   const log = deps.log ?? console.warn;
@@ -45,7 +50,8 @@ export function createCallbackService(deps: {
   }
 
   async function settle(body: CallbackBody): Promise<CallbackOutcome> {
-    const now = Math.floor(Date.now() / 1000);
+    const arrivedAt = Date.now();
+    const now = Math.floor(arrivedAt / 1000);
     const check = verifyCompletionToken(deps.config.callbackSecret, body.token, now, deps.config.callbackSkewSeconds);
     if (!check.ok) {
       if (check.reason === 'malformed') throw Errors.invalidCallback('the completion token is malformed');
@@ -109,6 +115,10 @@ export function createCallbackService(deps: {
       }
       throw err;
     }
+    // Only the callback that settled the attempt is a sample: a repeat would measure the repeat.
+    const delay = callbackDelayMs(arrivedAt, claims, body.report);
+    const target = claims.tgt ?? deps.defaultTarget;
+    if (delay !== undefined && target) await deps.latency?.recordCallbackDelay(target, delay).catch(() => undefined);
     const functionName = claims.fn ?? body.functionName;
     if (functionName) {
       // The attempt is over; its Lambda slot is free again for placement (the lease would lapse anyway).
