@@ -39,6 +39,8 @@ export const Errors = {
   invalidStartTime: define(400, 'SPILLWAY_INVALID_START_TIME'),
   invalidRateLimit: define(400, 'SPILLWAY_INVALID_RATE_LIMIT'),
   unknownLimit: define(400, 'SPILLWAY_UNKNOWN_LIMIT'),
+  /** POST /api/placement/simulate asked for something the simulator cannot replay (api/services/simulate-service.ts). */
+  invalidSimulation: define(400, 'SPILLWAY_INVALID_SIMULATION'),
   redriveNotAllowed: define(409, 'SPILLWAY_TASK_NOT_REDRIVABLE'),
   taskNotPausable: define(409, 'SPILLWAY_TASK_NOT_PAUSABLE'),
   batchNotFound: define(404, 'SPILLWAY_BATCH_NOT_FOUND'),
