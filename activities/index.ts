@@ -38,6 +38,7 @@ import type {
   WarmPoolActivities,
 } from './types';
 import { createWarmPoolActivities } from './warm-pool';
+import type { WarmingStats } from '../live/warming-stats';
 import type { TargetLatencyStore } from '../live/target-latency';
 
 export interface ActivityDeps {
@@ -46,6 +47,8 @@ export interface ActivityDeps {
   leases?: PlacementLeases;
   /** Learned placement figures: read by predictive AUTO, fed by every task's end. */
   placementStats?: PlacementStats;
+  /** The ledger of warming (live/warming-stats.ts): fed by the warm pool and by every task's Lambda attempts. */
+  warming?: WarmingStats;
   /** Each Lambda target's callback delay, measured by the API (live/target-latency.ts): read by predictive AUTO. */
   targetLatency?: TargetLatencyStore;
   /** The budgets and their spend (SPILLWAY_BUDGETS): fed by every task's end, read by AUTO placement. */
@@ -72,7 +75,12 @@ export function createActivities(
   deps: ActivityDeps,
 ): TaskActivities & FlowActivities & WarmPoolActivities & PipelineActivities & PipelineRemoteActivities {
   const reporter = createAttemptReporter(deps.client);
-  const samples = createPlacementSamples(deps.placementStats);
+  const samples = createPlacementSamples(
+    deps.placementStats,
+    undefined,
+    deps.warming,
+    deps.config.placement.defaultInitMs,
+  );
   const budgets = createBudgetAccounting(deps.budgets);
   const live = createLiveHooks(deps.projection, deps.leases, samples, budgets, undefined, deps.placementStats);
   const presignPayload = createPayloadPresigner(deps.objectStore, deps.config.placement.objectStore?.urlTtlSeconds);
@@ -129,6 +137,9 @@ export function createActivities(
     ...createWarmPoolActivities({
       lambda: deps.lambda,
       config: deps.config.scheduler,
+      placement: deps.config.placement,
+      stats: deps.placementStats,
+      warming: deps.warming,
       prices: deps.prices,
       leases: deps.leases,
       projection: deps.projection,

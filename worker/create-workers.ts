@@ -2,6 +2,7 @@
 // cheap control activities) and the local queue, whose activity slots are the local pool.
 import { hostname } from 'node:os';
 import { createObjectStore } from '../clients/object-store';
+import { createWarmingStats } from '../live/warming-stats';
 import { createTargetLatencyStore, monitorPublisher } from '../live/target-latency';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -92,6 +93,7 @@ export async function createWorkers(deps: WorkerDeps): Promise<Workers> {
         )
       : undefined,
     budgets: deps.redis ? createBudgetBook(deps.redis, config.redis.prefix, config.placement.budgets) : undefined,
+    warming: deps.redis ? createWarmingStats(deps.redis, config.redis.prefix) : undefined,
     targetLatency,
     transferPrices: loadTransferPrices(config.placement.transferPricesFile),
     lambdaSignals,

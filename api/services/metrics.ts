@@ -93,6 +93,12 @@ export function createMetrics(deps: {
     labelNames: ['target', 'region'],
     registers: [registry],
   });
+  const warming = new Gauge({
+    name: 'spillway_warming',
+    help: 'Warming that proves it pays, per function: warm-ups, their cost, warm hits of real tasks, saved cold starts',
+    labelNames: ['function', 'kind'],
+    registers: [registry],
+  });
 
   async function text(): Promise<string> {
     for (const b of (await deps.budgets?.().catch(() => [])) ?? []) {
@@ -132,6 +138,20 @@ export function createMetrics(deps: {
       retried.set(stats.retries.tasksRetried);
       if (stats.coldStarts.ratio !== null) coldRatio.set(stats.coldStarts.ratio);
       throughput.set(stats.throughput.lastMinute);
+      for (const w of stats.warming.functions) {
+        const kinds = {
+          warmups: w.warmups,
+          warming_usd: w.warmingUsd,
+          lambda_attempts: w.lambdaAttempts,
+          warm_hits: w.warmHits,
+          saved_cold_starts: w.savedColdStarts,
+          saved_ms: w.savedMs,
+          saved_value_usd: w.savedValueUsd,
+          net_usd: w.netUsd,
+        };
+        for (const [kind, value] of Object.entries(kinds)) warming.set({ function: w.functionName, kind }, value);
+        if (w.warmHitRatio !== null) warming.set({ function: w.functionName, kind: 'warm_hit_ratio' }, w.warmHitRatio);
+      }
     }
     let worker = '';
     if (deps.workerMetricsUrl) {
