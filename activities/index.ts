@@ -38,6 +38,7 @@ import type {
   WarmPoolActivities,
 } from './types';
 import { createWarmPoolActivities } from './warm-pool';
+import { DEFAULT_TRANSFER_PRICES } from '../domain/region-model';
 import type { WarmingStats } from '../live/warming-stats';
 import type { TargetLatencyStore } from '../live/target-latency';
 
@@ -83,6 +84,7 @@ export function createActivities(
   );
   const budgets = createBudgetAccounting(deps.budgets);
   const live = createLiveHooks(deps.projection, deps.leases, samples, budgets, undefined, deps.placementStats);
+  const transferPrices = deps.transferPrices ?? DEFAULT_TRANSFER_PRICES;
   const presignPayload = createPayloadPresigner(deps.objectStore, deps.config.placement.objectStore?.urlTtlSeconds);
   const presignResult = deps.objectStore
     ? createResultPresigner(deps.objectStore, {
@@ -102,6 +104,7 @@ export function createActivities(
       prices: deps.prices,
       presignPayload,
       presignResult,
+      transfer: { prices: transferPrices, region: deps.config.placement.localRegion },
     }),
     invokeLambda: createInvokeLambda({
       lambda: deps.lambda,
@@ -116,12 +119,14 @@ export function createActivities(
       presignPayload,
       presignResult,
       budgets: deps.budgets,
+      transfer: transferPrices,
+      region: deps.routes?.route().region ?? deps.config.lambda.region,
     }),
     decidePlacement: createDecidePlacement({
       config: deps.config.scheduler,
       placement: deps.config.placement,
       lambdaEndpoint: deps.config.lambda.endpoint,
-      transfer: deps.transferPrices,
+      transfer: transferPrices,
       stats: deps.placementStats,
       prices: deps.prices,
       leases: deps.leases,

@@ -57,6 +57,7 @@ import { createSimulateService, type SimulateService } from './services/simulate
 import { createTargetsService, type TargetsService } from './services/targets-service';
 import { createTargetLatencyStore } from '../live/target-latency';
 import { invokeTarget } from '../domain/placement-inputs';
+import { loadTransferPrices } from '../domain/transfer-price-table';
 import { loadSfnConfig, type SfnConfig } from './services/sfn-config';
 import { createTaskService, type TaskService } from './services/task-service';
 
@@ -193,6 +194,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       leases,
       latency,
       defaultTarget: invokeTarget(config.placement.lambdaTargets, config.lambda.endpoint)?.name,
+      transfer: {
+        prices: loadTransferPrices(config.placement.transferPricesFile),
+        regionOf: (name) => config.placement.lambdaTargets.find((t) => t.name === name)?.region,
+      },
       log: (m) => app.log.warn(m),
     }),
   );

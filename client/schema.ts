@@ -1748,6 +1748,8 @@ export interface operations {
               maxMemoryUsedMB?: number;
               cpuTimeMs?: number;
               costUsd?: number;
+              /** @description Inter-region transfer of a stored payload and result */
+              transferUsd?: number;
             } & {
               [key: string]: unknown;
             })[];

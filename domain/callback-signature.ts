@@ -26,6 +26,8 @@ export interface CompletionClaims {
   /** When the activity sent the Invoke, epoch ms, and to which Lambda target: the callback's delay is measured from it. */
   iam?: number;
   tgt?: string;
+  /** The payload kept in the object store: its bucket's region and its size, for the transfer's cost. */
+  po?: { r: string; b: number };
 }
 
 function hmac(secret: string, data: string): Buffer {

@@ -11,6 +11,9 @@ import { nextRetryDelayMs } from '../../domain/retry-timing';
 import type { SpillwayConfig } from '../../domain/config';
 import type { PlacementLeases } from '../../live/placement-leases';
 import { callbackDelayMs, type TargetLatencyStore } from '../../live/target-latency';
+import { attemptTransferCost, withTransferCost } from '../../clients/object-store';
+import { objectRefOf } from '../../domain/object-ref';
+import type { TransferPrices } from '../../domain/region-model';
 import { Errors } from '../errors';
 import type { CallbackBody } from '../schemas/callback-schemas';
 
@@ -32,6 +35,8 @@ export function createCallbackService(deps: {
   latency?: TargetLatencyStore;
   /** The target a token without one was invoked on (the default target, LAMBDA_ENDPOINT's). */
   defaultTarget?: string;
+  /** Each target's region and the transfer prices: a stored payload or result moved across regions is charged. */
+  transfer?: { prices: TransferPrices; regionOf: (target: string) => string | undefined };
   log?: (m: string) => void;
 }) {
   const log = deps.log ?? console.warn;
@@ -62,6 +67,16 @@ export function createCallbackService(deps: {
     const finishedAt = new Date();
     const startedAt = new Date(finishedAt.getTime() - body.report.durationMs);
     const handle = deps.client.workflow.getHandle(claims.workflowId);
+    const target = claims.tgt ?? deps.defaultTarget;
+    const runRegion = target ? deps.transfer?.regionOf(target) : undefined;
+    const moved = (result?: unknown) =>
+      deps.transfer && runRegion
+        ? attemptTransferCost(deps.transfer.prices, {
+            payload: claims.po ? { region: claims.po.r, bucket: '', key: '', sizeBytes: claims.po.b } : undefined,
+            result: objectRefOf(result),
+            runRegion,
+          })
+        : 0;
     // What ran, as the activity saw it when it invoked: signed into the token, so a function cannot claim otherwise.
     const common = {
       attempt: claims.attempt,
@@ -77,7 +92,7 @@ export function createCallbackService(deps: {
       if (body.outcome === 'succeeded') {
         await deps.client.activity.complete(taskToken, {
           result: body.result ?? null,
-          attempt: lambdaAttemptRecord({ ...common, outcome: 'succeeded' }),
+          attempt: withTransferCost(lambdaAttemptRecord({ ...common, outcome: 'succeeded' }), moved(body.result)),
         });
       } else {
         const type = body.error?.type ?? 'Error';
@@ -102,7 +117,10 @@ export function createCallbackService(deps: {
           }),
         );
         await handle
-          .signal(ATTEMPT_FAILED_SIGNAL, lambdaAttemptRecord({ ...common, outcome: 'failed', error }))
+          .signal(
+            ATTEMPT_FAILED_SIGNAL,
+            withTransferCost(lambdaAttemptRecord({ ...common, outcome: 'failed', error }), moved()),
+          )
           .catch((err: Error) => log(`could not record failed attempt of ${claims.workflowId}: ${err.message}`));
       }
     } catch (err) {
@@ -117,7 +135,6 @@ export function createCallbackService(deps: {
     }
     // Only the callback that settled the attempt is a sample: a repeat would measure the repeat.
     const delay = callbackDelayMs(arrivedAt, claims, body.report);
-    const target = claims.tgt ?? deps.defaultTarget;
     if (delay !== undefined && target) await deps.latency?.recordCallbackDelay(target, delay).catch(() => undefined);
     const functionName = claims.fn ?? body.functionName;
     if (functionName) {
