@@ -223,7 +223,11 @@ export function createInvokeLambda(deps: LambdaInvokeDeps) {
       const runRegion = route?.region ?? deps.region;
       const moved = (result?: unknown) =>
         deps.transfer && runRegion
-          ? attemptTransferCost(deps.transfer, { payload: objectRefOf(task.payload), result: objectRefOf(result), runRegion })
+          ? attemptTransferCost(deps.transfer, {
+              payload: objectRefOf(task.payload),
+              result: objectRefOf(result),
+              runRegion,
+            })
           : 0;
       if (response.FunctionError) {
         const reported = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as Record<string, unknown>;
