@@ -32,12 +32,26 @@ import type { LambdaRoutes } from '../clients/lambda-routes';
 import { lambdaCandidate as measuredCandidate } from '../clients/lambda-targets';
 import type { LambdaCandidate } from '../domain/placement-predictor';
 import { keepRegionRules } from '../domain/task-regions';
+import type { TargetLatencyStore } from '../live/target-latency';
 
 /** How long a placed local task may wait in the queue before its reservation lapses. */
 const RESERVATION_TTL_MS = 5 * 60_000;
 
 /** A predictive placement reserves a slot whatever the count, so a burst of placements sees every one before it. */
 const ALWAYS = Number.MAX_SAFE_INTEGER;
+
+/**
+ * A task placed on Lambda counts as in flight there from the decision on, so the next decision of a burst sees it
+ * waiting for an environment; the invoke renews the lease with the attempt's own timeout.
+ */
+const LAMBDA_PLACED_TTL_MS = 60_000;
+
+/** What predict() reads of the learned figures: the predictor's figures, the running local tasks, the cold share. */
+interface LearnedReading {
+  figures: LearnedFigures;
+  runningRemainingMs?: number[];
+  lambdaColdRatio?: number;
+}
 
 export function createDecidePlacement(deps: {
   config: SpillwayConfig['scheduler'];
@@ -57,39 +71,54 @@ export function createDecidePlacement(deps: {
   budgets?: BudgetBook;
   /** Every Lambda target with its signals and latency monitor; without them only the LAMBDA_ENDPOINT target counts. */
   routes?: LambdaRoutes;
+  /** The callback delay of each target, as measured where callbacks arrive (live/target-latency.ts). */
+  latency?: TargetLatencyStore;
 }) {
   const predictive = deps.placement?.autoPolicy === 'predictive' ? deps.placement : undefined;
 
   /** The learned figures of the function, or the manifest's prior alone when Redis cannot say. */
-  async function learned(query: LearnedQuery): Promise<LearnedFigures> {
-    const prior = () => learnedFigures({}, {}, {}, 0, query, 1, 1);
+  async function learned(query: LearnedQuery): Promise<LearnedReading> {
+    const prior = (): LearnedReading => {
+      const { lambdaColdRatio: _r, localObservedPerSec: _o, ...figures } = learnedFigures({}, {}, {}, 0, query, 1, 1);
+      return { figures };
+    };
     if (!deps.stats) return prior();
     try {
-      // Only what the predictor weighs: the decision records its inputs, and the running list can be long.
       const r = await deps.stats.read(query);
       return {
-        localDurationMs: r.localDurationMs,
-        lambdaDurationMs: r.lambdaDurationMs,
-        initMs: r.initMs,
-        localCpuShare: r.localCpuShare,
-        localThroughputPerSec: r.localThroughputPerSec,
-        samples: r.samples,
+        // Only what the predictor weighs: the decision records its inputs.
+        figures: {
+          localDurationMs: r.localDurationMs,
+          ...(r.localSlotMs !== undefined ? { localSlotMs: r.localSlotMs } : {}),
+          lambdaDurationMs: r.lambdaDurationMs,
+          initMs: r.initMs,
+          localCpuShare: r.localCpuShare,
+          localThroughputPerSec: r.localThroughputPerSec,
+          samples: r.samples,
+        },
+        // The earliest to end are the slots the queue gets first; more than the pool never matters.
+        runningRemainingMs: r.runningRemainingMs.slice(0, query.poolSize),
+        lambdaColdRatio: r.lambdaColdRatio,
       };
     } catch {
       return prior();
     }
   }
 
-  async function predict(
+  /**
+   * What the prediction needs that is slow to gather and may be a moment old: the learned figures, each target's
+   * signals and monitor. Returns the decision as a function of the counts that must be read in turn with the other
+   * decisions of a burst (local in flight, Lambda placed and not yet running).
+   */
+  async function prepare(
     settings: PlacementConfig,
     task: TaskInput,
     fn: DeployedFunction | undefined,
     expectedDurationMs: number,
-    localInFlight: number,
     verdict: BudgetVerdict | undefined,
-  ): Promise<PlacementDecision> {
+  ): Promise<(localInFlight: number, lambdaPlaced: number) => PlacementDecision> {
     const poolSize = deps.config.localWorkerPoolSize;
-    const [figures, candidates] = await Promise.all([
+    const [reading, targets] = await Promise.all([
       learned({
         functionName: task.functionName,
         versionKey: statsVersionKey(fn?.version, fn?.codeSha256),
@@ -98,44 +127,77 @@ export function createDecidePlacement(deps: {
         poolSize,
         now: Date.now(),
       }),
-      lambdaCandidates(settings, task.functionName),
+      lambdaTargets(settings, task.functionName),
     ]);
-    const decision = predictPlacement({
-      task: predictionTask({ ...task, storedPayloadBytes: objectRefOf(task.payload)?.sizeBytes }, fn),
-      learned: figures,
-      local: { region: settings.localRegion, inFlight: localInFlight, poolSize },
-      lambda: candidates,
-      prices: deps.prices,
-      transfer: deps.transfer ?? DEFAULT_TRANSFER_PRICES,
-      budget: verdict ? budgetSignal(verdict) : undefined,
-      params: predictorParams(settings, {
-        fallbackToLocalOnThrottle: deps.config.fallbackToLocalOnThrottle,
-        // With an object store, a payload too large for an event goes through it (api/services/payload-offload.ts).
-        s3Available: settings.objectStore !== undefined,
-      }),
-    });
-    return recordedDecision(decision);
+    return (localInFlight, lambdaPlaced) =>
+      recordedDecision(
+        predictPlacement({
+          task: predictionTask({ ...task, storedPayloadBytes: objectRefOf(task.payload)?.sizeBytes }, fn),
+          learned: reading.figures,
+          local: {
+            region: settings.localRegion,
+            inFlight: localInFlight,
+            poolSize,
+            // Slot by slot when the running tasks' ends are known: queue ÷ throughput underestimates a burst's wait.
+            ...(reading.runningRemainingMs ? { runningRemainingMs: reading.runningRemainingMs } : {}),
+          },
+          lambda: targets.map((candidate) => {
+            const c = candidate(lambdaPlaced);
+            return { ...c, coldRatio: c.coldRatio ?? reading.lambdaColdRatio };
+          }),
+          prices: deps.prices,
+          transfer: deps.transfer ?? DEFAULT_TRANSFER_PRICES,
+          budget: verdict ? budgetSignal(verdict) : undefined,
+          params: predictorParams(settings, {
+            fallbackToLocalOnThrottle: deps.config.fallbackToLocalOnThrottle,
+            // With an object store, a payload too large for an event goes through it (api/services/payload-offload.ts).
+            s3Available: settings.objectStore !== undefined,
+          }),
+        }),
+      );
   }
 
   /**
-   * Every target the predictor weighs, with what it knows of the function there. Spillway's own count of
-   * invocations not yet finished is global, so it counts against the default target only.
+   * Every target the predictor weighs, with what it knows of the function there, as a candidate once Spillway's own
+   * count of Lambda invocations placed and not finished is known. That count is global, so it counts against the
+   * default target only.
    */
-  async function lambdaCandidates(settings: PlacementConfig, functionName: string): Promise<LambdaCandidate[]> {
-    const invoked = await (deps.leases?.lambdaInFlight(functionName).catch(() => 0) ?? Promise.resolve(0));
+  async function lambdaTargets(
+    settings: PlacementConfig,
+    functionName: string,
+  ): Promise<Array<(placed: number) => LambdaCandidate>> {
     if (deps.routes) {
       const routes = deps.routes;
+      const callbacks = await (
+        deps.latency?.callbackSeries(routes.all().map((r) => r.name)) ?? Promise.resolve(undefined)
+      ).catch(() => undefined);
       return Promise.all(
         routes.all().map(async (r) => {
           const facts = await r.signals.forFunction(functionName);
-          const pending = r.name === routes.defaultName ? Math.max(0, invoked - facts.inFlight) : 0;
-          return measuredCandidate(r.handle, facts, Date.now(), pending);
+          const now = Date.now();
+          return (placed: number) => {
+            const pending = r.name === routes.defaultName ? Math.max(0, placed - facts.inFlight) : 0;
+            return measuredCandidate(r.handle, facts, now, pending, 0, undefined, callbacks?.get(r.name));
+          };
         }),
       );
     }
     const target = invokeTarget(settings.lambdaTargets, deps.lambdaEndpoint ?? '');
     if (!target) return [];
-    return [lambdaCandidate(target, await deps.lambdaSignals.forFunction(functionName), deps.prices, invoked)];
+    const facts = await deps.lambdaSignals.forFunction(functionName);
+    return [(placed: number) => lambdaCandidate(target, facts, deps.prices, placed)];
+  }
+
+  /**
+   * One predictive decision at a time in this process, from reading the counts to holding the place it chose: each
+   * decision of a burst then sees every one before it, on Lambda as in the local pool. Only Redis round trips and
+   * the pure prediction run inside, so the queue moves fast.
+   */
+  let turn: Promise<unknown> = Promise.resolve();
+  function inTurn<T>(work: () => Promise<T>): Promise<T> {
+    const run = turn.then(work, work);
+    turn = run.catch(() => undefined);
+    return run;
   }
 
   /** Where the task's region rules let a decision that did not weigh them go. */
@@ -196,12 +258,9 @@ export function createDecidePlacement(deps: {
         task,
       );
     }
-    let reservation: { inFlight: number; reserved: boolean };
-    try {
-      const threshold = predictive ? ALWAYS : deps.config.lambdaTaskThreshold;
-      reservation = await deps.leases.reserveLocal(task.id, threshold, RESERVATION_TTL_MS);
-    } catch (err) {
-      return withinRules(
+    const leases = deps.leases;
+    const unavailable = (err: unknown): PlacementDecision =>
+      withinRules(
         {
           placement: 'LOCAL',
           reason: `the live load signal is unavailable (${(err as Error).message}); staying local`,
@@ -209,27 +268,57 @@ export function createDecidePlacement(deps: {
         },
         task,
       );
+    if (predictive) {
+      const decide = await prepare(predictive, task, fn, expectedDurationMs, verdict);
+      return inTurn(async () => {
+        let reservation: { inFlight: number; reserved: boolean };
+        let lambdaPlaced: number;
+        try {
+          [reservation, lambdaPlaced] = await Promise.all([
+            leases.reserveLocal(task.id, ALWAYS, RESERVATION_TTL_MS),
+            leases.lambdaInFlight(task.functionName).catch(() => 0),
+          ]);
+        } catch (err) {
+          return unavailable(err);
+        }
+        const decision = decide(reservation.inFlight, lambdaPlaced);
+        try {
+          if (decision.placement === 'LAMBDA') {
+            await Promise.all([
+              leases.releaseLocal(task.id),
+              leases.holdLambda(task.functionName, task.id, LAMBDA_PLACED_TTL_MS),
+            ]);
+          }
+        } catch {
+          // The lease expires on its own; a wrong count for a few minutes only nudges later decisions.
+        }
+        return decision;
+      });
     }
-    const decision = predictive
-      ? await predict(predictive, task, fn, expectedDurationMs, reservation.inFlight, verdict)
-      : thresholdDecision(
-          {
-            localInFlight: reservation.inFlight,
-            localPoolSize: deps.config.localWorkerPoolSize,
-            lambdaTaskThreshold: deps.config.lambdaTaskThreshold,
-            lambda: await deps.lambdaSignals.forFunction(task.functionName),
-            expectedDurationMs,
-            payloadBytes: objectRefOf(task.payload)?.sizeBytes ?? payloadBytes(task.payload),
-            cost,
-            fallbackToLocalOnThrottle: deps.config.fallbackToLocalOnThrottle,
-          },
-          task,
-        );
+    let reservation: { inFlight: number; reserved: boolean };
+    try {
+      reservation = await leases.reserveLocal(task.id, deps.config.lambdaTaskThreshold, RESERVATION_TTL_MS);
+    } catch (err) {
+      return unavailable(err);
+    }
+    const decision = thresholdDecision(
+      {
+        localInFlight: reservation.inFlight,
+        localPoolSize: deps.config.localWorkerPoolSize,
+        lambdaTaskThreshold: deps.config.lambdaTaskThreshold,
+        lambda: await deps.lambdaSignals.forFunction(task.functionName),
+        expectedDurationMs,
+        payloadBytes: objectRefOf(task.payload)?.sizeBytes ?? payloadBytes(task.payload),
+        cost,
+        fallbackToLocalOnThrottle: deps.config.fallbackToLocalOnThrottle,
+      },
+      task,
+    );
     try {
       if (decision.placement === 'LOCAL' && !reservation.reserved) {
-        await deps.leases.holdLocal(task.id, RESERVATION_TTL_MS);
+        await leases.holdLocal(task.id, RESERVATION_TTL_MS);
       } else if (decision.placement === 'LAMBDA' && reservation.reserved) {
-        await deps.leases.releaseLocal(task.id);
+        await leases.releaseLocal(task.id);
       }
     } catch {
       // The lease expires on its own; a wrong count for a few minutes only nudges later decisions.

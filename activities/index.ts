@@ -40,6 +40,9 @@ import type {
   WarmPoolActivities,
 } from './types';
 import { createWarmPoolActivities } from './warm-pool';
+import { DEFAULT_TRANSFER_PRICES } from '../domain/region-model';
+import type { WarmingStats } from '../live/warming-stats';
+import type { TargetLatencyStore } from '../live/target-latency';
 
 export interface ActivityDeps {
   client: Client;
@@ -47,6 +50,10 @@ export interface ActivityDeps {
   leases?: PlacementLeases;
   /** Learned placement figures: read by predictive AUTO, fed by every task's end. */
   placementStats?: PlacementStats;
+  /** The ledger of warming (live/warming-stats.ts): fed by the warm pool and by every task's Lambda attempts. */
+  warming?: WarmingStats;
+  /** Each Lambda target's callback delay, measured by the API (live/target-latency.ts): read by predictive AUTO. */
+  targetLatency?: TargetLatencyStore;
   /** The budgets and their spend (SPILLWAY_BUDGETS): fed by every task's end, read by AUTO placement. */
   budgets?: BudgetBook;
   /** Inter-region transfer prices, for predictive AUTO. @default DEFAULT_TRANSFER_PRICES */
@@ -76,9 +83,15 @@ export function createActivities(
   PipelineProgressActivities &
   PipelineRemoteActivities {
   const reporter = createAttemptReporter(deps.client);
-  const samples = createPlacementSamples(deps.placementStats);
+  const samples = createPlacementSamples(
+    deps.placementStats,
+    undefined,
+    deps.warming,
+    deps.config.placement.defaultInitMs,
+  );
   const budgets = createBudgetAccounting(deps.budgets);
-  const live = createLiveHooks(deps.projection, deps.leases, samples, budgets);
+  const live = createLiveHooks(deps.projection, deps.leases, samples, budgets, undefined, deps.placementStats);
+  const transferPrices = deps.transferPrices ?? DEFAULT_TRANSFER_PRICES;
   const presignPayload = createPayloadPresigner(deps.objectStore, deps.config.placement.objectStore?.urlTtlSeconds);
   const presignResult = deps.objectStore
     ? createResultPresigner(deps.objectStore, {
@@ -98,6 +111,7 @@ export function createActivities(
       prices: deps.prices,
       presignPayload,
       presignResult,
+      transfer: { prices: transferPrices, region: deps.config.placement.localRegion },
     }),
     invokeLambda: createInvokeLambda({
       lambda: deps.lambda,
@@ -113,12 +127,14 @@ export function createActivities(
       presignResult,
       budgets: deps.budgets,
       flow: deps.flow,
+      transfer: transferPrices,
+      region: deps.routes?.route().region ?? deps.config.lambda.region,
     }),
     decidePlacement: createDecidePlacement({
       config: deps.config.scheduler,
       placement: deps.config.placement,
       lambdaEndpoint: deps.config.lambda.endpoint,
-      transfer: deps.transferPrices,
+      transfer: transferPrices,
       stats: deps.placementStats,
       prices: deps.prices,
       leases: deps.leases,
@@ -127,12 +143,16 @@ export function createActivities(
       controls: deps.controls,
       budgets: deps.budgets,
       routes: deps.routes,
+      latency: deps.targetLatency,
     }),
     ...createFlowActivities({ flow: deps.flow, client: deps.client, controls: deps.controls }),
     publishTransition: createPublishTransition(deps.projection, samples, budgets),
     ...createWarmPoolActivities({
       lambda: deps.lambda,
       config: deps.config.scheduler,
+      placement: deps.config.placement,
+      stats: deps.placementStats,
+      warming: deps.warming,
       prices: deps.prices,
       leases: deps.leases,
       projection: deps.projection,

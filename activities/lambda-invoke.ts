@@ -31,6 +31,9 @@ import type { BudgetBook } from '../live/budget-book';
 import type { FlowControl } from '../live/flow-control';
 import { attemptPermit, RATE_LIMITED, refuseIfExpired } from './attempt-gate';
 import type { LambdaRoute, LambdaRoutes } from '../clients/lambda-routes';
+import { attemptTransferCost, withTransferCost } from '../clients/object-store';
+import { objectRefOf } from '../domain/object-ref';
+import type { TransferPrices } from '../domain/region-model';
 
 export interface LambdaInvokeDeps {
   lambda: LambdaClient;
@@ -51,6 +54,10 @@ export interface LambdaInvokeDeps {
   budgets?: BudgetBook;
   /** Rate permits per key: each attempt of a rate-limited task is invoked under one. */
   flow?: FlowControl;
+  /** Inter-region transfer prices: a stored payload or result moved to or from the target's region is charged. */
+  transfer?: TransferPrices;
+  /** The region of the default target (LAMBDA_ENDPOINT's), for an attempt without a route. */
+  region?: string;
 }
 
 /** The message of an exceeded budget the task falls under; none when Redis cannot say (Lambda is not held up). */
@@ -264,6 +271,15 @@ export function createInvokeLambda(deps: LambdaInvokeDeps) {
         architecture: fn.architecture,
         prices: deps.prices,
       } as const;
+      const runRegion = route?.region ?? deps.region;
+      const moved = (result?: unknown) =>
+        deps.transfer && runRegion
+          ? attemptTransferCost(deps.transfer, {
+              payload: objectRefOf(task.payload),
+              result: objectRefOf(result),
+              runRegion,
+            })
+          : 0;
       if (response.FunctionError) {
         const reported = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as Record<string, unknown>;
         const error = functionError({
@@ -271,13 +287,20 @@ export function createInvokeLambda(deps: LambdaInvokeDeps) {
           errorMessage: typeof reported.errorMessage === 'string' ? reported.errorMessage : body,
           retryAfterSeconds: reported.retryAfterSeconds,
         });
-        await deps.reporter.failed(workflowId, lambdaAttemptRecord({ ...common, outcome: 'failed', error }));
+        await deps.reporter.failed(
+          workflowId,
+          withTransferCost(lambdaAttemptRecord({ ...common, outcome: 'failed', error }), moved()),
+        );
         throw toApplicationFailure(error, nextRetryDelayMs(task.retry, attempt, error));
       }
-      return { result: parsed, attempt: lambdaAttemptRecord({ ...common, outcome: 'succeeded' }) };
+      return {
+        result: parsed,
+        attempt: withTransferCost(lambdaAttemptRecord({ ...common, outcome: 'succeeded' }), moved(parsed)),
+      };
     }
 
     await (route?.asyncRetries ?? deps.asyncRetries).ensureOff(fn);
+    const payloadRef = objectRefOf(task.payload);
     const now = Math.floor(Date.now() / 1000);
     const token = signCompletionToken(deps.config.callbackSecret, {
       taskToken: base64TaskToken,
@@ -292,6 +315,10 @@ export function createInvokeLambda(deps: LambdaInvokeDeps) {
       fv: fn.version,
       sha: fn.codeSha256,
       arch: fn.architecture,
+      iam: Date.now(),
+      tgt: route?.name,
+      // Where the payload is kept, so the callback can charge its move to the target's region.
+      ...(payloadRef ? { po: { r: payloadRef.region, b: payloadRef.sizeBytes } } : {}),
     });
     try {
       // The event carries the trace on: the callback URL continues it (telemetry/lambda.ts; untouched untraced).

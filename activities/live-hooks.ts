@@ -6,6 +6,8 @@ import type { BudgetAccounting } from './budget-accounting';
 import type { PlacementSamples } from './placement-samples';
 import { transitionOf } from './publish-transition';
 import type { PlacementLeases } from '../live/placement-leases';
+import type { PlacementStats } from '../live/placement-stats';
+import { DEFAULT_EXPECTED_DURATION_MS } from '../domain/function-manifest';
 import type { TaskProjection } from '../live/task-projection';
 
 /** A running local attempt's lease outlives a few missed refreshes, and lapses soon after a worker dies. */
@@ -31,6 +33,8 @@ export function createLiveHooks(
   samples?: PlacementSamples,
   budgets?: BudgetAccounting,
   log: (m: string) => void = console.warn,
+  /** Where a running local attempt's expected end is kept, for predictive AUTO's slot-by-slot wait. */
+  stats?: PlacementStats,
 ): LiveHooks {
   let lastWarning = 0;
   const quietly = async (what: string, work: () => Promise<unknown>) => {
@@ -58,10 +62,15 @@ export function createLiveHooks(
   return {
     localStarted: (task) =>
       quietly('local start', () =>
-        Promise.all([leases?.holdLocal(task.id, LOCAL_LEASE_TTL_MS), running(task, 'LOCAL')]),
+        Promise.all([
+          leases?.holdLocal(task.id, LOCAL_LEASE_TTL_MS),
+          running(task, 'LOCAL'),
+          stats?.localStartedFor(task.id, task.functionName, DEFAULT_EXPECTED_DURATION_MS, Date.now()),
+        ]),
       ),
     localAlive: (task) => quietly('local lease', async () => leases?.holdLocal(task.id, LOCAL_LEASE_TTL_MS)),
-    localFinished: (task) => quietly('local finish', async () => leases?.releaseLocal(task.id)),
+    localFinished: (task) =>
+      quietly('local finish', () => Promise.all([leases?.releaseLocal(task.id), stats?.localFinished(task.id)])),
     localCompleted: async (task, attempt) => {
       if (!projection) return true;
       let told = false;

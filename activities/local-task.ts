@@ -19,6 +19,9 @@ import { resultUploadFields, sentTask, type PayloadPresigner, type ResultPresign
 import type { LocalRun, LocalRuntime } from './local-runtime';
 import { functionRef, taskEvent } from './task-event';
 import type { AttemptSuccess } from './types';
+import { attemptTransferCost, withTransferCost } from '../clients/object-store';
+import { objectRefOf } from '../domain/object-ref';
+import type { TransferPrices } from '../domain/region-model';
 
 export interface LocalTaskDeps {
   functions: FunctionDirectory;
@@ -33,6 +36,8 @@ export interface LocalTaskDeps {
   presignPayload?: PayloadPresigner;
   /** Gives each attempt a place in the object store for a result too large to return. */
   presignResult?: ResultPresigner;
+  /** Inter-region transfer prices and the local pool's region: a stored payload or result moved is charged. */
+  transfer?: { prices: TransferPrices; region: string };
 }
 
 function runError(run: LocalRun): TaskError | undefined {
@@ -97,13 +102,21 @@ export function createRunLocalTask(deps: LocalTaskDeps) {
       });
       if (ctx.cancellationSignal.aborted) throw new CancelledFailure('the task was cancelled while it ran');
       const finished = finish(versioned, run, deps.prices);
+      const moved = (result?: unknown) =>
+        deps.transfer
+          ? attemptTransferCost(deps.transfer.prices, {
+              payload: objectRefOf(task.payload),
+              result: objectRefOf(result),
+              runRegion: deps.transfer.region,
+            })
+          : 0;
       const error = runError(run);
       if (error) {
-        await deps.reporter.failed(workflowId, { ...finished, outcome: 'failed', error });
+        await deps.reporter.failed(workflowId, withTransferCost({ ...finished, outcome: 'failed', error }, moved()));
         throw toApplicationFailure(error, nextRetryDelayMs(task.retry, attempt, error));
       }
       const result = run.outcome.kind === 'success' ? parseResult(run.outcome.result) : undefined;
-      const succeeded: AttemptRecord = { ...finished, outcome: 'succeeded' };
+      const succeeded: AttemptRecord = withTransferCost({ ...finished, outcome: 'succeeded' }, moved(result));
       // A first attempt that succeeds is the whole story of the task: it tells the projection itself, which spares
       // the workflow a local activity (a history event and a round trip per task).
       if (endsTaskAlone(task, attempt) && (await deps.live.localCompleted(task, succeeded))) {

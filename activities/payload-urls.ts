@@ -37,18 +37,21 @@ export function sentTask(presign: PayloadPresigner | undefined, task: TaskInput)
 
 export function createResultPresigner(
   store: ObjectStore,
+  /** `region`: where a task without a data region keeps its result. */
   options: { region: string; maxInlineBytes: number; ttlSeconds?: number },
 ): ResultPresigner {
   return async (task, attempt) => {
+    // The result goes where the task's data lives (dataRegion), signed for that region; else the local pool's.
+    const region = task.dataRegion ?? options.region;
     // Once per region and process (the store remembers); the function's PUT needs the bucket to exist.
-    await store.ensureBucket(options.region);
+    await store.ensureBucket(region);
     const key = taskObjectKey(task.id, 'result', attempt);
-    const putUrl = await store.presignPut(options.region, key, options.ttlSeconds, 'application/json');
+    const putUrl = await store.presignPut(region, key, options.ttlSeconds, 'application/json');
     const expiresAt =
       options.ttlSeconds === undefined ? undefined : new Date(Date.now() + options.ttlSeconds * 1000).toISOString();
     return {
-      region: options.region,
-      bucket: store.bucketFor(options.region),
+      region,
+      bucket: store.bucketFor(region),
       key,
       putUrl,
       maxInlineBytes: options.maxInlineBytes,

@@ -2,8 +2,10 @@
 // live projection exactly once as a transition that changes it (the workflow's publish, or the first LOCAL attempt's
 // own), whichever placement ran it; the samples are taken there, from that task's attempts, so an attempt is counted
 // once even when a publish is repeated. Best effort, like the projection: a lost sample only slows the learning.
+// The same end feeds the ledger of warming: how each Lambda attempt started.
 import { FINAL_STATUSES, type AttemptRecord, type TaskStatus } from '../domain/task-model';
 import { attemptSample, type PlacementStats } from '../live/placement-stats';
+import type { WarmingStats } from '../live/warming-stats';
 
 export interface PlacementSamples {
   /** The task reached `status` and the projection took it as new: learn from its succeeded attempts. */
@@ -17,11 +19,21 @@ export interface PlacementSamples {
 export function createPlacementSamples(
   stats: PlacementStats | undefined,
   log: (m: string) => void = console.warn,
+  /** The ledger of warming: every Lambda attempt that says how it started counts as a warm hit or a cold start. */
+  warming?: WarmingStats,
+  defaultInitMs = 250,
 ): PlacementSamples {
   let lastWarning = 0;
   return {
     async taskEnded(task, status, attempts) {
-      if (!stats || !FINAL_STATUSES.includes(status)) return;
+      if (!FINAL_STATUSES.includes(status)) return;
+      if (warming) {
+        for (const a of attempts) {
+          if (a.placement !== 'LAMBDA' || a.coldStart === undefined) continue;
+          await warming.recordAttempt(task.functionName, a.coldStart, defaultInitMs).catch(() => undefined);
+        }
+      }
+      if (!stats) return;
       for (const attempt of attempts) {
         const sample = attemptSample(task, attempt);
         if (!sample) continue;

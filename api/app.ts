@@ -45,6 +45,7 @@ import { functionRoutes } from './routes/functions';
 import { healthRoutes } from './routes/health';
 import { liveRoutes } from './routes/live';
 import { pipelineRoutes } from './routes/pipelines';
+import { placementRoutes } from './routes/placement';
 import { stepFunctionsRoutes } from './routes/stepfunctions';
 import { TASK_BODY_LIMIT_WITH_STORE, taskRoutes } from './routes/tasks';
 import { ErrorResponse } from './schemas/common';
@@ -53,6 +54,11 @@ import { tracingPlugin } from '../telemetry/http';
 import { createCallbackService, type CallbackService } from './services/callback-service';
 import { createMetrics } from './services/metrics';
 import { createPipelineService, type PipelineService } from './services/pipeline-service';
+import { createSimulateService, type SimulateService } from './services/simulate-service';
+import { createTargetsService, type TargetsService } from './services/targets-service';
+import { createTargetLatencyStore } from '../live/target-latency';
+import { invokeTarget } from '../domain/placement-inputs';
+import { loadTransferPrices } from '../domain/transfer-price-table';
 import { loadSfnConfig, type SfnConfig } from './services/sfn-config';
 import { createTaskService, type TaskService } from './services/task-service';
 
@@ -68,6 +74,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     tasks: TaskService;
     budgets: BudgetService;
+    simulator: SimulateService;
+    targets: TargetsService;
     functions: FunctionDirectory;
     redrive: RedriveService;
     schedules: ScheduleService;
@@ -133,6 +141,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const budgetBook = redis ? createBudgetBook(redis, config.redis.prefix, config.placement.budgets) : undefined;
   const budgets = createBudgetService(config.placement.budgets, budgetBook);
   app.decorate('budgets', budgets);
+  app.decorate('simulator', createSimulateService({ client, config, prices }));
+  const latency = redis ? createTargetLatencyStore(redis, config.redis.prefix) : undefined;
+  const targets = createTargetsService({ config, latency });
+  app.decorate('targets', targets);
   let functions = deps.functions;
   if (!functions) {
     const lambda = createLambdaClient(config.lambda);
@@ -178,7 +190,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.decorate('operator', createOperatorService({ client, namespace: config.temporal.namespace, controls }));
   app.decorate(
     'callbacks',
-    createCallbackService({ client, config: config.lambda, prices, leases, log: (m) => app.log.warn(m) }),
+    createCallbackService({
+      client,
+      config: config.lambda,
+      prices,
+      leases,
+      latency,
+      defaultTarget: invokeTarget(config.placement.lambdaTargets, config.lambda.endpoint)?.name,
+      transfer: {
+        prices: loadTransferPrices(config.placement.transferPricesFile),
+        regionOf: (name) => config.placement.lambdaTargets.find((t) => t.name === name)?.region,
+      },
+      log: (m) => app.log.warn(m),
+    }),
   );
 
   let feed: EventFeed | undefined;
@@ -219,6 +243,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       return answer.source === 'redis' ? answer : undefined;
     },
     budgets: () => budgets.statuses(),
+    targets: async () => (await targets.list()).targets,
     workerMetricsUrl: deps.workerMetricsUrl,
   });
   app.decorate('metricsText', () => metrics.text());
@@ -308,6 +333,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(healthRoutes);
   await app.register(budgetRoutes);
+  await app.register(placementRoutes);
   await app.register(taskRoutes, objectStore ? { taskBodyLimit: TASK_BODY_LIMIT_WITH_STORE } : {});
   await app.register(functionRoutes);
   await app.register(flowRoutes);

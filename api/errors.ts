@@ -40,6 +40,8 @@ export const Errors = {
   invalidStartTime: define(400, 'SPILLWAY_INVALID_START_TIME'),
   invalidRateLimit: define(400, 'SPILLWAY_INVALID_RATE_LIMIT'),
   unknownLimit: define(400, 'SPILLWAY_UNKNOWN_LIMIT'),
+  /** POST /api/placement/simulate asked for something the simulator cannot replay (api/services/simulate-service.ts). */
+  invalidSimulation: define(400, 'SPILLWAY_INVALID_SIMULATION'),
   redriveNotAllowed: define(409, 'SPILLWAY_TASK_NOT_REDRIVABLE'),
   /** The task was already redriven with other options (another execution mode): its redrive is that task. */
   redriveConflict: define(409, 'SPILLWAY_REDRIVE_CONFLICT'),

@@ -9,9 +9,14 @@
 // Switching the worker between the threshold and the predictive policy needs the stack's help: the caller passes
 // setAutoPolicy (restart the worker with SCHEDULER_AUTO_POLICY); without it the AUTO runs use whatever the worker
 // has, and are labelled so.
+// Every run starts alike: a freshly started worker with its local pool warm (a restarted worker has no local
+// execution environment, and a LOCAL run after an AUTO one would inherit its warm ones), Lambda with none. Each burst starts with nothing learned of `flaky`,
+// so its runs teach the predictor that burst's run time, not the mean of three different ones.
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { loadPriceTable } from '../domain/price-table';
+import { connectRedis } from '../live/redis-client';
+import { placementStatsKeys } from '../live/placement-stats';
 import { comparePolicies, type PolicySpec, type SimulationResult, type TraceTask } from '../domain/placement-simulator';
 import type { AutoPolicy } from '../domain/placement-predictor';
 import type { BenchContext } from './context';
@@ -47,7 +52,20 @@ export interface PolicyBurstRun {
   coldStarts: number;
   errors: string[];
   /** Submission offset, run time and client-seen latency of each task, for the simulator and its calibration. */
-  trace: Array<{ offsetMs: number; runMs: number; latencyMs: number; coldStart: boolean }>;
+  trace: Array<{
+    offsetMs: number;
+    runMs: number;
+    latencyMs: number;
+    coldStart: boolean;
+    placement: string;
+    /** From submission to the placement decision, ms (the workflow's start and, for AUTO, the decision). */
+    placedMs?: number;
+    /** From submission to the attempt's start (a local slot taken, or the Lambda invoke), ms. */
+    attemptMs?: number;
+    /** From submission to the handler's start, ms: the queue, the cold start and the path's overhead. */
+    startMs?: number;
+    reason?: string;
+  }>;
 }
 
 export interface AutoPolicyResult {
@@ -58,8 +76,17 @@ export interface AutoPolicyResult {
 interface TaskView {
   status: string;
   costUsd?: number;
-  placement?: { placement: string };
-  attempts: Array<{ placement: string; coldStart?: boolean; durationMs?: number; outcome?: string }>;
+  submittedAt?: string;
+  startedAt?: string;
+  placement?: { placement: string; reason?: string };
+  attempts: Array<{
+    placement: string;
+    coldStart?: boolean;
+    durationMs?: number;
+    outcome?: string;
+    startedAt?: string;
+    finishedAt?: string;
+  }>;
 }
 
 export function burstSpecs(options: BenchContext['options']): BurstSpec[] {
@@ -80,6 +107,41 @@ async function waitNoEnvironments(ctx: BenchContext): Promise<void> {
     await sleep(200);
   }
   ctx.log('  warning: flaky environments were not reclaimed before the run');
+}
+
+/** Forgets what placement learned of `flaky` and of the local pool (live/placement-stats.ts). */
+async function forgetLearned(ctx: BenchContext): Promise<void> {
+  const redis = connectRedis(ctx.stack.redisUrl, 'spillway-bench');
+  try {
+    if (redis.status !== 'ready') await new Promise((resolve) => redis.once('ready', resolve));
+    const keys = placementStatsKeys(ctx.stack.redisPrefix);
+    const versions = await redis.keys(`${keys.fn('flaky')}@*`);
+    await redis.del(keys.fn('flaky'), keys.pool, keys.poolDone, ...versions);
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** Brings up one local execution environment of `flaky` per slot, running what the burst runs. */
+async function warmLocalPool(ctx: BenchContext, spec: BurstSpec): Promise<void> {
+  const { stack, client } = ctx;
+  await Promise.all(
+    Array.from({ length: ctx.options.pool }, async (_, i) => {
+      const created = await requestJson<{ id: string }>(
+        `${stack.apiUrl}/api/tasks`,
+        {
+          body: JSON.stringify({
+            name: `bench policy warm-up ${spec.name} ${i}`,
+            type: 'flaky',
+            executionMode: 'LOCAL',
+            payload: { sleepMs: spec.sleepMs },
+          }),
+        },
+        [201],
+      );
+      await withTimeout(client.workflow.getHandle(created.id).result(), 120_000, `warm-up ${created.id}`);
+    }),
+  );
 }
 
 async function runOne(ctx: BenchContext, spec: BurstSpec, run: PolicyRun, confirmed: boolean): Promise<PolicyBurstRun> {
@@ -132,11 +194,22 @@ async function runOne(ctx: BenchContext, spec: BurstSpec, run: PolicyRun, confir
     placements[where] = (placements[where] ?? 0) + 1;
     coldStarts += view.attempts.filter((a) => a.coldStart === true).length;
     const ok = view.attempts.find((a) => a.outcome === 'succeeded' && a.durationMs !== undefined);
+    const handlerStart =
+      ok?.finishedAt && ok.durationMs !== undefined ? Date.parse(ok.finishedAt) - ok.durationMs : undefined;
+    const since = (at: string | number | undefined) =>
+      at !== undefined && view.submittedAt
+        ? round((typeof at === 'number' ? at : Date.parse(at)) - Date.parse(view.submittedAt))
+        : undefined;
     trace.push({
       offsetMs: round(offsetMs),
       runMs: ok?.durationMs ?? spec.sleepMs,
       latencyMs: round(latencyById.get(id) ?? 0),
       coldStart: view.attempts.some((a) => a.coldStart === true),
+      placement: where,
+      placedMs: since(view.startedAt),
+      attemptMs: since(ok?.startedAt),
+      startMs: since(handlerStart),
+      reason: run === 'AUTO predictive' ? view.placement?.reason : undefined,
     });
   }
   return {
@@ -208,13 +281,17 @@ export async function autoPolicy(ctx: BenchContext, deps: AutoPolicyDeps = {}): 
   const runs: PolicyBurstRun[] = [];
   const simulated: AutoPolicyResult['simulated'] = [];
   for (const spec of burstSpecs(options)) {
+    await forgetLearned(ctx);
     for (const run of POLICY_RUNS) {
       let confirmed = !run.startsWith('AUTO');
-      if (run.startsWith('AUTO') && deps.setAutoPolicy) {
-        await deps.setAutoPolicy(run === 'AUTO predictive' ? 'predictive' : 'threshold');
+      if (deps.setAutoPolicy) {
+        // A fresh worker for every run, not only for the AUTO ones: a process that has not yet run a burst (cold JIT,
+        // empty workflow cache) is slower, and only the AUTO runs would pay for it.
+        await deps.setAutoPolicy(run === 'AUTO threshold' ? 'threshold' : 'predictive');
         confirmed = true;
       }
-      if (run !== 'LOCAL') await waitNoEnvironments(ctx);
+      await warmLocalPool(ctx, spec);
+      await waitNoEnvironments(ctx);
       await sleep(1000);
       log(`AUTO policies, ${spec.name}: ${spec.size} × flaky {sleepMs: ${spec.sleepMs}} as ${run} ...`);
       const r = await runOne(ctx, spec, run, confirmed);

@@ -1,8 +1,8 @@
 // Section 2: the local Lambda service on its own. Warm invoke overhead of `noop` (RequestResponse, and Event until
 // the wrapper's signed callback reaches a tiny HTTP server here) against a bare loopback round trip to a trivial
 // Node server; cold starts (a second service instance reclaims idle environments after 1 ms, so each invocation of
-// a sequential series is cold) against forking a bare Node child; and the cold-start ratio of a burst with and
-// without warming first.
+// a sequential series is cold) against forking a bare Node child; the cold-start ratio of a burst with and
+// without warming first; and both sides of warming: what the warm pool spent and the cold starts it saved real tasks.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
@@ -13,7 +13,7 @@ import type { FunctionStatus, ServiceStatus } from '../domain/lambda-status';
 import { ROOT } from './bench-stack';
 import type { BenchContext } from './context';
 import { request, requestJson } from './http';
-import { fmt, verdict } from './report';
+import { fmt, usd, verdict } from './report';
 import { ratio, round, sleep, summarize, withTimeout, type Summary } from './stats';
 
 export interface BurstResult {
@@ -38,6 +38,87 @@ export interface LambdaPathResult {
   coldSeriesWarmHits: number;
   bareForkMs: Summary;
   bursts: BurstResult[];
+  /** Both sides of warming, from the ledger (GET /api/tasks/stats `warming`): what it cost and what it saved. */
+  warming?: WarmingSides;
+}
+
+/** What one warm-pool run cost and what it saved a burst of real LAMBDA tasks right after it. */
+export interface WarmingSides {
+  tasks: number;
+  warmups: number;
+  warmingUsd: number;
+  warmHits: number;
+  savedColdStarts: number;
+  savedMs: number;
+  savedValueUsd: number;
+  netUsd: number;
+}
+
+interface Ledger {
+  functionName: string;
+  warmups: number;
+  warmingUsd: number;
+  warmHits: number;
+  coldStarts: number;
+  savedColdStarts: number;
+  savedMs: number;
+  savedValueUsd: number;
+}
+
+async function ledgerOf(apiUrl: string, name: string): Promise<Ledger> {
+  const stats = await requestJson<{ warming?: { functions: Ledger[] } }>(`${apiUrl}/api/tasks/stats`);
+  return (
+    stats.warming?.functions.find((f) => f.functionName === name) ?? {
+      functionName: name,
+      warmups: 0,
+      warmingUsd: 0,
+      warmHits: 0,
+      coldStarts: 0,
+      savedColdStarts: 0,
+      savedMs: 0,
+      savedValueUsd: 0,
+    }
+  );
+}
+
+/**
+ * Both sides of warming: the warm pool warms noop, then a burst of real LAMBDA tasks runs; the ledger says what the
+ * warm-ups cost and which cold starts they saved (warm hits while the warmed environments lived, up to their number).
+ */
+async function warmingSides(ctx: BenchContext, size: number, settleMs: number): Promise<WarmingSides> {
+  const { stack, client } = ctx;
+  if (!(await waitNoEnvironments(stack.lambdaUrl, 'noop', settleMs)))
+    ctx.log('  warning: noop environments were not reclaimed');
+  const before = await ledgerOf(stack.apiUrl, 'noop');
+  await requestJson(`${stack.apiUrl}/api/tasks/warm-pool`, { method: 'POST', timeoutMs: 150_000 });
+  await Promise.all(
+    Array.from({ length: size }, async (_, i) => {
+      const created = await requestJson<{ id: string }>(
+        `${stack.apiUrl}/api/tasks`,
+        { body: JSON.stringify({ name: `bench warming ${i}`, type: 'noop', executionMode: 'LAMBDA' }) },
+        [201],
+      );
+      await withTimeout(client.workflow.getHandle(created.id).result(), 120_000, `task ${created.id}`);
+    }),
+  );
+  // The ledger counts a task at its end, a moment after its workflow closes.
+  const counted = (l: Ledger) => l.warmHits + l.coldStarts - before.warmHits - before.coldStarts;
+  let after = await ledgerOf(stack.apiUrl, 'noop');
+  for (let i = 0; i < 100 && counted(after) < size; i++) {
+    await sleep(100);
+    after = await ledgerOf(stack.apiUrl, 'noop');
+  }
+  const d = (k: keyof Omit<Ledger, 'functionName'>) => after[k] - before[k];
+  return {
+    tasks: size,
+    warmups: d('warmups'),
+    warmingUsd: d('warmingUsd'),
+    warmHits: d('warmHits'),
+    savedColdStarts: d('savedColdStarts'),
+    savedMs: d('savedMs'),
+    savedValueUsd: d('savedValueUsd'),
+    netUsd: d('savedValueUsd') - d('warmingUsd'),
+  };
 }
 
 const invokeUrl = (base: string, fn: string) => `${base}/2015-03-31/functions/${fn}/invocations`;
@@ -262,6 +343,13 @@ export async function lambdaPath(ctx: BenchContext): Promise<LambdaPathResult> {
   afterWarmups.prewarm = { warmupEvents: size };
   bursts.push(afterWarmups);
 
+  log(`Lambda path: warming's two sides, the warm pool then ${size} LAMBDA noop tasks ...`);
+  const warming = await warmingSides(ctx, size, settle);
+  log(
+    `  warm-ups ${warming.warmups} for ${usd(warming.warmingUsd)}; ${warming.warmHits} of ${size} tasks warm, ` +
+      `${warming.savedColdStarts} cold starts saved (${fmt(warming.savedMs)} ms of init, worth ${usd(warming.savedValueUsd)})`,
+  );
+
   const result: LambdaPathResult = {
     bareRoundTripMs: summarize(bare),
     warmRequestResponseMs: summarize(warm),
@@ -274,6 +362,7 @@ export async function lambdaPath(ctx: BenchContext): Promise<LambdaPathResult> {
     coldSeriesWarmHits: warmHits,
     bareForkMs: summarize(forks),
     bursts,
+    warming,
   };
   report(ctx, result);
   return result;
@@ -388,6 +477,31 @@ function report(ctx: BenchContext, r: LambdaPathResult): void {
       baselineName: 'burst without warm-up',
       ratio: ratio(b.latencyMs.p50, cold?.latencyMs.p50),
     });
+  }
+  const w = r.warming;
+  if (w) {
+    ctx.rows.push(
+      {
+        section,
+        figure: `warming, cost: ${w.warmups} warm-ups by the warm pool`,
+        measured: w.warmingUsd,
+        unit: 'USD',
+        baseline: w.savedValueUsd,
+        baselineName: 'what the cold starts it saved are worth',
+        ratio: ratio(w.warmingUsd, w.savedValueUsd),
+      },
+      {
+        section,
+        figure:
+          `warming, saved: cold starts of ${w.tasks} LAMBDA tasks right after (${w.warmHits} warm; ` +
+          `${fmt(w.savedMs)} ms of init, worth ${usd(w.savedValueUsd)}; net ${usd(w.netUsd)})`,
+        measured: w.savedColdStarts,
+        unit: '',
+        baseline: w.tasks,
+        baselineName: 'tasks in the burst',
+        ratio: ratio(w.savedColdStarts, w.tasks),
+      },
+    );
   }
   const delta = (s: Summary) => (s.p50 !== null && bare50 !== null ? s.p50 - bare50 : null);
   ctx.targets.push(

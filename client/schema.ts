@@ -53,6 +53,40 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/placement/simulate': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Replay the period's finished tasks through placement policies, beside what really happened */
+    post: operations['simulatePlacement'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/placement/targets': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Each Lambda target with its latency monitor: invoke and callback EWMA and p95, health, throttles */
+    get: operations['listPlacementTargets'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/tasks': {
     parameters: {
       query?: never;
@@ -954,6 +988,241 @@ export interface operations {
       };
     };
   };
+  simulatePlacement: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          /** @description The period to replay, back from now: 90m, 24h, 7d (default 24h) */
+          since?: string;
+          /** @description Default: all four; results come in this order */
+          policies?: ('local' | 'lambda' | 'threshold' | 'predictive')[];
+          /** @description Default SCHEDULER_LAMBDA_TASK_THRESHOLD */
+          threshold?: number;
+          /** @description Default SCHEDULER_AUTO_OBJECTIVE */
+          objective?: 'balanced' | 'latency' | 'cost';
+          /** @description Only this task type */
+          type?: string;
+          /** @description Only tasks submitted with this name (a burst, a batch) */
+          name?: string;
+          /** @description Tasks read at most (default 5000) */
+          limit?: number;
+          /** @description Read each task's attempts for its run time, not only visibility (default false) */
+          exact?: boolean;
+          /** @description Fit the local pool's overhead per task to the recorded LOCAL tasks, so replaying them ends when they did (default true) */
+          calibrate?: boolean;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** Format: date-time */
+            since: string;
+            /** @description Finished tasks replayed */
+            tasks: number;
+            exact: boolean;
+            settings: {
+              localPoolSize: number;
+              /** @description Per task beyond its run; fitted when calibrate is on */
+              localOverheadMs: number;
+              calibrated: boolean;
+              lambda: {
+                concurrency: number;
+                initMs: number;
+                overheadMs: number;
+                idleLifetimeMs: number;
+              };
+            };
+            /** @description What really happened; null: nothing */
+            actual: {
+              /** @description all LOCAL, all LAMBDA, threshold N, predictive <objective>, what happened */
+              policy: string;
+              tasks: number;
+              /** @description First arrival to last completion */
+              makespanMs: number;
+              latencyMs: {
+                p50: number;
+                p95: number;
+                mean: number;
+              };
+              costUsd: number;
+              placed: {
+                LOCAL: number;
+                LAMBDA: number;
+              };
+              share: {
+                LOCAL: number;
+                LAMBDA: number;
+              };
+              coldStarts: number;
+            } | null;
+            results: {
+              /** @description all LOCAL, all LAMBDA, threshold N, predictive <objective>, what happened */
+              policy: string;
+              tasks: number;
+              /** @description First arrival to last completion */
+              makespanMs: number;
+              latencyMs: {
+                p50: number;
+                p95: number;
+                mean: number;
+              };
+              costUsd: number;
+              placed: {
+                LOCAL: number;
+                LAMBDA: number;
+              };
+              share: {
+                LOCAL: number;
+                LAMBDA: number;
+              };
+              coldStarts: number;
+            }[];
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Default Response */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Default Response */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Default Response */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  listPlacementTargets: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** Format: date-time */
+            at: string;
+            targets: {
+              name: string;
+              region: string;
+              /** @description null: AWS's own endpoint of the region */
+              endpoint: string | null;
+              local: boolean;
+              concurrency: number | null;
+              /** @description null: no limit (AWS) */
+              coldStartConcurrency: number | null;
+              /** @description Round trips of asynchronous Invokes and probes (the freshest worker's) */
+              invoke: {
+                ewmaMs: number | null;
+                p95Ms: number | null;
+                samples: number;
+              };
+              /** @description From the Invoke to its callback reaching the API, less the run and the init, as the API measured it */
+              callback: {
+                ewmaMs: number | null;
+                p95Ms: number | null;
+                samples: number;
+              };
+              /** @description null: no worker has reported yet */
+              healthy: boolean | null;
+              consecutiveFailures: number;
+              throttled: boolean;
+              /** Format: date-time */
+              lastThrottleAt: string | null;
+              /** Format: date-time */
+              lastSuccessAt: string | null;
+              /** Format: date-time */
+              reportedAt: string | null;
+              /** @description Workers that reported a monitor of this target in the last minute */
+              workers: number;
+            }[];
+          };
+        };
+      };
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Default Response */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Default Response */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
   listTasks: {
     parameters: {
       query?: {
@@ -1468,6 +1737,8 @@ export interface operations {
               maxMemoryUsedMB?: number;
               cpuTimeMs?: number;
               costUsd?: number;
+              /** @description Inter-region transfer of a stored payload and result */
+              transferUsd?: number;
             } & {
               [key: string]: unknown;
             })[];
@@ -1571,6 +1842,7 @@ export interface operations {
                 breakdown: {
                   queueMs: number;
                   coldStartProbability: number;
+                  coldStartsAhead?: number;
                   initMs: number;
                   overheadMs: number;
                   durationMs: number;
@@ -3877,6 +4149,8 @@ export interface operations {
               durationMs: number;
               costUsd: number;
               errors: string[];
+              /** @description Why this many: the sizing of SCHEDULER_WARM_POOL_MODE */
+              reason?: string;
             }[];
             totalCostUsd: number;
           };

@@ -2,6 +2,7 @@
 // its own price table and a latency monitor. Callers feed the monitor what they measure (the round trip of an async
 // Invoke's 202, the delay from a function's end to its callback, throttles and failures); placement reads EWMA, p95,
 // health and throttle state from it. One code path to every Lambda: only endpoint, region and credentials differ.
+import os from 'node:os';
 import { GetAccountSettingsCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import type { SpillwayConfig } from '../domain/config';
 import type { PriceTable } from '../domain/cost-model';
@@ -55,10 +56,25 @@ class Series {
 
   snapshot(): LatencySeries {
     if (this.ring.length === 0) return { samples: 0 };
-    const sorted = [...this.ring].sort((a, b) => a - b);
-    const p95 = sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(0.95 * sorted.length) - 1))];
-    return { ewmaMs: this.ewma, p95Ms: p95, samples: this.count };
+    return { ewmaMs: this.ewma, p95Ms: p95Of(this.ring), samples: this.count };
   }
+}
+
+/** Nearest rank. */
+function p95Of(values: readonly number[]): number | undefined {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(0.95 * sorted.length) - 1))];
+}
+
+/**
+ * The same figures from a stored window of samples, oldest first (a series kept in Redis, where several processes
+ * add to it): EWMA with the monitor's weight, and the p95.
+ */
+export function latencySeries(oldestFirst: readonly number[], alpha = 0.2): LatencySeries {
+  if (oldestFirst.length === 0) return { samples: 0 };
+  let ewma: number | undefined;
+  for (const ms of oldestFirst) ewma = ewma === undefined ? ms : alpha * ms + (1 - alpha) * ewma;
+  return { ewmaMs: ewma, p95Ms: p95Of(oldestFirst), samples: oldestFirst.length };
 }
 
 /** What one process has seen of one target. Pure bookkeeping: every record takes its `now`. */
@@ -157,7 +173,12 @@ export function createLambdaTargets(
   targets: readonly LambdaTarget[],
   base: SpillwayConfig['lambda'],
   prices: PriceTable,
-  options: { maxAttempts?: number; monitor?: LatencyMonitorOptions } = {},
+  options: {
+    maxAttempts?: number;
+    monitor?: LatencyMonitorOptions;
+    /** Told each target's monitor after every measurement (a worker publishes it for the API). */
+    onMeasured?: (name: string, snapshot: LatencySnapshot) => void;
+  } = {},
 ): LambdaTargets {
   const handles = targets.map((target): LambdaTargetHandle => {
     const local = target.endpoint !== undefined && isLoopbackEndpoint(target.endpoint);
@@ -200,6 +221,8 @@ export function createLambdaTargets(
       if (errorName === 'TooManyRequestsException') h.monitor.recordThrottle(Date.now());
       else if (!CLIENT_ERRORS_THAT_ARE_NOT_FAILURES.has(errorName)) h.monitor.recordFailure(Date.now());
       throw err;
+    } finally {
+      options.onMeasured?.(name, h.monitor.snapshot(Date.now()));
     }
   };
   return {
@@ -245,6 +268,9 @@ export function lambdaCandidate(
   now: number,
   pending = 0,
   defaultLatencyMs = 0,
+  coldRatio?: number,
+  /** The callback delay measured where callbacks arrive (live/target-latency.ts); the monitor's own otherwise. */
+  callback?: LatencySeries,
 ): LambdaCandidate {
   const m = h.monitor.snapshot(now);
   return {
@@ -257,9 +283,21 @@ export function lambdaCandidate(
     inFlight: signals.inFlight,
     pending,
     warmIdle: signals.warmIdle,
+    coldStartConcurrency: coldStartConcurrencyOf(h),
+    // The local Lambda service counts its warm environments; AWS does not say, so the learned share stands in.
+    countsWarm: h.local,
+    coldRatio,
     recentThrottles: Math.max(signals.recentThrottles, m.throttled ? 1 : 0),
     latencyMs: m.invoke.ewmaMs ?? defaultLatencyMs,
-    callbackDelayMs: m.callback.ewmaMs ?? 0,
+    callbackDelayMs: callback?.ewmaMs ?? m.callback.ewmaMs ?? 0,
     prices: h.prices,
   };
+}
+
+/**
+ * How many cold starts the target brings up at once: its configured figure; for a Lambda service on this machine,
+ * one per core (its environments start as processes on the same cores); for AWS, no limit.
+ */
+export function coldStartConcurrencyOf(h: Pick<LambdaTargetHandle, 'target' | 'local'>): number | undefined {
+  return h.target.coldStartConcurrency ?? (h.local ? Math.max(1, os.availableParallelism()) : undefined);
 }

@@ -15,6 +15,7 @@ import {
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { ObjectStoreConfig } from '../domain/config';
 import type { ObjectRef } from '../domain/object-ref';
+import type { AttemptRecord } from '../domain/attempt-record';
 import { transferCost, type TransferPrices } from '../domain/region-model';
 
 export interface ObjectStore {
@@ -155,4 +156,31 @@ export function createObjectStore(config: ObjectStoreConfig): ObjectStore {
 /** What moving a stored object to the region that reads it (and nothing back) costs. */
 export function objectTransferCost(prices: TransferPrices, ref: ObjectRef, readerRegion: string): number {
   return transferCost(prices, { dataRegion: ref.region, runRegion: readerRegion, bytesIn: ref.sizeBytes, bytesOut: 0 });
+}
+
+/**
+ * What one attempt moved between regions: its stored payload, from its bucket to the region that ran it, and its
+ * stored result, from there to the result's bucket (the task's data region). Inline payloads and results ride the
+ * event and the callback, and are not counted.
+ */
+export function attemptTransferCost(
+  prices: TransferPrices,
+  moved: { payload?: ObjectRef; result?: ObjectRef; runRegion: string },
+): number {
+  const payload = moved.payload ? objectTransferCost(prices, moved.payload, moved.runRegion) : 0;
+  const result = moved.result
+    ? transferCost(prices, {
+        dataRegion: moved.result.region,
+        runRegion: moved.runRegion,
+        bytesIn: 0,
+        bytesOut: moved.result.sizeBytes,
+      })
+    : 0;
+  return payload + result;
+}
+
+/** The attempt with its transfer cost added to its cost (and shown apart); unchanged when nothing was moved. */
+export function withTransferCost<A extends AttemptRecord>(attempt: A, transferUsd: number): A {
+  if (!(transferUsd > 0)) return attempt;
+  return { ...attempt, transferUsd, costUsd: (attempt.costUsd ?? 0) + transferUsd };
 }

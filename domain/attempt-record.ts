@@ -33,6 +33,8 @@ export const AttemptRecordSchema = Type.Object(
     maxMemoryUsedMB: Type.Optional(Type.Number()),
     cpuTimeMs: Type.Optional(Type.Number()),
     costUsd: Type.Optional(Type.Number()),
+    /** Part of costUsd: moving the payload from its region's bucket and the result to it (inter-region transfer). */
+    transferUsd: Type.Optional(Type.Number({ description: 'Inter-region transfer of a stored payload and result' })),
   },
   // Attempts recorded by older workers may carry fields this version no longer names.
   { additionalProperties: true },

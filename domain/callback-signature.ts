@@ -23,6 +23,11 @@ export interface CompletionClaims {
   arch?: 'x86_64' | 'arm64';
   /** The explicit retry schedule's wait after this attempt fails, ms (retry.delays). */
   nrd?: number;
+  /** When the activity sent the Invoke, epoch ms, and to which Lambda target: the callback's delay is measured from it. */
+  iam?: number;
+  tgt?: string;
+  /** The payload kept in the object store: its bucket's region and its size, for the transfer's cost. */
+  po?: { r: string; b: number };
 }
 
 function hmac(secret: string, data: string): Buffer {

@@ -455,6 +455,13 @@ export interface PlacementConfig {
   objectStore?: ObjectStoreConfig;
   /** SPILLWAY_BUDGETS: `{"budgets": [...]}` (domain/budget-policy.ts) inline or the path of a file. @default none */
   budgets: readonly Budget[];
+  /**
+   * SCHEDULER_WARM_POOL_ENV_LIFETIME_SECONDS: how long an idle Lambda environment stays warm, for the warm pool's
+   * sizing (a warm-up after it pays an init) and for counting the cold starts warming saved. @default 600
+   */
+  warmEnvironmentLifetimeMs: number;
+  /** SCHEDULER_WARM_POOL_MAX: the most environments auto mode keeps warm per function. @default 20 */
+  warmPoolMax: number;
 }
 
 export interface ObjectStoreConfig {
@@ -522,6 +529,8 @@ function placementConfig(env: Env, lambda: { endpoint: string; region: string })
     pricesFile: env.SPILLWAY_PRICES_FILE || undefined,
     transferPricesFile: env.SPILLWAY_TRANSFER_PRICES_FILE || undefined,
     largePayloadBytes: int(env, 'SPILLWAY_LARGE_PAYLOAD_BYTES', 256 * 1024, 1024, 1024 * 1024),
+    warmEnvironmentLifetimeMs: int(env, 'SCHEDULER_WARM_POOL_ENV_LIFETIME_SECONDS', 600, 1, 86_400) * 1000,
+    warmPoolMax: int(env, 'SCHEDULER_WARM_POOL_MAX', 20, 0, 10_000),
     objectStore:
       s3Endpoint || s3Aws
         ? {

@@ -24,6 +24,11 @@ export const LOCAL_TARGET = 'LOCAL';
 export interface LearnedFigures {
   /** The function's run time in the local pool, ms. */
   localDurationMs: number;
+  /**
+   * How long a local attempt of it holds its slot (dispatch, the run, reporting), ms, when measured; a task behind it
+   * waits that long. Undefined: the run time plus the configured local overhead.
+   */
+  localSlotMs?: number;
   /** Its run time on Lambda (the handler's Duration, without Init), ms. */
   lambdaDurationMs: number;
   /** Init Duration of a cold start, ms. */
@@ -61,6 +66,20 @@ export interface LambdaCandidate {
   /** Invocations accepted but not yet in an environment (queued events, placements a moment ago). */
   pending: number;
   warmIdle: number;
+  /**
+   * Cold starts the target brings up at once (undefined: no limit, as on AWS). Beyond it a cold start waits for the
+   * ones ahead of it: on a Lambda service sharing this machine's cores, a burst of cold starts comes up a few at a time.
+   */
+  coldStartConcurrency?: number;
+  /** Cold starts under way now (environments still in their init), when the target can tell; default 0. */
+  initializing?: number;
+  /**
+   * False when the target cannot count its warm environments (AWS does not say): then a cold start is as likely as
+   * the learned share of recent attempts that started cold (`coldRatio`), not certain. @default true
+   */
+  countsWarm?: boolean;
+  /** Learned share of recent Lambda attempts of the function that started cold (live/placement-stats.ts). */
+  coldRatio?: number;
   recentThrottles: number;
   /** Measured invoke round trip to the target (EWMA), ms. */
   latencyMs: number;
@@ -154,6 +173,9 @@ export const TargetEstimateSchema = Type.Object({
   breakdown: Type.Object({
     queueMs: Type.Number(),
     coldStartProbability: Type.Number(),
+    /** Cold starts ahead of this one that the target brings up first (0 when warm or unlimited). */
+    coldStartsAhead: Type.Optional(Type.Number()),
+    /** Expected init time, waiting for the cold starts ahead included. */
     initMs: Type.Number(),
     overheadMs: Type.Number(),
     durationMs: Type.Number(),
@@ -272,16 +294,17 @@ export function predictPlacement(input: PredictionInput): PredictiveDecision {
 function localEstimate(input: PredictionInput, objective: AutoObjective): TargetEstimate {
   const { task, learned, local } = input;
   const durationMs = learned.localDurationMs;
+  const slotMs = Math.max(learned.localSlotMs ?? 0, durationMs + input.params.localOverheadMs);
   const throughput =
     learned.localThroughputPerSec && learned.localThroughputPerSec > 0
       ? learned.localThroughputPerSec
-      : (local.poolSize * 1000) / Math.max(1, durationMs);
+      : (local.poolSize * 1000) / Math.max(1, slotMs);
   // Tasks that must finish before this one gets a slot: those beyond the pool, plus the one whose slot it takes.
   const ahead = Math.max(0, local.inFlight - local.poolSize + 1);
   const queueMs =
     local.runningRemainingMs === undefined
       ? (ahead / throughput) * 1000
-      : slotWaitMs(local.runningRemainingMs, local.poolSize, local.inFlight, durationMs + input.params.localOverheadMs);
+      : slotWaitMs(local.runningRemainingMs, local.poolSize, local.inFlight, slotMs);
   const computeUsd = localCost(input.prices, durationMs * learned.localCpuShare);
   const transferUsd = transferCost(input.transfer, {
     dataRegion: task.dataRegion,
@@ -299,7 +322,7 @@ function localEstimate(input: PredictionInput, objective: AutoObjective): Target
       queueMs,
       coldStartProbability: 0,
       initMs: 0,
-      overheadMs: input.params.localOverheadMs,
+      overheadMs: slotMs - durationMs,
       durationMs,
       transferMs: 0,
       penaltyMs: 0,
@@ -341,9 +364,9 @@ function lambdaEstimate(
   viaS3: boolean,
 ): TargetEstimate {
   const { task, learned, params } = input;
-  const warmLeft = t.warmIdle - t.pending;
-  const coldStartProbability = warmLeft >= 1 ? 0 : 1;
-  const initMs = coldStartProbability * learned.initMs;
+  const { coldStartProbability, coldStartsAhead, initRounds } = coldStart(t);
+  // The init this task would wait for: its own, after those ahead of it come up a few at a time.
+  const initMs = coldStartProbability * initRounds * learned.initMs;
   const durationMs = learned.lambdaDurationMs;
   const transferMs = viaS3 ? (task.payloadBytes + (task.resultBytes ?? 0)) / params.s3BytesPerMs : 0;
   const penaltyMs = t.recentThrottles > 0 ? params.throttlePenaltyMs : 0;
@@ -351,7 +374,8 @@ function lambdaEstimate(
   const computeUsd = lambdaCost(t.prices, {
     memoryMB: task.memoryMB,
     billedDurationMs: durationMs,
-    initDurationMs: initMs,
+    // Only its own init is billed, not the wait for those ahead.
+    initDurationMs: coldStartProbability * learned.initMs,
     architecture: task.architecture,
   });
   const transferUsd = transferCost(input.transfer, {
@@ -386,6 +410,7 @@ function lambdaEstimate(
     breakdown: {
       queueMs: 0,
       coldStartProbability,
+      coldStartsAhead,
       initMs,
       overheadMs,
       durationMs,
@@ -395,6 +420,25 @@ function lambdaEstimate(
       transferUsd,
     },
   });
+}
+
+/**
+ * Will the task meet a cold environment, and behind how many others? Invocations placed but not yet running take the
+ * warm environments first; those beyond them are cold starts already under way. A target that limits how many come
+ * up at once starts this one after floor(ahead ÷ limit) rounds of init.
+ */
+export function coldStart(t: LambdaCandidate): {
+  coldStartProbability: number;
+  coldStartsAhead: number;
+  initRounds: number;
+} {
+  if (t.warmIdle - t.pending >= 1) return { coldStartProbability: 0, coldStartsAhead: 0, initRounds: 0 };
+  const ahead = Math.max(0, t.pending - t.warmIdle) + Math.max(0, t.initializing ?? 0);
+  const limit = t.coldStartConcurrency;
+  const initRounds = limit === undefined || limit <= 0 ? 1 : 1 + Math.floor(ahead / limit);
+  const coldStartProbability =
+    t.countsWarm === false && t.coldRatio !== undefined ? Math.max(0, Math.min(1, t.coldRatio)) : 1;
+  return { coldStartProbability, coldStartsAhead: limit === undefined ? 0 : ahead, initRounds };
 }
 
 function budgetExclusion(budget: BudgetSignal | undefined, costUsd: number): string | undefined {
@@ -457,9 +501,19 @@ function why(e: TargetEstimate, input: PredictionInput): string {
     const ahead = Math.max(0, input.local.inFlight - input.local.poolSize + 1);
     return ahead > 0 ? `${ahead} queued ahead` : `a free slot of ${input.local.poolSize}`;
   }
-  const parts = [e.breakdown.coldStartProbability > 0 ? 'cold start' : 'warm'];
+  const b = e.breakdown;
+  const ahead = b.coldStartsAhead ?? 0;
+  const parts = [
+    b.coldStartProbability <= 0
+      ? 'warm'
+      : b.coldStartProbability < 1
+        ? `cold start ${Math.round(b.coldStartProbability * 100)} % likely`
+        : ahead > 0
+          ? `cold start behind ${ahead}`
+          : 'cold start',
+  ];
   if (e.viaS3) parts.push('payload via S3');
-  if (e.breakdown.penaltyMs > 0) parts.push('throttled recently');
+  if (b.penaltyMs > 0) parts.push('throttled recently');
   return parts.join(', ');
 }
 

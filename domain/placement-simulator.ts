@@ -82,16 +82,32 @@ export interface SimulatedTask {
   costUsd: number;
 }
 
-export interface SimulationResult {
-  policy: string;
-  tasks: number;
-  makespanMs: number;
-  latencyMs: { p50: number; p95: number; mean: number };
-  costUsd: number;
-  placed: { LOCAL: number; LAMBDA: number };
-  share: { LOCAL: number; LAMBDA: number };
-  coldStarts: number;
+/** A policy's figures over a trace (or what really happened): the shape the CLI prints and the API answers. */
+export const SimulationSummarySchema = Type.Object(
+  {
+    policy: Type.String({ description: 'all LOCAL, all LAMBDA, threshold N, predictive <objective>, what happened' }),
+    tasks: Type.Integer(),
+    makespanMs: Type.Number({ description: 'First arrival to last completion' }),
+    latencyMs: Type.Object(
+      { p50: Type.Number(), p95: Type.Number(), mean: Type.Number() },
+      { additionalProperties: false },
+    ),
+    costUsd: Type.Number(),
+    placed: Type.Object({ LOCAL: Type.Integer(), LAMBDA: Type.Integer() }, { additionalProperties: false }),
+    share: Type.Object({ LOCAL: Type.Number(), LAMBDA: Type.Number() }, { additionalProperties: false }),
+    coldStarts: Type.Integer(),
+  },
+  { additionalProperties: false },
+);
+export type SimulationSummary = Static<typeof SimulationSummarySchema>;
+
+export interface SimulationResult extends SimulationSummary {
   perTask: SimulatedTask[];
+}
+
+/** The result without its per-task detail. */
+export function summaryOf({ perTask: _perTask, ...summary }: SimulationResult): SimulationSummary {
+  return summary;
 }
 
 export function policyLabel(p: PolicySpec): string {
@@ -110,6 +126,8 @@ export function policyLabel(p: PolicySpec): string {
 interface Env {
   busyUntil: number;
   freeSince: number;
+  /** When its init ends (a cold start); before that it is coming up. */
+  readyAt: number;
 }
 
 type Event = { at: number; seq: number; kind: 'arrive' | 'local-done' | 'lambda-done'; index: number };
@@ -159,13 +177,18 @@ export function simulate(
   const localOverheadMs = settings.localOverheadMs ?? 0;
   const localQueue: number[] = [];
   const lambdaQueue: number[] = [];
-  const envs: Env[] = Array.from({ length: settings.lambda.warmAtStart }, () => ({ busyUntil: 0, freeSince: 0 }));
+  const envs: Env[] = Array.from({ length: settings.lambda.warmAtStart }, () => ({
+    busyUntil: 0,
+    freeSince: 0,
+    readyAt: 0,
+  }));
   const memoryOf = (t: TraceTask) => t.memoryMB ?? settings.defaultMemoryMB;
   const initSlots: number[] = Number.isFinite(settings.lambda.coldStartConcurrency ?? Infinity)
     ? Array.from({ length: Math.max(1, settings.lambda.coldStartConcurrency ?? 1) }, () => 0)
     : [];
   /** When a cold start asked for at `at` could begin its init. */
   const initStartAt = (at: number) => (initSlots.length === 0 ? at : Math.max(at, Math.min(...initSlots)));
+  const initializing = (now: number) => envs.filter((e) => e.readyAt > now).length;
 
   const warmIdle = (now: number) =>
     envs.filter((e) => e.busyUntil <= now && now - e.freeSince <= settings.lambda.idleLifetimeMs).length;
@@ -199,7 +222,7 @@ export function simulate(
     let env = envs.find((e) => e.busyUntil <= now);
     const cold = env === undefined;
     if (!env) {
-      env = { busyUntil: now, freeSince: now };
+      env = { busyUntil: now, freeSince: now, readyAt: now };
       envs.push(env);
     }
     const d = durationOf(t, 'LAMBDA');
@@ -211,6 +234,7 @@ export function simulate(
       initSlots[slot] = ready;
     }
     const finish = ready + d;
+    env.readyAt = ready;
     env.busyUntil = finish;
     env.freeSince = finish;
     results[index] = {
@@ -280,12 +304,10 @@ export function simulate(
                 inFlight: busyEnvs(now),
                 pending: lambdaQueue.length,
                 warmIdle: warmIdle(now),
+                initializing: initializing(now),
+                coldStartConcurrency: settings.lambda.coldStartConcurrency,
                 recentThrottles: 0,
-                // A cold start here would first wait for a free init slot.
-                latencyMs:
-                  warmIdle(now) - lambdaQueue.length >= 1
-                    ? 0
-                    : initStartAt(now + settings.lambda.overheadMs) - (now + settings.lambda.overheadMs),
+                latencyMs: 0,
                 callbackDelayMs: 0,
                 prices: settings.prices,
               },
@@ -365,4 +387,28 @@ export function comparePolicies(
   policies: readonly PolicySpec[],
 ): SimulationResult[] {
   return policies.map((p) => simulate(trace, settings, p));
+}
+
+/**
+ * The local pool's time per task beyond the run (dispatch, reporting, the workflow's own steps), fitted so that
+ * replaying the trace's LOCAL tasks in the local pool ends when they really ended. A saturated pool's makespan grows
+ * by the overhead once per round of `localPoolSize` tasks, so two secant steps from 0 land close; the answer is
+ * never negative. Pure.
+ */
+export function fitLocalOverhead(
+  localTrace: readonly TraceTask[],
+  settings: SimulationSettings,
+  measuredMakespanMs: number,
+): number {
+  if (localTrace.length === 0 || !(measuredMakespanMs > 0)) return 0;
+  const makespan = (overhead: number) =>
+    simulate(localTrace, { ...settings, localOverheadMs: overhead }, { kind: 'LOCAL' }).makespanMs;
+  const rounds = Math.max(1, Math.ceil(localTrace.length / Math.max(1, settings.localPoolSize)));
+  let overhead = Math.max(0, (measuredMakespanMs - makespan(0)) / rounds);
+  for (let i = 0; i < 2 && overhead > 0; i++) {
+    const miss = measuredMakespanMs - makespan(overhead);
+    if (Math.abs(miss) < 1) break;
+    overhead = Math.max(0, overhead + miss / rounds);
+  }
+  return Math.round(overhead * 10) / 10;
 }

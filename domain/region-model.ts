@@ -45,6 +45,11 @@ export const LambdaTargetSchema = Type.Object(
     prices: Type.Optional(LambdaPriceOverrideSchema),
     /** Concurrent invocations Spillway may have in flight on this target; default: what the target reports. */
     concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
+    /**
+     * Cold starts the target brings up at once; more wait for one to finish its init. Default: no limit for AWS,
+     * the machine's cores for a Lambda service on this machine (its environments share them).
+     */
+    coldStartConcurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
   },
   { additionalProperties: false },
 );
@@ -60,6 +65,7 @@ export interface LambdaTarget {
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
   prices?: LambdaPriceOverride;
   concurrency?: number;
+  coldStartConcurrency?: number;
 }
 
 /** Thrown by parseLambdaTargets when LAMBDA_TARGETS is not valid JSON, does not match the schema, or repeats a name. */
@@ -103,6 +109,7 @@ export function parseLambdaTargets(
       credentials: spec.credentials,
       prices: spec.prices,
       concurrency: spec.concurrency,
+      coldStartConcurrency: spec.coldStartConcurrency,
     };
   });
 }

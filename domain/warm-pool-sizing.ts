@@ -38,6 +38,9 @@ export interface WarmingDecision {
   savedValueUsd: number;
   /** Per environment: worth minus cost; warming stops where this is not positive. */
   netPerEnvironmentUsd: number;
+  /** What one saved cold start is worth (latency under the objective and billed init), and one warm-up's cost. */
+  valuePerColdStartUsd: number;
+  costPerWarmupUsd: number;
   reason: string;
 }
 
@@ -77,6 +80,8 @@ export function decideWarmPoolSize(
     warmingCostUsd: size * costPerWarmup,
     savedValueUsd: saved * (latencyValue + initBillValue),
     netPerEnvironmentUsd: net,
+    valuePerColdStartUsd: latencyValue + initBillValue,
+    costPerWarmupUsd: costPerWarmup,
   };
   let reason: string;
   if (useful === 0) reason = 'no Lambda concurrency expected in the next interval';

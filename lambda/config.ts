@@ -31,6 +31,7 @@ export function lambdaServiceOptionsFromEnv(env: NodeJS.ProcessEnv = process.env
     accessKeys: parseAccessKeys(env.LAMBDA_ACCESS_KEYS),
     publicUrl: env.LAMBDA_PUBLIC_URL || undefined,
     activationDelayMs: intVar(env, 'LAMBDA_ACTIVATION_DELAY_MS', 0),
+    delayMs: intVar(env, 'LAMBDA_DELAY_MS', 0),
     idleReclaimMs: intVar(env, 'LAMBDA_IDLE_RECLAIM_MS', 1),
     accountConcurrencyLimit: intVar(env, 'LAMBDA_ACCOUNT_CONCURRENCY', 1),
     asyncRetryBaseMs: intVar(env, 'LAMBDA_ASYNC_RETRY_BASE_MS', 0),

@@ -2,6 +2,7 @@
 // functions deployed into its data directory, so @aws-sdk/client-lambda and `aws lambda` work against it unchanged.
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { buildRoutes, newRequestId } from './api-routes';
@@ -73,6 +74,11 @@ export interface LambdaServiceOptions {
   activationDelayMs?: number;
   /** Awaited before a new or updated function leaves Pending / InProgress (after activationDelayMs): tests hold it. */
   activationHold?: () => Promise<void>;
+  /**
+   * A region far away, without root for a delayed network: every request is answered this much later, and every
+   * queued event starts this much later (standing in for its callback's trip back). Default 0.
+   */
+  delayMs?: number;
   /** Clock for event ages, drop times, signature skew and code URL expiry; tests move it. */
   now?: () => number;
   /** Receives every invocation log (START, output, END, REPORT); default the service's stdout. */
@@ -121,6 +127,7 @@ export async function startLambdaService(options: LambdaServiceOptions = {}): Pr
   const dataDir = path.resolve(options.dataDir ?? defaultDataDir());
   const writeLog = options.log ?? ((text: string) => process.stdout.write(text));
   const accountConcurrencyLimit = options.accountConcurrencyLimit ?? DEFAULT_ACCOUNT_CONCURRENCY_LIMIT;
+  const delayMs = options.delayMs ?? 0;
 
   const runtimeHost = new RuntimeHost({
     maxEnvironments: accountConcurrencyLimit,
@@ -139,7 +146,8 @@ export async function startLambdaService(options: LambdaServiceOptions = {}): Pr
     retryBaseMs: options.asyncRetryBaseMs ?? DEFAULT_ASYNC_RETRY_BASE_MS,
     now,
     journal: new QueueJournal(options.queueFile ?? path.join(dataDir, 'queue.json')),
-    deliver: (state, event) => {
+    deliver: async (state, event) => {
+      if (delayMs > 0) await sleep(delayMs);
       const target = registry.invokeTarget(state.record.name, event.qualifier ?? LATEST);
       return invoker.invoke(target, event.requestId, event.payload);
     },
@@ -163,6 +171,7 @@ export async function startLambdaService(options: LambdaServiceOptions = {}): Pr
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const requestId = newRequestId();
     try {
+      if (delayMs > 0) await sleep(delayMs);
       const rawUrl = req.url ?? '/';
       const url = new URL(rawUrl, 'http://localhost');
       const rawPath = rawUrl.split('?')[0] ?? '/';

@@ -20,6 +20,8 @@ export interface AttemptSample {
   coldStart?: boolean;
   initDurationMs?: number;
   cpuTimeMs?: number;
+  /** LOCAL: how long the attempt held its slot, from the activity's start to its end (the run and its overhead). */
+  heldMs?: number;
   finishedAt: number;
   /** Unique per attempt (task id and attempt number), so a repeated report counts once in the completions. */
   attemptId: string;
@@ -51,6 +53,11 @@ export interface PlacementStats {
   record(sample: AttemptSample): Promise<void>;
   /** A local attempt took a slot and is expected to hold it this long (the learned local duration). */
   localStarted(taskId: string, expectedMs: number, now: number): Promise<void>;
+  /**
+   * As localStarted, expecting the function's learned local run time (its per-function mean), or `fallbackMs` before
+   * one is measured.
+   */
+  localStartedFor(taskId: string, functionName: string, fallbackMs: number, now: number): Promise<void>;
   /** The local attempt left its slot (finished, failed or was cancelled). */
   localFinished(taskId: string): Promise<void>;
   read(query: LearnedQuery): Promise<LearnedFiguresWithRatios>;
@@ -69,6 +76,10 @@ export function attemptSample(
   attempt: AttemptRecord,
 ): AttemptSample | undefined {
   if (attempt.outcome !== 'succeeded' || attempt.durationMs === undefined || !attempt.finishedAt) return undefined;
+  const held =
+    attempt.placement === 'LOCAL' && attempt.startedAt
+      ? Date.parse(attempt.finishedAt) - Date.parse(attempt.startedAt)
+      : undefined;
   return {
     functionName: task.functionName,
     versionKey: statsVersionKey(attempt.functionVersion, attempt.codeSha256),
@@ -77,6 +88,7 @@ export function attemptSample(
     coldStart: attempt.coldStart,
     initDurationMs: attempt.initDurationMs,
     cpuTimeMs: attempt.cpuTimeMs,
+    ...(held !== undefined && held >= attempt.durationMs ? { heldMs: held } : {}),
     finishedAt: Date.parse(attempt.finishedAt),
     attemptId: `${task.id}#${attempt.attempt}`,
   };
@@ -121,6 +133,7 @@ export function createPlacementStats(redis: Redis, prefix: string, halfLifeMs: n
         cpuShare === undefined ? '' : String(cpuShare),
         s.attemptId,
         String(TTL_SECONDS),
+        s.placement === 'LOCAL' && s.heldMs !== undefined ? String(s.heldMs) : '',
       );
     },
     async localStarted(taskId, expectedMs, now) {
@@ -131,6 +144,13 @@ export function createPlacementStats(redis: Redis, prefix: string, halfLifeMs: n
         .zremrangebyscore(keys.localRunning, '-inf', now - RUNNING_FORGET_MS)
         .expire(keys.localRunning, TTL_SECONDS)
         .exec();
+    },
+    async localStartedFor(taskId, functionName, fallbackMs, now) {
+      // The time it holds the slot when measured, else its run time.
+      const [hm, hw, dm, dw] = await redis.hmget(keys.fn(functionName), 'L:h:m', 'L:h:w', 'L:d:m', 'L:d:w');
+      const mean = (m: string | null | undefined, w: string | null | undefined) =>
+        Number(w) > 0 && Number.isFinite(Number(m)) ? Number(m) : undefined;
+      await stats.localStarted(taskId, mean(hm, hw) ?? mean(dm, dw) ?? fallbackMs, now);
     },
     async localFinished(taskId) {
       await redis.zrem(keys.localRunning, taskId);
@@ -194,6 +214,9 @@ export function learnedFigures(
     return own && own.weight >= 1 ? own : (meanOf(fnHash, field) ?? own);
   };
   const local = estimate(pick('L:d'), q.expectedDurationMs, priorWeight, q.now, halfLifeMs);
+  // The slot's hold time: the run and its overhead; until measured, the run time alone.
+  const heldMean = pick('L:h');
+  const held = heldMean ? estimate(heldMean, local.value, priorWeight, q.now, halfLifeMs) : undefined;
   const lambda = estimate(pick('A:d'), q.expectedDurationMs, priorWeight, q.now, halfLifeMs);
   const init = estimate(pick('A:i'), q.defaultInitMs, priorWeight, q.now, halfLifeMs);
   const cpu = estimate(pick('L:u'), 1, 1, q.now, halfLifeMs);
@@ -203,6 +226,7 @@ export function learnedFigures(
   const capacity = svc && svc.mean > 0 ? (q.poolSize * 1000) / svc.mean : undefined;
   return {
     localDurationMs: local.value,
+    ...(held ? { localSlotMs: Math.max(local.value, held.value) } : {}),
     lambdaDurationMs: lambda.value,
     initMs: init.value,
     localCpuShare: Math.max(0.001, Math.min(1, cpu.value)),

@@ -4,6 +4,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { parseTenantField } from './projection-rules';
 import { projectionKeys, SERIES_BUCKET_MS } from './task-projection';
 import type { Redis } from 'ioredis';
+import { createWarmingStats } from './warming-stats';
 
 const PLACEMENTS = ['LOCAL', 'LAMBDA'] as const;
 const SERIES_BUCKETS = 30;
@@ -76,7 +77,11 @@ export async function readStats(redis: Redis, prefix: string, nowMs = Date.now()
     pipeline.hgetall(keys.series(bucket));
     for (const p of PLACEMENTS) pipeline.lrange(keys.seriesDurations(bucket, p), 0, -1);
   }
-  const results = (await pipeline.exec()) ?? [];
+  const [results, warming] = await Promise.all([
+    pipeline.exec().then((r) => r ?? []),
+    // Per function: what warming spent and what it saved (live/warming-stats.ts).
+    createWarmingStats(redis, prefix).read(),
+  ]);
   const value = <T>(i: number) => {
     const [err, v] = results[i] ?? [new Error('missing reply'), undefined];
     if (err) throw err;
@@ -143,6 +148,7 @@ export async function readStats(redis: Redis, prefix: string, nowMs = Date.now()
     retries: { tasksRetried: n('retried'), attemptsHistogram },
     coldStarts: { cold, warm, ratio: cold + warm > 0 ? cold / (cold + warm) : null },
     warmPool: { warmups: n('warmups'), coldStartsMet: n('warmupColdStarts') },
+    warming: { functions: warming },
     throughput: { lastMinute, perSecond: lastMinute / 60 },
     autoPlacement: { LOCAL: n('auto:LOCAL'), LAMBDA: n('auto:LAMBDA') },
     series: { bucketSeconds: SERIES_BUCKET_MS / 1000, buckets: series },

@@ -1,6 +1,9 @@
 // Wires workflows and activities into the two workers one worker process runs: the workflow queue (workflows and
 // cheap control activities) and the local queue, whose activity slots are the local pool.
+import { hostname } from 'node:os';
 import { createObjectStore } from '../clients/object-store';
+import { createWarmingStats } from '../live/warming-stats';
+import { createTargetLatencyStore, monitorPublisher } from '../live/target-latency';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
@@ -64,7 +67,11 @@ export async function createWorkers(deps: WorkerDeps): Promise<Workers> {
   const prices = loadPriceTable(config.placement.pricesFile);
   const asyncRetries = createAsyncRetryGuard(lambda);
   const lambdaSignals = createLambdaSignals({ endpoint: config.lambda.endpoint, lambda, leases });
-  const targets = createLambdaTargets(config.placement.lambdaTargets, config.lambda, prices);
+  const targetLatency = deps.redis ? createTargetLatencyStore(deps.redis, config.redis.prefix) : undefined;
+  const targets = createLambdaTargets(config.placement.lambdaTargets, config.lambda, prices, {
+    // Each target's monitor, published for GET /api/placement/targets and /metrics.
+    onMeasured: targetLatency ? monitorPublisher(targetLatency, `${hostname()}:${process.pid}`) : undefined,
+  });
   const routes = createLambdaRoutes({
     targets,
     defaultName: invokeTarget(config.placement.lambdaTargets, config.lambda.endpoint)?.name ?? '',
@@ -86,6 +93,8 @@ export async function createWorkers(deps: WorkerDeps): Promise<Workers> {
         )
       : undefined,
     budgets: deps.redis ? createBudgetBook(deps.redis, config.redis.prefix, config.placement.budgets) : undefined,
+    warming: deps.redis ? createWarmingStats(deps.redis, config.redis.prefix) : undefined,
+    targetLatency,
     transferPrices: loadTransferPrices(config.placement.transferPricesFile),
     lambdaSignals,
     lambda,

@@ -72,6 +72,7 @@ const WarmPoolResponse = Type.Object({
       durationMs: Type.Number(),
       costUsd: Type.Number(),
       errors: Type.Array(Type.String()),
+      reason: Type.Optional(Type.String({ description: 'Why this many: the sizing of SCHEDULER_WARM_POOL_MODE' })),
     }),
   ),
   totalCostUsd: Type.Number(),

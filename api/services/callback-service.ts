@@ -10,6 +10,10 @@ import { lambdaAttemptRecord } from '../../domain/lambda-attempt';
 import { nextRetryDelayMs } from '../../domain/retry-timing';
 import type { SpillwayConfig } from '../../domain/config';
 import type { PlacementLeases } from '../../live/placement-leases';
+import { callbackDelayMs, type TargetLatencyStore } from '../../live/target-latency';
+import { attemptTransferCost, withTransferCost } from '../../clients/object-store';
+import { objectRefOf } from '../../domain/object-ref';
+import type { TransferPrices } from '../../domain/region-model';
 import { Errors } from '../errors';
 import type { CallbackBody } from '../schemas/callback-schemas';
 
@@ -27,6 +31,12 @@ export function createCallbackService(deps: {
   config: SpillwayConfig['lambda'];
   prices: PriceTable;
   leases?: PlacementLeases;
+  /** Where each callback's delay is kept for its target's monitor (placement and GET /api/placement/targets). */
+  latency?: TargetLatencyStore;
+  /** The target a token without one was invoked on (the default target, LAMBDA_ENDPOINT's). */
+  defaultTarget?: string;
+  /** Each target's region and the transfer prices: a stored payload or result moved across regions is charged. */
+  transfer?: { prices: TransferPrices; regionOf: (target: string) => string | undefined };
   log?: (m: string) => void;
 }) {
   const log = deps.log ?? console.warn;
@@ -45,7 +55,8 @@ export function createCallbackService(deps: {
   }
 
   async function settle(body: CallbackBody): Promise<CallbackOutcome> {
-    const now = Math.floor(Date.now() / 1000);
+    const arrivedAt = Date.now();
+    const now = Math.floor(arrivedAt / 1000);
     const check = verifyCompletionToken(deps.config.callbackSecret, body.token, now, deps.config.callbackSkewSeconds);
     if (!check.ok) {
       if (check.reason === 'malformed') throw Errors.invalidCallback('the completion token is malformed');
@@ -56,6 +67,16 @@ export function createCallbackService(deps: {
     const finishedAt = new Date();
     const startedAt = new Date(finishedAt.getTime() - body.report.durationMs);
     const handle = deps.client.workflow.getHandle(claims.workflowId);
+    const target = claims.tgt ?? deps.defaultTarget;
+    const runRegion = target ? deps.transfer?.regionOf(target) : undefined;
+    const moved = (result?: unknown) =>
+      deps.transfer && runRegion
+        ? attemptTransferCost(deps.transfer.prices, {
+            payload: claims.po ? { region: claims.po.r, bucket: '', key: '', sizeBytes: claims.po.b } : undefined,
+            result: objectRefOf(result),
+            runRegion,
+          })
+        : 0;
     // What ran, as the activity saw it when it invoked: signed into the token, so a function cannot claim otherwise.
     const common = {
       attempt: claims.attempt,
@@ -71,7 +92,7 @@ export function createCallbackService(deps: {
       if (body.outcome === 'succeeded') {
         await deps.client.activity.complete(taskToken, {
           result: body.result ?? null,
-          attempt: lambdaAttemptRecord({ ...common, outcome: 'succeeded' }),
+          attempt: withTransferCost(lambdaAttemptRecord({ ...common, outcome: 'succeeded' }), moved(body.result)),
         });
       } else {
         const type = body.error?.type ?? 'Error';
@@ -96,7 +117,10 @@ export function createCallbackService(deps: {
           }),
         );
         await handle
-          .signal(ATTEMPT_FAILED_SIGNAL, lambdaAttemptRecord({ ...common, outcome: 'failed', error }))
+          .signal(
+            ATTEMPT_FAILED_SIGNAL,
+            withTransferCost(lambdaAttemptRecord({ ...common, outcome: 'failed', error }), moved()),
+          )
           .catch((err: Error) => log(`could not record failed attempt of ${claims.workflowId}: ${err.message}`));
       }
     } catch (err) {
@@ -109,6 +133,9 @@ export function createCallbackService(deps: {
       }
       throw err;
     }
+    // Only the callback that settled the attempt is a sample: a repeat would measure the repeat.
+    const delay = callbackDelayMs(arrivedAt, claims, body.report);
+    if (delay !== undefined && target) await deps.latency?.recordCallbackDelay(target, delay).catch(() => undefined);
     const functionName = claims.fn ?? body.functionName;
     if (functionName) {
       // The attempt is over; its Lambda slot is free again for placement (the lease would lapse anyway).

@@ -3,11 +3,14 @@
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { BudgetStatus } from '../../domain/budget-policy';
 import type { TaskStats } from '../../live/stats-reader';
+import type { TargetView } from '../schemas/placement-schemas';
 
 export function createMetrics(deps: {
   stats: () => Promise<TaskStats | undefined>;
   /** Each budget's status in its current period (empty without budgets). */
   budgets?: () => Promise<BudgetStatus[]>;
+  /** Each Lambda target's monitor (GET /api/placement/targets). */
+  targets?: () => Promise<TargetView[]>;
   workerMetricsUrl?: string;
 }) {
   const registry = new Registry();
@@ -72,6 +75,31 @@ export function createMetrics(deps: {
   });
   const LEVELS = { ok: 0, warn75: 1, warn90: 2, exceeded: 3 } as const;
 
+  const targetLatency = new Gauge({
+    name: 'spillway_lambda_target_latency_ms',
+    help: "Each Lambda target's measured latency: invoke round trip and callback delay, EWMA and p95",
+    labelNames: ['target', 'region', 'path', 'stat'],
+    registers: [registry],
+  });
+  const targetHealthy = new Gauge({
+    name: 'spillway_lambda_target_healthy',
+    help: '1 while the workers find the target healthy, 0 after consecutive failures',
+    labelNames: ['target', 'region'],
+    registers: [registry],
+  });
+  const targetThrottled = new Gauge({
+    name: 'spillway_lambda_target_throttled',
+    help: '1 while a worker saw the target throttle within the last minute',
+    labelNames: ['target', 'region'],
+    registers: [registry],
+  });
+  const warming = new Gauge({
+    name: 'spillway_warming',
+    help: 'Warming that proves it pays, per function: warm-ups, their cost, warm hits of real tasks, saved cold starts',
+    labelNames: ['function', 'kind'],
+    registers: [registry],
+  });
+
   async function text(): Promise<string> {
     for (const b of (await deps.budgets?.().catch(() => [])) ?? []) {
       const labels = { budget: b.budgetId, period: b.period };
@@ -81,6 +109,16 @@ export function createMetrics(deps: {
       budgetUsd.set({ ...labels, kind: 'spent' }, b.spentUsd);
       budgetUsd.set({ ...labels, kind: 'committed' }, b.committedUsd);
       budgetUsd.set({ ...labels, kind: 'forecast' }, b.forecastUsd);
+    }
+    for (const t of (await deps.targets?.().catch(() => [])) ?? []) {
+      const labels = { target: t.name, region: t.region };
+      for (const path of ['invoke', 'callback'] as const) {
+        const s = t[path];
+        if (s.ewmaMs !== null) targetLatency.set({ ...labels, path, stat: 'ewma' }, s.ewmaMs);
+        if (s.p95Ms !== null) targetLatency.set({ ...labels, path, stat: 'p95' }, s.p95Ms);
+      }
+      if (t.healthy !== null) targetHealthy.set(labels, t.healthy ? 1 : 0);
+      targetThrottled.set(labels, t.throttled ? 1 : 0);
     }
     const stats = await deps.stats().catch(() => undefined);
     if (stats) {
@@ -100,6 +138,20 @@ export function createMetrics(deps: {
       retried.set(stats.retries.tasksRetried);
       if (stats.coldStarts.ratio !== null) coldRatio.set(stats.coldStarts.ratio);
       throughput.set(stats.throughput.lastMinute);
+      for (const w of stats.warming.functions) {
+        const kinds = {
+          warmups: w.warmups,
+          warming_usd: w.warmingUsd,
+          lambda_attempts: w.lambdaAttempts,
+          warm_hits: w.warmHits,
+          saved_cold_starts: w.savedColdStarts,
+          saved_ms: w.savedMs,
+          saved_value_usd: w.savedValueUsd,
+          net_usd: w.netUsd,
+        };
+        for (const [kind, value] of Object.entries(kinds)) warming.set({ function: w.functionName, kind }, value);
+        if (w.warmHitRatio !== null) warming.set({ function: w.functionName, kind: 'warm_hit_ratio' }, w.warmHitRatio);
+      }
     }
     let worker = '';
     if (deps.workerMetricsUrl) {

@@ -1,5 +1,6 @@
 // Payloads too large for an event go to the object store before the task starts, so neither Temporal's history nor
-// Lambda's invocation carries them: the task's input holds a reference (region, bucket, key, size) instead, and the
+// Lambda's invocation carries them: they are kept in the bucket of the task's data region (`dataRegion`, else the
+// local pool's), the task's input holds a reference (region, bucket, key, size) instead, and the
 // worker hands the function a pre-signed GET URL for it (activities/payload-urls.ts). The key holds a hash of the
 // payload, so a repeated idempotency key with a different body (a 409) never overwrites the first task's payload.
 import { createHash } from 'node:crypto';
@@ -15,23 +16,33 @@ export interface PayloadOffload {
 
 export function createPayloadOffload(deps: {
   store?: ObjectStore;
+  /** Where a payload without a data region is kept: the local pool's region. */
   region: string;
   largePayloadBytes: number;
 }): PayloadOffload {
-  let bucketReady: Promise<void> | undefined;
+  const bucketsReady = new Map<string, Promise<void>>();
+  const bucketReady = (store: ObjectStore, region: string) => {
+    let ready = bucketsReady.get(region);
+    if (!ready) {
+      ready = store.ensureBucket(region).catch((err) => {
+        bucketsReady.delete(region);
+        throw err;
+      });
+      bucketsReady.set(region, ready);
+    }
+    return ready;
+  };
   return {
     async offload(input) {
       if (!deps.store) return input;
       const { text, bytes: sizeBytes } = serializedPayload(input.payload);
       if (!needsObjectStore(sizeBytes, deps.largePayloadBytes)) return input;
-      bucketReady ??= deps.store.ensureBucket(deps.region).catch((err) => {
-        bucketReady = undefined;
-        throw err;
-      });
-      await bucketReady;
+      // The input lives where the task says its data lives: its region's bucket, which placement charges moves from.
+      const region = input.dataRegion ?? deps.region;
+      await bucketReady(deps.store, region);
       const digest = createHash('sha256').update(text).digest('hex').slice(0, 16);
       const ref = await deps.store.put(
-        deps.region,
+        region,
         `${taskObjectKey(input.id, 'payload')}-${digest}.json`,
         text,
         'application/json',

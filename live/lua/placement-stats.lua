@@ -2,10 +2,12 @@
 -- every half-life) of the run time, of the Init Duration of cold starts, of the cold-start ratio and of the local CPU
 -- share, per function version (KEYS[1]) and per function (KEYS[2]); the local pool's service time (KEYS[3]) and its
 -- recent completions (KEYS[4]). Mirrors observe() and observeRatio() of domain/duration-model.ts.
--- ARGV: now, halfLifeMs, group ('L' or 'A'), durationMs, initMs or '', cold '1'/'0'/'', cpuShare or '', member, ttl
+-- ARGV: now, halfLifeMs, group ('L' or 'A'), durationMs, initMs or '', cold '1'/'0'/'', cpuShare or '', member, ttl,
+-- heldMs or '' (a local attempt's time in its slot: the run and its overhead)
 local now, half, group = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
 local duration, init, cold, cpu = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6], tonumber(ARGV[7])
 local member, ttl = ARGV[8], tonumber(ARGV[9])
+local held = tonumber(ARGV[10] or '')
 
 local function mean(key, field, sample)
   local v = redis.call('HMGET', key, field .. ':m', field .. ':w', field .. ':t')
@@ -32,10 +34,12 @@ for i = 1, 2 do
   if init and cold == '1' then mean(key, group .. ':i', init) end
   if cold == '1' or cold == '0' then share(key, group .. ':c', cold == '1') end
   if cpu then mean(key, group .. ':u', cpu) end
+  if held then mean(key, group .. ':h', held) end
   redis.call('EXPIRE', key, ttl)
 end
 if group == 'L' and duration then
-  mean(KEYS[3], 'svc', duration)
+  -- The pool's service time is the slot's: a task behind it waits for the overhead too.
+  mean(KEYS[3], 'svc', held or duration)
   redis.call('EXPIRE', KEYS[3], ttl)
   redis.call('ZADD', KEYS[4], now, member)
   redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now - 60000)

@@ -216,6 +216,7 @@ describe('warm pool', () => {
       durationMs: expect.any(Number),
       costUsd: expect.any(Number),
       errors: [],
+      reason: expect.stringMatching(/^fixed: warmPoolSize 1\b/),
     });
     expect(body.totalCostUsd).toBeGreaterThan(0);
     const lambda = new LambdaClient({

@@ -9,6 +9,7 @@ import { buildApp } from '../../api/app';
 import { periodOf } from '../../domain/budget-policy';
 import { createBudgetBook } from '../../live/budget-book';
 import { createBudgetSpend } from '../../live/budget-spend';
+import { startHoldGate } from '../support/hold-gate';
 import { eventually, readStack, startHarness, uniqueId, type TestHarness } from '../support/test-stack';
 
 jest.setTimeout(120_000);
@@ -218,9 +219,35 @@ test('a budget at 100 % whose action is hold starts the task when its period end
   await handle.terminate('budget test done');
 });
 
+/**
+ * Holds the next task of a concurrency key before its placement: a LOCAL task of another tenant takes the key's only
+ * permit and waits at a gate, so a task submitted with the key is admitted now and placed only once `release` runs.
+ */
+async function placementHeld(): Promise<{ concurrency: { key: string; limit: number }; release(): Promise<void> }> {
+  const gate = await startHoldGate();
+  const concurrency = { key: uniqueId('held'), limit: 1 };
+  const holder = await submit({
+    executionMode: 'LOCAL',
+    fairness: { key: 't-holder' },
+    concurrency,
+    payload: { holdUntil: gate.url },
+  });
+  expect(holder.statusCode).toBe(201);
+  await eventually(async () => (gate.closedPolls() > 0 ? true : undefined), 60_000);
+  return {
+    concurrency,
+    async release() {
+      gate.release();
+      await harness.client.workflow.getHandle(holder.json().id as string).result();
+      await gate.close();
+    },
+  };
+}
+
 test('an AUTO task admitted before its budget ran out is placed LOCAL once it has, whatever the admission action', async () => {
-  // Admitted while the budget is untouched, and placed after its start delay, by when the budget is spent.
-  const res = await submit({ executionMode: 'AUTO', fairness: { key: 't-late' }, delaySeconds: 2 });
+  // Admitted while the budget is untouched; placed only after the budget is spent.
+  const held = await placementHeld();
+  const res = await submit({ executionMode: 'AUTO', fairness: { key: 't-late' }, concurrency: held.concurrency });
   expect(res.statusCode).toBe(201);
   expect(res.json().budget).toBeUndefined();
   await createBudgetSpend(harness.redis, harness.config.redis.prefix).settle(
@@ -229,6 +256,7 @@ test('an AUTO task admitted before its budget ran out is placed LOCAL once it ha
     0.01,
     Date.now(),
   );
+  await held.release();
   const id = res.json().id as string;
   await harness.client.workflow.getHandle(id).result();
   const task = (await app.inject({ method: 'GET', url: `/api/tasks/${id}` })).json();
@@ -246,7 +274,12 @@ test('an AUTO task admitted before its budget ran out is placed LOCAL once it ha
 
 test('a LAMBDA task admitted before its budget ran out runs its attempt LOCAL once it has, and says which budget', async () => {
   // The limit is above the task's own estimate, so only the spend recorded after its admission exceeds it.
-  const res = await submit({ executionMode: 'LAMBDA', fairness: { key: 't-late-lambda' }, delaySeconds: 2 });
+  const held = await placementHeld();
+  const res = await submit({
+    executionMode: 'LAMBDA',
+    fairness: { key: 't-late-lambda' },
+    concurrency: held.concurrency,
+  });
   expect(res.statusCode).toBe(201);
   expect(res.json().budget).toBeUndefined();
   await createBudgetSpend(harness.redis, harness.config.redis.prefix).settle(
@@ -255,6 +288,7 @@ test('a LAMBDA task admitted before its budget ran out runs its attempt LOCAL on
     0.02,
     Date.now(),
   );
+  await held.release();
   const id = res.json().id as string;
   await harness.client.workflow.getHandle(id).result();
   const task = (await app.inject({ method: 'GET', url: `/api/tasks/${id}` })).json();

@@ -9,6 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../api/app';
+import { transferCost } from '../../domain/region-model';
+import { loadTransferPrices } from '../../domain/transfer-price-table';
 import { eventually, readStack, startHarness, uniqueId, type TestHarness } from '../support/test-stack';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -74,7 +76,7 @@ async function submitAndFinish(body: Record<string, unknown>) {
   return { id, task };
 }
 
-async function runBig(executionMode: 'LOCAL' | 'LAMBDA') {
+async function runBig(executionMode: 'LOCAL' | 'LAMBDA', extra: Record<string, unknown> = {}) {
   const payload = bigPayload();
   const bytes = Buffer.byteLength(JSON.stringify(payload));
   expect(bytes).toBeGreaterThan(5 * 1024 * 1024);
@@ -82,7 +84,7 @@ async function runBig(executionMode: 'LOCAL' | 'LAMBDA') {
     name: uniqueId(`big-${executionMode}`),
     type: 'data-aggregation',
     executionMode,
-    ...(executionMode === 'LAMBDA' ? { invocation: 'sync' } : {}),
+    ...extra,
     payload,
   });
   return { id, task, bytes };
@@ -100,10 +102,14 @@ function expectAggregated(result: { groups: Record<string, Stats> }) {
   }
 }
 
-test.each(['LOCAL', 'LAMBDA'] as const)(
-  'a 5 MB payload on %s goes through the object store and the function reads all of it',
-  async (mode) => {
-    const { id, task, bytes } = await runBig(mode);
+test.each([
+  ['LOCAL', 'in the pool', {}],
+  ['LAMBDA', 'with a callback, the default', {}],
+  ['LAMBDA', 'invoked synchronously', { invocation: 'sync' }],
+] as const)(
+  'a 5 MB payload on %s (%s) goes through the object store and the function reads all of it',
+  async (mode, _how, extra) => {
+    const { id, task, bytes } = await runBig(mode, extra);
     expect([task.status, task.error]).toEqual(['COMPLETED', undefined]);
     expectAggregated(task.result);
     // The state shows where the payload is and how big, and no pre-signed URL.
@@ -118,6 +124,54 @@ test.each(['LOCAL', 'LAMBDA'] as const)(
   },
   180_000,
 );
+
+describe("a task's data region", () => {
+  const local = () => harness.config.placement.localRegion;
+
+  test("keeps its payload in that region's bucket and charges the move to the region that ran it", async () => {
+    const { task, bytes } = await runBig('LOCAL', { dataRegion: 'eu-west-1' });
+    expect([task.status, task.error]).toEqual(['COMPLETED', undefined]);
+    expect(task.payloadObject).toEqual(
+      expect.objectContaining({ region: 'eu-west-1', bucket: expect.stringMatching(/eu-west-1$/), sizeBytes: bytes }),
+    );
+    const moved = transferCost(loadTransferPrices(), {
+      dataRegion: 'eu-west-1',
+      runRegion: local(),
+      bytesIn: bytes,
+      bytesOut: 0,
+    });
+    expect(moved).toBeGreaterThan(0);
+    const [attempt] = task.attempts;
+    expect(attempt.transferUsd).toBeCloseTo(moved, 12);
+    // The task's cost is its attempts' costs, the transfer included.
+    expect(attempt.costUsd).toBeGreaterThan(moved);
+    expect(task.costUsd).toBeCloseTo(attempt.costUsd, 12);
+  }, 180_000);
+
+  test.each(['LOCAL', 'LAMBDA'] as const)(
+    'keeps a large result of %s in that region and charges its move there',
+    async (executionMode) => {
+      const { task } = await submitAndFinish({
+        name: uniqueId(`wide-region-${executionMode}`),
+        type: 'data-aggregation',
+        executionMode,
+        dataRegion: 'eu-west-1',
+        payload: wideAggregation,
+      });
+      expect([task.status, task.error]).toEqual(['COMPLETED', undefined]);
+      expect(task.resultObject).toEqual(expect.objectContaining({ region: 'eu-west-1' }));
+      const ranIn = executionMode === 'LOCAL' ? local() : harness.config.placement.lambdaTargets[0]?.region;
+      const moved = transferCost(loadTransferPrices(), {
+        dataRegion: 'eu-west-1',
+        runRegion: ranIn ?? 'missing',
+        bytesIn: 0,
+        bytesOut: task.resultObject.sizeBytes,
+      });
+      expect(task.attempts[0].transferUsd).toBeCloseTo(moved, 12);
+    },
+    180_000,
+  );
+});
 
 test('a payload under the threshold stays inline', async () => {
   const res = await app.inject({

@@ -173,3 +173,29 @@ test('an attempt record becomes a sample; failed attempts teach nothing', () => 
   expect(attemptSample({ id: 'task-1', functionName: 'resize' }, { ...attempt, outcome: 'failed' })).toBeUndefined();
   expect(statsVersionKey('7', 'abc')).toBe('7');
 });
+
+test("a local attempt's time in its slot is learned beside its run, and it is what the pool serves and what a running one is expected to hold", async () => {
+  const stats = createPlacementStats(redis, prefix, HOUR, 0);
+  for (let i = 0; i < 4; i++) await stats.record(sample({ durationMs: 400, heldMs: 700, finishedAt: T0 - i }));
+  const figures = await stats.read(query());
+  expect(figures).toMatchObject({ localDurationMs: 400, localSlotMs: 700 });
+  // Ten slots of 700 ms each.
+  expect(figures.localThroughputPerSec).toBeCloseTo(10_000 / 700, 6);
+  await stats.localStartedFor('task-x', 'resize', 50, T0 - 100);
+  expect((await stats.read(query())).runningRemainingMs).toEqual([600]);
+  // A function never measured is expected to hold its slot for the fallback.
+  await stats.localStartedFor('task-y', 'unmeasured', 50, T0);
+  expect((await stats.read(query())).runningRemainingMs).toEqual([50, 600]);
+});
+
+test("a local attempt record's slot time is from its start to its end", () => {
+  const local = {
+    attempt: 1,
+    placement: 'LOCAL' as const,
+    startedAt: '2026-11-09T12:00:00.000Z',
+    finishedAt: '2026-11-09T12:00:01.300Z',
+    durationMs: 1000,
+    outcome: 'succeeded' as const,
+  };
+  expect(attemptSample({ id: 'task-2', functionName: 'resize' }, local)).toMatchObject({ heldMs: 1300 });
+});

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import type { PriceTable } from '../../../domain/cost-model';
 import { loadConfig } from '../../../domain/config';
 import { loadTransferPrices } from '../../../domain/transfer-price-table';
@@ -220,6 +221,9 @@ describe('createLambdaTargets', () => {
         inFlight: 2,
         pending: 1,
         warmIdle: 1,
+        // A Lambda service on this machine counts its warm environments and brings up one per core at a time.
+        coldStartConcurrency: os.availableParallelism(),
+        countsWarm: true,
         recentThrottles: 1,
         latencyMs: 80,
         callbackDelayMs: 0,

@@ -3,6 +3,7 @@ import type { PriceTable } from '../../../domain/cost-model';
 import {
   DEFAULT_PREDICTOR_PARAMS,
   NoAllowedTargetError,
+  coldStart,
   predictPlacement,
   slotWaitMs,
   PredictiveDecisionSchema,
@@ -101,6 +102,49 @@ const rows: Array<[string, PredictionInput, string, RegExp]> = [
     input({ local: { inFlight: 20 }, lambda: [{ warmIdle: 2, pending: 2 }], learned: { initMs: 1000 } }),
     'LOCAL',
     /cold start/,
+  ],
+  [
+    'cold starts under way queue behind each other on a target that brings up two at a time',
+    input({
+      local: { inFlight: 20 },
+      lambda: [{ warmIdle: 0, pending: 6, coldStartConcurrency: 2 }],
+      learned: { initMs: 500 },
+      params: { objective: 'latency' },
+    }),
+    'LOCAL',
+    /^LOCAL 2\.10 s .* beats LAMBDA us-east-1 3\.0\d s .*\(cold start behind 6\)/,
+  ],
+  [
+    'on a target without that limit the same cold starts come up together',
+    input({
+      local: { inFlight: 20 },
+      lambda: [{ warmIdle: 0, pending: 6 }],
+      learned: { initMs: 500 },
+      params: { objective: 'latency' },
+    }),
+    'us-east-1',
+    /^LAMBDA us-east-1 1\.5\d s .*\(cold start\) beats LOCAL 2\.10 s/,
+  ],
+  [
+    'environments still in their init count as cold starts ahead',
+    input({
+      local: { inFlight: 20 },
+      lambda: [{ warmIdle: 0, initializing: 4, coldStartConcurrency: 2 }],
+      learned: { initMs: 500 },
+      params: { objective: 'latency' },
+    }),
+    'LOCAL',
+    /\(cold start behind 4\)/,
+  ],
+  [
+    'a target that cannot count its warm environments expects the learned share of cold starts',
+    input({
+      local: { inFlight: 20 },
+      lambda: [{ warmIdle: 0, countsWarm: false, coldRatio: 0.2 }],
+      learned: { initMs: 1000 },
+    }),
+    'us-east-1',
+    /^LAMBDA us-east-1 1\.23 s .*\(cold start 20 % likely\)/,
   ],
   [
     'the cost objective waits in the local queue',
@@ -253,6 +297,17 @@ const rows: Array<[string, PredictionInput, string, RegExp]> = [
     /beats LOCAL 2\.00 s/,
   ],
   [
+    'the measured slot time (the run and its overhead) is what the queue waits for and what the task holds',
+    input({
+      local: { inFlight: 11, runningRemainingMs: Array(10).fill(1000) },
+      learned: { localSlotMs: 1600 },
+      lambda: [{ warmIdle: 0 }],
+      params: { objective: 'latency' },
+    }),
+    'us-east-1',
+    /beats LOCAL 2\.60 s/,
+  ],
+  [
     'local overhead holds the slot longer',
     input({ params: { objective: 'latency', localOverheadMs: 100 }, learned: { lambdaDurationMs: 1050 } }),
     'us-east-1',
@@ -303,6 +358,16 @@ describe('predictPlacement', () => {
     expect(cold?.costUsd).toBeCloseTo(0.0000002 + 1.25 * 0.0000166667, 12);
   });
 
+  it('waits for the cold starts ahead but bills only its own init', () => {
+    const [, cold] = predictPlacement(
+      input({ lambda: [{ warmIdle: 1, pending: 6, coldStartConcurrency: 2 }], learned: { initMs: 500 } }),
+    ).estimates;
+    // 5 cold starts ahead (6 pending take the one warm environment first), two at a time: this one's is the third round.
+    expect(cold?.breakdown).toMatchObject({ coldStartProbability: 1, coldStartsAhead: 5, initMs: 1500 });
+    expect(cold?.completionMs).toBe(2525);
+    expect(cold?.costUsd).toBeCloseTo(0.0000002 + 1.5 * 0.0000166667, 12);
+  });
+
   it('uses the measured local throughput when there is one', () => {
     const [local] = predictPlacement(
       input({ local: { inFlight: 19 }, learned: { localThroughputPerSec: 20 } }),
@@ -332,6 +397,48 @@ describe('predictPlacement', () => {
   it('gives the same decision for the same input', () => {
     const given = input({ local: { inFlight: 33 }, lambda: [{ warmIdle: 0 }, eu] });
     expect(predictPlacement(given)).toEqual(predictPlacement(given));
+  });
+});
+
+describe('coldStart', () => {
+  it.each([
+    [
+      'a warm environment left',
+      { warmIdle: 2, pending: 1 },
+      { coldStartProbability: 0, coldStartsAhead: 0, initRounds: 0 },
+    ],
+    [
+      'no limit: every cold start comes up at once',
+      { warmIdle: 0, pending: 9 },
+      { coldStartProbability: 1, coldStartsAhead: 0, initRounds: 1 },
+    ],
+    [
+      'two at a time, one ahead',
+      { warmIdle: 0, pending: 1, coldStartConcurrency: 2 },
+      { coldStartProbability: 1, coldStartsAhead: 1, initRounds: 1 },
+    ],
+    [
+      'two at a time, two ahead',
+      { warmIdle: 0, pending: 2, coldStartConcurrency: 2 },
+      { coldStartProbability: 1, coldStartsAhead: 2, initRounds: 2 },
+    ],
+    [
+      'pending and initializing',
+      { warmIdle: 1, pending: 3, initializing: 3, coldStartConcurrency: 2 },
+      { coldStartProbability: 1, coldStartsAhead: 5, initRounds: 3 },
+    ],
+    [
+      'uncounted warm environments: the learned share',
+      { warmIdle: 0, pending: 0, countsWarm: false, coldRatio: 0.3 },
+      { coldStartProbability: 0.3, coldStartsAhead: 0, initRounds: 1 },
+    ],
+    [
+      'uncounted and never measured: certain',
+      { warmIdle: 0, pending: 0, countsWarm: false },
+      { coldStartProbability: 1, coldStartsAhead: 0, initRounds: 1 },
+    ],
+  ] as Array<[string, Partial<LambdaCandidate>, ReturnType<typeof coldStart>]>)('%s', (_name, over, expected) => {
+    expect(coldStart({ ...east, ...over })).toEqual(expected);
   });
 });
 

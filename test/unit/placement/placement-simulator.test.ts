@@ -1,7 +1,9 @@
 import type { PriceTable } from '../../../domain/cost-model';
 import {
   comparePolicies,
+  fitLocalOverhead,
   simulate,
+  summaryOf,
   type SimulationSettings,
   type TraceTask,
 } from '../../../domain/placement-simulator';
@@ -155,4 +157,30 @@ test('cold starts beyond the init concurrency wait for an init slot', () => {
     { kind: 'LAMBDA' },
   );
   expect(r.perTask.map((t) => t.finish)).toEqual([1200, 1200, 1400, 1400]);
+});
+
+describe('fitLocalOverhead', () => {
+  it.each([
+    ['two rounds of the pool that took 2.3 s: 150 ms a task', burst, 2300, 150],
+    ['a replay that already ends when they did: none', burst, 2000, 0],
+    ['faster than the runs alone (a clock apart): never below 0', burst, 1500, 0],
+    ['three rounds, staggered arrivals', [task(0), task(0), task(100), task(100), task(200), task(200)], 3300, 100],
+    ['nothing recorded', [], 5000, 0],
+  ] as Array<[string, TraceTask[], number, number]>)('%s', (_name, trace, measured, overhead) => {
+    const fitted = fitLocalOverhead(trace, settings, measured);
+    expect(fitted).toBeCloseTo(overhead, 0);
+    if (trace.length > 0 && overhead > 0) {
+      // The replay with the fitted overhead ends when the recorded tasks did.
+      expect(simulate(trace, { ...settings, localOverheadMs: fitted }, { kind: 'LOCAL' }).makespanMs).toBeCloseTo(
+        measured,
+        0,
+      );
+    }
+  });
+});
+
+test('a summary is the result without its per-task detail', () => {
+  const r = simulate(burst, settings, { kind: 'LOCAL' });
+  const { perTask: _perTask, ...rest } = r;
+  expect(summaryOf(r)).toEqual(rest);
 });

@@ -1,0 +1,127 @@
+// Each Lambda target's latency as every process sees it, in Redis. The API measures the callback delay where the
+// callbacks arrive: from the Invoke the completion token says was sent (its `iam`, `tgt`) to the callback, less the
+// function's own run and init, i.e. the event's delivery and the callback's trip. Workers publish their monitor of
+// each target (invoke round trips, health, throttles, clients/lambda-targets.ts) so the API can show it. Placement
+// reads the callback series back. A projection: losing it means measuring again.
+import type { Redis } from 'ioredis';
+import { latencySeries, type LatencySeries, type LatencySnapshot } from '../clients/lambda-targets';
+
+/** Callback delays kept per target for the EWMA and the p95. */
+const WINDOW = 200;
+const TTL_SECONDS = 7 * 86_400;
+/** A worker's snapshot older than this is from a worker that stopped. */
+export const MONITOR_STALE_MS = 60_000;
+
+export interface PublishedMonitor {
+  worker: string;
+  at: number;
+  snapshot: LatencySnapshot;
+}
+
+export interface TargetLatencyStore {
+  recordCallbackDelay(target: string, ms: number): Promise<void>;
+  /** The callback series of each target named; targets with none measured are left out. */
+  callbackSeries(targets: readonly string[]): Promise<Map<string, LatencySeries>>;
+  publishMonitor(target: string, worker: string, snapshot: LatencySnapshot, now: number): Promise<void>;
+  /** Each target's monitors as the workers published them, fresh ones only, newest first. */
+  monitors(targets: readonly string[], now: number): Promise<Map<string, PublishedMonitor[]>>;
+}
+
+export function targetLatencyKeys(prefix: string) {
+  return {
+    callback: (target: string) => `${prefix}target:${target}:callback`,
+    monitors: (target: string) => `${prefix}target:${target}:monitors`,
+  };
+}
+
+/**
+ * The delay of one callback: arrival − invoke − run − init, never below 0. Undefined when the token does not say
+ * when it was invoked (one issued before the claim existed).
+ */
+export function callbackDelayMs(
+  arrivedAt: number,
+  claims: { iam?: number },
+  report: { durationMs: number; initDurationMs?: number },
+): number | undefined {
+  if (claims.iam === undefined) return undefined;
+  return Math.max(0, arrivedAt - claims.iam - report.durationMs - (report.initDurationMs ?? 0));
+}
+
+export function createTargetLatencyStore(redis: Redis, prefix: string): TargetLatencyStore {
+  const keys = targetLatencyKeys(prefix);
+  return {
+    async recordCallbackDelay(target, ms) {
+      await redis
+        .multi()
+        .lpush(keys.callback(target), String(Math.round(ms * 10) / 10))
+        .ltrim(keys.callback(target), 0, WINDOW - 1)
+        .expire(keys.callback(target), TTL_SECONDS)
+        .exec();
+    },
+    async callbackSeries(targets) {
+      const out = new Map<string, LatencySeries>();
+      if (targets.length === 0) return out;
+      const pipeline = redis.pipeline();
+      for (const t of targets) pipeline.lrange(keys.callback(t), 0, WINDOW - 1);
+      const results = (await pipeline.exec()) ?? [];
+      targets.forEach((t, i) => {
+        const [err, values] = results[i] ?? [null, []];
+        if (err) throw err;
+        // Newest first in the list; the EWMA folds them oldest first.
+        const samples = ((values ?? []) as string[]).map(Number).filter(Number.isFinite).reverse();
+        if (samples.length > 0) out.set(t, latencySeries(samples));
+      });
+      return out;
+    },
+    async publishMonitor(target, worker, snapshot, now) {
+      await redis
+        .multi()
+        .hset(keys.monitors(target), worker, JSON.stringify({ worker, at: now, snapshot }))
+        .expire(keys.monitors(target), TTL_SECONDS)
+        .exec();
+    },
+    async monitors(targets, now) {
+      const out = new Map<string, PublishedMonitor[]>();
+      if (targets.length === 0) return out;
+      const pipeline = redis.pipeline();
+      for (const t of targets) pipeline.hgetall(keys.monitors(t));
+      const results = (await pipeline.exec()) ?? [];
+      targets.forEach((t, i) => {
+        const [err, hash] = results[i] ?? [null, {}];
+        if (err) throw err;
+        const fresh: PublishedMonitor[] = [];
+        for (const text of Object.values((hash ?? {}) as Record<string, string>)) {
+          try {
+            const m = JSON.parse(text) as PublishedMonitor;
+            if (now - m.at <= MONITOR_STALE_MS) fresh.push(m);
+          } catch {
+            // A value that is not ours is skipped.
+          }
+        }
+        out.set(
+          t,
+          fresh.sort((a, b) => b.at - a.at),
+        );
+      });
+      return out;
+    },
+  };
+}
+
+/**
+ * Publishes a worker's monitor of a target at most once per `minIntervalMs` per target (and always the first time),
+ * without waiting: a lost publish only leaves the API a moment behind.
+ */
+export function monitorPublisher(
+  store: TargetLatencyStore,
+  worker: string,
+  minIntervalMs = 1_000,
+): (target: string, snapshot: LatencySnapshot) => void {
+  const last = new Map<string, number>();
+  return (target, snapshot) => {
+    const now = Date.now();
+    if (now - (last.get(target) ?? -Infinity) < minIntervalMs) return;
+    last.set(target, now);
+    void store.publishMonitor(target, worker, snapshot, now).catch(() => undefined);
+  };
+}
