@@ -6,9 +6,9 @@ import path from 'node:path';
 import { ConfigError, loadConfig } from '../../domain/config';
 import { buildIdOf } from '../../worker/bundle-workflows';
 
-test('defaults: 20 s worker drain, 10 s API drain, no Worker Versioning', () => {
+test('defaults: 20 s worker drain, 10 s API drain, no Worker Versioning, SDK metrics on 127.0.0.1:9464', () => {
   const config = loadConfig({});
-  expect(config.worker).toEqual({ shutdownGraceMs: 20_000, deployment: undefined });
+  expect(config.worker).toEqual({ shutdownGraceMs: 20_000, deployment: undefined, metricsAddress: '127.0.0.1:9464' });
   expect(config.api.shutdownGraceMs).toBe(10_000);
 });
 
@@ -30,6 +30,7 @@ test('SPILLWAY_WORKER_DEPLOYMENT turns versioning on: auto-upgrade and promotion
   ).toEqual({
     shutdownGraceMs: 0,
     deployment: { name: 'spillway', buildId: 'v2.1.0', behavior: 'PINNED', promote: false },
+    metricsAddress: '127.0.0.1:9464',
   });
 });
 
