@@ -97,7 +97,7 @@ suite('dashboard: pipelines', () => {
     );
     await expect(page.locator('.pl-error').textContent()).resolves.toContain('Publish: States.IntrinsicFailure');
     await page.screenshot({ path: path.join(SHOTS, 'pipeline-failed.png'), fullPage: true });
-    await page.getByRole('button', { name: 'Redrive' }).click();
+    await page.locator('#pipelines').getByRole('button', { name: 'Redrive', exact: true }).click();
     await eventually(async () => ((await status.textContent()) === 'Succeeded' ? true : undefined), 60_000, 300);
     await expect(page.locator('.pl-node[data-state="Publish"]').getAttribute('class')).resolves.toContain(
       'pl-completed',
@@ -197,8 +197,8 @@ suite('dashboard: pipelines', () => {
     expect(await page.locator('[data-testid="pl-cost"]').textContent()).toBe(` · ${fmtUsd(execution.costUsd)}`);
     await page.screenshot({ path: path.join(SHOTS, 'pipeline-live.png'), fullPage: true });
 
-    const stop = page.getByRole('button', { name: 'Stop' });
-    const redrive = page.getByRole('button', { name: 'Redrive' });
+    const stop = page.locator('#pipelines').getByRole('button', { name: 'Stop', exact: true });
+    const redrive = page.locator('#pipelines').getByRole('button', { name: 'Redrive', exact: true });
     expect(await stop.isEnabled()).toBe(true);
     expect(await redrive.isEnabled()).toBe(false);
     await stop.click();
