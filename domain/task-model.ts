@@ -69,9 +69,11 @@ export interface TaskInput extends FlowOptions {
    * more history event per task): absent on tasks from before revision 2. Revision 2: a task with nothing to wait
    * for starts RUNNING in visibility, and a LOCAL attempt that ends the task on its first try publishes the final
    * transition itself. Revision 3: a task that may wait before it is placed (or a schedule's run) reads the operator
-   * controls when it places, rather than keeping the ones of its submission.
+   * controls when it places, rather than keeping the ones of its submission. Revision 4: an AUTO task decides its
+   * placement in a local activity (one marker in the history) rather than an activity of its own, which cost every
+   * AUTO task a round trip through the server before it could run.
    */
-  workflowRevision?: 2 | 3;
+  workflowRevision?: 2 | 3 | 4;
   /** Pins the task to one region (a Lambda target's, or the local one): it runs there or not at all. */
   region?: string;
   /** Residency: the regions the task may run in. */
@@ -116,10 +118,10 @@ export function flowOptionsOf(task: FlowOptions): FlowOptions {
 }
 
 /** The runTask revision the API starts tasks with. */
-export const TASK_WORKFLOW_REVISION = 3;
+export const TASK_WORKFLOW_REVISION = 4;
 
 /** The task was started for runTask revision `revision` or a later one (absent: before revision 2). */
-export function revisionAtLeast(task: Pick<TaskInput, 'workflowRevision'>, revision: 2 | 3): boolean {
+export function revisionAtLeast(task: Pick<TaskInput, 'workflowRevision'>, revision: 2 | 3 | 4): boolean {
   return (task.workflowRevision ?? 1) >= revision;
 }
 

@@ -419,6 +419,13 @@ describe('the default placement settings (AUTO stays local below the threshold)'
       expect: (s) =>
         expect([s.placement?.placement, ...outcomes(s)]).toEqual(['LOCAL', [1, 'LOCAL', 'succeeded', undefined]]),
     },
+    {
+      name: 'run-task-auto-local-r4',
+      description: 'AUTO of input revision 4: placed LOCAL by decidePlacement run as a local activity, succeeds',
+      input: () => taskInput('auto-local-r4', { type: 'noop', executionMode: 'AUTO', workflowRevision: 4 }),
+      expect: (s) =>
+        expect([s.placement?.placement, ...outcomes(s)]).toEqual(['LOCAL', [1, 'LOCAL', 'succeeded', undefined]]),
+    },
   ];
 
   test.each(scenarios.map((s) => [s.name, s] as const))(
@@ -507,6 +514,16 @@ describe('AUTO over the threshold (0): placed on Lambda', () => {
       name: 'run-task-auto-lambda',
       description: 'AUTO over the threshold: placed LAMBDA by decidePlacement, succeeds',
       input: () => taskInput('auto-lambda', { type: 'noop', executionMode: 'AUTO' }),
+      expect: (s) =>
+        expect([s.placement?.placement, ...outcomes(s)]).toEqual(['LAMBDA', [1, 'LAMBDA', 'succeeded', undefined]]),
+    });
+  }, 120_000);
+
+  test('run-task-auto-lambda-r4', async () => {
+    await record(harness, {
+      name: 'run-task-auto-lambda-r4',
+      description: 'AUTO of input revision 4: placed LAMBDA by decidePlacement run as a local activity, succeeds',
+      input: () => taskInput('auto-lambda-r4', { type: 'noop', executionMode: 'AUTO', workflowRevision: 4 }),
       expect: (s) =>
         expect([s.placement?.placement, ...outcomes(s)]).toEqual(['LAMBDA', [1, 'LAMBDA', 'succeeded', undefined]]),
     });
