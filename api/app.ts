@@ -182,7 +182,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     log: (m) => app.log.warn(m),
   });
   app.decorate('tasks', tasks);
-  app.decorate('redrive', createRedriveService({ client, tasks }));
+  app.decorate('redrive', createRedriveService({ client, tasks, store: objectStore }));
   app.decorate(
     'schedules',
     createScheduleService({ client, tasks, uiUrl: config.temporal.uiUrl, namespace: config.temporal.namespace }),

@@ -19,6 +19,8 @@ import type { ExecutionMode, TaskInput, TaskStatus } from '../../domain/task-mod
 import { TASK_STATUSES } from '../../domain/task-model';
 import { errorBody, Errors, toSpillwayError } from '../errors';
 import type { CreateTaskBody } from '../schemas/task-schemas';
+import type { ObjectStore } from '../../clients/object-store';
+import { objectRefOf } from '../../domain/object-ref';
 import type { TaskService } from './task-service';
 
 /** Statuses a redrive re-runs. */
@@ -57,14 +59,18 @@ function listed(info: WorkflowExecutionInfo): Listed {
  * residency). Left out: the idempotencyKey (a redrive is a new task, idempotent by its own id), a debounce window,
  * a start time and an expiry, which belonged to the first submission's moment.
  */
-export function bodyFrom(input: TaskInput, executionMode?: ExecutionMode): CreateTaskBody {
+export function bodyFrom(
+  input: TaskInput,
+  executionMode?: ExecutionMode,
+  payload: unknown = input.payload,
+): CreateTaskBody {
   const { delaysMs, ...retry } = input.retry;
   return {
     name: input.name,
     type: input.type,
     executionMode: executionMode ?? input.executionMode,
     functionName: input.functionQualifier ? `${input.functionName}:${input.functionQualifier}` : input.functionName,
-    payload: (input.payload ?? {}) as Record<string, unknown>,
+    payload: (payload ?? {}) as Record<string, unknown>,
     retry: delaysMs ? { ...retry, maximumAttempts: undefined, delays: delaysMs.map((ms) => `${ms}ms`) } : retry,
     timeoutSeconds: input.timeoutSeconds,
     ...(input.invocation ? { invocation: input.invocation } : {}),
@@ -100,8 +106,19 @@ export function redriveId(id: string): string {
   return `task-r-${createHash('sha256').update(root).digest('hex').slice(0, 40)}.r${count}`;
 }
 
-export function createRedriveService(deps: { client: Client; tasks: TaskService }) {
+export function createRedriveService(deps: { client: Client; tasks: TaskService; store?: ObjectStore }) {
   const { client, tasks } = deps;
+
+  /**
+   * The payload the task was submitted with. One kept in the object store is read back, so the redrive is checked
+   * against the function's schema and stored again like any submission: its reference alone would fail a schema
+   * with required fields (the image processor's imageUrl), which the first submission passed.
+   */
+  async function submittedPayload(input: TaskInput): Promise<unknown> {
+    const ref = objectRefOf(input.payload);
+    if (!ref || !deps.store) return input.payload;
+    return JSON.parse(Buffer.from(await deps.store.get(ref.region, ref.key)).toString('utf8')) as unknown;
+  }
 
   async function list(query: string, limit: number): Promise<Listed[]> {
     const found: Listed[] = [];
@@ -134,7 +151,7 @@ export function createRedriveService(deps: { client: Client; tasks: TaskService 
     }
     const input = await originalInput(id);
     const created = await tasks.createTask(
-      bodyFrom(input, executionMode),
+      bodyFrom(input, executionMode, await submittedPayload(input)),
       { batchId: input.batchId, redriveOf: id },
       redriveId(id),
     );

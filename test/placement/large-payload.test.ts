@@ -188,6 +188,38 @@ test('a payload under the threshold stays inline', async () => {
   expect(task.payloadObject).toBeUndefined();
 });
 
+test('a redrive of a task whose payload is in the object store runs it with that payload, checked like a new submission', async () => {
+  // The image processor requires imageUrl: the stored payload's reference alone would fail its schema.
+  const payload = { imageUrl: 'http://127.0.0.1:1/redrive.jpg', note: 'y'.repeat(1_200_000) };
+  const { id, task } = await submitAndFinish({
+    name: 'stored payload, then redrive',
+    type: 'image-processing',
+    executionMode: 'LOCAL',
+    payload,
+    retry: { maximumAttempts: 1 },
+  });
+  expect([task.status, task.payloadObject?.sizeBytes]).toEqual(['FAILED', JSON.stringify(payload).length]);
+  const redriven = await app.inject({ method: 'POST', url: `/api/tasks/${id}/redrive`, payload: {} });
+  expect([redriven.statusCode, redriven.json().code]).toEqual([201, undefined]);
+  const newId = redriven.json<{ id: string }>().id;
+  const again = await eventually(async () => {
+    const got = (await app.inject({ method: 'GET', url: `/api/tasks/${newId}` })).json();
+    return ['COMPLETED', 'FAILED'].includes(got.status) ? got : undefined;
+  }, 120_000);
+  // The function got the whole payload back: it fetched the very URL the first submission gave.
+  expect({
+    status: again.status,
+    redriveOf: again.redriveOf,
+    size: again.payloadObject?.sizeBytes,
+    error: again.error?.message,
+  }).toEqual({
+    status: 'FAILED',
+    redriveOf: id,
+    size: JSON.stringify(payload).length,
+    error: expect.stringContaining('http://127.0.0.1:1/redrive.jpg'),
+  });
+}, 180_000);
+
 /** 1,000 groups with 20 percentiles each: a result of several hundred KB, over the 256 KB default threshold. */
 const wideAggregation = {
   generate: { count: 20_000, groups: 1000, seed: 7 },
