@@ -2,7 +2,7 @@
 // with SCHEDULER_AUTO_POLICY=predictive), and keeps the local reservation consistent with the answer. Its result is
 // recorded in the workflow history with every input that led to it.
 import { objectRefOf } from '../domain/object-ref';
-import { estimateCosts, type PriceTable } from '../domain/cost-model';
+import { estimateCosts, type CostEstimate, type PriceTable } from '../domain/cost-model';
 import type { PlacementConfig, SpillwayConfig } from '../domain/config';
 import type { DeployedFunction } from '../domain/deployed-function';
 import { DEFAULT_EXPECTED_DURATION_MS } from '../domain/function-manifest';
@@ -106,6 +106,20 @@ export function createDecidePlacement(deps: {
   }
 
   /**
+   * One read of the same thing at a time: a burst's decisions arrive together, and each would otherwise repeat the
+   * same Redis reads and status request while the first is still on its way. A decision that joins a read in flight
+   * gets an answer no older than that read; nothing is kept once it lands.
+   */
+  const inFlight = new Map<string, Promise<unknown>>();
+  function shared<T>(key: string, read: () => Promise<T>): Promise<T> {
+    const pending = inFlight.get(key) as Promise<T> | undefined;
+    if (pending) return pending;
+    const started = read().finally(() => inFlight.delete(key));
+    inFlight.set(key, started);
+    return started;
+  }
+
+  /**
    * What the prediction needs that is slow to gather and may be a moment old: the learned figures, each target's
    * signals and monitor. Returns the decision as a function of the counts that must be read in turn with the other
    * decisions of a burst (local in flight, Lambda placed and not yet running).
@@ -118,16 +132,19 @@ export function createDecidePlacement(deps: {
     verdict: BudgetVerdict | undefined,
   ): Promise<(localInFlight: number, lambdaPlaced: number) => PlacementDecision> {
     const poolSize = deps.config.localWorkerPoolSize;
+    const versionKey = statsVersionKey(fn?.version, fn?.codeSha256);
     const [reading, targets] = await Promise.all([
-      learned({
-        functionName: task.functionName,
-        versionKey: statsVersionKey(fn?.version, fn?.codeSha256),
-        expectedDurationMs,
-        defaultInitMs: settings.defaultInitMs,
-        poolSize,
-        now: Date.now(),
-      }),
-      lambdaTargets(settings, task.functionName),
+      shared(`learned\n${task.functionName}\n${versionKey}\n${expectedDurationMs}`, () =>
+        learned({
+          functionName: task.functionName,
+          versionKey,
+          expectedDurationMs,
+          defaultInitMs: settings.defaultInitMs,
+          poolSize,
+          now: Date.now(),
+        }),
+      ),
+      shared(`targets\n${task.functionName}`, () => lambdaTargets(settings, task.functionName)),
     ]);
     return (localInFlight, lambdaPlaced) =>
       recordedDecision(
@@ -189,15 +206,99 @@ export function createDecidePlacement(deps: {
   }
 
   /**
-   * One predictive decision at a time in this process, from reading the counts to holding the place it chose: each
-   * decision of a burst then sees every one before it, on Lambda as in the local pool. Only Redis round trips and
-   * the pure prediction run inside, so the queue moves fast.
+   * The predictive decisions of this process, settled in batches: each decision of a burst sees every one before
+   * it, on Lambda as in the local pool, as if they ran one at a time, but a batch costs two Redis round trips
+   * whatever its size. One at a time, a burst's decisions queued behind each other's round trips, and the last of
+   * a burst of 40 waited for 40 of them before its task could be scheduled.
    */
-  let turn: Promise<unknown> = Promise.resolve();
-  function inTurn<T>(work: () => Promise<T>): Promise<T> {
-    const run = turn.then(work, work);
-    turn = run.catch(() => undefined);
-    return run;
+  interface Pending {
+    task: TaskInput;
+    decide: (localInFlight: number, lambdaPlaced: number) => PlacementDecision;
+    /** The task's cost estimate, which a decision made without the load signal still records. */
+    cost: CostEstimate;
+    done: (decision: PlacementDecision) => void;
+    fail: (err: unknown) => void;
+  }
+  let queued: Pending[] = [];
+  let settling = false;
+
+  function placeInBatch(task: TaskInput, decide: Pending['decide'], cost: CostEstimate): Promise<PlacementDecision> {
+    return new Promise((done, fail) => {
+      queued.push({ task, decide, cost, done, fail });
+      if (!settling) void settleQueued();
+    });
+  }
+
+  async function settleQueued(): Promise<void> {
+    settling = true;
+    try {
+      while (queued.length > 0) {
+        const batch = queued;
+        queued = [];
+        await settle(batch);
+      }
+    } finally {
+      settling = false;
+    }
+  }
+
+  async function settle(batch: Pending[]): Promise<void> {
+    const leases = deps.leases;
+    if (!leases) {
+      for (const p of batch) p.done(unavailable(new Error('no lease store'), p.task, p.cost));
+      return;
+    }
+    // Every task of the batch takes its local slot at once, atomically in Redis (other processes see them), and
+    // each reservation answers how many were in flight before it; Lambda's counts are read beside them.
+    const functions = [...new Set(batch.map((p) => p.task.functionName))];
+    let reservations: Array<{ inFlight: number }>;
+    let lambdaBase: Map<string, number>;
+    try {
+      const [reserved, counts] = await Promise.all([
+        Promise.all(batch.map((p) => leases.reserveLocal(p.task.id, ALWAYS, RESERVATION_TTL_MS))),
+        Promise.all(functions.map((fn) => leases.lambdaInFlight(fn).catch(() => 0))),
+      ]);
+      reservations = reserved;
+      lambdaBase = new Map(functions.map((fn, i) => [fn, counts[i] ?? 0]));
+    } catch (err) {
+      for (const p of batch) p.done(unavailable(err, p.task, p.cost));
+      return;
+    }
+    // In order, each decision sees the slots the batch's earlier tasks kept and the Lambda places they took.
+    let leftLocal = 0;
+    const toLambda: TaskInput[] = [];
+    const decisions = batch.map((p, i): PlacementDecision | { failed: unknown } => {
+      const placedOnLambda = toLambda.filter((t) => t.functionName === p.task.functionName).length;
+      try {
+        const decision = p.decide(
+          (reservations[i]?.inFlight ?? 0) - leftLocal,
+          (lambdaBase.get(p.task.functionName) ?? 0) + placedOnLambda,
+        );
+        if (decision.placement === 'LAMBDA') {
+          leftLocal++;
+          toLambda.push(p.task);
+        }
+        return decision;
+      } catch (err) {
+        // This decision's activity fails and is retried; its reserved slot stays held until then, as before.
+        return { failed: err };
+      }
+    });
+    try {
+      await Promise.all(
+        toLambda.flatMap((t) => [
+          leases.releaseLocal(t.id),
+          leases.holdLambda(t.functionName, t.id, LAMBDA_PLACED_TTL_MS),
+        ]),
+      );
+    } catch {
+      // The lease expires on its own; a wrong count for a few minutes only nudges later decisions.
+    }
+    batch.forEach((p, i) => {
+      const d = decisions[i];
+      if (d && 'failed' in d) p.fail(d.failed);
+      else p.done(d as PlacementDecision);
+    });
   }
 
   /** Where the task's region rules let a decision that did not weigh them go. */
@@ -209,6 +310,17 @@ export function createDecidePlacement(deps: {
           preferredTarget: deps.routes?.defaultName,
         })
       : decision;
+
+  /** Redis cannot say what is in flight: the task stays local, and the reason says why. */
+  const unavailable = (err: unknown, task: TaskInput, cost: CostEstimate): PlacementDecision =>
+    withinRules(
+      {
+        placement: 'LOCAL',
+        reason: `the live load signal is unavailable (${(err as Error).message}); staying local`,
+        inputs: { cost },
+      },
+      task,
+    );
 
   const thresholdDecision = (inputs: Parameters<typeof policy>[0], task: TaskInput) =>
     withinRules(policy(inputs), task);
@@ -259,47 +371,15 @@ export function createDecidePlacement(deps: {
       );
     }
     const leases = deps.leases;
-    const unavailable = (err: unknown): PlacementDecision =>
-      withinRules(
-        {
-          placement: 'LOCAL',
-          reason: `the live load signal is unavailable (${(err as Error).message}); staying local`,
-          inputs: { cost },
-        },
-        task,
-      );
     if (predictive) {
       const decide = await prepare(predictive, task, fn, expectedDurationMs, verdict);
-      return inTurn(async () => {
-        let reservation: { inFlight: number; reserved: boolean };
-        let lambdaPlaced: number;
-        try {
-          [reservation, lambdaPlaced] = await Promise.all([
-            leases.reserveLocal(task.id, ALWAYS, RESERVATION_TTL_MS),
-            leases.lambdaInFlight(task.functionName).catch(() => 0),
-          ]);
-        } catch (err) {
-          return unavailable(err);
-        }
-        const decision = decide(reservation.inFlight, lambdaPlaced);
-        try {
-          if (decision.placement === 'LAMBDA') {
-            await Promise.all([
-              leases.releaseLocal(task.id),
-              leases.holdLambda(task.functionName, task.id, LAMBDA_PLACED_TTL_MS),
-            ]);
-          }
-        } catch {
-          // The lease expires on its own; a wrong count for a few minutes only nudges later decisions.
-        }
-        return decision;
-      });
+      return placeInBatch(task, decide, cost);
     }
     let reservation: { inFlight: number; reserved: boolean };
     try {
       reservation = await leases.reserveLocal(task.id, deps.config.lambdaTaskThreshold, RESERVATION_TTL_MS);
     } catch (err) {
-      return unavailable(err);
+      return unavailable(err, task, cost);
     }
     const decision = thresholdDecision(
       {

@@ -57,6 +57,12 @@ export interface InvokeOptions {
   signal?: AbortSignal;
   /** The ARN the caller invoked (qualified with the alias or version it named); default the descriptor's ARN. */
   invokedFunctionArn?: string;
+  /**
+   * This invocation's own limit, ms; default the descriptor's timeout. Not part of the environment's configuration:
+   * the worker's local pool bounds each attempt by its task's deadline, and attempts with different deadlines must
+   * share warm environments rather than each start (and retire) their own.
+   */
+  timeoutMs?: number;
   /** The X-Ray trace header; default a new, unsampled root. */
   traceId?: string;
   /** The client context as JSON text (Invoke's X-Amz-Client-Context, base64-decoded). */
@@ -236,7 +242,7 @@ export class RuntimeHost {
         run = await running.env.invoke({
           requestId,
           payload: options.payload,
-          timeoutMs: fn.timeoutSeconds * 1000,
+          timeoutMs: options.timeoutMs ?? fn.timeoutSeconds * 1000,
           invokedFunctionArn: options.invokedFunctionArn ?? fn.functionArn,
           traceId: options.traceId ?? newTraceId(),
           clientContext: options.clientContext,

@@ -34,12 +34,18 @@ export function createLocalRuntime(config: SpillwayConfig): LocalRuntime {
           handler: fn.handler,
           runtime: fn.runtime,
           memoryMB: fn.memoryMB,
-          // A LOCAL attempt is bounded by the task's own timeout, not by Lambda's 15 minutes.
-          timeoutSeconds: Math.max(1, Math.ceil(invocation.timeoutMs / 1000)),
+          // The function's own setting keys its environments; the attempt's deadline goes with the invocation.
+          timeoutSeconds: fn.timeoutSeconds,
           environment: fn.environment,
           architecture: fn.architecture,
         },
-        { requestId: invocation.requestId, payload: invocation.event, signal: invocation.signal },
+        {
+          requestId: invocation.requestId,
+          payload: invocation.event,
+          signal: invocation.signal,
+          // A LOCAL attempt is bounded by the task's own timeout, not by the function's (nor Lambda's 15 minutes).
+          timeoutMs: invocation.timeoutMs,
+        },
       );
       return {
         outcome: run.outcome,

@@ -90,6 +90,20 @@ test('runs a version cold, then warm in the same environment, with an AWS-shaped
   expect(host.counts('hosted')).toEqual({ total: 1, idle: 1, busy: 0 });
 });
 
+// Regression: the worker put each attempt's deadline in the descriptor, so AUTO tasks (timeout capped at the
+// function's) and LOCAL ones (300 s) each cold-started their own environments and retired the other's.
+test('invocations with their own deadlines share one warm environment, and each deadline bounds its invocation', async () => {
+  const first = await host.invoke(descriptor(), { payload: '{}', timeoutMs: 40_000 });
+  const second = await host.invoke(descriptor(), { payload: '{}', timeoutMs: 300_000 });
+  expect(second.coldStart).toBe(false);
+  const pidOf = (r: typeof first) =>
+    r.outcome.kind === 'success' ? (JSON.parse(r.outcome.result) as { pid: number }).pid : 0;
+  expect(pidOf(second)).toBe(pidOf(first));
+
+  const hung = await host.invoke(descriptor({ handler: 'index.hang' }), { payload: '{}', timeoutMs: 300 });
+  expect(hung.outcome).toMatchObject({ kind: 'error', error: { errorType: 'Sandbox.Timedout' } });
+});
+
 test('aborting the signal kills the environment running the handler and reports the invocation cancelled', async () => {
   const controller = new AbortController();
   const pidFile = path.join(dir, 'hang.pid');
