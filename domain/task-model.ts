@@ -1,6 +1,7 @@
 // The task as the API accepts it and as TaskWorkflow reports it. Everything here is plain data so that it
 // can cross Temporal's payload converter and the HTTP boundary unchanged.
 import type { AttemptRecord, TaskError } from './attempt-record';
+import { objectRefOf } from './object-ref-marker';
 import type { FlowOptions } from './task-options';
 import type { PauseRecord, PlacementDecision, TaskState, TaskWait } from './task-state';
 
@@ -115,6 +116,38 @@ export function flowOptionsOf(task: FlowOptions): FlowOptions {
   if (task.expiresAt) options.expiresAt = task.expiresAt;
   if (task.debounce) options.debounce = task.debounce;
   return options;
+}
+
+/**
+ * A task's state before its workflow has done anything: QUEUED, no attempt yet, and what its input says about it.
+ * The workflow starts from it, and the API shows it for a task whose start is delayed (no workflow code has run).
+ */
+export function queuedState(task: TaskInput): TaskState {
+  return {
+    id: task.id,
+    name: task.name,
+    type: task.type,
+    executionMode: task.executionMode,
+    functionName: task.functionName,
+    functionQualifier: task.functionQualifier,
+    status: 'QUEUED',
+    attempts: [],
+    timeoutSeconds: task.timeoutSeconds,
+    submittedAt: task.submittedAt,
+    priority: task.priority,
+    tenant: task.fairness?.key,
+    batchId: task.batchId,
+    redriveOf: task.redriveOf,
+    scheduleId: task.scheduleId,
+    startAt: task.startAt,
+    expiresAt: task.expiresAt,
+    concurrencyKey: task.concurrency?.key,
+    rateLimitKey: task.rateLimit?.key,
+    debounceKey: task.debounce?.key,
+    options: flowOptionsOf(task),
+    paused: task.startPaused,
+    payloadObject: objectRefOf(task.payload),
+  };
 }
 
 /** The runTask revision the API starts tasks with. */

@@ -2,7 +2,6 @@
 // pause, a concurrency slot, a rate permit), expires a task that was not started in time, places the task, runs one
 // activity whose retry policy owns the backoff, keeps a status that the `status` query returns, and mirrors the
 // status into search attributes. A task with none of the flow options goes straight to its placement.
-import { objectRefOf } from '../domain/object-ref-marker';
 import {
   ActivityCancellationType,
   ActivityFailure,
@@ -54,7 +53,7 @@ import type {
   TaskWait,
 } from '../domain/task-model';
 import {
-  flowOptionsOf,
+  queuedState,
   permitBudgetMs,
   revisionAtLeast,
   startCounts,
@@ -197,31 +196,7 @@ export async function runTask(input: TaskInput): Promise<TaskState> {
     id: info.workflowId,
     submittedAt: input.submittedAt || info.startTime.toISOString(),
   };
-  const state: TaskState = {
-    id: task.id,
-    name: task.name,
-    type: task.type,
-    executionMode: task.executionMode,
-    functionName: task.functionName,
-    functionQualifier: task.functionQualifier,
-    status: 'QUEUED',
-    attempts: [],
-    timeoutSeconds: task.timeoutSeconds,
-    submittedAt: task.submittedAt,
-    priority: task.priority,
-    tenant: task.fairness?.key,
-    batchId: task.batchId,
-    redriveOf: task.redriveOf,
-    scheduleId: task.scheduleId,
-    startAt: task.startAt,
-    expiresAt: task.expiresAt,
-    concurrencyKey: task.concurrency?.key,
-    rateLimitKey: task.rateLimit?.key,
-    debounceKey: task.debounce?.key,
-    options: flowOptionsOf(task),
-    paused: task.startPaused,
-    payloadObject: objectRefOf(task.payload),
-  };
+  const state: TaskState = queuedState(task);
   let placement: Placement = task.executionMode === 'LAMBDA' ? 'LAMBDA' : 'LOCAL';
   /** The task status visibility shows while the task has not been placed. */
   let visibleStatus: 'QUEUED' | 'RUNNING' = startsRunning(task) ? 'RUNNING' : 'QUEUED';

@@ -29,7 +29,7 @@ import type { SpillwayConfig } from '../../domain/config';
 import { estimateCosts, lambdaCost, localCost, type CostEstimate, type PriceTable } from '../../domain/cost-model';
 import { taskStatusOf } from '../../domain/task-status';
 import { buildTaskInput, TaskInputError } from '../../domain/task-input';
-import { flowOptionsOf, taskDurationMs } from '../../domain/task-model';
+import { queuedState, taskDurationMs } from '../../domain/task-model';
 import type { ExecutionMode, TaskInput, TaskState, TaskStatus } from '../../domain/task-model';
 import type { TaskProjection } from '../../live/task-projection';
 import { Errors, taskInputProblem } from '../errors';
@@ -333,30 +333,7 @@ export function createTaskService(options: TaskServiceOptions) {
       return undefined;
     });
     if (!input) return undefined;
-    return {
-      id,
-      name: input.name,
-      type: input.type,
-      executionMode: input.executionMode,
-      functionName: input.functionName,
-      functionQualifier: input.functionQualifier,
-      status: 'QUEUED',
-      attempts: [],
-      timeoutSeconds: input.timeoutSeconds,
-      submittedAt: input.submittedAt,
-      priority: input.priority,
-      tenant: input.fairness?.key,
-      batchId: input.batchId,
-      redriveOf: input.redriveOf,
-      scheduleId: input.scheduleId,
-      startAt: input.startAt,
-      expiresAt: input.expiresAt,
-      concurrencyKey: input.concurrency?.key,
-      rateLimitKey: input.rateLimit?.key,
-      debounceKey: input.debounce?.key,
-      options: flowOptionsOf(input),
-      paused: input.startPaused,
-    };
+    return queuedState({ ...input, id });
   }
 
   async function getTask(id: string): Promise<TaskView> {
