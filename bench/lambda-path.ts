@@ -8,7 +8,9 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { CreateFunctionCommand, LambdaClient, waitUntilFunctionActiveV2 } from '@aws-sdk/client-lambda';
 import { parseReportLine } from '../domain/lambda-report';
+import { zipEntries } from '../lambda/zip-package';
 import type { FunctionStatus, ServiceStatus } from '../domain/lambda-status';
 import { ROOT } from './bench-stack';
 import type { BenchContext } from './context';
@@ -36,6 +38,9 @@ export interface LambdaPathResult {
   coldClientMs: Summary;
   coldInitDurationMs: Summary;
   coldSeriesWarmHits: number;
+  /** The same cold series for a custom runtime (`provided.al2023`: a POSIX sh bootstrap that answers with curl). */
+  customColdClientMs: Summary;
+  customColdInitDurationMs: Summary;
   bareForkMs: Summary;
   bursts: BurstResult[];
   /** Both sides of warming, from the ledger (GET /api/tasks/stats `warming`): what it cost and what it saved. */
@@ -119,6 +124,64 @@ async function warmingSides(ctx: BenchContext, size: number, settleMs: number): 
     savedValueUsd: d('savedValueUsd'),
     netUsd: d('savedValueUsd') - d('warmingUsd'),
   };
+}
+
+/**
+ * A custom runtime as small as one can be: a `bootstrap` in POSIX sh that loops on the Runtime API's /next and answers
+ * every event with curl. Its cold start is the service's part (an environment, its Runtime API server, the exec)
+ * plus sh and the first curl, where the Node runtime's is a Node process loading its handler.
+ */
+const CUSTOM_RUNTIME_BOOTSTRAP = `#!/bin/sh
+API="http://\${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime"
+HEADERS=$(mktemp)
+while true; do
+  curl -sS -D "$HEADERS" -o /dev/null "$API/invocation/next" || exit 1
+  ID=$(grep -i '^Lambda-Runtime-Aws-Request-Id:' "$HEADERS" | cut -d' ' -f2 | tr -d '\\r')
+  curl -sS -o /dev/null -X POST -d '{"ok":true}' "$API/invocation/$ID/response"
+done
+`;
+const CUSTOM_RUNTIME_FUNCTION = 'bench-custom-runtime';
+
+/** Deploys the custom-runtime function to a service with CreateFunction, as a user would. */
+async function deployCustomRuntime(base: string): Promise<void> {
+  const client = new LambdaClient({
+    endpoint: base,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
+  });
+  try {
+    const zip = await zipEntries([{ name: 'bootstrap', data: CUSTOM_RUNTIME_BOOTSTRAP, mode: 0o755 }]);
+    await client.send(
+      new CreateFunctionCommand({
+        FunctionName: CUSTOM_RUNTIME_FUNCTION,
+        Runtime: 'provided.al2023',
+        Handler: 'bootstrap',
+        Role: 'arn:aws:iam::000000000000:role/bench',
+        Code: { ZipFile: zip },
+      }),
+    );
+    await waitUntilFunctionActiveV2({ client, maxWaitTime: 60 }, { FunctionName: CUSTOM_RUNTIME_FUNCTION });
+  } finally {
+    client.destroy();
+  }
+}
+
+/** A sequential series of cold invocations (the service reclaims idle environments at once): client-seen and Init. */
+async function coldSeries(base: string, fn: string, samples: number) {
+  const client: number[] = [];
+  const init: number[] = [];
+  let warmHits = 0;
+  for (let i = 0; i < samples; i++) {
+    await waitNoEnvironments(base, fn, 5_000);
+    const { ms, report } = await invokeWithReport(base, fn, taskEvent(i));
+    if (report?.initDurationMs === undefined) {
+      warmHits++;
+      continue;
+    }
+    client.push(ms);
+    init.push(report.initDurationMs);
+  }
+  return { client, init, warmHits };
 }
 
 const invokeUrl = (base: string, fn: string) => `${base}/2015-03-31/functions/${fn}/invocations`;
@@ -299,19 +362,14 @@ export async function lambdaPath(ctx: BenchContext): Promise<LambdaPathResult> {
   const eventColdStarts = Math.max(0, (afterEvents?.coldStarts ?? 0) - (beforeEvents?.coldStarts ?? 0));
 
   log(`Lambda path: ${options.coldSamples} cold starts of noop (service reclaiming idle environments after 1 ms) ...`);
-  const coldClient: number[] = [];
-  const coldInit: number[] = [];
-  let warmHits = 0;
-  for (let i = 0; i < options.coldSamples; i++) {
-    await waitNoEnvironments(stack.coldLambdaUrl, 'noop', 5_000);
-    const { ms, report } = await invokeWithReport(stack.coldLambdaUrl, 'noop', taskEvent(i));
-    if (report?.initDurationMs === undefined) {
-      warmHits++;
-      continue;
-    }
-    coldClient.push(ms);
-    coldInit.push(report.initDurationMs);
-  }
+  const {
+    client: coldClient,
+    init: coldInit,
+    warmHits,
+  } = await coldSeries(stack.coldLambdaUrl, 'noop', options.coldSamples);
+  log(`Lambda path: ${options.coldSamples} cold starts of a custom runtime (provided.al2023, sh and curl) ...`);
+  await deployCustomRuntime(stack.coldLambdaUrl);
+  const custom = await coldSeries(stack.coldLambdaUrl, CUSTOM_RUNTIME_FUNCTION, options.coldSamples);
   const forks = await forkTimes(options.coldSamples);
 
   const bursts: BurstResult[] = [];
@@ -359,7 +417,9 @@ export async function lambdaPath(ctx: BenchContext): Promise<LambdaPathResult> {
     eventToCallbackMs: summarize(eventToCallback),
     coldClientMs: summarize(coldClient),
     coldInitDurationMs: summarize(coldInit),
-    coldSeriesWarmHits: warmHits,
+    coldSeriesWarmHits: warmHits + custom.warmHits,
+    customColdClientMs: summarize(custom.client),
+    customColdInitDurationMs: summarize(custom.init),
     bareForkMs: summarize(forks),
     bursts,
     warming,
@@ -455,6 +515,24 @@ function report(ctx: BenchContext, r: LambdaPathResult): void {
       ratio: ratio(r.coldInitDurationMs.p50, r.bareForkMs.p50),
       target: '≤ 250 ms',
       verdict: verdict(under250(r.coldInitDurationMs)),
+    },
+    {
+      section,
+      figure: 'cold start, custom runtime (provided.al2023, sh + curl), client-seen p50',
+      measured: r.customColdClientMs.p50,
+      unit: 'ms',
+      baseline: r.bareForkMs.p50,
+      baselineName: forkName,
+      ratio: ratio(r.customColdClientMs.p50, r.bareForkMs.p50),
+    },
+    {
+      section,
+      figure: 'cold start, custom runtime (provided.al2023, sh + curl), Init Duration p50',
+      measured: r.customColdInitDurationMs.p50,
+      unit: 'ms',
+      baseline: r.bareForkMs.p50,
+      baselineName: forkName,
+      ratio: ratio(r.customColdInitDurationMs.p50, r.bareForkMs.p50),
     },
   );
   const cold = r.bursts[0];
