@@ -184,12 +184,19 @@ export function createFunctionDirectory(options: FunctionDirectoryOptions): Func
     return refreshing;
   }
 
-  /** The cached listing; a stale one is answered at once while a refresh runs behind it. */
+  /**
+   * The cached listing, never older than `refreshMs` while the endpoint answers: an older one is refreshed first.
+   * Answering the stale one while refreshing behind it made the first task after an idle spell run the code of
+   * its last use, however long ago an update was deployed. When the endpoint fails, the last listing still serves.
+   */
   async function current(): Promise<Listing> {
     if (!listing) return refresh();
-    if (Date.now() - listing.at > refreshMs)
-      void refresh().catch((err: Error) => log(`function listing failed: ${err.message}`));
-    return listing;
+    if (Date.now() - listing.at <= refreshMs) return listing;
+    const stale = listing;
+    return refresh().catch((err: Error) => {
+      log(`function listing failed, using the one from ${new Date(stale.at).toISOString()}: ${err.message}`);
+      return stale;
+    });
   }
 
   /** Looks something up; if the cache does not have it and is not brand new, asks the endpoint once more. */
