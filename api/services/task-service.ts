@@ -20,6 +20,7 @@ import { taskSearchAttributes } from '../../domain/search-attributes';
 import type { DebounceService } from './debounce-service';
 import {
   EXECUTION_MODE_KEY,
+  REQUESTED_MODE_KEY,
   PLACEMENT_KEY,
   TASK_NAME_KEY,
   TASK_STATUS_KEY,
@@ -361,7 +362,9 @@ export function createTaskService(options: TaskServiceOptions) {
       id,
       name: sa.get(TASK_NAME_KEY) ?? id,
       type: sa.get(TASK_TYPE_KEY) ?? 'unknown',
-      executionMode: (sa.get(EXECUTION_MODE_KEY) as ExecutionMode | undefined) ?? 'LOCAL',
+      // The mode the task asked for (RequestedMode); ExecutionMode holds where it runs.
+      executionMode:
+        ((sa.get(REQUESTED_MODE_KEY) ?? sa.get(EXECUTION_MODE_KEY)) as ExecutionMode | undefined) ?? 'LOCAL',
       functionName: '',
       status,
       attempts: [],
@@ -449,7 +452,8 @@ export function createTaskService(options: TaskServiceOptions) {
           id: info.workflowId,
           name: sa.get(TASK_NAME_KEY),
           type: sa.get(TASK_TYPE_KEY),
-          executionMode: sa.get(EXECUTION_MODE_KEY),
+          // The mode the task asked for, beside where it runs: an AUTO task is listed as AUTO, placed LOCAL or LAMBDA.
+          executionMode: sa.get(REQUESTED_MODE_KEY) ?? sa.get(EXECUTION_MODE_KEY),
           placement: sa.get(EXECUTION_MODE_KEY),
           placementReason: sa.get(PLACEMENT_KEY),
           status: statusFromExecution(info),

@@ -99,6 +99,30 @@ describe('AUTO placement under a burst', () => {
     expect(await count(`TaskName = '${name}' AND ExecutionMode = 'LOCAL'`)).toBe(local.length);
   });
 
+  test('the task list shows the mode each task asked for beside where it ran', async () => {
+    type Listed = { id: string; executionMode: string; placement: string };
+    // Every page of the list, so other files' flaky tasks on the shared server cannot push these off the first one.
+    const listed = await eventually(async () => {
+      const mine: Listed[] = [];
+      let cursor: string | null = null;
+      for (let page = 0; page < 100; page++) {
+        const answer: { tasks: Listed[]; nextCursor: string | null } = await get(
+          `/api/tasks?type=flaky&limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+        );
+        mine.push(...answer.tasks.filter((t) => ids.includes(t.id)));
+        cursor = answer.nextCursor;
+        if (!cursor) break;
+      }
+      return mine.length === ids.length ? mine : undefined;
+    });
+    const placements = new Map(
+      await Promise.all(ids.map(async (id) => [id, (await get(`/api/tasks/${id}`)).placement.placement] as const)),
+    );
+    expect(listed.map((t) => [t.id, t.executionMode, t.placement])).toEqual(
+      expect.arrayContaining(ids.map((id) => [id, 'AUTO', placements.get(id)])),
+    );
+  });
+
   test('an AUTO task returns the cost estimate of each placement on creation', async () => {
     const res = await app.inject({
       method: 'POST',
