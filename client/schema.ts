@@ -1227,6 +1227,7 @@ export interface operations {
     parameters: {
       query?: {
         status?: 'QUEUED' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELLED' | 'EXPIRED';
+        /** @description the mode the task asked for (an AUTO task is AUTO wherever it was placed) */
         mode?: 'LOCAL' | 'LAMBDA' | 'AUTO';
         type?: string;
         limit?: string;

@@ -170,7 +170,12 @@ export const BulkResponse = Type.Object({
 export const ListQuery = Type.Object(
   {
     status: Type.Optional(TaskStatusSchema),
-    mode: Type.Optional(Type.Union(['LOCAL', 'LAMBDA', 'AUTO'].map((m) => Type.Literal(m)))),
+    mode: Type.Optional(
+      Type.Union(
+        ['LOCAL', 'LAMBDA', 'AUTO'].map((m) => Type.Literal(m)),
+        { description: 'the mode the task asked for (an AUTO task is AUTO wherever it was placed)' },
+      ),
+    ),
     type: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: TASK_TYPE_PATTERN })),
     limit: Type.Optional(Type.String({ pattern: '^(?:[1-9]|[1-9][0-9]|[1-4][0-9][0-9]|500)$' })),
     cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 4096, pattern: '^[A-Za-z0-9_-]+$' })),

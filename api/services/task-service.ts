@@ -421,7 +421,8 @@ export function createTaskService(options: TaskServiceOptions) {
     const clauses = [`WorkflowType = '${TASK_WORKFLOW_TYPE}'`];
     // Filter values are schema-checked (enums and a strict name pattern), so they are safe inside the query.
     if (query.status) clauses.push(`${SEARCH_ATTRIBUTES.taskStatus} = '${query.status}'`);
-    if (query.mode) clauses.push(`${SEARCH_ATTRIBUTES.executionMode} = '${query.mode}'`);
+    // The mode the task asked for, as each listed task shows it (an AUTO task stays AUTO wherever it was placed).
+    if (query.mode) clauses.push(`${SEARCH_ATTRIBUTES.requestedMode} = '${query.mode}'`);
     if (query.type) clauses.push(`${SEARCH_ATTRIBUTES.taskType} = '${query.type}'`);
     let nextPageToken: Uint8Array | undefined;
     if (query.cursor) {

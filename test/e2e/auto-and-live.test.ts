@@ -99,7 +99,7 @@ describe('AUTO placement under a burst', () => {
     expect(await count(`TaskName = '${name}' AND ExecutionMode = 'LOCAL'`)).toBe(local.length);
   });
 
-  test('the task list shows the mode each task asked for beside where it ran', async () => {
+  test('the task list shows (and filters by) the mode each task asked for, beside where it ran', async () => {
     type Listed = { id: string; executionMode: string; placement: string };
     // Every page of the list, so other files' flaky tasks on the shared server cannot push these off the first one.
     const listed = await eventually(async () => {
@@ -107,7 +107,7 @@ describe('AUTO placement under a burst', () => {
       let cursor: string | null = null;
       for (let page = 0; page < 100; page++) {
         const answer: { tasks: Listed[]; nextCursor: string | null } = await get(
-          `/api/tasks?type=flaky&limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+          `/api/tasks?type=flaky&mode=AUTO&limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
         );
         mine.push(...answer.tasks.filter((t) => ids.includes(t.id)));
         cursor = answer.nextCursor;
