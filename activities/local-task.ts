@@ -14,6 +14,7 @@ import { describeError, functionError, toApplicationFailure } from './failure-ma
 import { nextRetryDelayMs } from '../domain/retry-timing';
 import type { FlowControl } from '../live/flow-control';
 import { attemptPermit, RATE_LIMITED, refuseIfExpired } from './attempt-gate';
+import { attemptAbortSignal } from './attempt-signal';
 import type { LiveHooks } from './live-hooks';
 import { resultUploadFields, sentTask, type PayloadPresigner, type ResultPresigner } from './payload-urls';
 import type { LocalRun, LocalRuntime } from './local-runtime';
@@ -59,6 +60,8 @@ export function createRunLocalTask(deps: LocalTaskDeps) {
     const { startToCloseTimeoutMs } = ctx.info;
     const attempt = ctx.info.attempt + (task.attemptOffset ?? 0);
     const workflowId = ctx.info.workflowExecution?.workflowId ?? task.id;
+    // A pause lets the running function finish (its retry is what waits); waiting for a permit is not running.
+    const stop = attemptAbortSignal(ctx);
     const activityStart = Date.now();
     /** The handler may run until the activity's deadline, and for the task's timeout at most. */
     const deadline = activityStart + startToCloseTimeoutMs;
@@ -98,9 +101,9 @@ export function createRunLocalTask(deps: LocalTaskDeps) {
           taskEvent(sent, attempt, fn, await resultUploadFields(deps.presignResult, task, attempt, fn)),
         ),
         timeoutMs: Math.max(1, Math.min(task.timeoutSeconds * 1000, deadline - Date.now())),
-        signal: ctx.cancellationSignal,
+        signal: stop,
       });
-      if (ctx.cancellationSignal.aborted) throw new CancelledFailure('the task was cancelled while it ran');
+      if (stop.aborted) throw new CancelledFailure('the task was cancelled while it ran');
       const finished = finish(versioned, run, deps.prices);
       const moved = (result?: unknown) =>
         deps.transfer
@@ -124,7 +127,7 @@ export function createRunLocalTask(deps: LocalTaskDeps) {
       }
       return { result, attempt: succeeded };
     } catch (err) {
-      if (err instanceof CancelledFailure || ctx.cancellationSignal.aborted) {
+      if (err instanceof CancelledFailure || stop.aborted) {
         throw err instanceof CancelledFailure ? err : new CancelledFailure('the task was cancelled while it ran');
       }
       if ((err as { name?: string }).name === 'ApplicationFailure') {

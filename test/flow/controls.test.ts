@@ -2,6 +2,7 @@
 // task of a type (running and new), drain Lambda (new LAMBDA and AUTO tasks run locally, a running LAMBDA task's
 // next attempt too) and force Lambda, each audited.
 import type { FastifyInstance } from 'fastify';
+import { optionalTsToDate } from '@temporalio/common';
 import { buildApp } from '../../api/app';
 import { startHoldGate, type HoldGate } from '../support/hold-gate';
 import { eventually, readStack, startHarness, uniqueId, type TestHarness } from '../support/test-stack';
@@ -38,7 +39,7 @@ afterAll(async () => {
 interface View {
   id: string;
   status: string;
-  attempts: Array<{ attempt: number; placement: string; outcome: string }>;
+  attempts: Array<{ attempt: number; placement: string; outcome: string; error?: { type: string } }>;
   placement?: { placement: string; reason: string };
   paused?: { by: string; reason: string; scope?: string };
   waiting?: { reason: string };
@@ -105,6 +106,43 @@ test('a paused task finishes its current attempt, then waits for resume before t
       expect.objectContaining({ action: 'resume-task', target: id, by: 'ops@example.com', reason: 'fixed' }),
     ]),
   );
+});
+
+test('a pause that reaches the running attempt through its heartbeat still lets that attempt end as it would', async () => {
+  const id = await create({
+    name: uniqueId('pause-beat'),
+    type: 'flaky',
+    executionMode: 'LOCAL',
+    payload: { holdUntil: gate.url, failAttempts: 1 },
+    retry: { initialIntervalMs: 100, maximumAttempts: 3 },
+  });
+  await eventually(async () => (gate.closedPolls() > 0 ? true : undefined));
+  expect((await post(`/api/tasks/${id}/pause`, { reason: 'look', by: 'ops@example.com' })).statusCode).toBe(200);
+  // Temporal tells a running activity of its pause in the answer to its next heartbeat, which cancels it in the SDK;
+  // wait until a heartbeat has come after the pause, so the attempt has certainly been told.
+  const handle = harness.client.workflow.getHandle(id);
+  await eventually(async () => {
+    const pending = (await handle.describe()).raw.pendingActivities?.[0];
+    const pausedAt = optionalTsToDate(pending?.pauseInfo?.pauseTime);
+    const beatAt = optionalTsToDate(pending?.lastHeartbeatTime);
+    return pausedAt && beatAt && beatAt > pausedAt ? true : undefined;
+  }, 60_000);
+  // The function still runs: it keeps asking the gate.
+  const polls = gate.closedPolls();
+  await eventually(async () => (gate.closedPolls() > polls ? true : undefined));
+  gate.release();
+  // Attempt 1 ends with the function's own error (not the SDK's "Activity paused"), and the next attempt waits.
+  const held = await eventually(async () => {
+    const v = await view(id);
+    return v.attempts[0]?.outcome === 'failed' && v.attemptPaused === true ? v : undefined;
+  });
+  expect(held.attempts).toEqual([
+    expect.objectContaining({ attempt: 1, error: expect.objectContaining({ type: 'FlakyError' }) }),
+  ]);
+  expect((await post(`/api/tasks/${id}/resume`, { reason: 'ok', by: 'ops@example.com' })).statusCode).toBe(200);
+  const done = await finished(id);
+  expect(done.status).toBe('COMPLETED');
+  expect(done.attempts.map((a) => a.outcome)).toEqual(['failed', 'succeeded']);
 });
 
 test('pausing a type holds its new tasks until the type is resumed', async () => {
