@@ -101,8 +101,8 @@ function toError(status: number, body: unknown): SpillwayApiError {
   return new SpillwayApiError(status, e.code ?? `HTTP_${status}`, e.message ?? `the API answered ${status}`);
 }
 
-/** The data of a typed call, or its error body as a SpillwayApiError. */
-async function unwrap<T>(call: Promise<{ data?: T; error?: unknown; response: Response }>): Promise<T> {
+/** The data of a typed call of `http`, or its error body as a SpillwayApiError. */
+export async function unwrap<T>(call: Promise<{ data?: T; error?: unknown; response: Response }>): Promise<T> {
   const { data, error, response } = await call;
   if (error !== undefined || !response.ok) throw toError(response.status, error);
   return data as T;

@@ -1,25 +1,15 @@
-// Fetch wrapper: JSON in and out, API errors as ApiError (message + code), and the optional API key. When a call
-// answers 401 SPILLWAY_UNAUTHORIZED the registered handler asks for a key, which is kept in sessionStorage and sent
-// as a bearer token; the call is then retried once.
-import type { ApiErrorBody } from './types';
+// The dashboard's calls go through the typed client (client/, generated from the API's OpenAPI document), so a route
+// or a shape that changes fails the dashboard's type check instead of its users. This module adds what a browser
+// needs on top: the optional API key, kept in sessionStorage and sent as a bearer token. When a call answers 401
+// SPILLWAY_UNAUTHORIZED, the registered handler asks for a key and the call is retried once with it.
+import { createSpillwayClient, SpillwayApiError, unwrap } from '../../client';
+
+/** An answer of the API that is not a success (status and stable SPILLWAY_* code), or NETWORK_ERROR (status 0). */
+export { SpillwayApiError as ApiError };
+/** The data of a typed call of `http`; an answer that is not a success throws its error body as ApiError. */
+export { unwrap };
 
 const KEY_STORAGE = 'spillway.apiKey';
-
-export class ApiError extends Error {
-  constructor(
-    readonly statusCode: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'ApiError';
-  }
-}
-
-export interface ApiResponse<T> {
-  status: number;
-  data: T;
-}
 
 type KeyPrompt = (reason: string) => Promise<string | null>;
 
@@ -65,10 +55,6 @@ export function withAccessToken(path: string): string {
   return `${path}${path.includes('?') ? '&' : '?'}access_token=${encodeURIComponent(apiKey)}`;
 }
 
-function isErrorBody(value: unknown): value is ApiErrorBody {
-  return typeof value === 'object' && value !== null && 'message' in value && 'code' in value;
-}
-
 async function askForKey(reason: string): Promise<string | null> {
   if (!keyPrompt) return null;
   // Several calls may fail at once; they all wait on one prompt.
@@ -78,55 +64,37 @@ async function askForKey(reason: string): Promise<string | null> {
   return pendingPrompt;
 }
 
-export async function api<T>(
-  path: string,
-  init: { method?: string; body?: unknown; signal?: AbortSignal } = {},
-): Promise<ApiResponse<T>> {
+/** The browser's fetch with the key: every call of the typed client goes through it. */
+async function keyedFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
+  // A Request's body can be read once; each round sends a copy, so the call can be repeated with a new key.
+  const original = new Request(input, { ...init, cache: 'no-store' });
   for (let round = 0; ; round++) {
-    const headers: Record<string, string> = { accept: 'application/json' };
-    if (init.body !== undefined) headers['content-type'] = 'application/json';
-    if (apiKey) headers.authorization = `Bearer ${apiKey}`;
+    const request = original.clone();
+    if (apiKey) request.headers.set('authorization', `Bearer ${apiKey}`);
     let res: Response;
     try {
-      res = await fetch(path, {
-        method: init.method ?? 'GET',
-        headers,
-        body: init.body === undefined ? undefined : JSON.stringify(init.body),
-        signal: init.signal,
-        cache: 'no-store',
-      });
+      res = await fetch(request);
     } catch (err) {
       if ((err as Error).name === 'AbortError') throw err;
-      throw new ApiError(0, 'NETWORK_ERROR', 'The API cannot be reached');
+      throw new SpillwayApiError(0, 'NETWORK_ERROR', 'The API cannot be reached');
     }
-    const text = await res.text();
-    let data: unknown = undefined;
-    if (text) {
-      try {
-        data = JSON.parse(text);
-      } catch {
-        data = text;
-      }
-    }
-    if (res.ok) return { status: res.status, data: data as T };
-    const body = isErrorBody(data) ? data : undefined;
-    if (res.status === 401 && body?.code === 'SPILLWAY_UNAUTHORIZED' && round < 2) {
-      const key = await askForKey(body.message);
-      if (key) {
-        setApiKey(key);
-        continue;
-      }
-    }
-    throw new ApiError(
-      res.status,
-      body?.code ?? `HTTP_${res.status}`,
-      body?.message ?? (res.statusText || `Request failed with status ${res.status}`),
-    );
+    if (res.status !== 401 || round >= 2) return res;
+    const body = (await res
+      .clone()
+      .json()
+      .catch(() => undefined)) as { code?: string; message?: string } | undefined;
+    if (body?.code !== 'SPILLWAY_UNAUTHORIZED') return res;
+    const key = await askForKey(body.message ?? 'An API key is needed');
+    if (!key) return res;
+    setApiKey(key);
   }
 }
 
+/** Every operation of the API this page was served by, typed by path and method (the client's openapi-fetch). */
+export const http = createSpillwayClient({ baseUrl: location.origin, fetch: keyedFetch }).http;
+
 export function describeError(err: unknown): string {
-  if (err instanceof ApiError) return `${err.message} (${err.code})`;
+  if (err instanceof SpillwayApiError) return `${err.message} (${err.code})`;
   if (err instanceof Error) return err.message;
   return String(err);
 }

@@ -1,10 +1,10 @@
 // The budgets panel: each cost budget's spend, committed spend of running tasks, forecast for the period and limit
 // (GET /api/budgets), with its level and what happens at 100 %. Reloaded when a task ends or a budget event arrives.
-import { api } from './api';
+import { http, unwrap } from './api';
 import { h } from './dom';
 import { fmtDateTime, fmtPct, fmtUsd } from './format';
 import { Panel } from './panel';
-import type { Budget, BudgetList } from './types';
+import type { Budget } from './types';
 
 const LEVEL_LABEL: Record<Budget['level'], string> = {
   ok: 'OK',
@@ -58,7 +58,7 @@ export class BudgetsPanel {
   }
 
   private async fetch(): Promise<void> {
-    const { data } = await api<BudgetList>('/api/budgets');
+    const data = await unwrap(http.GET('/api/budgets'));
     if (!data.budgets.length) {
       this.panel.show(
         h('p', { class: 'muted' }, 'No budgets configured. Set SPILLWAY_BUDGETS to cap spend per tenant, type or day.'),

@@ -1,13 +1,13 @@
 // The operator controls panel (GET /api/controls): the placement override in force (drain Lambda, force Lambda),
 // the paused task types and tenants, the audit of who did what and why, and the actions that change them. Every
 // action asks for its reason first (confirm.ts), as the API keeps it in the audit.
-import { api, describeError } from './api';
+import { describeError, http, unwrap } from './api';
 import { confirmAction } from './confirm';
 import { h } from './dom';
 import { fmtDateTime, fmtTime } from './format';
 import { actionButton, Panel } from './panel';
 import { toast } from './toast';
-import type { ControlsView, ScopePauseResult } from './types';
+import type { ControlsView } from './types';
 
 const OVERRIDES = {
   'drain-lambda': { label: 'Drain Lambda', effect: 'AUTO and LAMBDA tasks go LOCAL' },
@@ -81,7 +81,7 @@ export class ControlsPanel {
   }
 
   private async fetch(): Promise<void> {
-    const { data } = await api<ControlsView>('/api/controls');
+    const data = await unwrap(http.GET('/api/controls'));
     this.render(data);
   }
 
@@ -98,10 +98,9 @@ export class ControlsPanel {
     });
     if (!answer) return;
     try {
-      await api<ControlsView>('/api/controls/placement', {
-        method: 'POST',
-        body: { mode, reason: answer.reason, by: answer.by },
-      });
+      await unwrap(
+        http.POST('/api/controls/placement', { body: { mode, reason: answer.reason ?? '', by: answer.by } }),
+      );
       toast('success', current ? `${current.label}: on` : 'Placement override cleared', answer.reason);
       this.onChanged();
       // Through the panel's load, so a reload that was under way cannot show the state from before.
@@ -124,10 +123,10 @@ export class ControlsPanel {
     });
     if (!answer) return;
     try {
-      const { data } = await api<ScopePauseResult>(`/api/controls/${paused ? 'pause' : 'resume'}`, {
-        method: 'POST',
-        body: { [facet]: value, reason: answer.reason, by: answer.by },
-      });
+      const body = { [facet]: value, reason: answer.reason ?? '', by: answer.by };
+      const data = await unwrap(
+        paused ? http.POST('/api/controls/pause', { body }) : http.POST('/api/controls/resume', { body }),
+      );
       toast(
         'success',
         `${paused ? 'Paused' : 'Resumed'} ${what}`,

@@ -1,13 +1,13 @@
 // The dead letters panel: tasks that FAILED (or were CANCELLED or EXPIRED) and were not redriven, grouped by type and
 // error with the last error (GET /api/dead-letters), and a Redrive per group that re-runs every task of it, optionally
 // in another mode (POST /api/dead-letters/redrive). Reloaded when a task ends.
-import { api, describeError } from './api';
+import { describeError, http, unwrap } from './api';
 import { confirmAction } from './confirm';
 import { h } from './dom';
 import { fmtDateTime, fmtInt } from './format';
 import { actionButton, Panel } from './panel';
 import { toast } from './toast';
-import type { DeadLetterGroup, DeadLetters, RedriveResults } from './types';
+import type { DeadLetterGroup } from './types';
 
 export class DeadLettersPanel {
   readonly panel: Panel;
@@ -24,7 +24,7 @@ export class DeadLettersPanel {
   }
 
   private async fetch(): Promise<void> {
-    const { data } = await api<DeadLetters>('/api/dead-letters');
+    const data = await unwrap(http.GET('/api/dead-letters'));
     if (!data.groups.length) {
       this.panel.show(
         h('p', { class: 'muted' }, 'No dead letters: every failed task has been redriven, or none failed.'),
@@ -49,10 +49,11 @@ export class DeadLettersPanel {
     });
     if (!answer) return;
     try {
-      const { data } = await api<RedriveResults>('/api/dead-letters/redrive', {
-        method: 'POST',
-        body: { type: g.type, errorType: g.errorType, executionMode: answer.executionMode },
-      });
+      const data = await unwrap(
+        http.POST('/api/dead-letters/redrive', {
+          body: { type: g.type, errorType: g.errorType, executionMode: answer.executionMode },
+        }),
+      );
       toast(
         data.failed ? 'error' : 'success',
         `Redrove ${data.redriven} task${data.redriven === 1 ? '' : 's'}`,

@@ -1,21 +1,13 @@
 // The task detail dialog: facts, a timeline (queued → placed → attempts with their errors and backoffs → the end),
 // the result or error, and a link to the Temporal Web UI. Deep-linkable as #/tasks/<id>.
-import { api, ApiError, describeError } from './api';
+import { ApiError, describeError, http, unwrap } from './api';
 import { confirmAction } from './confirm';
 import { byId, clear, h } from './dom';
 import { DASH, fmtDateTime, fmtMs, fmtTime, fmtUsd, prettyJson, titleCase } from './format';
 import { placementExplanation } from './placement-explain';
 import { statusBadge } from './table';
 import { toast } from './toast';
-import type {
-  Attempt,
-  BatchView,
-  RedriveResults,
-  RedrivenTask,
-  TaskDetail,
-  TaskPauseResult,
-  TaskStatus,
-} from './types';
+import type { Attempt, BatchView, TaskDetail, TaskStatus } from './types';
 import { isFinalStatus } from './types';
 
 /** The statuses a task can be redriven from (POST /api/tasks/:id/redrive). */
@@ -117,7 +109,7 @@ export class DetailDialog {
     const seq = ++this.seq;
     this.lastFetch = Date.now();
     try {
-      const { data } = await api<TaskDetail>(`/api/tasks/${encodeURIComponent(id)}`);
+      const data = await unwrap(http.GET('/api/tasks/{id}', { params: { path: { id } } }));
       if (seq !== this.seq || id !== this.currentId) return;
       this.task = data;
       this.render(data);
@@ -331,10 +323,8 @@ export class DetailDialog {
     if (!answer) return;
     button.disabled = true;
     try {
-      await api<TaskPauseResult>(`/api/tasks/${encodeURIComponent(task.id)}/${pause ? 'pause' : 'resume'}`, {
-        method: 'POST',
-        body: { reason: answer.reason, by: answer.by },
-      });
+      const request = { params: { path: { id: task.id } }, body: { reason: answer.reason ?? '', by: answer.by } };
+      await unwrap(pause ? http.POST('/api/tasks/{id}/pause', request) : http.POST('/api/tasks/{id}/resume', request));
       toast('success', pause ? 'Task paused' : 'Task resumed', `${task.name} (${task.id})`);
       this.handlers.onAction();
       await this.fetch();
@@ -354,10 +344,12 @@ export class DetailDialog {
     if (!answer) return;
     button.disabled = true;
     try {
-      const { data } = await api<RedrivenTask>(`/api/tasks/${encodeURIComponent(task.id)}/redrive`, {
-        method: 'POST',
-        body: answer.executionMode ? { executionMode: answer.executionMode } : {},
-      });
+      const data = await unwrap(
+        http.POST('/api/tasks/{id}/redrive', {
+          params: { path: { id: task.id } },
+          body: answer.executionMode ? { executionMode: answer.executionMode } : {},
+        }),
+      );
       toast('success', 'Redriven', `${task.name} runs again as ${data.id}`);
       this.handlers.onAction();
       this.handlers.onOpen(data.id);
@@ -375,8 +367,8 @@ export class DetailDialog {
     const batch = this.batch;
     if (Date.now() - batch.at > BATCH_REFRESH_MS) {
       batch.at = Date.now();
-      void api<BatchView>(`/api/batches/${encodeURIComponent(id)}`).then(
-        ({ data }) => {
+      void unwrap(http.GET('/api/batches/{id}', { params: { path: { id } } })).then(
+        (data) => {
           if (this.batch !== batch) return;
           batch.view = data;
           if (this.task) this.render(this.task);
@@ -434,10 +426,12 @@ export class DetailDialog {
     if (!answer) return;
     button.disabled = true;
     try {
-      const { data } = await api<RedriveResults>(`/api/batches/${encodeURIComponent(id)}/redrive`, {
-        method: 'POST',
-        body: answer.executionMode ? { executionMode: answer.executionMode } : {},
-      });
+      const data = await unwrap(
+        http.POST('/api/batches/{id}/redrive', {
+          params: { path: { id } },
+          body: answer.executionMode ? { executionMode: answer.executionMode } : {},
+        }),
+      );
       toast(data.failed ? 'error' : 'success', `Redrove ${data.redriven} of batch ${id}`);
       if (this.batch?.id === id) this.batch.at = 0;
       this.handlers.onAction();

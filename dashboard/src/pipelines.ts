@@ -7,7 +7,7 @@
 // now and then in case an event was lost; only while the stream is down is a running execution polled, every 2 s.
 import type { MapCounts, StateView } from '../../pipelines/execution-record';
 import type { PipelineProgress } from '../../pipelines/progress';
-import { api, ApiError, describeError } from './api';
+import { ApiError, describeError, http, unwrap } from './api';
 import { append, clear, h } from './dom';
 import { fmtDateTime, fmtUsd, titleCase } from './format';
 import { toast } from './toast';
@@ -305,18 +305,22 @@ export class PipelinesView {
 
   async loadList(): Promise<void> {
     try {
-      const [{ data }, remote] = await Promise.all([
-        api<{ pipelines: PipelineSummary[] }>('/api/pipelines?limit=20'),
-        api<{ executions: RemoteExecution[] }>('/api/pipelines/remote/executions')
-          .then((r) => r.data.executions)
+      const [data, remote] = await Promise.all([
+        unwrap(http.GET('/api/pipelines', { params: { query: { limit: '20' } } })),
+        unwrap(http.GET('/api/pipelines/remote/executions'))
+          .then((r): RemoteExecution[] => r.executions)
           .catch(() => [] as RemoteExecution[]),
       ]);
       const rows = await Promise.all(
         data.pipelines.map(async (p) => {
-          const { data: ex } = await api<{ executions: ExecutionSummary[] }>(
-            `/api/pipelines/${encodeURIComponent(p.name)}/executions?limit=5`,
-          ).catch(() => ({ data: { executions: [] as ExecutionSummary[] } }));
-          return { p, executions: ex.executions };
+          const executions: ExecutionSummary[] = await unwrap(
+            http.GET('/api/pipelines/{name}/executions', { params: { path: { name: p.name }, query: { limit: '5' } } }),
+          ).then(
+            (r) => r.executions,
+            () => [],
+          );
+          const summary: PipelineSummary = p;
+          return { p: summary, executions };
         }),
       );
       clear(this.listEl);
@@ -495,10 +499,21 @@ export class PipelinesView {
     const key = this.openKey;
     if (!key) return undefined;
     try {
-      const { data } = await api<ExecutionDetail>(
-        `/api/pipelines/${encodeURIComponent(key.machine)}/executions/${encodeURIComponent(key.execution)}`,
+      const data = await unwrap(
+        http.GET('/api/pipelines/{name}/executions/{execution}', {
+          params: { path: { name: key.machine, execution: key.execution } },
+        }),
       );
-      return this.openKey === key ? data : undefined;
+      // Three fields are open-ended in the API's document: the definition (any ASL document, validated when the
+      // pipeline was created), and the state views and Map runs (pipelines/execution-record.ts declares them as
+      // plain interfaces, not schemas).
+      const detail: ExecutionDetail = {
+        ...data,
+        definition: data.definition as AslMachine | undefined,
+        states: data.states as Record<string, StateView>,
+        mapRuns: data.mapRuns as MapRun[],
+      };
+      return this.openKey === key ? detail : undefined;
     } catch (err) {
       // Keep what the stream drew; say so only when there is nothing to show.
       if (!this.detail && this.openKey === key) {
@@ -550,13 +565,19 @@ export class PipelinesView {
 
   private async act(action: 'stop' | 'redrive', button: HTMLButtonElement): Promise<void> {
     const d = this.detail;
-    if (!d) return;
+    const key = this.openKey;
+    if (!d || !key) return;
     button.disabled = true;
     try {
-      await api(action === 'stop' ? d.links.stop : d.links.redrive, {
-        method: 'POST',
-        ...(action === 'stop' ? { body: { error: 'Stopped', cause: 'stopped from the dashboard' } } : {}),
-      });
+      const path = { path: { name: key.machine, execution: key.execution } };
+      await unwrap(
+        action === 'stop'
+          ? http.POST('/api/pipelines/{name}/executions/{execution}/stop', {
+              params: path,
+              body: { error: 'Stopped', cause: 'stopped from the dashboard' },
+            })
+          : http.POST('/api/pipelines/{name}/executions/{execution}/redrive', { params: path }),
+      );
       toast('success', action === 'stop' ? 'Stop requested' : 'Redriven', d.name);
       // The stream brings what follows (ABORTED, or the redriven run); REST now for what the stream does not carry.
       await this.fetch();

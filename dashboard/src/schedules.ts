@@ -1,14 +1,14 @@
 // The schedules panel: every recurring task (Temporal Schedules, GET /api/schedules) with its rule, next runs and the
 // tasks it started lately, and Pause / Resume, Run now and Delete. Schedules fire on their own, so it also reloads on
 // an interval.
-import { api, describeError } from './api';
+import { describeError, http, unwrap } from './api';
 import { confirmAction } from './confirm';
 import { h } from './dom';
 import { fmtDateTime, fmtTime } from './format';
 import { actionButton, Panel } from './panel';
 import { statusBadge } from './table';
 import { toast } from './toast';
-import type { ScheduleList, ScheduleView } from './types';
+import type { ScheduleView } from './types';
 
 /** How many schedules are read in detail (each is one more request); the rest are listed by name. */
 const DETAILED = 20;
@@ -49,11 +49,11 @@ export class SchedulesPanel {
   }
 
   private async fetch(): Promise<void> {
-    const { data } = await api<ScheduleList>('/api/schedules');
+    const data = await unwrap(http.GET('/api/schedules'));
     const views = await Promise.all(
       data.schedules.slice(0, DETAILED).map((s) =>
-        api<ScheduleView>(s.links.self).then(
-          (r) => r.data,
+        unwrap(http.GET('/api/schedules/{id}', { params: { path: { id: s.id } } })).then(
+          (view) => view,
           // Deleted between the list and the read (the list is eventually consistent): not shown.
           () => null,
         ),
@@ -112,10 +112,17 @@ export class SchedulesPanel {
             : {};
       if (!answer) return;
       try {
-        await api(`${s.links.self}${action === 'delete' ? '' : `/${action}`}`, {
-          method: action === 'delete' ? 'DELETE' : 'POST',
-          ...(action === 'pause' || action === 'unpause' ? { body: answer.reason ? { note: answer.reason } : {} } : {}),
-        });
+        const path = { params: { path: { id: s.id } } };
+        const body = answer.reason ? { note: answer.reason } : {};
+        await unwrap(
+          action === 'delete'
+            ? http.DELETE('/api/schedules/{id}', path)
+            : action === 'trigger'
+              ? http.POST('/api/schedules/{id}/trigger', path)
+              : action === 'pause'
+                ? http.POST('/api/schedules/{id}/pause', { ...path, body })
+                : http.POST('/api/schedules/{id}/unpause', { ...path, body }),
+        );
         const done = { pause: 'Paused', unpause: 'Resumed', trigger: 'Started a run of', delete: 'Deleted' }[action];
         toast('success', `${done} ${name}`);
       } catch (err) {

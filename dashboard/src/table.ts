@@ -1,9 +1,10 @@
 // The tasks table: one server page at a time (cursor pagination with a stack of the cursors behind us), filters
 // that go to the server, a name search over the loaded rows, and live updates merged into the visible rows.
-import { api, describeError } from './api';
+import { describeError, http, unwrap } from './api';
 import { byId, h } from './dom';
 import { DASH, fmtDateTime, fmtMs, fmtTime, titleCase } from './format';
-import type { CreatedTask, TaskList, TaskSummary, TransitionEvent } from './types';
+import type { ListTasksQuery } from '../../client';
+import type { CreatedTask, TaskSummary, TransitionEvent } from './types';
 import { isFinalStatus } from './types';
 
 const PAGE_SIZE = 50;
@@ -82,14 +83,14 @@ export class TaskTable {
   /** Loads the current page again; on the first page, rows the feed added and the list lacks yet are kept. */
   async load(): Promise<boolean> {
     const seq = ++this.requestSeq;
-    const params = new URLSearchParams({ limit: String(PAGE_SIZE) });
-    if (this.filters.status) params.set('status', this.filters.status);
-    if (this.filters.mode) params.set('mode', this.filters.mode);
-    if (this.filters.type) params.set('type', this.filters.type);
-    if (this.cursor) params.set('cursor', this.cursor);
+    const query: ListTasksQuery = { limit: String(PAGE_SIZE) };
+    if (this.filters.status) query.status = this.filters.status as ListTasksQuery['status'];
+    if (this.filters.mode) query.mode = this.filters.mode as ListTasksQuery['mode'];
+    if (this.filters.type) query.type = this.filters.type;
+    if (this.cursor) query.cursor = this.cursor;
     this.tbody.closest('table')?.setAttribute('aria-busy', 'true');
     try {
-      const { data } = await api<TaskList>(`/api/tasks?${params.toString()}`);
+      const data = await unwrap(http.GET('/api/tasks', { params: { query } }));
       if (seq !== this.requestSeq) return true;
       const listed = new Set(data.tasks.map((t) => t.id));
       const now = Date.now();
