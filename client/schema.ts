@@ -3210,6 +3210,12 @@ export interface operations {
               name: string;
               paused: boolean;
               nextRuns: string[];
+              /** @description the last tasks it started (at most 5), latest due first */
+              recentTasks: {
+                id: string;
+                status: string;
+                scheduledAt?: string;
+              }[];
               links: {
                 self: string;
               };

@@ -46,6 +46,13 @@ export const BackfillBody = Type.Object(
   { additionalProperties: false },
 );
 
+/** A task a schedule started: its id, status and when it was due. */
+const ScheduledTask = Type.Object({
+  id: Type.String(),
+  status: Type.String(),
+  scheduledAt: Type.Optional(Type.String()),
+});
+
 export const ScheduleView = Type.Object({
   id: Type.String(),
   name: Type.String(),
@@ -54,9 +61,7 @@ export const ScheduleView = Type.Object({
   spec: Type.Unknown(),
   task: Type.Unknown(),
   nextRuns: Type.Array(Type.String()),
-  recentTasks: Type.Array(
-    Type.Object({ id: Type.String(), status: Type.String(), scheduledAt: Type.Optional(Type.String()) }),
-  ),
+  recentTasks: Type.Array(ScheduledTask),
   links: Type.Object({ self: Type.String(), temporalUi: Type.String() }),
 });
 
@@ -67,6 +72,7 @@ export const ScheduleList = Type.Object({
       name: Type.String(),
       paused: Type.Boolean(),
       nextRuns: Type.Array(Type.String()),
+      recentTasks: Type.Array(ScheduledTask, { description: 'the last tasks it started (at most 5), latest due first' }),
       links: Type.Object({ self: Type.String() }),
     }),
   ),

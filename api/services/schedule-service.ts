@@ -9,6 +9,7 @@ import {
   type Client,
   type ScheduleDescription,
   type ScheduleSpec,
+  type ScheduleSummary,
 } from '@temporalio/client';
 import { TASK_WORKFLOW_TYPE, WORKFLOW_TASK_QUEUE } from '../../domain/constants';
 import { labelClause, TASK_STATUS_KEY } from '../../domain/search-attributes';
@@ -31,6 +32,10 @@ export const OVERLAP_POLICIES = {
 /** Marks the schedules this API made, so listing leaves Spillway's own (the warm pool) and others' alone. */
 const MEMO_KIND = 'spillway-task-schedule';
 const RECENT_TASKS = 20;
+/** The list shows each schedule's newest runs; the schedule's own view shows up to RECENT_TASKS. */
+const RECENT_TASKS_LISTED = 5;
+/** Ids per visibility query when the list reads its runs' statuses. */
+const IDS_PER_QUERY = 100;
 
 export function createScheduleService(deps: { client: Client; tasks: TaskService; uiUrl: string; namespace: string }) {
   const { client, tasks } = deps;
@@ -75,6 +80,21 @@ export function createScheduleService(deps: { client: Client; tasks: TaskService
         temporalUi: `${deps.uiUrl}/namespaces/${encodeURIComponent(deps.namespace)}/schedules/${encodeURIComponent(description.scheduleId)}`,
       },
     };
+  }
+
+  async function taskStatuses(ids: string[]): Promise<Map<string, string>> {
+    const statuses = new Map<string, string>();
+    for (let i = 0; i < ids.length; i += IDS_PER_QUERY) {
+      // Run ids are made by Temporal from schedule names, which cannot hold a quote; the filter drops any anyway.
+      const list = ids
+        .slice(i, i + IDS_PER_QUERY)
+        .map((id) => `'${id.replace(/'/g, '')}'`)
+        .join(', ');
+      for await (const info of client.workflow.list({ query: `WorkflowId IN (${list})` })) {
+        statuses.set(info.workflowId, taskStatusOf(info.status.name, info.typedSearchAttributes.get(TASK_STATUS_KEY)));
+      }
+    }
+    return statuses;
   }
 
   async function describe(id: string) {
@@ -131,17 +151,30 @@ export function createScheduleService(deps: { client: Client; tasks: TaskService
       return view(await describe(id));
     },
     async list() {
-      const schedules = [];
+      const ours: ScheduleSummary[] = [];
       for await (const summary of client.schedule.list()) {
-        if ((summary.memo as { kind?: string } | undefined)?.kind !== MEMO_KIND) continue;
-        schedules.push({
-          id: summary.scheduleId,
-          name: (summary.memo as { name?: string }).name ?? summary.scheduleId,
-          paused: summary.state.paused,
-          nextRuns: summary.info?.nextActionTimes.map((d) => d.toISOString()) ?? [],
-          links: { self: `/api/schedules/${encodeURIComponent(summary.scheduleId)}` },
-        });
+        if ((summary.memo as { kind?: string } | undefined)?.kind === MEMO_KIND) ours.push(summary);
       }
+      // Each schedule's last runs come with the list (Temporal keeps its recent actions), latest due first; their
+      // statuses come from one visibility query per hundred runs, not one per schedule.
+      const runsOf = (summary: ScheduleSummary) =>
+        (summary.info?.recentActions ?? [])
+          .slice(-RECENT_TASKS_LISTED)
+          .sort((a, b) => b.scheduledAt.getTime() - a.scheduledAt.getTime());
+      const statuses = await taskStatuses(ours.flatMap((s) => runsOf(s).map((r) => r.action.workflow.workflowId)));
+      const schedules = ours.map((summary) => ({
+        id: summary.scheduleId,
+        name: (summary.memo as { name?: string }).name ?? summary.scheduleId,
+        paused: summary.state.paused,
+        nextRuns: summary.info?.nextActionTimes.map((d) => d.toISOString()) ?? [],
+        recentTasks: runsOf(summary).map((r) => ({
+          id: r.action.workflow.workflowId,
+          // Not yet in visibility: the run was started a moment ago.
+          status: statuses.get(r.action.workflow.workflowId) ?? 'QUEUED',
+          scheduledAt: r.scheduledAt.toISOString(),
+        })),
+        links: { self: `/api/schedules/${encodeURIComponent(summary.scheduleId)}` },
+      }));
       return { schedules };
     },
     get: async (id: string) => view(await describe(id)),

@@ -3,6 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../api/app';
+import { TASK_STATUSES } from '../../domain/task-model';
 import { eventually, readStack, startHarness, uniqueId, type TestHarness } from '../support/test-stack';
 
 jest.setTimeout(120_000);
@@ -103,8 +104,22 @@ test('a schedule fires, pauses, backfills, triggers and is deleted', async () =>
   expect(cli.status).toBe(0);
   expect(cli.stdout).toContain(name);
 
-  const listed = (await get('/api/schedules')).json();
-  expect(listed.schedules.map((s: { id: string }) => s.id)).toContain(name);
+  // The list shows each schedule's newest runs with their statuses (the list is eventually consistent: it waits for
+  // a completed one to show).
+  type Listed = ScheduleView & { id: string };
+  const inList = await eventually(async () => {
+    const listed = (await get('/api/schedules')).json() as { schedules: Listed[] };
+    const mine = listed.schedules.find((s) => s.id === name);
+    return mine?.recentTasks.some((t) => t.status === 'COMPLETED') ? mine : undefined;
+  }, 30_000);
+  expect(inList.recentTasks.length).toBeLessThanOrEqual(5);
+  const due = inList.recentTasks.map((t) => (t as { scheduledAt?: string }).scheduledAt ?? '');
+  expect(due).toEqual([...due].sort().reverse());
+  for (const t of inList.recentTasks) {
+    expect(TASK_STATUSES).toContain(t.status);
+    const read = (await get(`/api/tasks/${t.id}`)).json();
+    expect(read).toEqual(expect.objectContaining({ id: t.id, scheduleId: name }));
+  }
   expect((await app.inject({ method: 'DELETE', url: `/api/schedules/${name}` })).json()).toEqual({
     id: name,
     deleted: true,
