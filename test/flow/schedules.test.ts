@@ -1,6 +1,7 @@
 // Recurring tasks on Temporal Schedules: a schedule fires, shows its tasks, pauses, backfills a past range,
 // triggers now and is deleted; `temporal schedule list` sees it too.
 import { spawnSync } from 'node:child_process';
+import { ScheduleOverlapPolicy } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../api/app';
 import { TASK_STATUSES } from '../../domain/task-model';
@@ -152,6 +153,23 @@ test('a cron schedule in a time zone shows its next runs', async () => {
       })
     ).statusCode,
   ).toBe(409);
+  await app.inject({ method: 'DELETE', url: `/api/schedules/${name}` });
+});
+
+test('overlap and jitter reach the Temporal Schedule', async () => {
+  const name = uniqueId('policy');
+  const res = await post('/api/schedules', {
+    name,
+    every: '1h',
+    overlap: 'buffer-one',
+    jitterSeconds: 30,
+    paused: true,
+    task: { name: 'x', type: 'noop', executionMode: 'LOCAL' },
+  });
+  expect(res.statusCode).toBe(201);
+  const described = await harness.client.schedule.getHandle(name).describe();
+  expect(described.policies.overlap).toBe(ScheduleOverlapPolicy.BUFFER_ONE);
+  expect(described.spec.jitter).toBe(30_000);
   await app.inject({ method: 'DELETE', url: `/api/schedules/${name}` });
 });
 
