@@ -53,8 +53,12 @@ function newestSource(dir: string): number {
 
 function ensureDashboardBuilt(): void {
   const index = path.join(DASHBOARD, 'dist', 'index.html');
-  // The bundle also takes the task model from domain/: a change there rebuilds it too.
-  const newest = Math.max(newestSource(DASHBOARD), newestSource(path.join(ROOT, 'domain')));
+  // The bundle also takes the task model from domain/ and the typed client from client/: a change there rebuilds it.
+  const newest = Math.max(
+    newestSource(DASHBOARD),
+    newestSource(path.join(ROOT, 'domain')),
+    newestSource(path.join(ROOT, 'client')),
+  );
   if (existsSync(index) && statSync(index).mtimeMs >= newest) return;
   execFileSync('npm', ['run', 'build:dashboard'], { cwd: ROOT, stdio: 'pipe' });
 }
