@@ -91,6 +91,7 @@ function prepare() {
       'live',
       'clients',
       'cli',
+      'client',
       'pipelines',
     ].map((d) => newestMtime(path.join(ROOT, d))),
   );
@@ -99,7 +100,10 @@ function prepare() {
     run('npm', ['run', '--silent', 'build']);
   }
   const dashboardIndex = path.join(ROOT, 'dashboard', 'dist', 'index.html');
-  const dashboardSources = newestMtime(path.join(ROOT, 'dashboard', 'src'));
+  // The bundle also takes the task model from domain/ and the typed client from client/.
+  const dashboardSources = Math.max(
+    ...['dashboard/src', 'domain', 'client'].map((d) => newestMtime(path.join(ROOT, d))),
+  );
   if (
     existsSync(path.join(ROOT, 'dashboard', 'vite.config.ts')) &&
     (!existsSync(dashboardIndex) || statSync(dashboardIndex).mtimeMs < dashboardSources)
