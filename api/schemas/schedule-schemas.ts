@@ -72,7 +72,9 @@ export const ScheduleList = Type.Object({
       name: Type.String(),
       paused: Type.Boolean(),
       nextRuns: Type.Array(Type.String()),
-      recentTasks: Type.Array(ScheduledTask, { description: 'the last tasks it started (at most 5), latest due first' }),
+      recentTasks: Type.Array(ScheduledTask, {
+        description: 'the last tasks it started (at most 5), latest due first',
+      }),
       links: Type.Object({ self: Type.String() }),
     }),
   ),
