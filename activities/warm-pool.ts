@@ -14,6 +14,7 @@ import type { PlacementLeases } from '../live/placement-leases';
 import { statsVersionKey, type PlacementStats } from '../live/placement-stats';
 import type { TaskProjection } from '../live/task-projection';
 import type { WarmingLedger, WarmingStats } from '../live/warming-stats';
+import type { WarmResult } from '../domain/warm-pool-result';
 
 export interface WarmTarget {
   name: string;
@@ -22,16 +23,7 @@ export interface WarmTarget {
   reason?: string;
 }
 
-export interface WarmResult {
-  name: string;
-  requested: number;
-  warmed: number;
-  coldStarts: number;
-  durationMs: number;
-  costUsd: number;
-  errors: string[];
-  reason?: string;
-}
+export type { WarmResult };
 
 /** In auto mode, the recent peak concurrency is looked at over this window. */
 const PEAK_WINDOW_MS = 15 * 60_000;

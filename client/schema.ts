@@ -4145,7 +4145,7 @@ export interface operations {
         content: {
           'application/json': {
             workflowId: string;
-            trigger: string;
+            trigger: 'schedule' | 'manual';
             startedAt: string;
             finishedAt: string;
             functions: {

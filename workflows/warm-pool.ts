@@ -2,19 +2,13 @@
 import { proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
 import { TASK_ATTEMPTS_KEY, TASK_COLD_STARTS_KEY, TASK_COST_KEY } from '../domain/search-attributes';
 import type { WarmPoolActivities } from '../activities/types';
-import type { WarmResult } from '../activities/warm-pool';
+import type { WarmPoolResult } from '../domain/warm-pool-result';
 
 export interface WarmPoolInput {
   trigger: 'schedule' | 'manual';
 }
 
-export interface WarmPoolResult {
-  trigger: 'schedule' | 'manual';
-  startedAt: string;
-  finishedAt: string;
-  functions: WarmResult[];
-  totalCostUsd: number;
-}
+export type { WarmPoolResult };
 
 const { planWarmPool } = proxyActivities<WarmPoolActivities>({
   startToCloseTimeout: 10_000,

@@ -3,6 +3,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { TransitionEventSchema } from '../../domain/transition-event';
+import { WarmPoolResultSchema } from '../../domain/warm-pool-result';
 import { errorResponses } from '../schemas/common';
 import { StatsResponse } from '../schemas/task-schemas';
 
@@ -58,25 +59,7 @@ const ReconcileResponse = Type.Object({
   counters: Type.Record(Type.String(), Type.Number()),
 });
 
-const WarmPoolResponse = Type.Object({
-  workflowId: Type.String(),
-  trigger: Type.String(),
-  startedAt: Type.String(),
-  finishedAt: Type.String(),
-  functions: Type.Array(
-    Type.Object({
-      name: Type.String(),
-      requested: Type.Integer(),
-      warmed: Type.Integer(),
-      coldStarts: Type.Integer(),
-      durationMs: Type.Number(),
-      costUsd: Type.Number(),
-      errors: Type.Array(Type.String()),
-      reason: Type.Optional(Type.String({ description: 'Why this many: the sizing of SCHEDULER_WARM_POOL_MODE' })),
-    }),
-  ),
-  totalCostUsd: Type.Number(),
-});
+const WarmPoolResponse = Type.Object({ workflowId: Type.String(), ...WarmPoolResultSchema.properties });
 
 export const liveRoutes: FastifyPluginAsyncTypebox = async (app) => {
   // Every open stream pushes stats once a second: one read of Redis a second serves them all.
