@@ -120,6 +120,10 @@ export function createRedriveService(deps: { client: Client; tasks: TaskService;
     return JSON.parse(Buffer.from(await deps.store.get(ref.region, ref.key)).toString('utf8')) as unknown;
   }
 
+  // A pipeline's failed step is not a dead letter: the pipeline's Retry, Catch and redrive own it, and re-running the
+  // step as a task of its own would run it outside its execution, which would never see the result.
+  const NOT_A_PIPELINE_STEP = `${SEARCH_ATTRIBUTES.pipelineExecution} IS NULL`;
+
   async function list(query: string, limit: number): Promise<Listed[]> {
     const found: Listed[] = [];
     for await (const info of client.workflow.list({ query: `WorkflowType = '${TASK_WORKFLOW_TYPE}' AND ${query}` })) {
@@ -216,7 +220,7 @@ export function createRedriveService(deps: { client: Client; tasks: TaskService;
   /** Failed tasks not yet redriven, grouped by type and error type, with a few examples and their last error. */
   async function deadLetters() {
     const failed = await list(
-      `(ExecutionStatus IN ('Failed', 'Canceled', 'TimedOut', 'Terminated'))`,
+      `(ExecutionStatus IN ('Failed', 'Canceled', 'TimedOut', 'Terminated')) AND ${NOT_A_PIPELINE_STEP}`,
       DEAD_LETTER_LIMIT,
     );
     const redriven = await redrivenIds();
@@ -266,7 +270,7 @@ export function createRedriveService(deps: { client: Client; tasks: TaskService;
     if (!group) return { redriven: 0, failed: 0, results: [] };
     const ids = (
       await list(
-        `${SEARCH_ATTRIBUTES.taskType} = '${type.replace(/'/g, '')}' AND ${labelClause('error', errorType)}`,
+        `${SEARCH_ATTRIBUTES.taskType} = '${type.replace(/'/g, '')}' AND ${labelClause('error', errorType)} AND ${NOT_A_PIPELINE_STEP}`,
         DEAD_LETTER_LIMIT,
       )
     )

@@ -192,6 +192,15 @@ describe('a function fixed after it failed a step', () => {
       }),
     );
 
+    // The failed step is the pipeline's to redrive, not a dead letter of its own: once the task list (visibility, as
+    // the dead letters read it) shows it FAILED, the dead letters still do not name its type.
+    await eventually(async () => {
+      const listed = await stack.app.inject({ method: 'GET', url: `/api/tasks?type=${name}&status=FAILED` });
+      return (listed.json().tasks as unknown[]).length > 0 ? true : undefined;
+    });
+    const letters = (await stack.app.inject({ method: 'GET', url: '/api/dead-letters' })).json();
+    expect(letters.groups.map((g: { type: string }) => g.type)).not.toContain(name);
+
     const fixed = await deploy('exports.handler = async (event) => ({ fixed: true, report: event.report });\n');
     expect(fixed).toEqual(expect.objectContaining({ action: 'updated', version: '2' }));
     await stack.sfn.send(new RedriveExecutionCommand({ executionArn }));
