@@ -10,6 +10,7 @@ import {
   type ScheduleDescription,
   type ScheduleSpec,
   type ScheduleSummary,
+  type WorkflowExecutionInfo,
 } from '@temporalio/client';
 import { TASK_WORKFLOW_TYPE, WORKFLOW_TASK_QUEUE } from '../../domain/constants';
 import { labelClause, TASK_STATUS_KEY } from '../../domain/search-attributes';
@@ -53,6 +54,10 @@ export function createScheduleService(deps: { client: Client; tasks: TaskService
     };
   }
 
+  /** A listed run's task status, as the task list reports it. */
+  const statusOf = (info: WorkflowExecutionInfo) =>
+    taskStatusOf(info.status.name, info.typedSearchAttributes.get(TASK_STATUS_KEY));
+
   async function view(description: ScheduleDescription) {
     const memo = (description.memo ?? {}) as { name?: string; task?: unknown; spec?: unknown };
     const recent: Array<{ id: string; status: string; scheduledAt?: string }> = [];
@@ -61,7 +66,7 @@ export function createScheduleService(deps: { client: Client; tasks: TaskService
     })) {
       recent.push({
         id: info.workflowId,
-        status: taskStatusOf(info.status.name, info.typedSearchAttributes.get(TASK_STATUS_KEY)),
+        status: statusOf(info),
         scheduledAt: info.startTime.toISOString(),
       });
       if (recent.length >= RECENT_TASKS) break;
@@ -91,7 +96,7 @@ export function createScheduleService(deps: { client: Client; tasks: TaskService
         .map((id) => `'${id.replace(/'/g, '')}'`)
         .join(', ');
       for await (const info of client.workflow.list({ query: `WorkflowId IN (${list})` })) {
-        statuses.set(info.workflowId, taskStatusOf(info.status.name, info.typedSearchAttributes.get(TASK_STATUS_KEY)));
+        statuses.set(info.workflowId, statusOf(info));
       }
     }
     return statuses;
@@ -157,17 +162,21 @@ export function createScheduleService(deps: { client: Client; tasks: TaskService
       }
       // Each schedule's last runs come with the list (Temporal keeps its recent actions), latest due first; their
       // statuses come from one visibility query per hundred runs, not one per schedule.
-      const runsOf = (summary: ScheduleSummary) =>
-        (summary.info?.recentActions ?? [])
-          .slice(-RECENT_TASKS_LISTED)
-          .sort((a, b) => b.scheduledAt.getTime() - a.scheduledAt.getTime());
-      const statuses = await taskStatuses(ours.flatMap((s) => runsOf(s).map((r) => r.action.workflow.workflowId)));
+      const runs = new Map(
+        ours.map((summary) => [
+          summary,
+          (summary.info?.recentActions ?? [])
+            .slice(-RECENT_TASKS_LISTED)
+            .sort((a, b) => b.scheduledAt.getTime() - a.scheduledAt.getTime()),
+        ]),
+      );
+      const statuses = await taskStatuses([...runs.values()].flat().map((r) => r.action.workflow.workflowId));
       const schedules = ours.map((summary) => ({
         id: summary.scheduleId,
         name: (summary.memo as { name?: string }).name ?? summary.scheduleId,
         paused: summary.state.paused,
         nextRuns: summary.info?.nextActionTimes.map((d) => d.toISOString()) ?? [],
-        recentTasks: runsOf(summary).map((r) => ({
+        recentTasks: (runs.get(summary) ?? []).map((r) => ({
           id: r.action.workflow.workflowId,
           // Not yet in visibility: the run was started a moment ago.
           status: statuses.get(r.action.workflow.workflowId) ?? 'QUEUED',
