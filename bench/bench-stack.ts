@@ -45,6 +45,7 @@ interface StackLike {
   startNode(name: string, script: string, env: Record<string, string>): StackEntry;
   spawnChild(name: string, command: string, args: string[], options: { env: NodeJS.ProcessEnv }): StackEntry;
   waitForHealth(url: string, entry: StackEntry, timeoutMs?: number): Promise<void>;
+  stopEntry(entry: StackEntry, graceMs: number): Promise<void>;
   stop(graceMs?: number): Promise<void>;
 }
 
@@ -99,11 +100,53 @@ export interface BenchStack {
    * until the new one is ready; the API places nothing, so it keeps running. Each worker logs to its own file.
    */
   setAutoPolicy(policy: AutoPolicy): Promise<void>;
+  /**
+   * Restarts the worker, and the API when `api` is set, with the stack's environment plus `overrides` (none: the
+   * stack's own again), and waits until both are ready. The API keeps its port, so callback URLs stay valid. Their
+   * logs are `worker-<label>-<n>.log` and `api-<label>-<n>.log`.
+   */
+  restartServices(overrides: Record<string, string>, options?: { api?: boolean; label?: string }): Promise<void>;
+  /**
+   * Starts one more local Lambda service (`lambda-<name>`), listening on a free port, in `region`, answering every
+   * request and starting every event `delayMs` later (LAMBDA_DELAY_MS), with the example functions deployed to it.
+   */
+  startLambda(name: string, options: { region: string; delayMs: number }): Promise<ExtraLambda>;
+  stop(): Promise<void>;
+}
+
+/** A local Lambda service started by startLambda; stop() ends it before the stack ends. */
+export interface ExtraLambda {
+  name: string;
+  url: string;
+  region: string;
+  delayMs: number;
   stop(): Promise<void>;
 }
 
 export type ProcessName =
-  'temporal' | 'redis' | 'lambda' | 'lambda-cold' | 'trivial' | 'worker' | 'api' | 'baseline-worker';
+  | 'temporal'
+  | 'redis'
+  | 'lambda'
+  | 'lambda-cold'
+  | `lambda-${string}`
+  | 'trivial'
+  | 'worker'
+  | 'api'
+  | 'baseline-worker';
+
+/** Deploys the example functions to a local Lambda service the way a user deploys them. */
+async function deployExamples(endpoint: string, region: string): Promise<void> {
+  const client = new LambdaClient({
+    endpoint,
+    region,
+    credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
+  });
+  try {
+    await deployFolders(client, exampleFolders());
+  } finally {
+    client.destroy();
+  }
+}
 
 /** Waits until a line matching pattern appears in a log file (the only readiness signal a worker gives). */
 async function waitForLog(file: string, pattern: RegExp, entry: StackEntry, timeoutMs: number): Promise<void> {
@@ -222,18 +265,7 @@ export async function startBenchStack(options: BenchOptions, log: (m: string) =>
       stack.waitForHealth(`${trivialUrl}/`, trivial),
     ]);
     // The example functions are deployed to both services the way a user deploys them.
-    for (const url of [lambdaUrl, coldLambdaUrl]) {
-      const client = new LambdaClient({
-        endpoint: url,
-        region: 'us-east-1',
-        credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
-      });
-      try {
-        await deployFolders(client, exampleFolders());
-      } finally {
-        client.destroy();
-      }
-    }
+    for (const url of [lambdaUrl, coldLambdaUrl]) await deployExamples(url, 'us-east-1');
 
     const temporalAddress = `127.0.0.1:${temporalPort}`;
     const settings: Record<string, string> = {
@@ -280,24 +312,78 @@ export async function startBenchStack(options: BenchOptions, log: (m: string) =>
     ]);
 
     let restarts = 0;
-    const setAutoPolicy = async (policy: AutoPolicy) => {
-      const old = entries.get('worker');
-      if (old && !old.exited) {
-        const exited = new Promise<void>((resolve) => old.child.once('exit', () => resolve()));
-        old.child.kill('SIGTERM');
-        const timer = setTimeout(() => old.child.kill('SIGKILL'), 30_000);
-        await exited;
-        clearTimeout(timer);
-      }
-      const name = `worker-${policy}-${++restarts}`;
-      const next = startNode(name, dist('worker', 'main.js'), { ...settings, SCHEDULER_AUTO_POLICY: policy }, true);
+    /** Graceful: SIGTERM, then SIGKILL after 30 s. */
+    const stopProcess = async (which: 'worker' | 'api') => {
+      const old = entries.get(which);
+      if (!old || old.exited) return;
+      const exited = new Promise<void>((resolve) => old.child.once('exit', () => resolve()));
+      old.child.kill('SIGTERM');
+      const timer = setTimeout(() => old.child.kill('SIGKILL'), 30_000);
+      await exited;
+      clearTimeout(timer);
+    };
+    const restartWorker = async (name: string, env: Record<string, string>) => {
+      await stopProcess('worker');
+      const next = startNode(name, dist('worker', 'main.js'), env, true);
       entries.set('worker', next);
       await waitForLog(path.join(logDir, `${name}.log`), /worker ready/, next, 120_000);
+      return name;
+    };
+    const setAutoPolicy = async (policy: AutoPolicy) => {
+      const name = await restartWorker(`worker-${policy}-${++restarts}`, {
+        ...settings,
+        SCHEDULER_AUTO_POLICY: policy,
+      });
       log(`worker restarted with SCHEDULER_AUTO_POLICY=${policy} (log ${name}.log)`);
+    };
+    const restartServices = async (
+      overrides: Record<string, string>,
+      { api: withApi = false, label = 'default' }: { api?: boolean; label?: string } = {},
+    ) => {
+      const env = { ...settings, ...overrides };
+      const n = ++restarts;
+      const [workerName, apiName] = await Promise.all([
+        restartWorker(`worker-${label}-${n}`, env),
+        withApi
+          ? (async () => {
+              await stopProcess('api');
+              const name = `api-${label}-${n}`;
+              const next = startNode(name, dist('api', 'server.js'), env, true);
+              entries.set('api', next);
+              await stack.waitForHealth(`${apiUrl}/actuator/health`, next, 120_000);
+              return name;
+            })()
+          : undefined,
+      ]);
+      const what = Object.keys(overrides).join(', ') || "the stack's own environment";
+      log(
+        `worker ${apiName ? 'and API ' : ''}restarted with ${what} ` +
+          `(logs ${workerName}.log${apiName ? `, ${apiName}.log` : ''})`,
+      );
+    };
+
+    let extras = 0;
+    const startLambda = async (name: string, o: { region: string; delayMs: number }): Promise<ExtraLambda> => {
+      const port = await freePort();
+      const entryName: ProcessName = `lambda-${name}`;
+      const entry = stack.startNode(entryName, dist('lambda', 'server.js'), {
+        ...lambdaEnv(port, options.lambdaIdleReclaimMs),
+        LAMBDA_DATA_DIR: path.join(dir, `lambda-${name}-${++extras}`),
+        AWS_REGION: o.region,
+        LAMBDA_DELAY_MS: String(o.delayMs),
+      });
+      entries.set(entryName, entry);
+      const url = `http://127.0.0.1:${port}`;
+      await stack.waitForHealth(`${url}/_spillway/status`, entry);
+      await deployExamples(url, o.region);
+      log(`Lambda service ${entryName} up on ${url} (${o.region}, LAMBDA_DELAY_MS=${o.delayMs})`);
+      return { name, url, region: o.region, delayMs: o.delayMs, stop: () => stack.stopEntry(entry, 15_000) };
     };
 
     return Object.assign(benchStack, {
       setAutoPolicy,
+      restartServices,
+      startLambda,
       temporalAddress,
       temporalCli,
       redisUrl,
