@@ -18,7 +18,8 @@ import { loadPriceTable } from '../domain/price-table';
 import { connectRedis } from '../live/redis-client';
 import { placementStatsKeys } from '../live/placement-stats';
 import { comparePolicies, type PolicySpec, type SimulationResult, type TraceTask } from '../domain/placement-simulator';
-import type { AutoPolicy } from '../domain/placement-predictor';
+import { LOCAL_TARGET, type AutoPolicy } from '../domain/placement-predictor';
+import type { PlacementDecision } from '../domain/task-state';
 import type { BenchContext } from './context';
 import { request, requestJson } from './http';
 import { fmt, usd, verdict } from './report';
@@ -58,6 +59,10 @@ export interface PolicyBurstRun {
     latencyMs: number;
     coldStart: boolean;
     placement: string;
+    /** For a LAMBDA placement: the target the decision named (absent: the default target). */
+    target?: { name: string; region: string };
+    /** How the task's attempts ran, in order (a LAMBDA task may fall back to LOCAL). */
+    attemptPlacements?: string[];
     /** From submission to the placement decision, ms (the workflow's start and, for AUTO, the decision). */
     placedMs?: number;
     /** From submission to the attempt's start (a local slot taken, or the Lambda invoke), ms. */
@@ -65,6 +70,8 @@ export interface PolicyBurstRun {
     /** From submission to the handler's start, ms: the queue, the cold start and the path's overhead. */
     startMs?: number;
     reason?: string;
+    /** Predictive AUTO: the chosen target's predicted time from the decision to the task's end, ms. */
+    predictedMs?: number;
   }>;
 }
 
@@ -78,7 +85,7 @@ interface TaskView {
   costUsd?: number;
   submittedAt?: string;
   startedAt?: string;
-  placement?: { placement: string; reason?: string };
+  placement?: Pick<PlacementDecision, 'placement' | 'reason' | 'target' | 'estimates'>;
   attempts: Array<{
     placement: string;
     coldStart?: boolean;
@@ -97,20 +104,27 @@ export function burstSpecs(options: BenchContext['options']): BurstSpec[] {
   ];
 }
 
-async function waitNoEnvironments(ctx: BenchContext): Promise<void> {
+/** Waits until no `flaky` environment is left on the given local Lambda services (default: the stack's). */
+export async function waitNoEnvironments(
+  ctx: BenchContext,
+  urls: readonly string[] = [ctx.stack.lambdaUrl],
+): Promise<void> {
   const deadline = Date.now() + ctx.options.lambdaIdleReclaimMs + 15_000;
-  while (Date.now() < deadline) {
+  const left = async (url: string) => {
     const status = await requestJson<{ functions: Array<{ name: string; environments: { total: number } }> }>(
-      `${ctx.stack.lambdaUrl}/_spillway/status`,
+      `${url}/_spillway/status`,
     );
-    if ((status.functions.find((f) => f.name === 'flaky')?.environments.total ?? 0) === 0) return;
+    return status.functions.find((f) => f.name === 'flaky')?.environments.total ?? 0;
+  };
+  while (Date.now() < deadline) {
+    if ((await Promise.all(urls.map(left))).every((n) => n === 0)) return;
     await sleep(200);
   }
   ctx.log('  warning: flaky environments were not reclaimed before the run');
 }
 
 /** Forgets what placement learned of `flaky` and of the local pool (live/placement-stats.ts). */
-async function forgetLearned(ctx: BenchContext): Promise<void> {
+export async function forgetLearned(ctx: BenchContext): Promise<void> {
   const redis = connectRedis(ctx.stack.redisUrl, 'spillway-bench');
   try {
     if (redis.status !== 'ready') await new Promise((resolve) => redis.once('ready', resolve));
@@ -123,7 +137,7 @@ async function forgetLearned(ctx: BenchContext): Promise<void> {
 }
 
 /** Brings up one local execution environment of `flaky` per slot, running what the burst runs. */
-async function warmLocalPool(ctx: BenchContext, spec: BurstSpec): Promise<void> {
+export async function warmLocalPool(ctx: BenchContext, spec: BurstSpec): Promise<void> {
   const { stack, client } = ctx;
   await Promise.all(
     Array.from({ length: ctx.options.pool }, async (_, i) => {
@@ -144,7 +158,19 @@ async function warmLocalPool(ctx: BenchContext, spec: BurstSpec): Promise<void> 
   );
 }
 
-async function runOne(ctx: BenchContext, spec: BurstSpec, run: PolicyRun, confirmed: boolean): Promise<PolicyBurstRun> {
+/** What a run adds to every task it submits: fields of the POST /api/tasks body, and a label for the names. */
+export interface RunExtras {
+  body?: Record<string, unknown>;
+  label?: string;
+}
+
+export async function runOne(
+  ctx: BenchContext,
+  spec: BurstSpec,
+  run: PolicyRun,
+  confirmed: boolean,
+  extras: RunExtras = {},
+): Promise<PolicyBurstRun> {
   const { stack, client } = ctx;
   const mode = run.startsWith('AUTO') ? 'AUTO' : run;
   const ids: Array<{ id: string; offsetMs: number }> = [];
@@ -162,10 +188,11 @@ async function runOne(ctx: BenchContext, spec: BurstSpec, run: PolicyRun, confir
           `${stack.apiUrl}/api/tasks`,
           {
             body: JSON.stringify({
-              name: `bench policy ${spec.name} ${run} ${i}`,
+              name: `bench ${extras.label ?? 'policy'} ${spec.name} ${run} ${i}`,
               type: 'flaky',
               executionMode: mode,
               payload: { sleepMs: spec.sleepMs },
+              ...extras.body,
             }),
           },
           [201],
@@ -206,10 +233,15 @@ async function runOne(ctx: BenchContext, spec: BurstSpec, run: PolicyRun, confir
       latencyMs: round(latencyById.get(id) ?? 0),
       coldStart: view.attempts.some((a) => a.coldStart === true),
       placement: where,
+      target: view.placement?.target,
+      attemptPlacements: view.attempts.map((a) => a.placement),
       placedMs: since(view.startedAt),
       attemptMs: since(ok?.startedAt),
       startMs: since(handlerStart),
       reason: run === 'AUTO predictive' ? view.placement?.reason : undefined,
+      predictedMs: view.placement?.estimates?.find(
+        (e) => e.target === (view.placement?.placement === 'LAMBDA' ? view.placement.target?.name : LOCAL_TARGET),
+      )?.completionMs,
     });
   }
   return {

@@ -25,6 +25,7 @@ export interface TargetResult {
 
 export function fmt(value: number | null | undefined, unit = ''): string {
   if (value === null || value === undefined || Number.isNaN(value)) return '–';
+  if (value === 0) return unit ? `0 ${unit}` : '0';
   const abs = Math.abs(value);
   const digits = abs >= 1000 ? 0 : abs >= 100 ? 1 : abs >= 10 ? 1 : abs >= 1 ? 2 : abs >= 0.01 ? 3 : 6;
   const text = value.toFixed(digits);
