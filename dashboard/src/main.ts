@@ -14,6 +14,7 @@ import { LiveFeed, type LiveState } from './live';
 import { renderMetricCards, updateMetrics } from './metrics';
 import { PipelinesView } from './pipelines';
 import { SchedulesPanel } from './schedules';
+import { SimulatorPanel } from './simulator';
 import { TaskTable } from './table';
 import { toast } from './toast';
 import type { CreateTaskBody, TaskStats } from './types';
@@ -166,11 +167,13 @@ const table = new TaskTable({
   onOpen: (id) => openTask(id),
   onCancel: (id, name, btn) => void cancelTask(id, name, btn),
 });
-// ---------- operations: controls, budgets, schedules, dead letters ----------
+// ---------- operations: controls, budgets, schedules, dead letters, the placement simulator ----------
 const controls = new ControlsPanel(byId('controls'), () => void table.load());
 const budgets = new BudgetsPanel(byId('budgets'));
 const schedules = new SchedulesPanel(byId('schedules'), (id) => openTask(id));
 const deadLetters = new DeadLettersPanel(byId('dead-letters'), (id) => openTask(id));
+// Not among the panels reloaded with the feed: a replay reads the period's tasks, so it runs when asked.
+const simulator = new SimulatorPanel(byId('simulator'));
 const opsPanels = [controls.panel, budgets.panel, schedules.panel, deadLetters.panel];
 // What the live feed does not announce: schedules fire on their own, other operators act, forecasts move with time.
 schedules.panel.every(15_000);
@@ -228,6 +231,7 @@ void unwrap(http.GET('/api/functions'))
     const types = Object.keys(data.taskTypes ?? {}).sort();
     fill('type', types, (v) => v);
     controls.setTaskTypes(types);
+    simulator.setTaskTypes(types);
   })
   .catch(() => undefined);
 

@@ -7,6 +7,11 @@ export interface PanelOptions {
   id: string;
   title: string;
   hint: string;
+  /**
+   * What the body shows before the first load, for a panel that loads when its user asks (a form): it is not busy
+   * meanwhile, and counts as loaded, so a failed load leaves it in place.
+   */
+  initial?: Node[];
 }
 
 export class Panel {
@@ -21,7 +26,10 @@ export class Panel {
     options: PanelOptions,
     private readonly loader: () => Promise<void>,
   ) {
-    this.body = h('div', { class: 'ops-body', 'aria-busy': 'true' }, h('p', { class: 'muted' }, 'Loading…'));
+    this.body = options.initial
+      ? h('div', { class: 'ops-body' }, options.initial)
+      : h('div', { class: 'ops-body', 'aria-busy': 'true' }, h('p', { class: 'muted' }, 'Loading…'));
+    this.loadedOnce = options.initial !== undefined;
     root.setAttribute('aria-labelledby', `${options.id}-heading`);
     append(root, [
       h(

@@ -16,6 +16,7 @@ import type {
   FunctionList as ApiFunctionList,
   WarmPoolResult,
 } from '../../client';
+import type { operations } from '../../client/schema';
 import { FINAL_STATUSES } from '../../domain/task-model';
 /** The live stream's budget warning, as live/budget-book.ts appends it. */
 export type { BudgetEvent } from '../../live/budget-book';
@@ -106,3 +107,11 @@ export type DeadLetterGroup = DeadLetters['groups'][number];
 /** A recorded placement decision; a predictive AUTO one carries every target's estimate, the runner-up and margin. */
 export type PlacementDecision = NonNullable<Task['placement']>;
 export type TargetEstimate = NonNullable<PlacementDecision['estimates']>[number];
+
+// POST /api/placement/simulate, from the generated document (client/index.ts names no alias for it).
+type SimulateOperation = operations['simulatePlacement'];
+export type SimulateRequest = SimulateOperation['requestBody']['content']['application/json'];
+export type SimulateResult = SimulateOperation['responses'][200]['content']['application/json'];
+export type SimulationSummary = SimulateResult['results'][number];
+export type SimulatedPolicy = NonNullable<SimulateRequest['policies']>[number];
+export type AutoObjective = NonNullable<SimulateRequest['objective']>;
