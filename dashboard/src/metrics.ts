@@ -1,7 +1,8 @@
-// Headline metric cards and the side panels (AUTO split, per-placement table, cost, retries), from the stats.
+// Headline metric cards and the side panels (AUTO split, per-placement table, cost, retries, warming per function),
+// from the stats.
 import { byId, clear, h } from './dom';
-import { DASH, fmtDecimal, fmtInt, fmtMs, fmtPct, fmtUsd } from './format';
-import type { TaskStats } from './types';
+import { DASH, fmtDecimal, fmtInt, fmtMs, fmtPct, fmtTime, fmtUsd } from './format';
+import type { TaskStats, WarmingLedger } from './types';
 
 interface Card {
   key: string;
@@ -95,6 +96,7 @@ export function updateMetrics(stats: TaskStats): void {
   renderPlacementTable(stats);
   renderCost(stats);
   renderRetries(stats);
+  renderWarming(stats);
 }
 
 function renderAutoSplit(stats: TaskStats): void {
@@ -285,5 +287,126 @@ function renderRetries(stats: TaskStats): void {
           { class: 'empty small' },
           hist ? 'No finished tasks yet.' : 'Attempt histogram not reported by the API yet.',
         ),
+  );
+}
+
+/** Whether warming pays for a function: what its saved cold starts are worth against what its warm-ups cost. */
+function warmingVerdict(w: WarmingLedger): { label: string; tone: 'pays' | 'loses' | 'none' } {
+  if (w.warmups === 0) return { label: 'not warmed', tone: 'none' };
+  if (w.netUsd > 0) return { label: 'pays', tone: 'pays' };
+  if (w.lambdaAttempts === 0) return { label: 'no tasks yet', tone: 'none' };
+  return { label: 'costs more than it saves', tone: 'loses' };
+}
+
+function signedUsd(n: number): string {
+  return n > 0 ? `+${fmtUsd(n)}` : fmtUsd(n);
+}
+
+function renderWarming(stats: TaskStats): void {
+  const root = byId('warming');
+  clear(root);
+  const functions = stats.warming?.functions;
+  if (!functions) {
+    root.append(h('p', { class: 'empty small' }, 'Not reported by the API yet.'));
+    return;
+  }
+  if (!functions.length) {
+    root.append(
+      h('p', { class: 'empty small' }, 'No function warmed or run on Lambda yet. “Warm Lambda Pool” warms them now.'),
+    );
+    return;
+  }
+  root.append(
+    h(
+      'table',
+      { class: 'ops-table warming-table' },
+      h('caption', { class: 'visually-hidden' }, 'Warming per function: what it cost and what it saved real tasks'),
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          h('th', { scope: 'col' }, 'Function'),
+          h(
+            'th',
+            { scope: 'col', class: 'num', title: 'Real Lambda attempts that found a warm environment' },
+            'Warm hits',
+          ),
+          h('th', { scope: 'col', class: 'num', title: 'Environments warmed, over warm-pool runs' }, 'Warm-ups'),
+          h('th', { scope: 'col', class: 'num' }, 'Warming cost'),
+          h(
+            'th',
+            { scope: 'col', class: 'num', title: 'Warm hits on environments the warm pool kept' },
+            'Cold starts saved',
+          ),
+          h('th', { scope: 'col', class: 'num', title: 'The saved cold starts’ init time' }, 'Time saved'),
+          h('th', { scope: 'col', class: 'num', title: 'The saved cold starts under the objective' }, 'Worth'),
+          h('th', { scope: 'col', class: 'num', title: 'Worth less warming cost' }, 'Net'),
+          h('th', { scope: 'col' }, 'Pays?'),
+          h('th', { scope: 'col' }, 'Last decision'),
+        ),
+      ),
+      h(
+        'tbody',
+        {},
+        functions.map((w) => {
+          const verdict = warmingVerdict(w);
+          return h(
+            'tr',
+            { 'data-function': w.functionName, 'data-verdict': verdict.tone },
+            h('th', { scope: 'row', class: 'mono' }, w.functionName),
+            h(
+              'td',
+              { class: 'num' },
+              h('span', { 'data-field': 'warm-hit-ratio' }, fmtPct(w.warmHitRatio)),
+              h(
+                'span',
+                { class: 'muted small cell-sub', 'data-field': 'warm-hits' },
+                `${fmtInt(w.warmHits)} of ${fmtInt(w.lambdaAttempts)}`,
+              ),
+            ),
+            h(
+              'td',
+              { class: 'num' },
+              h('span', { 'data-field': 'warmups' }, fmtInt(w.warmups)),
+              h(
+                'span',
+                { class: 'muted small cell-sub', 'data-field': 'runs' },
+                `${fmtInt(w.runs)} run${w.runs === 1 ? '' : 's'}`,
+              ),
+            ),
+            h('td', { class: 'num', 'data-field': 'warming-cost' }, fmtUsd(w.warmingUsd)),
+            h('td', { class: 'num', 'data-field': 'saved-cold-starts' }, fmtInt(w.savedColdStarts)),
+            h('td', { class: 'num', 'data-field': 'saved-time' }, fmtMs(w.savedMs)),
+            h('td', { class: 'num', 'data-field': 'saved-value' }, fmtUsd(w.savedValueUsd)),
+            h('td', { class: 'num', 'data-field': 'net' }, signedUsd(w.netUsd)),
+            h(
+              'td',
+              {},
+              h(
+                'span',
+                { class: `tag warming-verdict verdict-${verdict.tone}`, 'data-field': 'verdict' },
+                verdict.label,
+              ),
+            ),
+            h(
+              'td',
+              { class: 'warming-last' },
+              w.last
+                ? [
+                    h(
+                      'span',
+                      { 'data-field': 'last' },
+                      `${w.last.mode} · ${fmtInt(w.last.size)} at ${fmtTime(w.last.at)}`,
+                    ),
+                    h('span', { class: 'muted small cell-sub' }, w.last.reason),
+                  ]
+                : h('span', { class: 'muted', 'data-field': 'last' }, DASH),
+            ),
+          );
+        }),
+      ),
+    ),
   );
 }

@@ -18,8 +18,11 @@ import type {
 } from '../../client';
 import type { operations } from '../../client/schema';
 import { FINAL_STATUSES } from '../../domain/task-model';
+import type { WarmingLedger } from '../../live/warming-stats';
 /** The live stream's budget warning, as live/budget-book.ts appends it. */
 export type { BudgetEvent } from '../../live/budget-book';
+/** One function's warming: what the warm pool spent and what it saved real tasks (live/warming-stats.ts). */
+export type { WarmingLedger };
 
 // The task model's statuses and modes, from domain/task-model.ts itself (a pure module: its constants are bundled,
 // its type imports vanish), so a status the workflow gains (EXPIRED did) reaches the filters and badges at once.
@@ -63,6 +66,7 @@ export interface TaskStats {
   retries?: { tasksRetried?: number; attemptsHistogram?: Record<string, number> };
   coldStarts?: { cold?: number; warm?: number; ratio?: number | null };
   warmPool?: { warmups?: number; coldStartsMet?: number };
+  warming?: { functions?: WarmingLedger[] };
   throughput?: { lastMinute?: number; perSecond?: number };
   autoPlacement?: PerPlacement<number>;
   series?: { bucketSeconds?: number; buckets?: SeriesBucket[] };

@@ -1,7 +1,8 @@
 // The dashboard explains where predictive AUTO placed a task (each target's estimated completion and cost, the
 // winner, the runner-up and the margin, as the recorded decision has them), shows each budget's spent, committed,
-// forecast and limit, and replays recorded tasks through the placement policies (the simulator panel, beside what
-// happened), in a real browser (Debian's Chromium) against the real API and stack.
+// forecast and limit, replays recorded tasks through the placement policies (the simulator panel, beside what
+// happened) and shows per function what warming cost and saved, in a real browser (Debian's Chromium) against the
+// real API and stack.
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
@@ -63,6 +64,21 @@ interface Simulation {
   tasks: number;
   actual: Summary | null;
   results: Summary[];
+}
+
+interface Ledger {
+  functionName: string;
+  runs: number;
+  warmups: number;
+  warmingUsd: number;
+  lambdaAttempts: number;
+  warmHits: number;
+  warmHitRatio: number | null;
+  savedColdStarts: number;
+  savedMs: number;
+  savedValueUsd: number;
+  netUsd: number;
+  last?: { size: number; mode: string; reason: string; at: string };
 }
 
 /** A simulator row as the panel should show a policy's figures. */
@@ -321,5 +337,83 @@ browserSuite('dashboard placement and budgets', () => {
     await panel.getByRole('button', { name: 'Simulate' }).click();
     await panel.locator('.sim-summary', { hasText: 'No finished tasks to replay' }).waitFor({ timeout: 30_000 });
     await expect(panel.locator('tbody tr').count()).resolves.toBe(0);
+  });
+
+  test("the warming table shows each function's warm hits, warm-ups, cost and saved cold starts as the stats have them", async () => {
+    // A warm-up of the warm pool, then a real Lambda task of a warmed function.
+    const warmed = await call<{ functions: { name: string; warmed: number }[] }>('POST', '/api/tasks/warm-pool');
+    expect(warmed.status).toBe(200);
+    expect(warmed.body.functions).toEqual(
+      expect.arrayContaining([expect.objectContaining({ name: 'noop', warmed: expect.any(Number) })]),
+    );
+    const created = await call<{ id: string }>('POST', '/api/tasks', {
+      name: uniqueId('warm-hit'),
+      type: 'noop',
+      executionMode: 'LAMBDA',
+    });
+    expect(created.status).toBe(201);
+    await eventually(async () => {
+      const t = (await call<{ status: string }>('GET', `/api/tasks/${created.body.id}`)).body;
+      return t.status === 'COMPLETED' ? true : undefined;
+    }, 120_000);
+    const ledger = async () =>
+      (await call<{ warming: { functions: Ledger[] } }>('GET', '/api/tasks/stats')).body.warming.functions.find(
+        (f) => f.functionName === 'noop',
+      );
+    // The task's attempt reaches the ledger when the projection takes its end.
+    await eventually(async () => {
+      const l = await ledger();
+      return l && l.lambdaAttempts >= 1 ? true : undefined;
+    }, 30_000);
+
+    const row = page.locator('#warming tr[data-function="noop"]');
+    const cells = () =>
+      row.evaluate((tr) => {
+        const field = (f: string) => tr.querySelector(`[data-field="${f}"]`)?.textContent;
+        return {
+          warmHitRatio: field('warm-hit-ratio'),
+          warmHits: field('warm-hits'),
+          warmups: field('warmups'),
+          runs: field('runs'),
+          warmingCost: field('warming-cost'),
+          savedColdStarts: field('saved-cold-starts'),
+          savedTime: field('saved-time'),
+          savedValue: field('saved-value'),
+          net: field('net'),
+          verdict: field('verdict'),
+          last: field('last'),
+        };
+      });
+    const expected = (l: Ledger) => ({
+      warmHitRatio: fmtPct(l.warmHitRatio),
+      warmHits: `${fmtInt(l.warmHits)} of ${fmtInt(l.lambdaAttempts)}`,
+      warmups: fmtInt(l.warmups),
+      runs: `${fmtInt(l.runs)} run${l.runs === 1 ? '' : 's'}`,
+      warmingCost: fmtUsd(l.warmingUsd),
+      savedColdStarts: fmtInt(l.savedColdStarts),
+      savedTime: fmtMs(l.savedMs),
+      savedValue: fmtUsd(l.savedValueUsd),
+      net: l.netUsd > 0 ? `+${fmtUsd(l.netUsd)}` : fmtUsd(l.netUsd),
+      // Warmed and run on Lambda: warming pays exactly when what it saved is worth more than it cost.
+      verdict: l.netUsd > 0 ? 'pays' : 'costs more than it saves',
+      // The time of day is the browser's to format.
+      last: expect.stringMatching(new RegExp(`^${l.last?.mode} · ${l.last?.size} at `)),
+    });
+    // The page follows the stats (the live feed's stats events); the row and the API agree once both have settled.
+    await row.waitFor({ timeout: 30_000 });
+    const { shown, api } = await eventually(async () => {
+      const l = await ledger();
+      if (!l) return undefined;
+      const c = await cells();
+      // Both read the same ledger once nothing moves; a mismatch meanwhile is retried, and the last one reported.
+      expect(c).toEqual(expected(l));
+      return { shown: c, api: l };
+    }, 30_000);
+    expect(api.warmups).toBeGreaterThanOrEqual(1);
+    expect(api.warmingUsd).toBeGreaterThan(0);
+    expect(api.lambdaAttempts).toBeGreaterThanOrEqual(1);
+    expect(api.last).toEqual(expect.objectContaining({ mode: 'fixed', size: expect.any(Number) }));
+    expect(shown).toEqual(expected(api));
+    await page.locator('#warming').screenshot({ path: path.join(EXTRA_SHOTS, 'warming.png') });
   });
 });
