@@ -5,13 +5,14 @@
 //   --history=10000         finished tasks before the read-path measurements (BENCH_HISTORY)
 //   --burst=40              tasks in the AUTO burst (BENCH_BURST)
 //   --pool=10 --threshold=5 SCHEDULER_LOCAL_WORKER_POOL_SIZE / SCHEDULER_LAMBDA_TASK_THRESHOLD (BENCH_POOL, BENCH_THRESHOLD)
-//   --only=local,lambda,auto,policy,reads,scale   sections to run (BENCH_ONLY); memory comes with `local`; `scale` needs
-//                           PostgreSQL; `policy` compares the AUTO policies (bench/auto-policy.ts)
+//   --only=local,lambda,auto,policy,regions,reads,scale   sections to run (BENCH_ONLY); memory comes with `local`;
+//                           `scale` needs PostgreSQL; `policy` compares the AUTO policies (bench/auto-policy.ts);
+//                           `regions` runs predictive AUTO across two Lambda regions (bench/two-region.ts)
 //   --profile               CPU-profile the worker and the API (--cpu-prof) and summarise the profiles (BENCH_PROFILE=1)
 //   --keep                  keep the temporary stack directory (Temporal DB, Redis data) (BENCH_KEEP=1)
 
-export type Section = 'local' | 'lambda' | 'auto' | 'policy' | 'reads' | 'scale';
-export const SECTIONS: readonly Section[] = ['local', 'lambda', 'auto', 'policy', 'reads', 'scale'];
+export type Section = 'local' | 'lambda' | 'auto' | 'policy' | 'regions' | 'reads' | 'scale';
+export const SECTIONS: readonly Section[] = ['local', 'lambda', 'auto', 'policy', 'regions', 'reads', 'scale'];
 
 export interface BenchOptions {
   quick: boolean;
@@ -110,5 +111,5 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
 }
 
 export const USAGE = `usage: npm run bench [-- --quick] [--sizes=100,500,2000] [--concurrency=20] [--history=10000]
-                 [--burst=40] [--pool=10] [--threshold=5] [--only=local,lambda,auto,policy,reads,scale] [--profile]
-                 [--keep]`;
+                 [--burst=40] [--pool=10] [--threshold=5] [--only=local,lambda,auto,policy,regions,reads,scale]
+                 [--profile] [--keep]`;

@@ -19,6 +19,7 @@ import { pipelineOverhead } from './pipeline-overhead';
 import { formatProfile, summarizeProfile, type ProfileSummary } from './profile-summary';
 import { readPaths, type ReadPathsResult } from './read-paths';
 import { scaleOut } from './scale-out';
+import { twoRegion } from './two-region';
 import { markdownTable, targetsTable, type Row, type TargetResult } from './report';
 
 const REQUIRED = [
@@ -174,6 +175,16 @@ async function main(): Promise<number> {
           await s.setAutoPolicy('threshold');
         }
       });
+    }
+    if (!onlyPipelines && options.sections.includes('regions')) {
+      // It starts two Lambda services of its own and restarts the worker and the API with both as targets; it puts
+      // the stack's own worker and API back before the next section.
+      await run('twoRegion', () =>
+        twoRegion(ctx, {
+          startLambda: (name, o) => s.startLambda(name, o),
+          restartServices: (env, o) => s.restartServices(env, o),
+        }),
+      );
     }
     if (!onlyPipelines && options.sections.includes('reads')) await run('readPaths', () => readPaths(ctx));
     if (!onlyPipelines && options.sections.includes('scale')) await run('scaleOut', () => scaleOut(ctx));
