@@ -9,9 +9,12 @@ export interface PlacementLeases {
   holdLocal(taskId: string, ttlMs: number): Promise<void>;
   releaseLocal(taskId: string): Promise<void>;
   localInFlight(): Promise<number>;
-  holdLambda(functionName: string, taskId: string, ttlMs: number): Promise<void>;
+  /** `target`: the Lambda target (LAMBDA_TARGETS name) the task was placed on, kept until the lease is released. */
+  holdLambda(functionName: string, taskId: string, ttlMs: number, target?: string): Promise<void>;
   releaseLambda(functionName: string, taskId: string): Promise<void>;
   lambdaInFlight(functionName: string): Promise<number>;
+  /** The function's Lambda leases by the target they were placed on; '' counts those held without one. */
+  lambdaInFlightByTarget(functionName: string): Promise<Map<string, number>>;
   recordThrottle(functionName: string): Promise<void>;
   recentThrottles(functionName: string, windowMs: number): Promise<number>;
   /** Highest concurrent Lambda invocations of the function seen per minute over the window. */
@@ -21,6 +24,7 @@ export interface PlacementLeases {
 export function createPlacementLeases(redis: Redis, prefix: string, now: () => number = Date.now): PlacementLeases {
   const localKey = `${prefix}inflight:LOCAL`;
   const lambdaKey = (fn: string) => `${prefix}inflight:LAMBDA:${fn}`;
+  const lambdaTargetsKey = (fn: string) => `${prefix}inflight:LAMBDA-target:${fn}`;
   const throttlesKey = (fn: string) => `${prefix}throttles:${fn}`;
   const peaksKey = (fn: string) => `${prefix}peaks:${fn}`;
   const minute = (ms: number) => String(Math.floor(ms / 60_000));
@@ -43,15 +47,29 @@ export function createPlacementLeases(redis: Redis, prefix: string, now: () => n
     async localInFlight() {
       return redis.zcount(localKey, `(${now()}`, '+inf');
     },
-    async holdLambda(fn, taskId, ttlMs) {
+    async holdLambda(fn, taskId, ttlMs, target) {
       const t = now();
-      await holdSlot(lambdaKey(fn), peaksKey(fn), t, t + ttlMs, taskId, minute(t));
+      await Promise.all([
+        holdSlot(lambdaKey(fn), peaksKey(fn), t, t + ttlMs, taskId, minute(t)),
+        // A lease that lapses without a release leaves its entry behind until the key's day is up.
+        target
+          ? redis.multi().hset(lambdaTargetsKey(fn), taskId, target).expire(lambdaTargetsKey(fn), 86_400).exec()
+          : null,
+      ]);
     },
     async releaseLambda(fn, taskId) {
-      await redis.zrem(lambdaKey(fn), taskId);
+      await redis.multi().zrem(lambdaKey(fn), taskId).hdel(lambdaTargetsKey(fn), taskId).exec();
     },
     async lambdaInFlight(fn) {
       return redis.zcount(lambdaKey(fn), `(${now()}`, '+inf');
+    },
+    async lambdaInFlightByTarget(fn) {
+      const ids = await redis.zrangebyscore(lambdaKey(fn), `(${now()}`, '+inf');
+      const counts = new Map<string, number>();
+      if (ids.length === 0) return counts;
+      const targets = await redis.hmget(lambdaTargetsKey(fn), ...ids);
+      for (const target of targets) counts.set(target ?? '', (counts.get(target ?? '') ?? 0) + 1);
+      return counts;
     },
     async recordThrottle(fn) {
       const t = now();
