@@ -18,7 +18,7 @@ import { decidePlacement as policy } from '../domain/placement-policy';
 import { predictPlacement, type LearnedFigures } from '../domain/placement-predictor';
 import { DEFAULT_TRANSFER_PRICES, type TransferPrices } from '../domain/region-model';
 import type { PlacementDecision, TaskInput } from '../domain/task-model';
-import type { LambdaSignals } from '../live/lambda-signals';
+import type { LambdaFunctionSignals, LambdaSignals } from '../live/lambda-signals';
 import type { PlacementLeases } from '../live/placement-leases';
 import { learnedFigures, statsVersionKey, type LearnedQuery, type PlacementStats } from '../live/placement-stats';
 import type { FunctionDirectory } from '../clients/function-directory';
@@ -28,7 +28,7 @@ import { functionRef } from './task-event';
 import { budgetSignal } from '../domain/placement-inputs';
 import type { BudgetVerdict } from '../domain/budget-policy';
 import type { BudgetBook } from '../live/budget-book';
-import type { LambdaRoutes } from '../clients/lambda-routes';
+import type { LambdaRoute, LambdaRoutes } from '../clients/lambda-routes';
 import { lambdaCandidate as measuredCandidate } from '../clients/lambda-targets';
 import type { LambdaCandidate } from '../domain/placement-predictor';
 import { keepRegionRules } from '../domain/task-regions';
@@ -45,6 +45,11 @@ const ALWAYS = Number.MAX_SAFE_INTEGER;
  * waiting for an environment; the invoke renews the lease with the attempt's own timeout.
  */
 const LAMBDA_PLACED_TTL_MS = 60_000;
+
+/** Spillway's Lambda leases of one function by the target they were placed on ('': placed without one). */
+type PlacedOnLambda = ReadonlyMap<string, number>;
+
+const total = (placed: PlacedOnLambda) => [...placed.values()].reduce((n, c) => n + c, 0);
 
 /** What predict() reads of the learned figures: the predictor's figures, the running local tasks, the cold share. */
 interface LearnedReading {
@@ -73,6 +78,11 @@ export function createDecidePlacement(deps: {
   routes?: LambdaRoutes;
   /** The callback delay of each target, as measured where callbacks arrive (live/target-latency.ts). */
   latency?: TargetLatencyStore;
+  /**
+   * Each target's monitor as the workers published it: for the API, which places AUTO tasks at submission but
+   * invokes nothing, so its own monitors never measure. Without it, the process's own monitors.
+   */
+  publishedMonitors?: boolean;
 }) {
   const predictive = deps.placement?.autoPolicy === 'predictive' ? deps.placement : undefined;
 
@@ -130,7 +140,7 @@ export function createDecidePlacement(deps: {
     fn: DeployedFunction | undefined,
     expectedDurationMs: number,
     verdict: BudgetVerdict | undefined,
-  ): Promise<(localInFlight: number, lambdaPlaced: number) => PlacementDecision> {
+  ): Promise<(localInFlight: number, lambdaPlaced: PlacedOnLambda) => PlacementDecision> {
     const poolSize = deps.config.localWorkerPoolSize;
     const versionKey = statsVersionKey(fn?.version, fn?.codeSha256);
     const [reading, targets] = await Promise.all([
@@ -182,27 +192,45 @@ export function createDecidePlacement(deps: {
   async function lambdaTargets(
     settings: PlacementConfig,
     functionName: string,
-  ): Promise<Array<(placed: number) => LambdaCandidate>> {
+  ): Promise<Array<(placed: PlacedOnLambda) => LambdaCandidate>> {
     if (deps.routes) {
       const routes = deps.routes;
-      const callbacks = await (
-        deps.latency?.callbackSeries(routes.all().map((r) => r.name)) ?? Promise.resolve(undefined)
-      ).catch(() => undefined);
-      return Promise.all(
-        routes.all().map(async (r) => {
-          const facts = await r.signals.forFunction(functionName);
-          const now = Date.now();
-          return (placed: number) => {
-            const pending = r.name === routes.defaultName ? Math.max(0, placed - facts.inFlight) : 0;
-            return measuredCandidate(r.handle, facts, now, pending, 0, undefined, callbacks?.get(r.name));
-          };
-        }),
-      );
+      const names = routes.all().map((r) => r.name);
+      const [callbacks, monitors] = await Promise.all([
+        (deps.latency?.callbackSeries(names) ?? Promise.resolve(undefined)).catch(() => undefined),
+        (deps.publishedMonitors && deps.latency
+          ? deps.latency.monitors(names, Date.now())
+          : Promise.resolve(undefined)
+        ).catch(() => undefined),
+      ]);
+      const facts = await Promise.all(routes.all().map((r) => r.signals.forFunction(functionName)));
+      const now = Date.now();
+      /** Placed on the target and not yet running there; a lease without a target was the default's. */
+      const pendingOn = (placed: PlacedOnLambda, r: LambdaRoute, i: number) =>
+        Math.max(
+          0,
+          (placed.get(r.name) ?? 0) +
+            (r.name === routes.defaultName ? (placed.get('') ?? 0) : 0) -
+            (facts[i]?.inFlight ?? 0),
+        );
+      return routes.all().map((r, i) => {
+        // The newest worker's view of the target; none yet (no worker has invoked it) reads as unmeasured.
+        const published = monitors?.get(r.name)?.[0]?.snapshot;
+        return (placed: PlacedOnLambda) => {
+          // Lambda services on this machine start their environments on the same cores: each waits for the cold
+          // starts placed on any of them, where regions of their own would not.
+          const pending = r.handle.local
+            ? routes.all().reduce((n, other, j) => n + (other.handle.local ? pendingOn(placed, other, j) : 0), 0)
+            : pendingOn(placed, r, i);
+          const f = facts[i] as LambdaFunctionSignals;
+          return measuredCandidate(r.handle, f, now, pending, 0, undefined, callbacks?.get(r.name), published);
+        };
+      });
     }
     const target = invokeTarget(settings.lambdaTargets, deps.lambdaEndpoint ?? '');
     if (!target) return [];
     const facts = await deps.lambdaSignals.forFunction(functionName);
-    return [(placed: number) => lambdaCandidate(target, facts, deps.prices, placed)];
+    return [(placed) => lambdaCandidate(target, facts, deps.prices, total(placed))];
   }
 
   /**
@@ -213,7 +241,7 @@ export function createDecidePlacement(deps: {
    */
   interface Pending {
     task: TaskInput;
-    decide: (localInFlight: number, lambdaPlaced: number) => PlacementDecision;
+    decide: (localInFlight: number, lambdaPlaced: PlacedOnLambda) => PlacementDecision;
     /** The task's cost estimate, which a decision made without the load signal still records. */
     cost: CostEstimate;
     done: (decision: PlacementDecision) => void;
@@ -252,31 +280,31 @@ export function createDecidePlacement(deps: {
     // each reservation answers how many were in flight before it; Lambda's counts are read beside them.
     const functions = [...new Set(batch.map((p) => p.task.functionName))];
     let reservations: Array<{ inFlight: number }>;
-    let lambdaBase: Map<string, number>;
+    let lambdaBase: Map<string, PlacedOnLambda>;
     try {
       const [reserved, counts] = await Promise.all([
         Promise.all(batch.map((p) => leases.reserveLocal(p.task.id, ALWAYS, RESERVATION_TTL_MS))),
-        Promise.all(functions.map((fn) => leases.lambdaInFlight(fn).catch(() => 0))),
+        Promise.all(functions.map((fn) => leases.lambdaInFlightByTarget(fn).catch(() => new Map<string, number>()))),
       ]);
       reservations = reserved;
-      lambdaBase = new Map(functions.map((fn, i) => [fn, counts[i] ?? 0]));
+      lambdaBase = new Map(functions.map((fn, i) => [fn, counts[i] ?? new Map<string, number>()]));
     } catch (err) {
       for (const p of batch) p.done(unavailable(err, p.task, p.cost));
       return;
     }
     // In order, each decision sees the slots the batch's earlier tasks kept and the Lambda places they took.
     let leftLocal = 0;
-    const toLambda: TaskInput[] = [];
+    const toLambda: Array<{ task: TaskInput; target: string }> = [];
     const decisions = batch.map((p, i): PlacementDecision | { failed: unknown } => {
-      const placedOnLambda = toLambda.filter((t) => t.functionName === p.task.functionName).length;
+      const placed = new Map(lambdaBase.get(p.task.functionName));
+      for (const t of toLambda) {
+        if (t.task.functionName === p.task.functionName) placed.set(t.target, (placed.get(t.target) ?? 0) + 1);
+      }
       try {
-        const decision = p.decide(
-          (reservations[i]?.inFlight ?? 0) - leftLocal,
-          (lambdaBase.get(p.task.functionName) ?? 0) + placedOnLambda,
-        );
+        const decision = p.decide((reservations[i]?.inFlight ?? 0) - leftLocal, placed);
         if (decision.placement === 'LAMBDA') {
           leftLocal++;
-          toLambda.push(p.task);
+          toLambda.push({ task: p.task, target: decision.target?.name ?? deps.routes?.defaultName ?? '' });
         }
         return decision;
       } catch (err) {
@@ -286,9 +314,9 @@ export function createDecidePlacement(deps: {
     });
     try {
       await Promise.all(
-        toLambda.flatMap((t) => [
+        toLambda.flatMap(({ task: t, target }) => [
           leases.releaseLocal(t.id),
-          leases.holdLambda(t.functionName, t.id, LAMBDA_PLACED_TTL_MS),
+          leases.holdLambda(t.functionName, t.id, LAMBDA_PLACED_TTL_MS, target || undefined),
         ]),
       );
     } catch {

@@ -271,8 +271,10 @@ export function lambdaCandidate(
   coldRatio?: number,
   /** The callback delay measured where callbacks arrive (live/target-latency.ts); the monitor's own otherwise. */
   callback?: LatencySeries,
+  /** The target's monitor as a worker published it, for a process that does not invoke (the API); its own else. */
+  published?: LatencySnapshot,
 ): LambdaCandidate {
-  const m = h.monitor.snapshot(now);
+  const m = published ?? h.monitor.snapshot(now);
   return {
     name: h.target.name,
     region: h.target.region,

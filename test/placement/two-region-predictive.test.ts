@@ -152,3 +152,33 @@ test('the monitors measure the far region slower, and predictive AUTO routes to 
   );
   expect(metrics).toMatch(/^spillway_lambda_target_healthy\{target="near",region="local-near"\} 1$/m);
 });
+
+test('a burst that may run in either region spills all of it to the near one: its placements count against the target they went to, and both services start environments on the same cores', async () => {
+  const name = uniqueId('two-regions-burst');
+  const [nearBefore, farBefore] = [await invocations(near), await invocations(far)];
+  const res = await app.inject({
+    method: 'POST',
+    url: '/api/tasks/bulk',
+    payload: {
+      tasks: Array.from({ length: 6 }, () => ({
+        name,
+        type: 'noop',
+        executionMode: 'AUTO',
+        allowedRegions: [NEAR, FAR],
+      })),
+    },
+  });
+  expect(res.statusCode).toBe(207);
+  const ids = (res.json().results as Array<{ task: { id: string } }>).map((r) => r.task.id);
+  await Promise.all(ids.map((id) => harness.client.workflow.getHandle(id).result()));
+  const placed = await Promise.all(
+    ids.map(
+      async (id) =>
+        (await app.inject({ method: 'GET', url: `/api/tasks/${id}` })).json<{
+          placement: { target?: { name: string } };
+        }>().placement.target?.name,
+    ),
+  );
+  expect(placed).toEqual(ids.map(() => 'near'));
+  expect([await invocations(near), await invocations(far)]).toEqual([nearBefore + 6, farBefore]);
+});
