@@ -59,6 +59,7 @@ import { createTargetsService, type TargetsService } from './services/targets-se
 import { createTargetLatencyStore } from '../live/target-latency';
 import { invokeTarget } from '../domain/placement-inputs';
 import { loadTransferPrices } from '../domain/transfer-price-table';
+import { createSubmissionPlacement } from './services/submission-placement';
 import { loadSfnConfig, type SfnConfig } from './services/sfn-config';
 import { createTaskService, type TaskService } from './services/task-service';
 
@@ -161,6 +162,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const objectStore = config.placement.objectStore ? createObjectStore(config.placement.objectStore) : undefined;
   if (objectStore) app.addHook('onClose', async () => objectStore.destroy());
   const flow = redis ? createFlowControl(redis, config.redis.prefix) : undefined;
+  const transferPrices = loadTransferPrices(config.placement.transferPricesFile);
+  const placement = createSubmissionPlacement({
+    config,
+    redis,
+    functions,
+    controls,
+    prices,
+    transfer: transferPrices,
+    budgets: budgetBook,
+    latency,
+    log: (m) => app.log.warn(m),
+  });
+  if (placement) app.addHook('onClose', async () => placement.close());
   const tasks = createTaskService({
     client,
     config,
@@ -179,6 +193,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       : undefined,
     objects: objectStore,
     budgets: budgetBook,
+    placement,
     log: (m) => app.log.warn(m),
   });
   app.decorate('tasks', tasks);
@@ -198,7 +213,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       latency,
       defaultTarget: invokeTarget(config.placement.lambdaTargets, config.lambda.endpoint)?.name,
       transfer: {
-        prices: loadTransferPrices(config.placement.transferPricesFile),
+        prices: transferPrices,
         regionOf: (name) => config.placement.lambdaTargets.find((t) => t.name === name)?.region,
       },
       log: (m) => app.log.warn(m),

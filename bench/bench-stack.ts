@@ -96,8 +96,8 @@ export interface BenchStack {
   settings: Record<string, string>;
   pid(name: ProcessName): number | undefined;
   /**
-   * Restarts the worker with SCHEDULER_AUTO_POLICY=policy (graceful: SIGTERM, then SIGKILL after 30 s) and waits
-   * until the new one is ready; the API places nothing, so it keeps running. Each worker logs to its own file.
+   * Restarts the worker and the API with SCHEDULER_AUTO_POLICY=policy (graceful: SIGTERM, then SIGKILL after 30 s)
+   * and waits until both are ready: the API places predictive AUTO tasks at submission, the worker those that wait.
    */
   setAutoPolicy(policy: AutoPolicy): Promise<void>;
   /**
@@ -329,13 +329,6 @@ export async function startBenchStack(options: BenchOptions, log: (m: string) =>
       await waitForLog(path.join(logDir, `${name}.log`), /worker ready/, next, 120_000);
       return name;
     };
-    const setAutoPolicy = async (policy: AutoPolicy) => {
-      const name = await restartWorker(`worker-${policy}-${++restarts}`, {
-        ...settings,
-        SCHEDULER_AUTO_POLICY: policy,
-      });
-      log(`worker restarted with SCHEDULER_AUTO_POLICY=${policy} (log ${name}.log)`);
-    };
     const restartServices = async (
       overrides: Record<string, string>,
       { api: withApi = false, label = 'default' }: { api?: boolean; label?: string } = {},
@@ -361,6 +354,10 @@ export async function startBenchStack(options: BenchOptions, log: (m: string) =>
           `(logs ${workerName}.log${apiName ? `, ${apiName}.log` : ''})`,
       );
     };
+
+    // Both: the API places a predictive AUTO task at submission, the worker one that waits first.
+    const setAutoPolicy = (policy: AutoPolicy) =>
+      restartServices({ SCHEDULER_AUTO_POLICY: policy }, { api: true, label: policy });
 
     let extras = 0;
     const startLambda = async (name: string, o: { region: string; delayMs: number }): Promise<ExtraLambda> => {

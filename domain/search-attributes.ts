@@ -77,15 +77,13 @@ export function taskLabels(input: Pick<TaskInput, 'fairness' | 'batchId' | 'sche
  */
 export function taskSearchAttributes(input: TaskInput): SearchAttributePair[] {
   const labels = taskLabels(input);
-  const placed =
-    input.placementOverride?.placement ?? (input.executionMode === 'AUTO' ? undefined : input.executionMode);
+  const decided = input.placementOverride ?? input.decidedPlacement;
+  const placed = decided?.placement ?? (input.executionMode === 'AUTO' ? undefined : input.executionMode);
   return [
     { key: TASK_TYPE_KEY, value: input.type },
     { key: EXECUTION_MODE_KEY, value: placed ?? input.executionMode },
     { key: REQUESTED_MODE_KEY, value: input.executionMode },
-    ...(placed
-      ? [{ key: PLACEMENT_KEY, value: (input.placementOverride?.reason ?? `requested ${placed}`).slice(0, 200) }]
-      : []),
+    ...(placed ? [{ key: PLACEMENT_KEY, value: (decided?.reason ?? `requested ${placed}`).slice(0, 200) }] : []),
     { key: TASK_STATUS_KEY, value: startsRunning(input) ? 'RUNNING' : 'QUEUED' },
     { key: TASK_NAME_KEY, value: input.name.slice(0, 200) },
     ...(labels.length ? [{ key: TASK_LABELS_KEY, value: labels }] : []),

@@ -66,6 +66,12 @@ export interface TaskInput extends FlowOptions {
   /** Set by the API when an operator's placement override applied at submission (drain Lambda, force Lambda). */
   placementOverride?: { placement: Placement; reason: string };
   /**
+   * Set by the API on an AUTO task with nothing to wait for (see placedAtSubmission): where the predictive policy
+   * placed it at submission, with every estimate. The workflow runs it there like a requested placement, so an
+   * AUTO task costs no more history events, activations or visibility writes than a LOCAL one.
+   */
+  decidedPlacement?: PlacementDecision;
+  /**
    * The behaviour of runTask the task was started for, so a change stays replay-safe without a patch marker (one
    * more history event per task): absent on tasks from before revision 2. Revision 2: a task with nothing to wait
    * for starts RUNNING in visibility, and a LOCAL attempt that ends the task on its first try publishes the final
@@ -158,19 +164,37 @@ export function revisionAtLeast(task: Pick<TaskInput, 'workflowRevision'>, revis
   return (task.workflowRevision ?? 1) >= revision;
 }
 
+/** Nothing the task must wait for before it is placed: no start time, debounce window, pause, slot or permit. */
+function waitsForNothing(task: TaskInput): boolean {
+  return !task.startAt && !task.debounce && !task.startPaused && !task.concurrency && !task.rateLimit;
+}
+
 /**
  * A task with nothing to wait for before it runs: no start time, debounce window, pause, concurrency slot, rate
- * permit or AUTO decision. Such a task is RUNNING in visibility from its start, so its workflow need not say so.
+ * permit or AUTO decision still to make. Such a task is RUNNING in visibility from its start, so its workflow need
+ * not say so.
  */
 export function startsRunning(task: TaskInput): boolean {
   return (
     revisionAtLeast(task, 2) &&
-    task.executionMode !== 'AUTO' &&
-    !task.startAt &&
-    !task.debounce &&
-    !task.startPaused &&
-    !task.concurrency &&
-    !task.rateLimit
+    (task.executionMode !== 'AUTO' || task.decidedPlacement !== undefined) &&
+    waitsForNothing(task)
+  );
+}
+
+/**
+ * An AUTO task the API places when it is submitted, rather than its workflow when it starts: one with nothing to
+ * wait for, so the two moments are milliseconds apart and the load it was placed by is the load it meets. A task
+ * that may wait (or a schedule's, started from a template later), or that an operator's override places, is placed
+ * by its workflow as before.
+ */
+export function placedAtSubmission(task: TaskInput): boolean {
+  return (
+    task.executionMode === 'AUTO' &&
+    revisionAtLeast(task, 4) &&
+    waitsForNothing(task) &&
+    !task.scheduleId &&
+    !task.placementOverride
   );
 }
 

@@ -447,14 +447,21 @@ export async function runTask(input: TaskInput): Promise<TaskState> {
     const decision: PlacementDecision = override
       ? { placement: override.placement, reason: override.reason }
       : task.executionMode === 'AUTO'
-        ? await (revisionAtLeast(task, 4) ? placeNow : control).decidePlacement(task)
+        ? (task.decidedPlacement ?? (await (revisionAtLeast(task, 4) ? placeNow : control).decidePlacement(task)))
         : requested(task);
     state.startedAt = nowIso();
-    // Visibility shows the requested mode, or the override at submission, from the start.
-    place(decision, task.executionMode !== 'AUTO' && !override && !task.placementOverride);
+    // Visibility shows the requested mode, the override at submission or the API's decision, from the start.
+    place(
+      decision,
+      !override &&
+        !task.placementOverride &&
+        (task.executionMode !== 'AUTO' || (task.decidedPlacement !== undefined && decision === task.decidedPlacement)),
+    );
 
     const placed = { at: state.startedAt, reason: decision.reason };
-    const first = { ...task, ...(ratePermit ? { ratePermit } : {}) };
+    // The attempts need where the task was placed, not every estimate that placed it.
+    const { decidedPlacement: _decided, ...attemptTask } = task;
+    const first = { ...attemptTask, ...(ratePermit ? { ratePermit } : {}) };
     let success: AttemptSuccess;
     if (placement === 'LOCAL') {
       success = await proxyActivities<TaskActivities>(localActivityOptions(task)).runLocalTask({ ...first, placed });

@@ -38,6 +38,7 @@ import { withTimeout } from '../with-timeout';
 import { withRunningAttempt } from './running-attempt';
 import type { CreateTaskBody, CreatedTaskResponse, ListQuery, TaskLinks } from '../schemas/task-schemas';
 import type { Static } from '@sinclair/typebox';
+import type { SubmissionPlacement } from './submission-placement';
 import type { BudgetBook } from '../../live/budget-book';
 import { BudgetExceededError } from '../../domain/budget-policy';
 import { admitUnderBudget, commitEstimate } from './budget-admission';
@@ -86,6 +87,8 @@ export interface TaskServiceOptions {
   objects?: ObjectStore;
   /** The budgets (SPILLWAY_BUDGETS) a new task is admitted under; without them nothing is checked. */
   budgets?: BudgetBook;
+  /** Places predictive AUTO tasks at submission (api/services/submission-placement.ts); without it, workflows do. */
+  placement?: SubmissionPlacement;
   log?: (message: string) => void;
 }
 
@@ -284,15 +287,20 @@ export function createTaskService(options: TaskServiceOptions) {
       throw err;
     }
     const { start, note } = admitted;
-    const input = options.payloads ? await options.payloads.offload(admitted.input) : admitted.input;
-    if (input.debounce) {
-      const debounced = await options.debounce.join(input, body);
+    const offloaded = options.payloads ? await options.payloads.offload(admitted.input) : admitted.input;
+    if (offloaded.debounce) {
+      const debounced = await options.debounce.join(offloaded, body);
       if (debounced) return { ...debounced, links: links(debounced.id) };
     }
+    // Placed after the offload: a payload moved to the object store is priced as the object it now is.
+    const input = options.placement ? await options.placement.place(offloaded) : offloaded;
     try {
       await startWorkflow(input, start, requestHash(body));
     } catch (err) {
       if (input.debounce) await options.debounce.abandon(input);
+      // A duplicate's placement is given back too: the task already under this id placed itself, and a running
+      // local attempt of it holds its slot again on its next heartbeat.
+      await options.placement?.abandon(input);
       if (err instanceof WorkflowExecutionAlreadyStartedError && idempotent) return replay();
       throw err;
     }

@@ -216,3 +216,53 @@ describe('a local queue long enough that Lambda finishes sooner', () => {
     }
   });
 });
+
+describe('placed at submission', () => {
+  /** The events of a finished task's history, by type name, in order. */
+  async function eventTypes(id: string): Promise<string[]> {
+    const history = await harness.client.workflow.getHandle(id).fetchHistory();
+    // The name of the event's attributes (its oneof), e.g. markerRecordedEventAttributes.
+    return (history.events ?? []).map((e) => String((e as { attributes?: string }).attributes));
+  }
+
+  test('an AUTO task with nothing to wait for starts with its placement: visibility shows it from the start, and its history is that of a requested LOCAL task', async () => {
+    await learnedBefore({ localMs: 1000, heldMs: 1050, lambdaMs: 1000, initMs: 300 });
+    const auto = await submit('AUTO', { sleepMs: 0 });
+    const task = await finished(auto);
+    expect(task.placement).toMatchObject({ placement: 'LOCAL', policy: 'predictive', runnerUp: target });
+    const local = await finished(await submit('LOCAL', { sleepMs: 0 }));
+    expect(local.placement.placement).toBe('LOCAL');
+    // No decision in the workflow (no local-activity marker) and no upsert saying where it went.
+    const [autoEvents, localEvents] = await Promise.all([eventTypes(auto), eventTypes(local.id)]);
+    // Where it went is in the search attributes it started with, before its workflow said anything.
+    const history = await harness.client.workflow.getHandle(auto).fetchHistory();
+    const fields = history.events?.[0]?.workflowExecutionStartedEventAttributes?.searchAttributes?.indexedFields;
+    const startedWith = (name: string) => JSON.parse(Buffer.from(fields?.[name]?.data ?? []).toString('utf8'));
+    expect([startedWith('ExecutionMode'), startedWith('RequestedMode'), startedWith('TaskStatus')]).toEqual([
+      'LOCAL',
+      'AUTO',
+      'RUNNING',
+    ]);
+    expect(autoEvents).not.toContain('markerRecordedEventAttributes');
+    expect(autoEvents).toContain('activityTaskCompletedEventAttributes');
+    expect(autoEvents).toEqual(localEvents);
+  });
+
+  test('an AUTO task that may wait (a concurrency slot) is still placed by its workflow, when it gets its slot', async () => {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/tasks',
+      payload: {
+        name: uniqueId('predictive-wait'),
+        type: 'flaky',
+        executionMode: 'AUTO',
+        payload: { sleepMs: 0 },
+        concurrency: { key: uniqueId('slot'), limit: 1 },
+      },
+    });
+    expect(res.statusCode).toBe(201);
+    const task = await finished(res.json().id as string);
+    expect(task.placement).toMatchObject({ policy: 'predictive' });
+    expect(await eventTypes(task.id)).toContain('markerRecordedEventAttributes');
+  });
+});
