@@ -43,6 +43,8 @@ export const Errors = {
   /** POST /api/placement/simulate asked for something the simulator cannot replay (api/services/simulate-service.ts). */
   invalidSimulation: define(400, 'SPILLWAY_INVALID_SIMULATION'),
   redriveNotAllowed: define(409, 'SPILLWAY_TASK_NOT_REDRIVABLE'),
+  /** A redrive of a task that is a pipeline's step: its execution redrives it (RedriveExecution). */
+  redrivePipelineStep: define(409, 'SPILLWAY_TASK_IS_PIPELINE_STEP'),
   /** The task was already redriven with other options (another execution mode): its redrive is that task. */
   redriveConflict: define(409, 'SPILLWAY_REDRIVE_CONFLICT'),
   taskNotPausable: define(409, 'SPILLWAY_TASK_NOT_PAUSABLE'),

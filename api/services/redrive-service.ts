@@ -8,6 +8,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { SEARCH_ATTRIBUTES, TASK_WORKFLOW_TYPE } from '../../domain/constants';
 import {
   labelClause,
+  PIPELINE_EXECUTION_KEY,
   REDRIVE_LABEL,
   TASK_LABELS_KEY,
   TASK_NAME_KEY,
@@ -148,6 +149,15 @@ export function createRedriveService(deps: { client: Client; tasks: TaskService;
   async function redriveTask(id: string, executionMode?: ExecutionMode) {
     tasks.checkId(id);
     const view = await tasks.getTask(id);
+    const execution = (await client.workflow.getHandle(id).describe()).typedSearchAttributes.get(
+      PIPELINE_EXECUTION_KEY,
+    );
+    if (execution) {
+      // Run as a task of its own, the step would run outside the execution that waits for its result.
+      throw Errors.redrivePipelineStep(
+        `task "${id}" is a step of pipeline execution "${execution}"; redrive the execution instead`,
+      );
+    }
     if (!REDRIVABLE.includes(view.status)) {
       throw Errors.redriveNotAllowed(
         `task "${id}" is ${view.status}; only ${REDRIVABLE.join(', ')} tasks are redriven`,

@@ -194,12 +194,21 @@ describe('a function fixed after it failed a step', () => {
 
     // The failed step is the pipeline's to redrive, not a dead letter of its own: once the task list (visibility, as
     // the dead letters read it) shows it FAILED, the dead letters still do not name its type.
-    await eventually(async () => {
+    const step = await eventually(async () => {
       const listed = await stack.app.inject({ method: 'GET', url: `/api/tasks?type=${name}&status=FAILED` });
-      return (listed.json().tasks as unknown[]).length > 0 ? true : undefined;
+      return (listed.json().tasks as Array<{ id: string }>)[0];
     });
     const letters = (await stack.app.inject({ method: 'GET', url: '/api/dead-letters' })).json();
     expect(letters.groups.map((g: { type: string }) => g.type)).not.toContain(name);
+    // Nor is it redriven as a task of its own, which would run it outside the execution that needs its result.
+    const refused = await stack.app.inject({ method: 'POST', url: `/api/tasks/${step.id}/redrive`, payload: {} });
+    expect(refused.statusCode).toBe(409);
+    expect(refused.json()).toEqual({
+      statusCode: 409,
+      code: 'SPILLWAY_TASK_IS_PIPELINE_STEP',
+      error: 'Conflict',
+      message: expect.stringContaining(`is a step of pipeline execution`),
+    });
 
     const fixed = await deploy('exports.handler = async (event) => ({ fixed: true, report: event.report });\n');
     expect(fixed).toEqual(expect.objectContaining({ action: 'updated', version: '2' }));
