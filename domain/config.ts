@@ -416,7 +416,10 @@ function callbackSecret(env: Env): string {
 // is read here, once; each field says its variable and its default.
 
 export interface PlacementConfig {
-  /** SCHEDULER_AUTO_POLICY: `threshold` (the rule of placement-policy.ts) or `predictive`. @default 'threshold' */
+  /**
+   * SCHEDULER_AUTO_POLICY: `predictive` (domain/placement-predictor.ts) or `threshold` (the seed's rule of
+   * placement-policy.ts). @default 'predictive'
+   */
   autoPolicy: AutoPolicy;
   /** SCHEDULER_AUTO_OBJECTIVE: what predictive AUTO minimises: `balanced`, `latency` or `cost`. @default 'balanced' */
   objective: AutoObjective;
@@ -516,7 +519,7 @@ function placementConfig(env: Env, lambda: { endpoint: string; region: string })
   const s3Endpoint = env.SPILLWAY_S3_ENDPOINT || undefined;
   const s3Aws = bool(env, 'SPILLWAY_S3_AWS', false);
   return {
-    autoPolicy: oneOf(env, 'SCHEDULER_AUTO_POLICY', AUTO_POLICIES, 'threshold'),
+    autoPolicy: oneOf(env, 'SCHEDULER_AUTO_POLICY', AUTO_POLICIES, 'predictive'),
     objective: oneOf(env, 'SCHEDULER_AUTO_OBJECTIVE', AUTO_OBJECTIVES, 'balanced'),
     latencyUsdPerSecond: num(env, 'SCHEDULER_AUTO_LATENCY_USD_PER_SECOND', 0.00001, 0, 1),
     invokeOverheadMs: int(env, 'SCHEDULER_AUTO_INVOKE_OVERHEAD_MS', 15, 0, 60_000),

@@ -33,7 +33,13 @@ beforeAll(async () => {
   await waitForPort(port, '127.0.0.1', 10_000);
   redisUrl = `redis://127.0.0.1:${port}`;
   harness = await startHarness({
-    env: { REDIS_URL: redisUrl, SCHEDULER_LOCAL_WORKER_POOL_SIZE: '3', SCHEDULER_LAMBDA_TASK_THRESHOLD: '2' },
+    env: {
+      REDIS_URL: redisUrl,
+      // The threshold rule (predictive AUTO has test/e2e/predictive-auto.test.ts).
+      SCHEDULER_AUTO_POLICY: 'threshold',
+      SCHEDULER_LOCAL_WORKER_POOL_SIZE: '3',
+      SCHEDULER_LAMBDA_TASK_THRESHOLD: '2',
+    },
   });
   app = await buildApp({ config: harness.config, client: harness.client, redis: harness.redis });
   await app.listen({ host: '127.0.0.1', port: stack.apiPort });

@@ -260,11 +260,13 @@ test('an AUTO task admitted before its budget ran out is placed LOCAL once it ha
   const id = res.json().id as string;
   await harness.client.workflow.getHandle(id).result();
   const task = (await app.inject({ method: 'GET', url: `/api/tasks/${id}` })).json();
+  // Predictive AUTO (the default) rules Lambda out and says which budget closed it.
   expect(task.placement).toEqual(
     expect.objectContaining({
       placement: 'LOCAL',
+      policy: 'predictive',
       reason: expect.stringMatching(
-        /^budget late is at \d+ % of \$1e-9 this month: new tasks are refused; forced LOCAL$/,
+        /^predictive AUTO: LOCAL .*; ruled out: LAMBDA \S+ budget late is at \d+ % of \$1e-9 this month: new tasks are refused; Lambda is off until the period ends/,
       ),
     }),
   );

@@ -492,6 +492,8 @@ describe('AUTO over the threshold (0): placed on Lambda', () => {
     });
     harness = await startHarness({
       env: {
+        // The threshold rule decides AUTO in the workflow, so its histories hold the decision (revision 4's marker).
+        SCHEDULER_AUTO_POLICY: 'threshold',
         SCHEDULER_LAMBDA_TASK_THRESHOLD: '0',
         LAMBDA_ENDPOINT: relay.url,
         AWS_ACCESS_KEY_ID: 'replay',

@@ -30,6 +30,8 @@ const processes = new SpillwayProcesses({
   SPILLWAY_RATE_LIMIT_MAX: String(RATE_LIMIT),
   SPILLWAY_RATE_LIMIT_WINDOW_MS: '600000',
   SCHEDULER_LOCAL_WORKER_POOL_SIZE: String(POOL_SIZE),
+  // The threshold rule: AUTO counts the local slots of both workers against one threshold.
+  SCHEDULER_AUTO_POLICY: 'threshold',
   SCHEDULER_LAMBDA_TASK_THRESHOLD: String(THRESHOLD),
 });
 let balancer: Balancer;

@@ -27,6 +27,7 @@ export function workerEnv(config: SpillwayConfig, extra: Record<string, string> 
     SCHEDULER_ENABLE_WARM_POOL: 'false',
     SCHEDULER_LOCAL_WORKER_POOL_SIZE: String(config.scheduler.localWorkerPoolSize),
     SCHEDULER_LAMBDA_TASK_THRESHOLD: String(config.scheduler.lambdaTaskThreshold),
+    SCHEDULER_AUTO_POLICY: config.placement.autoPolicy,
     WORKER_METRICS_ADDRESS: 'off',
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     ...extra,
