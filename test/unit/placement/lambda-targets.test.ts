@@ -71,7 +71,7 @@ describe('LAMBDA_TARGETS', () => {
   it('is read by the config, inline, with the placement block and its defaults', () => {
     const config = loadConfig({ LAMBDA_TARGETS: '[{"region":"us-east-1"},{"region":"eu-west-1"}]' });
     expect(config.placement).toMatchObject({
-      autoPolicy: 'threshold',
+      autoPolicy: 'predictive',
       objective: 'balanced',
       localRegion: 'us-east-1',
       largePayloadBytes: 262144,
