@@ -32,7 +32,7 @@ import type { LambdaRoute, LambdaRoutes } from '../clients/lambda-routes';
 import { lambdaCandidate as measuredCandidate } from '../clients/lambda-targets';
 import type { LambdaCandidate } from '../domain/placement-predictor';
 import { keepRegionRules } from '../domain/task-regions';
-import type { TargetLatencyStore } from '../live/target-latency';
+import { callbackSeriesAtLoad, type TargetLatencyStore } from '../live/target-latency';
 
 /** How long a placed local task may wait in the queue before its reservation lapses. */
 const RESERVATION_TTL_MS = 5 * 60_000;
@@ -197,7 +197,7 @@ export function createDecidePlacement(deps: {
       const routes = deps.routes;
       const names = routes.all().map((r) => r.name);
       const [callbacks, monitors] = await Promise.all([
-        (deps.latency?.callbackSeries(names) ?? Promise.resolve(undefined)).catch(() => undefined),
+        (deps.latency?.callbackSamples(names) ?? Promise.resolve(undefined)).catch(() => undefined),
         (deps.publishedMonitors && deps.latency
           ? deps.latency.monitors(names, Date.now())
           : Promise.resolve(undefined)
@@ -223,7 +223,10 @@ export function createDecidePlacement(deps: {
             ? routes.all().reduce((n, other, j) => n + (other.handle.local ? pendingOn(placed, other, j) : 0), 0)
             : pendingOn(placed, r, i);
           const f = facts[i] as LambdaFunctionSignals;
-          return measuredCandidate(r.handle, f, now, pending, 0, undefined, callbacks?.get(r.name), published);
+          // The delay met at the load this invocation will meet: the function's invocations placed, and itself.
+          const samples = callbacks?.get(r.name);
+          const callback = samples ? callbackSeriesAtLoad(samples, total(placed) + 1) : undefined;
+          return measuredCandidate(r.handle, f, now, pending, 0, undefined, callback, published);
         };
       });
     }

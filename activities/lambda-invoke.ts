@@ -15,7 +15,8 @@ import { parseReportLine } from '../domain/lambda-report';
 import type { SpillwayConfig } from '../domain/config';
 import type { TaskInput } from '../domain/task-model';
 import { FunctionNotReadyError, type FunctionDirectory } from '../clients/function-directory';
-import { UnknownLambdaTargetError } from '../clients/lambda-targets';
+import { coldStartConcurrencyOf, UnknownLambdaTargetError } from '../clients/lambda-targets';
+import { initContention } from '../domain/placement-predictor';
 import type { AsyncRetryGuard } from '../clients/lambda-setup';
 import type { ControlsReader } from '../clients/operator-controls';
 import { overridePlacement } from '../domain/operator-controls';
@@ -227,7 +228,9 @@ export function createInvokeLambda(deps: LambdaInvokeDeps) {
       return failure;
     };
 
-    await deps.live.lambdaInvoked(task, startToCloseTimeoutMs);
+    const load = await deps.live.lambdaInvoked(task, startToCloseTimeoutMs);
+    // What a cold start's init shared the target's cores with; placement learns the init alone from it.
+    const contention = route ? initContention(load, coldStartConcurrencyOf(route.handle)) : undefined;
     // A plain handler knows nothing of callbacks: its result can only come back as the invocation's own answer.
     if (task.invocation === 'sync' || fn.spillway.event !== 'task') {
       let response;
@@ -258,6 +261,7 @@ export function createInvokeLambda(deps: LambdaInvokeDeps) {
         initDurationMs: report?.initDurationMs,
         memoryMB: report?.memoryMB ?? fn.memoryMB,
         maxMemoryUsedMB: report?.maxMemoryUsedMB,
+        initContention: contention,
       };
       const body = response.Payload ? decoder.decode(response.Payload) : 'null';
       const parsed = safeJson(body);
@@ -317,6 +321,8 @@ export function createInvokeLambda(deps: LambdaInvokeDeps) {
       arch: fn.architecture,
       iam: Date.now(),
       tgt: route?.name,
+      ild: load,
+      icn: contention,
       // Where the payload is kept, so the callback can charge its move to the target's region.
       ...(payloadRef ? { po: { r: payloadRef.region, b: payloadRef.sizeBytes } } : {}),
     });

@@ -22,7 +22,8 @@ export interface LiveHooks {
    * not publish it. False when the projection could not be told: then the workflow does.
    */
   localCompleted(task: TaskInput, attempt: AttemptRecord): Promise<boolean>;
-  lambdaInvoked(task: TaskInput, ttlMs: number): Promise<void>;
+  /** Answers the function's Lambda attempts in flight, this one included; undefined when Redis cannot say. */
+  lambdaInvoked(task: TaskInput, ttlMs: number): Promise<number | undefined>;
   lambdaFinished(task: TaskInput): Promise<void>;
   throttled(functionName: string): Promise<void>;
 }
@@ -105,10 +106,13 @@ export function createLiveHooks(
       );
       return told;
     },
-    lambdaInvoked: (task, ttlMs) =>
-      quietly('lambda invoke', () =>
-        Promise.all([leases?.holdLambda(task.functionName, task.id, ttlMs), running(task, 'LAMBDA')]),
-      ),
+    lambdaInvoked: async (task, ttlMs) => {
+      let load: number | undefined;
+      await quietly('lambda invoke', async () => {
+        [load] = await Promise.all([leases?.holdLambda(task.functionName, task.id, ttlMs), running(task, 'LAMBDA')]);
+      });
+      return load;
+    },
     lambdaFinished: (task) => quietly('lambda finish', async () => leases?.releaseLambda(task.functionName, task.id)),
     throttled: (functionName) => quietly('throttle', async () => leases?.recordThrottle(functionName)),
   };

@@ -1733,6 +1733,8 @@ export interface operations {
               backoffMs?: number;
               coldStart?: boolean;
               initDurationMs?: number;
+              /** @description How much concurrent cold starts stretched the init */
+              initContention?: number;
               billedDurationMs?: number;
               memoryMB?: number;
               maxMemoryUsedMB?: number;

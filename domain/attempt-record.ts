@@ -28,6 +28,13 @@ export const AttemptRecordSchema = Type.Object(
     backoffMs: Type.Optional(Type.Number()),
     coldStart: Type.Optional(Type.Boolean()),
     initDurationMs: Type.Optional(Type.Number()),
+    /**
+     * How much the invocations started with it stretched the init (≥ 1; on a target whose environments share cores).
+     * Placement learns initDurationMs ÷ initContention, the init alone.
+     */
+    initContention: Type.Optional(
+      Type.Number({ minimum: 1, description: 'How much concurrent cold starts stretched the init' }),
+    ),
     billedDurationMs: Type.Optional(Type.Number()),
     memoryMB: Type.Optional(Type.Number()),
     maxMemoryUsedMB: Type.Optional(Type.Number()),

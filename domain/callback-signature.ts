@@ -26,6 +26,10 @@ export interface CompletionClaims {
   /** When the activity sent the Invoke, epoch ms, and to which Lambda target: the callback's delay is measured from it. */
   iam?: number;
   tgt?: string;
+  /** The function's Spillway invocations in flight when this one was sent, itself included: the load it met. */
+  ild?: number;
+  /** How much the load stretched a cold start's init on the target (domain/placement-predictor.ts initContention). */
+  icn?: number;
   /** The payload kept in the object store: its bucket's region and its size, for the transfer's cost. */
   po?: { r: string; b: number };
 }

@@ -11,6 +11,8 @@ export interface LambdaFacts {
   initDurationMs?: number;
   memoryMB: number;
   maxMemoryUsedMB?: number;
+  /** How much the invocations started with it stretched a cold start's init (domain/placement-predictor.ts). */
+  initContention?: number;
 }
 
 export function lambdaAttemptRecord(input: {
@@ -40,6 +42,9 @@ export function lambdaAttemptRecord(input: {
     error: input.error,
     coldStart: facts.coldStart,
     initDurationMs,
+    ...(initDurationMs !== undefined && facts.initContention !== undefined && facts.initContention >= 1
+      ? { initContention: Math.round(facts.initContention * 100) / 100 }
+      : {}),
     billedDurationMs,
     memoryMB: facts.memoryMB,
     maxMemoryUsedMB: facts.maxMemoryUsedMB,

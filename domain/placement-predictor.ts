@@ -441,6 +441,18 @@ export function coldStart(t: LambdaCandidate): {
   return { coldStartProbability, coldStartsAhead: limit === undefined ? 0 : ahead, initRounds };
 }
 
+/**
+ * How many times longer a cold start's init took than it would have alone. A target that brings up
+ * `coldStartConcurrency` environments at a time on shared cores (a Lambda service on this machine) shares them among
+ * the `load` invocations started together, so each init stretches by load ÷ limit. Dividing a measured init by it
+ * gives the init alone, which is the figure coldStart's rounds multiply: learned from a burst as measured, the init
+ * would count the burst's contention twice. 1 on a target without a limit (AWS) or when the load is unknown.
+ */
+export function initContention(load: number | undefined, coldStartConcurrency: number | undefined): number {
+  if (load === undefined || !(load > 0) || coldStartConcurrency === undefined || coldStartConcurrency <= 0) return 1;
+  return Math.max(1, load / coldStartConcurrency);
+}
+
 function budgetExclusion(budget: BudgetSignal | undefined, costUsd: number): string | undefined {
   if (!budget) return undefined;
   if (budget.level === 'exceeded') return `${budget.message}; Lambda is off until the period ends`;

@@ -9,8 +9,11 @@ export interface PlacementLeases {
   holdLocal(taskId: string, ttlMs: number): Promise<void>;
   releaseLocal(taskId: string): Promise<void>;
   localInFlight(): Promise<number>;
-  /** `target`: the Lambda target (LAMBDA_TARGETS name) the task was placed on, kept until the lease is released. */
-  holdLambda(functionName: string, taskId: string, ttlMs: number, target?: string): Promise<void>;
+  /**
+   * `target`: the Lambda target (LAMBDA_TARGETS name) the task was placed on, kept until the lease is released.
+   * Answers the function's Lambda leases in flight, this one included: the load its invocation meets.
+   */
+  holdLambda(functionName: string, taskId: string, ttlMs: number, target?: string): Promise<number>;
   releaseLambda(functionName: string, taskId: string): Promise<void>;
   lambdaInFlight(functionName: string): Promise<number>;
   /** The function's Lambda leases by the target they were placed on; '' counts those held without one. */
@@ -49,13 +52,14 @@ export function createPlacementLeases(redis: Redis, prefix: string, now: () => n
     },
     async holdLambda(fn, taskId, ttlMs, target) {
       const t = now();
-      await Promise.all([
+      const [count] = await Promise.all([
         holdSlot(lambdaKey(fn), peaksKey(fn), t, t + ttlMs, taskId, minute(t)),
         // A lease that lapses without a release leaves its entry behind until the key's day is up.
         target
           ? redis.multi().hset(lambdaTargetsKey(fn), taskId, target).expire(lambdaTargetsKey(fn), 86_400).exec()
           : null,
       ]);
+      return Number(count);
     },
     async releaseLambda(fn, taskId) {
       await redis.multi().zrem(lambdaKey(fn), taskId).hdel(lambdaTargetsKey(fn), taskId).exec();

@@ -86,7 +86,12 @@ export function attemptSample(
     placement: attempt.placement,
     durationMs: attempt.durationMs,
     coldStart: attempt.coldStart,
-    initDurationMs: attempt.initDurationMs,
+    // The init alone: a burst's cold starts on shared cores stretch each other's, and the predictor adds that wait
+    // itself (placement-predictor.ts coldStart), so learned as measured it would count twice.
+    initDurationMs:
+      attempt.initDurationMs === undefined
+        ? undefined
+        : attempt.initDurationMs / Math.max(1, attempt.initContention ?? 1),
     cpuTimeMs: attempt.cpuTimeMs,
     ...(held !== undefined && held >= attempt.durationMs ? { heldMs: held } : {}),
     finishedAt: Date.parse(attempt.finishedAt),

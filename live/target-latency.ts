@@ -18,10 +18,19 @@ export interface PublishedMonitor {
   snapshot: LatencySnapshot;
 }
 
+/** One callback's delay and the load its invocation met (the function's invocations in flight, itself included). */
+export interface CallbackSample {
+  ms: number;
+  /** Undefined for a sample recorded before loads were. */
+  load?: number;
+}
+
 export interface TargetLatencyStore {
-  recordCallbackDelay(target: string, ms: number): Promise<void>;
-  /** The callback series of each target named; targets with none measured are left out. */
+  recordCallbackDelay(target: string, ms: number, load?: number): Promise<void>;
+  /** The callback series of each target named, at every load; targets with none measured are left out. */
   callbackSeries(targets: readonly string[]): Promise<Map<string, LatencySeries>>;
+  /** Each target's callback samples, oldest first, with their loads; targets with none measured are left out. */
+  callbackSamples(targets: readonly string[]): Promise<Map<string, CallbackSample[]>>;
   publishMonitor(target: string, worker: string, snapshot: LatencySnapshot, now: number): Promise<void>;
   /** Each target's monitors as the workers published them, fresh ones only, newest first. */
   monitors(targets: readonly string[], now: number): Promise<Map<string, PublishedMonitor[]>>;
@@ -47,19 +56,44 @@ export function callbackDelayMs(
   return Math.max(0, arrivedAt - claims.iam - report.durationMs - (report.initDurationMs ?? 0));
 }
 
+/**
+ * The callback delay an invocation meeting `load` can expect: the series of the samples measured at no more load
+ * (a sample of unknown load counts at every load), or, when none was, of those at the lowest load measured. A burst
+ * queues its events behind each other's cold starts, and the predictor adds that wait itself; one series of every
+ * sample would carry a burst's queueing into the first task of the next, quiet one.
+ */
+export function callbackSeriesAtLoad(oldestFirst: readonly CallbackSample[], load: number): LatencySeries {
+  const within = oldestFirst.filter((s) => s.load === undefined || s.load <= load);
+  if (within.length > 0) return latencySeries(within.map((s) => s.ms));
+  const lowest = Math.min(...oldestFirst.map((s) => s.load ?? 0));
+  return latencySeries(oldestFirst.filter((s) => s.load === lowest).map((s) => s.ms));
+}
+
+/** `ms` or `ms@load`, as the list keeps them. */
+function parseSample(text: string): CallbackSample | undefined {
+  const [ms, load] = text.split('@').map(Number);
+  if (ms === undefined || !Number.isFinite(ms)) return undefined;
+  return load !== undefined && Number.isFinite(load) && load > 0 ? { ms, load } : { ms };
+}
+
 export function createTargetLatencyStore(redis: Redis, prefix: string): TargetLatencyStore {
   const keys = targetLatencyKeys(prefix);
-  return {
-    async recordCallbackDelay(target, ms) {
+  const store: TargetLatencyStore = {
+    async recordCallbackDelay(target, ms, load) {
+      const value = String(Math.round(ms * 10) / 10) + (load !== undefined && load > 0 ? `@${load}` : '');
       await redis
         .multi()
-        .lpush(keys.callback(target), String(Math.round(ms * 10) / 10))
+        .lpush(keys.callback(target), value)
         .ltrim(keys.callback(target), 0, WINDOW - 1)
         .expire(keys.callback(target), TTL_SECONDS)
         .exec();
     },
     async callbackSeries(targets) {
-      const out = new Map<string, LatencySeries>();
+      const samples = await store.callbackSamples(targets);
+      return new Map([...samples].map(([t, list]) => [t, latencySeries(list.map((x) => x.ms))]));
+    },
+    async callbackSamples(targets) {
+      const out = new Map<string, CallbackSample[]>();
       if (targets.length === 0) return out;
       const pipeline = redis.pipeline();
       for (const t of targets) pipeline.lrange(keys.callback(t), 0, WINDOW - 1);
@@ -68,8 +102,11 @@ export function createTargetLatencyStore(redis: Redis, prefix: string): TargetLa
         const [err, values] = results[i] ?? [null, []];
         if (err) throw err;
         // Newest first in the list; the EWMA folds them oldest first.
-        const samples = ((values ?? []) as string[]).map(Number).filter(Number.isFinite).reverse();
-        if (samples.length > 0) out.set(t, latencySeries(samples));
+        const samples = ((values ?? []) as string[])
+          .map(parseSample)
+          .filter((x): x is CallbackSample => x !== undefined)
+          .reverse();
+        if (samples.length > 0) out.set(t, samples);
       });
       return out;
     },
@@ -106,6 +143,7 @@ export function createTargetLatencyStore(redis: Redis, prefix: string): TargetLa
       return out;
     },
   };
+  return store;
 }
 
 /**

@@ -84,7 +84,8 @@ export function createCallbackService(deps: {
       codeSha256: claims.sha,
       startedAt: startedAt.toISOString(),
       finishedAt: finishedAt.toISOString(),
-      facts: body.report,
+      // The contention is the invoker's figure, signed into the token, not the function's.
+      facts: { ...body.report, initContention: claims.icn },
       architecture: claims.arch ?? 'x86_64',
       prices: deps.prices,
     } as const;
@@ -135,7 +136,9 @@ export function createCallbackService(deps: {
     }
     // Only the callback that settled the attempt is a sample: a repeat would measure the repeat.
     const delay = callbackDelayMs(arrivedAt, claims, body.report);
-    if (delay !== undefined && target) await deps.latency?.recordCallbackDelay(target, delay).catch(() => undefined);
+    if (delay !== undefined && target) {
+      await deps.latency?.recordCallbackDelay(target, delay, claims.ild).catch(() => undefined);
+    }
     const functionName = claims.fn ?? body.functionName;
     if (functionName) {
       // The attempt is over; its Lambda slot is free again for placement (the lease would lapse anyway).

@@ -27,9 +27,10 @@ test('leases count by the target they were placed on, a lease held without one a
   await leases.holdLambda('resize', 'task-b', 60_000, 'near');
   await leases.holdLambda('resize', 'task-c', 60_000, 'far');
   await leases.holdLambda('resize', 'task-d', 60_000);
-  // The invoke renews a lease without naming the target: the target it was placed on stays.
-  await leases.holdLambda('resize', 'task-a', 120_000);
-  await leases.holdLambda('thumbnail', 'task-e', 60_000, 'far');
+  // The invoke renews a lease without naming the target: the target it was placed on stays. It answers the load
+  // the invocation meets: the function's leases, its own included, counted once.
+  expect(await leases.holdLambda('resize', 'task-a', 120_000)).toBe(4);
+  expect(await leases.holdLambda('thumbnail', 'task-e', 60_000, 'far')).toBe(1);
   expect(Object.fromEntries(await leases.lambdaInFlightByTarget('resize'))).toEqual({ near: 2, far: 1, '': 1 });
   expect(await leases.lambdaInFlight('resize')).toBe(4);
 

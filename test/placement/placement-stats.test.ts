@@ -174,6 +174,25 @@ test('an attempt record becomes a sample; failed attempts teach nothing', () => 
   expect(statsVersionKey('7', 'abc')).toBe('7');
 });
 
+test('a cold start stretched by the ones started with it teaches the init alone', () => {
+  const attempt = {
+    attempt: 1,
+    placement: 'LAMBDA' as const,
+    startedAt: '2026-11-09T12:00:00.000Z',
+    finishedAt: '2026-11-09T12:00:01.000Z',
+    durationMs: 1000,
+    outcome: 'succeeded' as const,
+    coldStart: true,
+    // Eight inits came up together on a target that brings up two at a time.
+    initDurationMs: 1200,
+    initContention: 4,
+  };
+  expect(attemptSample({ id: 'task-3', functionName: 'resize' }, attempt)).toMatchObject({ initDurationMs: 300 });
+  // Alone (or on a target without a limit) it is the init as measured.
+  const { initContention: _c, ...alone } = attempt;
+  expect(attemptSample({ id: 'task-3', functionName: 'resize' }, alone)).toMatchObject({ initDurationMs: 1200 });
+});
+
 test("a local attempt's time in its slot is learned beside its run, and it is what the pool serves and what a running one is expected to hold", async () => {
   const stats = createPlacementStats(redis, prefix, HOUR, 0);
   for (let i = 0; i < 4; i++) await stats.record(sample({ durationMs: 400, heldMs: 700, finishedAt: T0 - i }));

@@ -11,6 +11,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../api/app';
 import { startLambdaService, type LambdaService } from '../../lambda/lambda-service';
 import { deployExamples } from '../support/deploy-examples';
+import { createTargetLatencyStore } from '../../live/target-latency';
 import { eventually, readStack, startHarness, uniqueId, type TestHarness } from '../support/test-stack';
 
 jest.setTimeout(180_000);
@@ -171,14 +172,26 @@ test('a burst that may run in either region spills all of it to the near one: it
   expect(res.statusCode).toBe(207);
   const ids = (res.json().results as Array<{ task: { id: string } }>).map((r) => r.task.id);
   await Promise.all(ids.map((id) => harness.client.workflow.getHandle(id).result()));
-  const placed = await Promise.all(
-    ids.map(
-      async (id) =>
-        (await app.inject({ method: 'GET', url: `/api/tasks/${id}` })).json<{
-          placement: { target?: { name: string } };
-        }>().placement.target?.name,
+  const tasks = await Promise.all(
+    ids.map(async (id) =>
+      (await app.inject({ method: 'GET', url: `/api/tasks/${id}` })).json<{
+        placement: { target?: { name: string } };
+        attempts: Array<{ coldStart?: boolean; initDurationMs?: number; initContention?: number }>;
+      }>(),
     ),
   );
-  expect(placed).toEqual(ids.map(() => 'near'));
+  expect(tasks.map((t) => t.placement.target?.name)).toEqual(ids.map(() => 'near'));
   expect([await invocations(near), await invocations(far)]).toEqual([nearBefore + 6, farBefore]);
+  // Each cold start says how much the burst's others stretched its init on these shared cores (placement learns the
+  // init divided by it), and each callback delay keeps the load its invocation met.
+  const cold = tasks.flatMap((t) => t.attempts).filter((a) => a.coldStart);
+  expect(cold.length).toBeGreaterThan(0);
+  for (const a of cold) expect(a.initContention).toBeGreaterThanOrEqual(1);
+  const samples = await eventually(async () => {
+    const list = (await createTargetLatencyStore(harness.redis, harness.config.redis.prefix).callbackSamples(['near']))
+      .get('near')
+      ?.filter((x) => x.load !== undefined);
+    return list && list.length >= 6 ? list : undefined;
+  });
+  for (const x of samples) expect(x.load).toBeGreaterThanOrEqual(1);
 });

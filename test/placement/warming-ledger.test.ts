@@ -4,7 +4,12 @@
 import { Redis } from 'ioredis';
 import { LatencyMonitor } from '../../clients/lambda-targets';
 import { createPlacementStats } from '../../live/placement-stats';
-import { callbackDelayMs, createTargetLatencyStore, MONITOR_STALE_MS } from '../../live/target-latency';
+import {
+  callbackDelayMs,
+  callbackSeriesAtLoad,
+  createTargetLatencyStore,
+  MONITOR_STALE_MS,
+} from '../../live/target-latency';
 import { createWarmingStats, warmingKeys } from '../../live/warming-stats';
 import { testConfig } from '../support/test-stack';
 
@@ -102,6 +107,45 @@ describe('target latency', () => {
     // Oldest first: 100, 100, 100, then 600 weighs 0.2.
     expect(series.get('east')).toEqual({ ewmaMs: 200, p95Ms: 600, samples: 4 });
     expect(series.has('west')).toBe(false);
+  });
+
+  test('a callback delay keeps the load its invocation met, and placement reads the delays met at no more load', async () => {
+    const store = createTargetLatencyStore(redis, prefix);
+    // A quiet invocation, then a burst whose later events queued behind its cold starts.
+    await store.recordCallbackDelay('east', 40, 1);
+    for (const [ms, load] of [
+      [60, 2],
+      [900, 10],
+      [2500, 20],
+    ] as const) {
+      await store.recordCallbackDelay('east', ms, load);
+    }
+    const samples = (await store.callbackSamples(['east'])).get('east') ?? [];
+    expect(samples).toEqual([
+      { ms: 40, load: 1 },
+      { ms: 60, load: 2 },
+      { ms: 900, load: 10 },
+      { ms: 2500, load: 20 },
+    ]);
+    // The next quiet task expects the quiet delay, not the burst's tail.
+    expect(callbackSeriesAtLoad(samples, 1)).toEqual({ ewmaMs: 40, p95Ms: 40, samples: 1 });
+    expect(callbackSeriesAtLoad(samples, 2).samples).toBe(2);
+    expect(callbackSeriesAtLoad(samples, 25).samples).toBe(4);
+    // The series of every load is still what the API shows.
+    expect((await store.callbackSeries(['east'])).get('east')?.samples).toBe(4);
+  });
+
+  test('with nothing measured at so little load, the delay is that of the lowest load measured', () => {
+    const samples = [
+      { ms: 800, load: 12 },
+      { ms: 300, load: 5 },
+      { ms: 500, load: 5 },
+    ];
+    // Oldest first: 300, then 500 weighs 0.2.
+    expect(callbackSeriesAtLoad(samples, 1)).toEqual({ ewmaMs: 340, p95Ms: 500, samples: 2 });
+    // A sample recorded before loads were counts at every load.
+    expect(callbackSeriesAtLoad([{ ms: 70 }, ...samples], 1)).toEqual({ ewmaMs: 70, p95Ms: 70, samples: 1 });
+    expect(callbackSeriesAtLoad([], 1)).toEqual({ samples: 0 });
   });
 
   test("each worker's published monitor is read back until it goes stale", async () => {

@@ -4,6 +4,7 @@ import {
   DEFAULT_PREDICTOR_PARAMS,
   NoAllowedTargetError,
   coldStart,
+  initContention,
   predictPlacement,
   slotWaitMs,
   PredictiveDecisionSchema,
@@ -439,6 +440,18 @@ describe('coldStart', () => {
     ],
   ] as Array<[string, Partial<LambdaCandidate>, ReturnType<typeof coldStart>]>)('%s', (_name, over, expected) => {
     expect(coldStart({ ...east, ...over })).toEqual(expected);
+  });
+});
+
+describe('initContention', () => {
+  it.each([
+    ['alone', 1, 2, 1],
+    ['within the limit', 2, 2, 1],
+    ['eight on two at a time', 8, 2, 4],
+    ['no limit (AWS)', 8, undefined, 1],
+    ['load unknown', undefined, 2, 1],
+  ] as Array<[string, number | undefined, number | undefined, number]>)('%s', (_name, load, limit, expected) => {
+    expect(initContention(load, limit)).toBe(expected);
   });
 });
 
