@@ -7,7 +7,12 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { fmtInt, fmtMs, fmtPct, fmtUsd } from '../../dashboard/src/format';
+import type { SimulateResponse } from '../../api/schemas/placement-schemas';
+import type { BudgetList } from '../../api/schemas/budget-schemas';
+import type { PlacementExplanation } from '../../domain/placement-predictor';
+import type { SimulationSummary } from '../../domain/placement-simulator';
 import { createBudgetBook } from '../../live/budget-book';
+import type { WarmingLedger } from '../../live/warming-stats';
 import { uniqueId } from '../support/test-stack';
 import {
   browserSuite,
@@ -21,68 +26,11 @@ import {
 
 jest.setTimeout(180_000);
 
-interface Estimate {
-  target: string;
-  placement: string;
-  completionMs: number;
-  costUsd: number;
-  feasible: boolean;
-}
-
-interface Decision {
-  placement: string;
-  policy?: string;
-  objective?: string;
-  target?: { name: string };
-  estimates?: Estimate[];
-  runnerUp?: string;
-  margin?: { completionMs: number; costUsd: number; score: number };
-}
-
-interface BudgetView {
-  id: string;
-  spentUsd: number;
-  committedUsd: number;
-  forecastUsd: number;
-  limitUsd: number;
-  level: string;
-}
-
-interface Summary {
-  policy: string;
-  tasks: number;
-  makespanMs: number;
-  latencyMs: { p50: number; p95: number; mean: number };
-  costUsd: number;
-  placed: { LOCAL: number; LAMBDA: number };
-  share: { LOCAL: number; LAMBDA: number };
-  coldStarts: number;
-}
-
-interface Simulation {
-  since: string;
-  tasks: number;
-  actual: Summary | null;
-  results: Summary[];
-}
-
-interface Ledger {
-  functionName: string;
-  runs: number;
-  warmups: number;
-  warmingUsd: number;
-  lambdaAttempts: number;
-  warmHits: number;
-  warmHitRatio: number | null;
-  savedColdStarts: number;
-  savedMs: number;
-  savedValueUsd: number;
-  netUsd: number;
-  last?: { size: number; mode: string; reason: string; at: string };
-}
+/** A recorded decision as GET /api/tasks/:id answers it: the placement and, for predictive AUTO, its explanation. */
+type Decision = PlacementExplanation & { placement: string };
 
 /** A simulator row as the panel should show a policy's figures. */
-const simulatedRow = (r: Summary) => ({
+const simulatedRow = (r: SimulationSummary) => ({
   policy: r.policy,
   makespan: fmtMs(r.makespanMs),
   p50: fmtMs(r.latencyMs.p50),
@@ -223,7 +171,7 @@ browserSuite('dashboard placement and budgets', () => {
       const c = await cells('dash-tenant');
       return c.level === 'warn75' ? c : undefined;
     }, 30_000);
-    const api = (await call<{ budgets: BudgetView[] }>('GET', '/api/budgets')).body.budgets;
+    const api = (await call<BudgetList>('GET', '/api/budgets')).body.budgets;
     const tenantBudget = api.find((b) => b.id === 'dash-tenant');
     expect(tenantBudget).toEqual(expect.objectContaining({ committedUsd: 0, limitUsd: 1, level: 'warn75' }));
     expect(tenantBudget?.spentUsd).toBeCloseTo(0.8, 9);
@@ -265,7 +213,11 @@ browserSuite('dashboard placement and budgets', () => {
     }
     // Visibility lists a closed task a moment after it closes.
     await eventually(async () => {
-      const res = await call<Simulation>('POST', '/api/placement/simulate', { since: '1h', name, policies: ['local'] });
+      const res = await call<SimulateResponse>('POST', '/api/placement/simulate', {
+        since: '1h',
+        name,
+        policies: ['local'],
+      });
       return res.body.tasks === modes.length ? true : undefined;
     }, 60_000);
 
@@ -292,9 +244,9 @@ browserSuite('dashboard placement and budgets', () => {
     await untilSettled(page);
 
     // The same request, asked again: the replay of the same recorded tasks gives the same figures.
-    const again = await call<Simulation>('POST', '/api/placement/simulate', request);
+    const again = await call<SimulateResponse>('POST', '/api/placement/simulate', request);
     expect(again.status).toBe(200);
-    const shownBody = (await response.json()) as Simulation;
+    const shownBody = (await response.json()) as SimulateResponse;
     expect({ ...again.body, since: undefined }).toEqual({ ...shownBody, since: undefined });
     const { actual, results } = again.body;
     expect(actual).toEqual(expect.objectContaining({ policy: 'what happened', tasks: modes.length }));
@@ -314,7 +266,7 @@ browserSuite('dashboard placement and budgets', () => {
         };
       }),
     );
-    expect(rows).toEqual([simulatedRow(actual as Summary), ...results.map(simulatedRow)]);
+    expect(rows).toEqual([simulatedRow(actual as SimulationSummary), ...results.map(simulatedRow)]);
     await expect(panel.locator('tr.sim-actual th').textContent()).resolves.toBe('What happened');
     await expect(panel.locator('[data-field="tasks"]').textContent()).resolves.toBe(`${modes.length} tasks`);
     await panel.screenshot({ path: path.join(EXTRA_SHOTS, 'simulator.png') });
@@ -357,7 +309,7 @@ browserSuite('dashboard placement and budgets', () => {
       return t.status === 'COMPLETED' ? true : undefined;
     }, 120_000);
     const ledger = async () =>
-      (await call<{ warming: { functions: Ledger[] } }>('GET', '/api/tasks/stats')).body.warming.functions.find(
+      (await call<{ warming: { functions: WarmingLedger[] } }>('GET', '/api/tasks/stats')).body.warming.functions.find(
         (f) => f.functionName === 'noop',
       );
     // The task's attempt reaches the ledger when the projection takes its end.
@@ -384,7 +336,7 @@ browserSuite('dashboard placement and budgets', () => {
           last: field('last'),
         };
       });
-    const expected = (l: Ledger) => ({
+    const expected = (l: WarmingLedger) => ({
       warmHitRatio: fmtPct(l.warmHitRatio),
       warmHits: `${fmtInt(l.warmHits)} of ${fmtInt(l.lambdaAttempts)}`,
       warmups: fmtInt(l.warmups),
