@@ -136,8 +136,17 @@ export async function forgetLearned(ctx: BenchContext): Promise<void> {
   }
 }
 
-/** Brings up one local execution environment of `flaky` per slot, running what the burst runs. */
-export async function warmLocalPool(ctx: BenchContext, spec: BurstSpec): Promise<void> {
+/**
+ * One `flaky` task per local slot, all at once, each awaited, running what the burst runs: a burst's warm-up or a
+ * round that teaches the predictor. `fields` adds to the i-th task's POST /api/tasks body.
+ */
+export async function onePerSlot(
+  ctx: BenchContext,
+  spec: BurstSpec,
+  label: string,
+  executionMode: 'LOCAL' | 'LAMBDA',
+  fields: (i: number) => Record<string, unknown> = () => ({}),
+): Promise<void> {
   const { stack, client } = ctx;
   await Promise.all(
     Array.from({ length: ctx.options.pool }, async (_, i) => {
@@ -145,18 +154,23 @@ export async function warmLocalPool(ctx: BenchContext, spec: BurstSpec): Promise
         `${stack.apiUrl}/api/tasks`,
         {
           body: JSON.stringify({
-            name: `bench policy warm-up ${spec.name} ${i}`,
+            name: `bench ${label} ${i}`,
             type: 'flaky',
-            executionMode: 'LOCAL',
+            executionMode,
             payload: { sleepMs: spec.sleepMs },
+            ...fields(i),
           }),
         },
         [201],
       );
-      await withTimeout(client.workflow.getHandle(created.id).result(), 120_000, `warm-up ${created.id}`);
+      await withTimeout(client.workflow.getHandle(created.id).result(), 120_000, `${label} ${created.id}`);
     }),
   );
 }
+
+/** Brings up one local execution environment of `flaky` per slot. */
+export const warmLocalPool = (ctx: BenchContext, spec: BurstSpec): Promise<void> =>
+  onePerSlot(ctx, spec, `policy warm-up ${spec.name}`, 'LOCAL');
 
 /** What a run adds to every task it submits: fields of the POST /api/tasks body, and a label for the names. */
 export interface RunExtras {

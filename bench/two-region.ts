@@ -26,12 +26,13 @@ import {
   forgetLearned,
   runOne,
   waitNoEnvironments,
+  onePerSlot,
   warmLocalPool,
   type BurstSpec,
   type PolicyBurstRun,
 } from './auto-policy';
 import { fmt, usd, verdict, type Row } from './report';
-import { ratio, round, sleep, summarize, withTimeout } from './stats';
+import { ratio, round, sleep, summarize } from './stats';
 
 /** What the far region adds to every request and to the start of every event, ms (LAMBDA_DELAY_MS). */
 export const FAR_DELAY_MS = 400;
@@ -114,27 +115,8 @@ async function waitMeasured(ctx: BenchContext, names: string[]): Promise<Monitor
 }
 
 /** One LAMBDA run of `flaky` per slot, alternating between the regions: teaches run time, init and callbacks. */
-async function teachLambda(ctx: BenchContext, spec: BurstSpec, regions: string[]): Promise<void> {
-  const { stack, client } = ctx;
-  await Promise.all(
-    Array.from({ length: ctx.options.pool }, async (_, i) => {
-      const created = await requestJson<{ id: string }>(
-        `${stack.apiUrl}/api/tasks`,
-        {
-          body: JSON.stringify({
-            name: `bench regions teach ${i}`,
-            type: 'flaky',
-            executionMode: 'LAMBDA',
-            payload: { sleepMs: spec.sleepMs },
-            allowedRegions: [regions[i % regions.length]],
-          }),
-        },
-        [201],
-      );
-      await withTimeout(client.workflow.getHandle(created.id).result(), 120_000, `teaching task ${created.id}`);
-    }),
-  );
-}
+const teachLambda = (ctx: BenchContext, spec: BurstSpec, regions: string[]): Promise<void> =>
+  onePerSlot(ctx, spec, 'regions teach', 'LAMBDA', (i) => ({ allowedRegions: [regions[i % regions.length]] }));
 
 export async function twoRegion(ctx: BenchContext, deps: TwoRegionDeps): Promise<TwoRegionResult> {
   const { options, log } = ctx;
