@@ -146,10 +146,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const latency = redis ? createTargetLatencyStore(redis, config.redis.prefix) : undefined;
   const targets = createTargetsService({ config, latency });
   app.decorate('targets', targets);
+  // The API's one client of LAMBDA_ENDPOINT: the function directory's and placement's at submission.
+  const lambda = createLambdaClient(config.lambda);
+  app.addHook('onClose', async () => lambda.destroy());
   let functions = deps.functions;
   if (!functions) {
-    const lambda = createLambdaClient(config.lambda);
-    app.addHook('onClose', async () => lambda.destroy());
     functions = createFunctionDirectory({
       lambda,
       packages: createFunctionPackages({ lambda, cacheDir: path.resolve(config.functions.packageCacheDir) }),
@@ -166,6 +167,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const placement = createSubmissionPlacement({
     config,
     redis,
+    lambda,
+    leases,
     functions,
     controls,
     prices,

@@ -4,11 +4,11 @@
 // requested placement: no decision in the workflow, no marker, no upsert of where it went. Placed in the workflow,
 // an AUTO task that stayed local finished behind the same task submitted as LOCAL, which is all the short burst of
 // `npm run bench` measured.
+import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { Redis } from 'ioredis';
 import { createDecidePlacement } from '../../activities/decide-placement';
 import type { BudgetBook } from '../../live/budget-book';
 import type { FunctionDirectory } from '../../clients/function-directory';
-import { createLambdaClient } from '../../clients/lambda-client';
 import { createLambdaRoutes } from '../../clients/lambda-routes';
 import { createAsyncRetryGuard } from '../../clients/lambda-setup';
 import { createLambdaTargets } from '../../clients/lambda-targets';
@@ -19,7 +19,7 @@ import { invokeTarget } from '../../domain/placement-inputs';
 import type { TransferPrices } from '../../domain/region-model';
 import { placedAtSubmission, type TaskInput } from '../../domain/task-model';
 import { createLambdaSignals } from '../../live/lambda-signals';
-import { createPlacementLeases } from '../../live/placement-leases';
+import type { PlacementLeases } from '../../live/placement-leases';
 import { createPlacementStats } from '../../live/placement-stats';
 import type { TargetLatencyStore } from '../../live/target-latency';
 
@@ -35,6 +35,10 @@ export interface SubmissionPlacement {
 export function createSubmissionPlacement(deps: {
   config: SpillwayConfig;
   redis?: Redis;
+  /** The API's client of LAMBDA_ENDPOINT (the default target's); the other targets get their own. */
+  lambda: LambdaClient;
+  /** The leases the workers' decisions take too, so both see every placement. */
+  leases?: PlacementLeases;
   functions: FunctionDirectory;
   controls: ControlsReader;
   prices: PriceTable;
@@ -43,10 +47,8 @@ export function createSubmissionPlacement(deps: {
   latency?: TargetLatencyStore;
   log: (message: string) => void;
 }): SubmissionPlacement | undefined {
-  const { config, redis } = deps;
-  if (config.placement.autoPolicy !== 'predictive' || !redis) return undefined;
-  const lambda = createLambdaClient(config.lambda);
-  const leases = createPlacementLeases(redis, config.redis.prefix);
+  const { config, redis, lambda, leases } = deps;
+  if (config.placement.autoPolicy !== 'predictive' || !redis || !leases) return undefined;
   const lambdaSignals = createLambdaSignals({ endpoint: config.lambda.endpoint, lambda, leases });
   // The same clients and signals as a worker's, without its monitors' measurements: the API reads the ones the
   // workers publish (publishedMonitors below).
@@ -101,7 +103,7 @@ export function createSubmissionPlacement(deps: {
       ).catch(() => undefined);
     },
     close() {
-      lambda.destroy();
+      // The default target's client is the API's, closed with it.
       for (const t of targets.list()) t.client.destroy();
     },
   };
