@@ -8,7 +8,6 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { SEARCH_ATTRIBUTES, TASK_WORKFLOW_TYPE } from '../../domain/constants';
 import {
   labelClause,
-  PIPELINE_EXECUTION_KEY,
   REDRIVE_LABEL,
   TASK_LABELS_KEY,
   TASK_NAME_KEY,
@@ -148,10 +147,8 @@ export function createRedriveService(deps: { client: Client; tasks: TaskService;
 
   async function redriveTask(id: string, executionMode?: ExecutionMode) {
     tasks.checkId(id);
-    const view = await tasks.getTask(id);
-    const execution = (await client.workflow.getHandle(id).describe()).typedSearchAttributes.get(
-      PIPELINE_EXECUTION_KEY,
-    );
+    const view = await tasks.describeTask(id);
+    const execution = view.pipelineExecution;
     if (execution) {
       // Run as a task of its own, the step would run outside the execution that waits for its result.
       throw Errors.redrivePipelineStep(

@@ -21,6 +21,7 @@ import type { DebounceService } from './debounce-service';
 import {
   EXECUTION_MODE_KEY,
   REQUESTED_MODE_KEY,
+  PIPELINE_EXECUTION_KEY,
   PLACEMENT_KEY,
   TASK_NAME_KEY,
   TASK_STATUS_KEY,
@@ -345,6 +346,18 @@ export function createTaskService(options: TaskServiceOptions) {
     return queuedState({ ...input, id });
   }
 
+  /**
+   * A task's status and the pipeline execution it is a step of, from one describe: what a redrive checks, without
+   * the query or the history read that the whole view needs.
+   */
+  async function describeTask(id: string): Promise<{ status: TaskStatus; pipelineExecution?: string }> {
+    checkId(id);
+    const description = await client.workflow.getHandle(id).describe();
+    if (description.type !== TASK_WORKFLOW_TYPE) throw Errors.taskNotFound(`no task with id "${id}"`);
+    const pipelineExecution = description.typedSearchAttributes.get(PIPELINE_EXECUTION_KEY);
+    return { status: statusFromExecution(description), ...(pipelineExecution ? { pipelineExecution } : {}) };
+  }
+
   async function getTask(id: string): Promise<TaskView> {
     checkId(id);
     const handle = client.workflow.getHandle(id);
@@ -508,6 +521,7 @@ export function createTaskService(options: TaskServiceOptions) {
   return {
     createTask,
     getTask,
+    describeTask,
     getResult,
     listTasks,
     cancelTask,
