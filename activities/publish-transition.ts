@@ -41,10 +41,13 @@ export function createPublishTransition(
       state.finishedAt,
     );
     if (!projection) return;
+    const task = { id: taskId, functionName: state.functionName };
     try {
+      // Before the end is published, so the stats pushed with it count this task's Lambda attempts.
+      await samples?.ledger(task, state.status, state.attempts);
       // A repeated publish changes nothing, and teaches placement nothing twice.
       if (await projection.record(transitionOf(taskId, state))) {
-        await samples?.taskEnded({ id: taskId, functionName: state.functionName }, state.status, state.attempts);
+        await samples?.taskEnded(task, state.status, state.attempts);
       }
     } catch (err) {
       log(

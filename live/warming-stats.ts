@@ -9,6 +9,8 @@ import { placementStatsKeys } from './placement-stats';
 import { scriptCommand } from './redis-scripts';
 
 const TTL_SECONDS = 30 * 86_400;
+/** A task's end is published again within minutes (a retried activity), never days later. */
+const MARK_TTL_SECONDS = 86_400;
 
 /** One function's ledger, as GET /api/tasks/stats and /metrics show it. */
 export interface WarmingLedger {
@@ -35,8 +37,11 @@ export interface WarmingLedger {
 }
 
 export interface WarmingStats {
-  /** A real Lambda attempt of the function started cold or warm. */
-  recordAttempt(functionName: string, coldStart: boolean, defaultInitMs: number): Promise<void>;
+  /**
+   * A real Lambda attempt of the function started cold or warm. Counted once per `attemptId` (task id and attempt
+   * number) however often it is told; answers whether this call counted it.
+   */
+  recordAttempt(functionName: string, attemptId: string, coldStart: boolean, defaultInitMs: number): Promise<boolean>;
   /** A warm-pool run warmed `warmed` environments, alive for `lifetimeMs`; the credit of the last run is replaced. */
   recordWarmups(
     functionName: string,
@@ -54,6 +59,8 @@ export function warmingKeys(prefix: string) {
     fn: (name: string) => `${prefix}warming:fn:${name}`,
     credit: (name: string) => `${prefix}warming:credit:${name}`,
     names: `${prefix}warming:functions`,
+    /** An attempt already counted. */
+    attempt: (attemptId: string) => `${prefix}warming:attempt:${attemptId}`,
   };
 }
 
@@ -90,19 +97,22 @@ export function ledgerOf(functionName: string, h: Record<string, string>): Warmi
 export function createWarmingStats(redis: Redis, prefix: string): WarmingStats {
   const keys = warmingKeys(prefix);
   const pstats = placementStatsKeys(prefix);
-  const attempt = scriptCommand(redis, 'warming-attempt', 4);
+  const attempt = scriptCommand(redis, 'warming-attempt', 5);
   return {
-    async recordAttempt(functionName, coldStart, defaultInitMs) {
-      await attempt(
+    async recordAttempt(functionName, attemptId, coldStart, defaultInitMs) {
+      const counted = await attempt(
         keys.fn(functionName),
         keys.credit(functionName),
         pstats.fn(functionName),
         keys.names,
+        keys.attempt(attemptId),
         functionName,
         coldStart ? '1' : '0',
         defaultInitMs,
         TTL_SECONDS,
+        MARK_TTL_SECONDS,
       );
+      return counted === 1;
     },
     async recordWarmups(functionName, facts) {
       const multi = redis

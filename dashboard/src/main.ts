@@ -162,17 +162,6 @@ function statsSoon(): void {
   }, 1500);
 }
 
-// The ledger of warming takes a task's Lambda attempts just after its end is published, so the stats pushed with that
-// event can miss them: read them once more when the task events have been quiet for a moment.
-let ledgerTimer: number | undefined;
-function statsAfterLedger(): void {
-  window.clearTimeout(ledgerTimer);
-  ledgerTimer = window.setTimeout(() => {
-    ledgerTimer = undefined;
-    void fetchStats();
-  }, 2500);
-}
-
 // ---------- table & detail ----------
 const table = new TaskTable({
   onOpen: (id) => openTask(id),
@@ -509,7 +498,6 @@ const feed = new LiveFeed({
       // A task's end settles its cost against the budgets, and a failed one is a dead letter.
       budgets.panel.soon();
       if (event.status !== 'COMPLETED') deadLetters.panel.soon();
-      if ((event.coldStarts ?? 0) + (event.warmStarts ?? 0) > 0) statsAfterLedger();
     }
   },
   onStats: applyStats,

@@ -58,7 +58,11 @@ describe('the ledger of warming', () => {
     await warming.recordDecision('resize', decision);
     await warming.recordWarmups('resize', { warmed: 2, coldStarts: 2, costUsd: 0.0000004, lifetimeMs: 60_000 });
     // Three warm hits: two find the warmed environments, the third one an environment a task left warm.
-    for (const cold of [false, false, false, true]) await warming.recordAttempt('resize', cold, 250);
+    for (const [i, cold] of [false, false, false, true].entries()) {
+      expect(await warming.recordAttempt('resize', `task-${i}#1`, cold, 250)).toBe(true);
+    }
+    // The same attempt told again (a repeated publish of its task's end) counts once.
+    expect(await warming.recordAttempt('resize', 'task-0#1', false, 250)).toBe(false);
     expect(await warming.read()).toEqual([
       {
         functionName: 'resize',
@@ -83,10 +87,10 @@ describe('the ledger of warming', () => {
   test('warm hits after the warmed environments are gone save nothing, and the default init counts before one is learned', async () => {
     const warming = createWarmingStats(redis, prefix);
     await warming.recordWarmups('thumb', { warmed: 1, coldStarts: 1, costUsd: 0.0000002, lifetimeMs: 60_000 });
-    await warming.recordAttempt('thumb', false, 250);
+    await warming.recordAttempt('thumb', 'thumb-task-1#1', false, 250);
     // The environments' lifetime ran out (the credit expires with them).
     await redis.del(warmingKeys(prefix).credit('thumb'));
-    await warming.recordAttempt('thumb', false, 250);
+    await warming.recordAttempt('thumb', 'thumb-task-2#1', false, 250);
     const [ledger] = await warming.read();
     expect(ledger).toMatchObject({ warmHits: 2, savedColdStarts: 1, savedMs: 250, warmHitRatio: 1 });
     expect(ledger?.last).toBeUndefined();
