@@ -33,7 +33,7 @@ import {
   WORKFLOW_TASK_QUEUE,
 } from '../../domain/constants';
 import type { MapBatchResult } from '../../domain/pipeline-model';
-import type { TaskInput, TaskState } from '../../domain/task-model';
+import type { PlacementDecision, TaskInput, TaskState } from '../../domain/task-model';
 import { executionWorkflowId, stateMachineWorkflowId } from '../../pipelines/arns';
 import { startRemoteSfnStack, type RemoteSfnStack } from '../pipelines/sfn-api';
 import { startHoldGate, type HoldGate } from '../support/hold-gate';
@@ -107,6 +107,21 @@ function taskInput(label: string, fields: Partial<TaskInput> & Pick<TaskInput, '
     timeoutSeconds: 60,
     submittedAt: new Date().toISOString(),
     ...fields,
+  };
+}
+
+/**
+ * A decision as api/services/submission-placement.ts puts it in a predictive AUTO task's input (its estimates left
+ * out: the workflow only reads where it goes and records the rest as it came).
+ */
+function placedBySubmission(placement: 'LOCAL' | 'LAMBDA'): PlacementDecision {
+  return {
+    placement,
+    reason: `predictive AUTO: ${placement} chosen at submission for the replay recording`,
+    policy: 'predictive',
+    objective: 'balanced',
+    payloadViaS3: false,
+    ...(placement === 'LAMBDA' ? { fallbackToLocalOnThrottle: true } : {}),
   };
 }
 
@@ -425,6 +440,42 @@ describe('the default placement settings (AUTO stays local below the threshold)'
       input: () => taskInput('auto-local-r4', { type: 'noop', executionMode: 'AUTO', workflowRevision: 4 }),
       expect: (s) =>
         expect([s.placement?.placement, ...outcomes(s)]).toEqual(['LOCAL', [1, 'LOCAL', 'succeeded', undefined]]),
+    },
+    {
+      name: 'run-task-auto-placed-local-r4',
+      description:
+        'AUTO of input revision 4 placed LOCAL by the API at submission (predictive; the decision in its input), succeeds',
+      input: () =>
+        taskInput('auto-placed-local', {
+          type: 'noop',
+          executionMode: 'AUTO',
+          workflowRevision: 4,
+          decidedPlacement: placedBySubmission('LOCAL'),
+        }),
+      expect: (s) =>
+        expect([s.placement?.placement, s.placement?.policy, ...outcomes(s)]).toEqual([
+          'LOCAL',
+          'predictive',
+          [1, 'LOCAL', 'succeeded', undefined],
+        ]),
+    },
+    {
+      name: 'run-task-auto-placed-lambda-r4',
+      description:
+        'AUTO of input revision 4 placed LAMBDA by the API at submission (predictive; the decision in its input), succeeds',
+      input: () =>
+        taskInput('auto-placed-lambda', {
+          type: 'noop',
+          executionMode: 'AUTO',
+          workflowRevision: 4,
+          decidedPlacement: placedBySubmission('LAMBDA'),
+        }),
+      expect: (s) =>
+        expect([s.placement?.placement, s.placement?.policy, ...outcomes(s)]).toEqual([
+          'LAMBDA',
+          'predictive',
+          [1, 'LAMBDA', 'succeeded', undefined],
+        ]),
     },
   ];
 
