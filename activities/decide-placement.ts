@@ -217,11 +217,14 @@ export function createDecidePlacement(deps: {
         // The newest worker's view of the target; none yet (no worker has invoked it) reads as unmeasured.
         const published = monitors?.get(r.name)?.[0]?.snapshot;
         return (placed: PlacedOnLambda) => {
-          // Lambda services on this machine start their environments on the same cores: each waits for the cold
-          // starts placed on any of them, where regions of their own would not.
-          const pending = r.handle.local
-            ? routes.all().reduce((n, other, j) => n + (other.handle.local ? pendingOn(placed, other, j) : 0), 0)
-            : pendingOn(placed, r, i);
+          // A cold start waits for those placed on every target that starts environments on the same cores.
+          const pending = routes
+            .all()
+            .reduce(
+              (n, other, j) =>
+                n + (other.handle.coldStartGroup === r.handle.coldStartGroup ? pendingOn(placed, other, j) : 0),
+              0,
+            );
           const f = facts[i] as LambdaFunctionSignals;
           // The delay met at the load this invocation will meet: the function's invocations placed, and itself.
           const samples = callbacks?.get(r.name);

@@ -139,7 +139,15 @@ export interface LambdaTargetHandle {
   prices: PriceTable;
   /** True for an endpoint on this machine (the local Lambda service, LocalStack). */
   local: boolean;
+  /**
+   * Targets that start their environments on the same cores: a cold start on any of them waits for those placed on
+   * all of them. Every target on this machine shares one group; a remote target is a group of its own.
+   */
+  coldStartGroup: string;
 }
+
+/** The group of the Lambda services on this machine (LambdaTargetHandle.coldStartGroup). */
+export const THIS_MACHINE_GROUP = 'this machine';
 
 /** Thrown by LambdaTargets.get when a task or a decision names a target LAMBDA_TARGETS does not list. */
 export class UnknownLambdaTargetError extends Error {
@@ -201,6 +209,7 @@ export function createLambdaTargets(
       monitor: new LatencyMonitor(options.monitor),
       prices: targetPriceTable(prices, target.prices),
       local,
+      coldStartGroup: local ? THIS_MACHINE_GROUP : `target ${target.name}`,
     };
   });
   const byName = new Map(handles.map((h) => [h.target.name, h]));

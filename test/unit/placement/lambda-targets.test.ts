@@ -11,6 +11,7 @@ import {
 } from '../../../domain/region-model';
 import {
   createLambdaTargets,
+  THIS_MACHINE_GROUP,
   lambdaCandidate,
   LatencyMonitor,
   UnknownLambdaTargetError,
@@ -177,6 +178,29 @@ describe('createLambdaTargets', () => {
     ]),
     base,
   );
+
+  it('puts every target on this machine in one cold-start group and each remote one in its own', () => {
+    const mixed = parseLambdaTargets(
+      JSON.stringify([
+        { name: 'near', region: 'local-near', endpoint: 'http://127.0.0.1:9' },
+        { name: 'far', region: 'local-far', endpoint: 'http://localhost:9' },
+        { name: 'east', region: 'us-east-1', endpoint: 'https://lambda.us-east-1.amazonaws.com' },
+        { name: 'west', region: 'eu-west-1', endpoint: 'https://lambda.eu-west-1.amazonaws.com' },
+      ]),
+      base,
+    );
+    const t = createLambdaTargets(mixed, base, prices);
+    try {
+      expect(t.list().map((h) => [h.target.name, h.coldStartGroup])).toEqual([
+        ['near', THIS_MACHINE_GROUP],
+        ['far', THIS_MACHINE_GROUP],
+        ['east', 'target east'],
+        ['west', 'target west'],
+      ]);
+    } finally {
+      t.destroy();
+    }
+  });
 
   it('makes one client per target, in its region, with its prices', async () => {
     const t = createLambdaTargets(targets, base, prices);
