@@ -19,7 +19,7 @@ import { connectRedis } from '../live/redis-client';
 import { placementStatsKeys } from '../live/placement-stats';
 import { comparePolicies, type PolicySpec, type SimulationResult, type TraceTask } from '../domain/placement-simulator';
 import { LOCAL_TARGET, type AutoPolicy } from '../domain/placement-predictor';
-import type { PlacementDecision } from '../domain/task-state';
+import type { AttemptRecord, PlacementDecision } from '../domain/task-model';
 import type { BenchContext } from './context';
 import { request, requestJson } from './http';
 import { fmt, usd, verdict } from './report';
@@ -42,6 +42,8 @@ export interface AutoPolicyDeps {
 export interface PolicyBurstRun {
   burst: BurstSpec['name'];
   run: PolicyRun;
+  /** Which round of the section (1-based; --policy-rounds); a single run outside the section has none. */
+  round?: number;
   /** False when setAutoPolicy was not given: the AUTO run used the worker's own policy. */
   policyConfirmed: boolean;
   size: number;
@@ -69,9 +71,19 @@ export interface PolicyBurstRun {
     attemptMs?: number;
     /** From submission to the handler's start, ms: the queue, the cold start and the path's overhead. */
     startMs?: number;
+    /** From submission to the attempt's end as recorded (a Lambda callback's arrival at the API), ms. */
+    attemptEndMs?: number;
+    /** From submission to the end the workflow recorded, ms; the client sees it after the workflow closes. */
+    endMs?: number;
     reason?: string;
     /** Predictive AUTO: the chosen target's predicted time from the decision to the task's end, ms. */
     predictedMs?: number;
+    /** Predictive AUTO: the chosen target's estimate, term by term, and what the decision read of Lambda. */
+    breakdown?: Record<string, unknown>;
+    learned?: { initMs?: number; callbackDelayMs?: number; latencyMs?: number };
+    /** The successful attempt's Init Duration and how much its burst stretched it. */
+    initDurationMs?: number;
+    initContention?: number;
   }>;
 }
 
@@ -85,15 +97,21 @@ interface TaskView {
   costUsd?: number;
   submittedAt?: string;
   startedAt?: string;
-  placement?: Pick<PlacementDecision, 'placement' | 'reason' | 'target' | 'estimates'>;
-  attempts: Array<{
-    placement: string;
-    coldStart?: boolean;
-    durationMs?: number;
-    outcome?: string;
-    startedAt?: string;
-    finishedAt?: string;
-  }>;
+  finishedAt?: string;
+  placement?: Pick<PlacementDecision, 'placement' | 'reason' | 'target' | 'estimates' | 'inputs'>;
+  attempts: Array<
+    Pick<
+      AttemptRecord,
+      | 'placement'
+      | 'coldStart'
+      | 'durationMs'
+      | 'outcome'
+      | 'startedAt'
+      | 'finishedAt'
+      | 'initDurationMs'
+      | 'initContention'
+    >
+  >;
 }
 
 export function burstSpecs(options: BenchContext['options']): BurstSpec[] {
@@ -237,6 +255,9 @@ export async function runOne(
     const ok = view.attempts.find((a) => a.outcome === 'succeeded' && a.durationMs !== undefined);
     const handlerStart =
       ok?.finishedAt && ok.durationMs !== undefined ? Date.parse(ok.finishedAt) - ok.durationMs : undefined;
+    const chosen = view.placement?.estimates?.find(
+      (e) => e.target === (view.placement?.placement === 'LAMBDA' ? view.placement.target?.name : LOCAL_TARGET),
+    );
     const since = (at: string | number | undefined) =>
       at !== undefined && view.submittedAt
         ? round((typeof at === 'number' ? at : Date.parse(at)) - Date.parse(view.submittedAt))
@@ -252,10 +273,14 @@ export async function runOne(
       placedMs: since(view.startedAt),
       attemptMs: since(ok?.startedAt),
       startMs: since(handlerStart),
+      attemptEndMs: since(ok?.finishedAt),
+      endMs: since(view.finishedAt),
       reason: run === 'AUTO predictive' ? view.placement?.reason : undefined,
-      predictedMs: view.placement?.estimates?.find(
-        (e) => e.target === (view.placement?.placement === 'LAMBDA' ? view.placement.target?.name : LOCAL_TARGET),
-      )?.completionMs,
+      predictedMs: chosen?.completionMs,
+      breakdown: chosen?.breakdown,
+      learned: learnedOf(view.placement?.inputs),
+      initDurationMs: ok?.initDurationMs,
+      initContention: ok?.initContention,
     });
   }
   return {
@@ -275,6 +300,15 @@ export async function runOne(
 }
 
 /** The measured LOCAL run as a simulator trace: its arrivals and the run time each task had. */
+/** What a predictive decision read of Lambda: the learned init and the first target's delays. */
+function learnedOf(
+  inputs: Record<string, unknown> | undefined,
+): NonNullable<PolicyBurstRun['trace'][number]['learned']> {
+  const learned = inputs?.learned as { initMs?: number } | undefined;
+  const lambda = (inputs?.lambda as Array<{ callbackDelayMs?: number; latencyMs?: number }> | undefined)?.[0];
+  return { initMs: learned?.initMs, callbackDelayMs: lambda?.callbackDelayMs, latencyMs: lambda?.latencyMs };
+}
+
 export function traceOf(run: PolicyBurstRun): TraceTask[] {
   return run.trace.map((t, i) => ({
     id: String(i),
@@ -327,26 +361,32 @@ export async function autoPolicy(ctx: BenchContext, deps: AutoPolicyDeps = {}): 
   const runs: PolicyBurstRun[] = [];
   const simulated: AutoPolicyResult['simulated'] = [];
   for (const spec of burstSpecs(options)) {
+    // Learned once per burst, then kept across its rounds, as a deployment keeps learning.
     await forgetLearned(ctx);
-    for (const run of POLICY_RUNS) {
-      let confirmed = !run.startsWith('AUTO');
-      if (deps.setAutoPolicy) {
-        // A fresh worker for every run, not only for the AUTO ones: a process that has not yet run a burst (cold JIT,
-        // empty workflow cache) is slower, and only the AUTO runs would pay for it.
-        await deps.setAutoPolicy(run === 'AUTO threshold' ? 'threshold' : 'predictive');
-        confirmed = true;
+    for (let round = 1; round <= options.policyRounds; round++) {
+      for (const run of POLICY_RUNS) {
+        let confirmed = !run.startsWith('AUTO');
+        if (deps.setAutoPolicy) {
+          // A fresh worker for every run, not only for the AUTO ones: a process that has not yet run a burst (cold JIT,
+          // empty workflow cache) is slower, and only the AUTO runs would pay for it.
+          await deps.setAutoPolicy(run === 'AUTO threshold' ? 'threshold' : 'predictive');
+          confirmed = true;
+        }
+        await warmLocalPool(ctx, spec);
+        await waitNoEnvironments(ctx);
+        await sleep(1000);
+        log(
+          `AUTO policies, ${spec.name}: ${spec.size} × flaky {sleepMs: ${spec.sleepMs}} as ${run}, ` +
+            `round ${round} of ${options.policyRounds} ...`,
+        );
+        const r = { ...(await runOne(ctx, spec, run, confirmed)), round };
+        log(
+          `  makespan ${fmt(r.makespanMs)} ms, p95 ${fmt(r.latencyMs.p95)} ms, cost ${usd(r.costUsd)}, ` +
+            `placements ${JSON.stringify(r.placements)}${confirmed ? '' : ' (policy not switched)'}` +
+            (r.completed < r.size ? `, ${r.size - r.completed} FAILED (${r.errors[0]})` : ''),
+        );
+        runs.push(r);
       }
-      await warmLocalPool(ctx, spec);
-      await waitNoEnvironments(ctx);
-      await sleep(1000);
-      log(`AUTO policies, ${spec.name}: ${spec.size} × flaky {sleepMs: ${spec.sleepMs}} as ${run} ...`);
-      const r = await runOne(ctx, spec, run, confirmed);
-      log(
-        `  makespan ${fmt(r.makespanMs)} ms, p95 ${fmt(r.latencyMs.p95)} ms, cost ${usd(r.costUsd)}, ` +
-          `placements ${JSON.stringify(r.placements)}${confirmed ? '' : ' (policy not switched)'}` +
-          (r.completed < r.size ? `, ${r.size - r.completed} FAILED (${r.errors[0]})` : ''),
-      );
-      runs.push(r);
     }
     const local = runs.find((r) => r.burst === spec.name && r.run === 'LOCAL');
     const lambdaRun = runs.find((r) => r.burst === spec.name && r.run === 'LAMBDA');
@@ -387,47 +427,88 @@ export async function autoPolicy(ctx: BenchContext, deps: AutoPolicyDeps = {}): 
   return { runs, simulated };
 }
 
+/** One contender's rounds of a burst, and the medians it is judged on. */
+interface Contender {
+  run: PolicyRun;
+  rounds: PolicyBurstRun[];
+  makespanMs: number;
+  costUsd: number;
+  completed: boolean;
+  confirmed: boolean;
+}
+
+function contender(runs: PolicyBurstRun[], burst: string, run: PolicyRun): Contender | undefined {
+  const rounds = runs.filter((r) => r.burst === burst && r.run === run);
+  if (rounds.length === 0) return undefined;
+  return {
+    run,
+    rounds,
+    makespanMs: median(rounds.map((r) => r.makespanMs)),
+    costUsd: median(rounds.map((r) => r.costUsd)),
+    completed: rounds.every((r) => r.completed === r.size),
+    confirmed: rounds.every((r) => r.policyConfirmed),
+  };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+/** "median of 3: 4915, 5010, 4880 ms" for several rounds; nothing for one. */
+function ofRounds(c: Contender, value: (r: PolicyBurstRun) => string): string {
+  return c.rounds.length > 1 ? `, median of ${c.rounds.length}: ${c.rounds.map(value).join('; ')}` : '';
+}
+
 function report(ctx: BenchContext, runs: PolicyBurstRun[], simulated: AutoPolicyResult['simulated']): void {
   for (const spec of burstSpecs(ctx.options)) {
-    const of = (run: PolicyRun) => runs.find((r) => r.burst === spec.name && r.run === run);
+    const of = (run: PolicyRun) => contender(runs, spec.name, run);
     const local = of('LOCAL');
     const lambda = of('LAMBDA');
     if (!local || !lambda) continue;
     const better = local.makespanMs <= lambda.makespanMs ? local : lambda;
     const section = `AUTO policies, ${spec.name} (${spec.size} × ${spec.sleepMs} ms, pool ${ctx.options.pool})`;
-    for (const r of runs.filter((x) => x.burst === spec.name)) {
-      const judged = r.run === 'AUTO predictive' && r.policyConfirmed;
-      const ok = r.completed === r.size;
+    for (const c of POLICY_RUNS.map(of).filter((x): x is Contender => x !== undefined)) {
+      const judged = c.run === 'AUTO predictive' && c.confirmed;
       ctx.rows.push(
         {
           section,
-          figure: `${r.run}: makespan${r.policyConfirmed ? '' : ' (policy not switched)'}`,
-          measured: r.makespanMs,
+          figure: `${c.run}: makespan${c.confirmed ? '' : ' (policy not switched)'}${ofRounds(c, (r) => fmt(r.makespanMs))}`,
+          measured: c.makespanMs,
           unit: 'ms',
           baseline: better.makespanMs,
           baselineName: `better of LOCAL/LAMBDA (${better.run})`,
-          ratio: ratio(r.makespanMs, better.makespanMs),
+          ratio: ratio(c.makespanMs, better.makespanMs),
           target: judged ? '≤ better of LOCAL/LAMBDA' : undefined,
-          verdict: judged ? verdict(ok && r.makespanMs <= better.makespanMs) : undefined,
+          verdict: judged ? verdict(c.completed && c.makespanMs <= better.makespanMs) : undefined,
         },
         {
           section,
-          figure: `${r.run}: cost (${Object.entries(r.placements)
-            .map(([k, v]) => `${v} ${k}`)
-            .join(', ')})`,
-          measured: r.costUsd,
+          figure: `${c.run}: cost (${c.rounds
+            .map((r) =>
+              Object.entries(r.placements)
+                .map(([k, v]) => `${v} ${k}`)
+                .join(', '),
+            )
+            .join('; ')})`,
+          measured: c.costUsd,
           unit: 'USD',
           baseline: lambda.costUsd,
           baselineName: 'all-LAMBDA',
-          ratio: ratio(r.costUsd, lambda.costUsd),
+          ratio: ratio(c.costUsd, lambda.costUsd),
           target: judged ? '< all-LAMBDA' : undefined,
-          verdict: judged ? verdict(ok && r.costUsd < lambda.costUsd) : undefined,
+          verdict: judged ? verdict(c.completed && c.costUsd < lambda.costUsd) : undefined,
         },
       );
     }
+    // The simulator replays the first round's LOCAL run, so it is set beside each policy's first round.
+    const first = (run: PolicyRun) => of(run)?.rounds[0];
     const sim = simulated.find((s) => s.burst === spec.name);
     for (const s of sim?.results ?? []) {
-      const measuredRun = of(
+      const measuredRun = first(
         s.policy === 'all LOCAL'
           ? 'LOCAL'
           : s.policy === 'all LAMBDA'
@@ -442,20 +523,19 @@ function report(ctx: BenchContext, runs: PolicyBurstRun[], simulated: AutoPolicy
         measured: round(s.makespanMs),
         unit: 'ms',
         baseline: measuredRun?.makespanMs ?? null,
-        baselineName: 'measured re-run',
+        baselineName: 'measured re-run (round 1)',
         ratio: ratio(s.makespanMs, measuredRun?.makespanMs),
       });
     }
     const predictive = of('AUTO predictive');
-    if (predictive?.policyConfirmed) {
+    if (predictive?.confirmed) {
+      const medians = predictive.rounds.length > 1 ? ' (medians)' : '';
       ctx.targets.push({
         section,
-        target: `predictive AUTO: makespan ≤ better of all-LOCAL/all-LAMBDA and cost < all-LAMBDA (${spec.name})`,
+        target: `predictive AUTO: makespan ≤ better of all-LOCAL/all-LAMBDA and cost < all-LAMBDA (${spec.name})${medians}`,
         measured: `${fmt(predictive.makespanMs)} ms vs ${fmt(better.makespanMs)} ms; ${usd(predictive.costUsd)} vs ${usd(lambda.costUsd)}`,
         verdict: verdict(
-          predictive.completed === predictive.size &&
-            predictive.makespanMs <= better.makespanMs &&
-            predictive.costUsd < lambda.costUsd,
+          predictive.completed && predictive.makespanMs <= better.makespanMs && predictive.costUsd < lambda.costUsd,
         ),
       });
     }

@@ -8,6 +8,8 @@
 //   --only=local,lambda,auto,policy,regions,reads,scale   sections to run (BENCH_ONLY); memory comes with `local`;
 //                           `scale` needs PostgreSQL; `policy` compares the AUTO policies (bench/auto-policy.ts);
 //                           `regions` runs predictive AUTO across two Lambda regions (bench/two-region.ts)
+//   --policy-rounds=3       times each contender of the AUTO policies section runs each burst; it is judged on the
+//                           medians (BENCH_POLICY_ROUNDS; 1 with --quick)
 //   --profile               CPU-profile the worker and the API (--cpu-prof) and summarise the profiles (BENCH_PROFILE=1)
 //   --keep                  keep the temporary stack directory (Temporal DB, Redis data) (BENCH_KEEP=1)
 
@@ -26,6 +28,8 @@ export interface BenchOptions {
   burstSleepMs: number;
   pool: number;
   threshold: number;
+  /** Rounds of the AUTO policies section (bench/auto-policy.ts): each contender runs each burst this many times. */
+  policyRounds: number;
   lambdaSamples: number;
   coldSamples: number;
   warmupBurst: number;
@@ -65,6 +69,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     'burst',
     'pool',
     'threshold',
+    'policy-rounds',
     'only',
     'profile',
     'keep',
@@ -99,6 +104,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     burstSleepMs: 1000,
     pool: positiveInt(get('pool', 'BENCH_POOL'), 'pool', 10, 1000),
     threshold: positiveInt(get('threshold', 'BENCH_THRESHOLD'), 'threshold', 5, 100_000),
+    policyRounds: positiveInt(get('policy-rounds', 'BENCH_POLICY_ROUNDS'), 'policy-rounds', quick ? 1 : 3, 20),
     lambdaSamples: quick ? 100 : 500,
     coldSamples: quick ? 5 : 20,
     warmupBurst: 10,
@@ -111,5 +117,6 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
 }
 
 export const USAGE = `usage: npm run bench [-- --quick] [--sizes=100,500,2000] [--concurrency=20] [--history=10000]
-                 [--burst=40] [--pool=10] [--threshold=5] [--only=local,lambda,auto,policy,regions,reads,scale]
+                 [--burst=40] [--pool=10] [--threshold=5] [--policy-rounds=3]
+                 [--only=local,lambda,auto,policy,regions,reads,scale]
                  [--profile] [--keep]`;
