@@ -32,7 +32,7 @@ import type { LambdaRoute, LambdaRoutes } from '../clients/lambda-routes';
 import { lambdaCandidate as measuredCandidate } from '../clients/lambda-targets';
 import type { LambdaCandidate } from '../domain/placement-predictor';
 import { keepRegionRules } from '../domain/task-regions';
-import { callbackSeriesAtLoad, type TargetLatencyStore } from '../live/target-latency';
+import { seriesAtLoad, type LoadSample, type TargetLatencyStore } from '../live/target-latency';
 
 /** How long a placed local task may wait in the queue before its reservation lapses. */
 const RESERVATION_TTL_MS = 5 * 60_000;
@@ -196,8 +196,9 @@ export function createDecidePlacement(deps: {
     if (deps.routes) {
       const routes = deps.routes;
       const names = routes.all().map((r) => r.name);
-      const [callbacks, monitors] = await Promise.all([
+      const [callbacks, dispatches, monitors] = await Promise.all([
         (deps.latency?.callbackSamples(names) ?? Promise.resolve(undefined)).catch(() => undefined),
+        (deps.latency?.dispatchSamples(names) ?? Promise.resolve(undefined)).catch(() => undefined),
         (deps.publishedMonitors && deps.latency
           ? deps.latency.monitors(names, Date.now())
           : Promise.resolve(undefined)
@@ -226,10 +227,20 @@ export function createDecidePlacement(deps: {
               0,
             );
           const f = facts[i] as LambdaFunctionSignals;
-          // The delay met at the load this invocation will meet: the function's invocations placed, and itself.
-          const samples = callbacks?.get(r.name);
-          const callback = samples ? callbackSeriesAtLoad(samples, total(placed) + 1) : undefined;
-          return measuredCandidate(r.handle, f, now, pending, 0, undefined, callback, published);
+          // The delays met at the load this invocation will meet: the function's invocations placed, and itself.
+          const load = total(placed) + 1;
+          const atLoad = (samples: LoadSample[] | undefined) => (samples ? seriesAtLoad(samples, load) : undefined);
+          return measuredCandidate(
+            r.handle,
+            f,
+            now,
+            pending,
+            0,
+            undefined,
+            atLoad(callbacks?.get(r.name)),
+            published,
+            atLoad(dispatches?.get(r.name)),
+          );
         };
       });
     }

@@ -129,6 +129,7 @@ export function createActivities(
       flow: deps.flow,
       transfer: transferPrices,
       region: deps.routes?.route().region ?? deps.config.lambda.region,
+      latency: deps.targetLatency,
     }),
     decidePlacement: createDecidePlacement({
       config: deps.config.scheduler,

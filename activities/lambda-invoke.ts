@@ -35,6 +35,7 @@ import type { LambdaRoute, LambdaRoutes } from '../clients/lambda-routes';
 import { attemptTransferCost, withTransferCost } from '../clients/object-store';
 import { objectRefOf } from '../domain/object-ref';
 import type { TransferPrices } from '../domain/region-model';
+import type { TargetLatencyStore } from '../live/target-latency';
 
 export interface LambdaInvokeDeps {
   lambda: LambdaClient;
@@ -59,6 +60,8 @@ export interface LambdaInvokeDeps {
   transfer?: TransferPrices;
   /** The region of the default target (LAMBDA_ENDPOINT's), for an attempt without a route. */
   region?: string;
+  /** Where each invocation's dispatch delay is kept for placement (live/target-latency.ts). */
+  latency?: TargetLatencyStore;
 }
 
 /** The message of an exceeded budget the task falls under; none when Redis cannot say (Lambda is not held up). */
@@ -231,6 +234,12 @@ export function createInvokeLambda(deps: LambdaInvokeDeps) {
     const load = await deps.live.lambdaInvoked(task, startToCloseTimeoutMs);
     // What a cold start's init shared the target's cores with; placement learns the init alone from it.
     const contention = route ? initContention(load, coldStartConcurrencyOf(route.handle)) : undefined;
+    // From the attempt's scheduling to its Invoke: the part of Lambda's path before the event is sent, which a
+    // placement on Lambda waits for and a local one does not. Not awaited: a lost sample only slows the learning.
+    if (route && deps.latency) {
+      const dispatchMs = Math.max(0, Date.now() - ctx.info.currentAttemptScheduledTimestampMs);
+      void deps.latency.recordDispatchDelay(route.name, dispatchMs, load).catch(() => undefined);
+    }
     // A plain handler knows nothing of callbacks: its result can only come back as the invocation's own answer.
     if (task.invocation === 'sync' || fn.spillway.event !== 'task') {
       let response;

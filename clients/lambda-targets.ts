@@ -282,6 +282,8 @@ export function lambdaCandidate(
   callback?: LatencySeries,
   /** The target's monitor as a worker published it, for a process that does not invoke (the API); its own else. */
   published?: LatencySnapshot,
+  /** The dispatch delay the invoking workers measured (live/target-latency.ts). */
+  dispatch?: LatencySeries,
 ): LambdaCandidate {
   const m = published ?? h.monitor.snapshot(now);
   return {
@@ -301,6 +303,7 @@ export function lambdaCandidate(
     recentThrottles: Math.max(signals.recentThrottles, m.throttled ? 1 : 0),
     latencyMs: m.invoke.ewmaMs ?? defaultLatencyMs,
     callbackDelayMs: callback?.ewmaMs ?? m.callback.ewmaMs ?? 0,
+    dispatchDelayMs: dispatch?.ewmaMs ?? 0,
     prices: h.prices,
   };
 }

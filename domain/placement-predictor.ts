@@ -85,6 +85,11 @@ export interface LambdaCandidate {
   latencyMs: number;
   /** Measured delay from the function's end to its callback reaching the API (EWMA), ms. */
   callbackDelayMs: number;
+  /**
+   * Measured delay from an attempt's scheduling to its Invoke (the activity's pickup, the function's lookup), ms;
+   * the invoke overhead parameter stands in until one is measured.
+   */
+  dispatchDelayMs?: number;
   prices: PriceTable;
 }
 
@@ -370,7 +375,7 @@ function lambdaEstimate(
   const durationMs = learned.lambdaDurationMs;
   const transferMs = viaS3 ? (task.payloadBytes + (task.resultBytes ?? 0)) / params.s3BytesPerMs : 0;
   const penaltyMs = t.recentThrottles > 0 ? params.throttlePenaltyMs : 0;
-  const overheadMs = params.invokeOverheadMs + t.latencyMs + t.callbackDelayMs;
+  const overheadMs = Math.max(params.invokeOverheadMs, t.dispatchDelayMs ?? 0) + t.latencyMs + t.callbackDelayMs;
   const computeUsd = lambdaCost(t.prices, {
     memoryMB: task.memoryMB,
     billedDurationMs: durationMs,

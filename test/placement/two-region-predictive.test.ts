@@ -194,4 +194,16 @@ test('a burst that may run in either region spills all of it to the near one: it
     return list && list.length >= 6 ? list : undefined;
   });
   for (const x of samples) expect(x.load).toBeGreaterThanOrEqual(1);
+  // The worker that invoked measured each invocation's dispatch, from the attempt's scheduling to its Invoke.
+  // Recorded without waiting, before each Invoke.
+  const dispatched = await eventually(async () => {
+    const list = (
+      await createTargetLatencyStore(harness.redis, harness.config.redis.prefix).dispatchSamples(['near'])
+    ).get('near');
+    return list && list.length >= 6 ? list : undefined;
+  });
+  for (const x of dispatched) {
+    expect(x.ms).toBeGreaterThanOrEqual(0);
+    expect(x.load).toBeGreaterThanOrEqual(1);
+  }
 });

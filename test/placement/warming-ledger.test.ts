@@ -4,12 +4,7 @@
 import { Redis } from 'ioredis';
 import { LatencyMonitor } from '../../clients/lambda-targets';
 import { createPlacementStats } from '../../live/placement-stats';
-import {
-  callbackDelayMs,
-  callbackSeriesAtLoad,
-  createTargetLatencyStore,
-  MONITOR_STALE_MS,
-} from '../../live/target-latency';
+import { callbackDelayMs, seriesAtLoad, createTargetLatencyStore, MONITOR_STALE_MS } from '../../live/target-latency';
 import { createWarmingStats, warmingKeys } from '../../live/warming-stats';
 import { testConfig } from '../support/test-stack';
 
@@ -132,11 +127,25 @@ describe('target latency', () => {
       { ms: 2500, load: 20 },
     ]);
     // The next quiet task expects the quiet delay, not the burst's tail.
-    expect(callbackSeriesAtLoad(samples, 1)).toEqual({ ewmaMs: 40, p95Ms: 40, samples: 1 });
-    expect(callbackSeriesAtLoad(samples, 2).samples).toBe(2);
-    expect(callbackSeriesAtLoad(samples, 25).samples).toBe(4);
+    expect(seriesAtLoad(samples, 1)).toEqual({ ewmaMs: 40, p95Ms: 40, samples: 1 });
+    expect(seriesAtLoad(samples, 2).samples).toBe(2);
+    expect(seriesAtLoad(samples, 25).samples).toBe(4);
     // The series of every load is still what the API shows.
     expect((await store.callbackSeries(['east'])).get('east')?.samples).toBe(4);
+  });
+
+  test("each invocation's dispatch delay is kept beside the callbacks, with its load", async () => {
+    const store = createTargetLatencyStore(redis, prefix);
+    await store.recordDispatchDelay('east', 120, 1);
+    await store.recordDispatchDelay('east', 640, 12);
+    const dispatch = await store.dispatchSamples(['east', 'west']);
+    expect(dispatch.get('east')).toEqual([
+      { ms: 120, load: 1 },
+      { ms: 640, load: 12 },
+    ]);
+    expect(dispatch.has('west')).toBe(false);
+    // A series of its own: the callbacks are not touched.
+    expect((await store.callbackSamples(['east'])).has('east')).toBe(false);
   });
 
   test('with nothing measured at so little load, the delay is that of the lowest load measured', () => {
@@ -146,10 +155,10 @@ describe('target latency', () => {
       { ms: 500, load: 5 },
     ];
     // Oldest first: 300, then 500 weighs 0.2.
-    expect(callbackSeriesAtLoad(samples, 1)).toEqual({ ewmaMs: 340, p95Ms: 500, samples: 2 });
+    expect(seriesAtLoad(samples, 1)).toEqual({ ewmaMs: 340, p95Ms: 500, samples: 2 });
     // A sample recorded before loads were counts at every load.
-    expect(callbackSeriesAtLoad([{ ms: 70 }, ...samples], 1)).toEqual({ ewmaMs: 70, p95Ms: 70, samples: 1 });
-    expect(callbackSeriesAtLoad([], 1)).toEqual({ samples: 0 });
+    expect(seriesAtLoad([{ ms: 70 }, ...samples], 1)).toEqual({ ewmaMs: 70, p95Ms: 70, samples: 1 });
+    expect(seriesAtLoad([], 1)).toEqual({ samples: 0 });
   });
 
   test("each worker's published monitor is read back until it goes stale", async () => {

@@ -251,8 +251,23 @@ describe('createLambdaTargets', () => {
         recentThrottles: 1,
         latencyMs: 80,
         callbackDelayMs: 0,
+        // Nothing dispatched yet: the predictor's invoke overhead stands in.
+        dispatchDelayMs: 0,
         prices: h.prices,
       });
+      // The delays the callbacks and the invoking workers measured, as placement read them at the task's load.
+      const measured = lambdaCandidate(
+        h,
+        signals,
+        2,
+        1,
+        0,
+        undefined,
+        { ewmaMs: 120, p95Ms: 200, samples: 3 },
+        undefined,
+        { ewmaMs: 450, p95Ms: 600, samples: 3 },
+      );
+      expect(measured).toMatchObject({ callbackDelayMs: 120, dispatchDelayMs: 450 });
     } finally {
       t.destroy();
     }

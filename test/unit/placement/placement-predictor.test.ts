@@ -87,6 +87,12 @@ const rows: Array<[string, PredictionInput, string, RegExp]> = [
   ],
   ['a queue of 11 ahead spills to a warm Lambda', input({ local: { inFlight: 20 } }), 'us-east-1', /11 queued ahead/],
   [
+    "Lambda's measured dispatch (the attempt's pickup and lookup before its Invoke) keeps the same queue local",
+    input({ local: { inFlight: 20 }, lambda: [{ dispatchDelayMs: 1200 }] }),
+    'LOCAL',
+    /^LOCAL 2\.10 s .*11 queued ahead.* beats LAMBDA us-east-1 2\.21 s .*\(warm\)/,
+  ],
+  [
     'a slow cold start keeps the same queue local',
     input({ local: { inFlight: 20 }, lambda: [{ warmIdle: 0 }], learned: { initMs: 1000 } }),
     'LOCAL',
