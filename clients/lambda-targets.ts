@@ -302,8 +302,10 @@ export function lambdaCandidate(
     coldRatio,
     recentThrottles: Math.max(signals.recentThrottles, m.throttled ? 1 : 0),
     latencyMs: m.invoke.ewmaMs ?? defaultLatencyMs,
-    callbackDelayMs: callback?.ewmaMs ?? m.callback.ewmaMs ?? 0,
-    dispatchDelayMs: dispatch?.ewmaMs ?? 0,
+    // The measured delays' p95, not their mean: a burst ends with its slowest task, and a spilled task's path varies
+    // far more than a local slot does, so the tail is what spilling it risks.
+    callbackDelayMs: callback?.p95Ms ?? callback?.ewmaMs ?? m.callback.ewmaMs ?? 0,
+    dispatchDelayMs: dispatch?.p95Ms ?? dispatch?.ewmaMs ?? 0,
     prices: h.prices,
   };
 }
