@@ -23,7 +23,7 @@ import type { AttemptRecord, PlacementDecision } from '../domain/task-model';
 import type { BenchContext } from './context';
 import { request, requestJson } from './http';
 import { fmt, usd, verdict } from './report';
-import { ratio, round, sleep, summarize, withTimeout, type Summary } from './stats';
+import { percentile, ratio, round, sleep, summarize, withTimeout, type Summary } from './stats';
 
 export type PolicyRun = 'LOCAL' | 'LAMBDA' | 'AUTO threshold' | 'AUTO predictive';
 export const POLICY_RUNS: readonly PolicyRun[] = ['LOCAL', 'LAMBDA', 'AUTO threshold', 'AUTO predictive'];
@@ -437,6 +437,13 @@ interface Contender {
   confirmed: boolean;
 }
 
+/** The rounds' median, by the nearest rank every other figure of the bench uses (bench/stats.ts). */
+const median = (values: readonly number[]): number =>
+  percentile(
+    [...values].sort((a, b) => a - b),
+    50,
+  ) ?? 0;
+
 function contender(runs: PolicyBurstRun[], burst: string, run: PolicyRun): Contender | undefined {
   const rounds = runs.filter((r) => r.burst === burst && r.run === run);
   if (rounds.length === 0) return undefined;
@@ -448,14 +455,6 @@ function contender(runs: PolicyBurstRun[], burst: string, run: PolicyRun): Conte
     completed: rounds.every((r) => r.completed === r.size),
     confirmed: rounds.every((r) => r.policyConfirmed),
   };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 /** "median of 3: 4915, 5010, 4880 ms" for several rounds; nothing for one. */
